@@ -1,0 +1,93 @@
+// Package storage is the object-store boundary of lakehouse: every byte a
+// table reads or writes goes through a Store. Paths are slash-separated and
+// relative to the table root ("_delta_log/00000000000000000000.json",
+// "part=1/part-00000-….parquet").
+//
+// The contract mirrors what the Delta protocol needs from storage:
+//
+//   - S1: List returns entries sorted by full path in UTF-8 byte order.
+//   - S2: PutIfAbsent is atomic: of any number of concurrent callers for one
+//     path, exactly one succeeds and the others get an error matching
+//     ErrExist. The loser's bytes are never visible.
+//   - S3: a missing object gives an error matching ErrNotExist
+//     (errors.Is(err, fs.ErrNotExist) also holds).
+//   - S4: Delete is idempotent: deleting a missing object is not an error.
+//   - S5: readers never observe a partially written object.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"time"
+)
+
+var (
+	// ErrNotExist is returned when an object does not exist. It wraps
+	// fs.ErrNotExist so either sentinel matches.
+	ErrNotExist = fmt.Errorf("storage: object does not exist: %w", fs.ErrNotExist)
+	// ErrExist is returned by PutIfAbsent when the object already exists.
+	// It wraps fs.ErrExist.
+	ErrExist = fmt.Errorf("storage: object already exists: %w", fs.ErrExist)
+)
+
+// FileInfo describes one object returned by List or Stat.
+type FileInfo struct {
+	Path    string    // relative to the store root, slash-separated
+	Size    int64     // bytes
+	ModTime time.Time // last modification time as the store reports it
+}
+
+// ReaderAt is a random-access reader over one object, as the parquet
+// readers need it. Size is known up front so footers can be read without a
+// second round trip.
+type ReaderAt interface {
+	io.ReaderAt
+	io.Seeker
+	io.Reader
+	Size() int64
+	Close() error
+}
+
+// Store is the storage interface every table operation uses. All methods
+// take ctx first and honour cancellation where the backend allows it.
+type Store interface {
+	// Get reads a whole object.
+	Get(ctx context.Context, path string) ([]byte, error)
+	// Open returns a random-access reader over an object.
+	Open(ctx context.Context, path string) (ReaderAt, error)
+	// Stat describes one object.
+	Stat(ctx context.Context, path string) (FileInfo, error)
+	// List yields every object whose path starts with prefix, sorted (S1).
+	// Only objects are listed; "directories" are not entries.
+	List(ctx context.Context, prefix string) iter.Seq2[FileInfo, error]
+	// Put writes an object, replacing any previous content (S5).
+	Put(ctx context.Context, path string, data []byte) error
+	// PutIfAbsent writes an object only if none exists at path (S2).
+	PutIfAbsent(ctx context.Context, path string, data []byte) error
+	// Create returns a writer for a large object; the object appears,
+	// whole, when Close returns nil (S5). Abort discards it.
+	Create(ctx context.Context, path string) (Writer, error)
+	// Delete removes an object (S4).
+	Delete(ctx context.Context, path string) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Writer streams one object. Nothing is visible until Close succeeds.
+type Writer interface {
+	io.Writer
+	// Close commits the object.
+	Close() error
+	// Abort discards everything written; the object is not created.
+	Abort() error
+}
+
+// IsNotExist reports whether err means a missing object.
+func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// IsExist reports whether err means an object that already exists.
+func IsExist(err error) bool { return errors.Is(err, fs.ErrExist) }

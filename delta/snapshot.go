@@ -1,0 +1,310 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/lakehouse-go/lakehouse/internal/checkpoint"
+	"github.com/lakehouse-go/lakehouse/internal/logreplay"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// Log actions, as this package exposes them.
+type (
+	// Protocol is the table's protocol action.
+	Protocol = protocol.Protocol
+	// Metadata is the table's metaData action.
+	Metadata = protocol.Metadata
+	// AddFile is a live data file (an add action).
+	AddFile = protocol.Add
+	// RemoveFile is a tombstone (a remove action).
+	RemoveFile = protocol.Remove
+	// DeletionVector describes the rows deleted from a data file.
+	DeletionVector = protocol.DeletionVector
+	// CommitInfo is the free-form provenance of one commit.
+	CommitInfo = protocol.CommitInfo
+	// Txn is an application transaction identifier.
+	Txn = protocol.Txn
+	// DomainMetadata is one metadata domain.
+	DomainMetadata = protocol.DomainMetadata
+)
+
+// Snapshot is the immutable state of a table at one version. It is safe
+// for concurrent use; file lists are streamed from the log on each call,
+// never cached whole.
+type Snapshot struct {
+	table      *Table
+	segment    *logreplay.Segment
+	state      *logreplay.State
+	commitInfo protocol.CommitInfo
+
+	// V2 checkpoints: sidecar files, and add actions held in a JSON
+	// top-level checkpoint file.
+	sidecars           []protocol.Sidecar
+	jsonCheckpointAdds []*protocol.Add
+
+	schema      *protocol.StructType
+	arrowSchema *arrow.Schema
+	mapping     protocol.ColumnMappingMode
+	config      protocol.Config
+}
+
+func (s *Snapshot) init() error {
+	if s.state.Protocol == nil {
+		return corrupt("no protocol action at version %d", s.segment.Version)
+	}
+	if s.state.Metadata == nil {
+		return corrupt("no metaData action at version %d", s.segment.Version)
+	}
+	if err := protocol.CheckReadSupported(s.state.Protocol); err != nil {
+		return err
+	}
+	schema, err := protocol.ParseSchema(s.state.Metadata.SchemaString)
+	if err != nil {
+		return corrupt("%v", err)
+	}
+	s.schema = schema
+	if s.arrowSchema, err = protocol.ToArrowSchema(schema); err != nil {
+		return corrupt("%v", err)
+	}
+	if s.mapping, err = protocol.ColumnMapping(s.state.Protocol, s.state.Metadata); err != nil {
+		return corrupt("%v", err)
+	}
+	s.config = protocol.Config(s.state.Metadata.Configuration)
+	for _, pc := range s.state.Metadata.PartitionColumns {
+		if f, _ := schema.Field(pc); f == nil {
+			return corrupt("partition column %q is not in the schema", pc)
+		}
+	}
+	return nil
+}
+
+// Version is the snapshot's table version.
+func (s *Snapshot) Version() int64 { return s.segment.Version }
+
+// Protocol returns the table's protocol at this version.
+func (s *Snapshot) Protocol() Protocol {
+	p := *s.state.Protocol
+	p.ReaderFeatures = slices.Clone(p.ReaderFeatures)
+	p.WriterFeatures = slices.Clone(p.WriterFeatures)
+	return p
+}
+
+// Metadata returns the table's metadata at this version.
+func (s *Snapshot) Metadata() Metadata {
+	m := *s.state.Metadata
+	m.PartitionColumns = slices.Clone(m.PartitionColumns)
+	m.Configuration = maps.Clone(m.Configuration)
+	return m
+}
+
+// Schema returns the table schema in Arrow form (logical names; Delta
+// column metadata on each field).
+func (s *Snapshot) Schema() *arrow.Schema { return s.arrowSchema }
+
+// SchemaString returns the Delta schema JSON as stored in the log.
+func (s *Snapshot) SchemaString() string { return s.state.Metadata.SchemaString }
+
+// PartitionColumns returns the partition columns in order.
+func (s *Snapshot) PartitionColumns() []string {
+	return slices.Clone(s.state.Metadata.PartitionColumns)
+}
+
+// Properties returns the table properties (metaData.configuration).
+func (s *Snapshot) Properties() map[string]string {
+	return maps.Clone(s.state.Metadata.Configuration)
+}
+
+// ColumnMapping returns the effective column mapping mode: "none", "name"
+// or "id".
+func (s *Snapshot) ColumnMapping() string { return s.mapping.String() }
+
+// CommitInfo returns the commitInfo of the commit at this version, if the
+// commit file is still present and recorded one.
+func (s *Snapshot) CommitInfo() (CommitInfo, bool) {
+	return maps.Clone(s.commitInfo), s.commitInfo != nil
+}
+
+// TxnVersion returns the latest version recorded for an application
+// transaction id, for idempotent writers.
+func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
+	t, ok := s.state.Txns[appID]
+	return t.Version, ok
+}
+
+// Txns returns every application transaction identifier.
+func (s *Snapshot) Txns() map[string]Txn { return maps.Clone(s.state.Txns) }
+
+// DomainMetadata returns the live metadata domains.
+func (s *Snapshot) DomainMetadata() map[string]DomainMetadata { return s.state.LiveDomains() }
+
+// Files yields the live data files (add actions), newest commits first,
+// then the checkpoint's. It streams: a checkpoint with millions of files
+// is read one batch at a time.
+func (s *Snapshot) Files(ctx context.Context) iter.Seq2[*AddFile, error] {
+	return func(yield func(*AddFile, error) bool) {
+		for _, a := range s.state.DeltaAdds() {
+			if !yield(a, nil) {
+				return
+			}
+		}
+		for _, a := range s.jsonCheckpointAdds {
+			if s.state.Seen(a.Key()) {
+				continue
+			}
+			if !yield(a, nil) {
+				return
+			}
+		}
+		stop := fmt.Errorf("stop")
+		emit := func(actions []protocol.Action) error {
+			for i := range actions {
+				a := actions[i].Add
+				if a == nil || s.state.Seen(a.Key()) {
+					continue
+				}
+				if !yield(a, nil) {
+					return stop
+				}
+			}
+			return nil
+		}
+		var files []string
+		for _, f := range s.segment.Checkpoint {
+			if !strings.HasSuffix(f.Path, ".json") {
+				files = append(files, f.Path)
+			}
+		}
+		for _, sc := range s.sidecars {
+			p, err := protocol.DecodePath(sc.Path)
+			if err != nil {
+				yield(nil, corrupt("sidecar path %q: %v", sc.Path, err))
+				return
+			}
+			files = append(files, sidecarPath(p))
+		}
+		for _, p := range files {
+			err := s.table.readCheckpointFile(ctx, p, checkpoint.AddColumns, emit)
+			if err == stop {
+				return
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+	}
+}
+
+// Tombstones yields the remove actions still in the table state (for
+// VACUUM and for CDF readers), newest first.
+func (s *Snapshot) Tombstones(ctx context.Context) iter.Seq2[*RemoveFile, error] {
+	return func(yield func(*RemoveFile, error) bool) {
+		for _, r := range s.state.DeltaRemoves() {
+			if !yield(r, nil) {
+				return
+			}
+		}
+		stop := fmt.Errorf("stop")
+		var files []string
+		for _, f := range s.segment.Checkpoint {
+			files = append(files, f.Path)
+		}
+		for _, sc := range s.sidecars {
+			if p, err := protocol.DecodePath(sc.Path); err == nil {
+				files = append(files, sidecarPath(p))
+			}
+		}
+		for _, p := range files {
+			err := s.table.readCheckpointFile(ctx, p, []string{"remove"}, func(actions []protocol.Action) error {
+				for i := range actions {
+					r := actions[i].Remove
+					if r == nil || s.state.Seen(r.Key()) {
+						continue
+					}
+					if !yield(r, nil) {
+						return stop
+					}
+				}
+				return nil
+			})
+			if err == stop {
+				return
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+	}
+}
+
+// FileStats summarises the live files of a snapshot.
+type FileStats struct {
+	NumFiles    int64
+	SizeInBytes int64
+	// NumRecords sums numRecords where every file has stats; -1 otherwise.
+	NumRecords int64
+}
+
+// FileStats counts live files and bytes (one streaming pass).
+func (s *Snapshot) FileStats(ctx context.Context) (FileStats, error) {
+	var st FileStats
+	for f, err := range s.Files(ctx) {
+		if err != nil {
+			return FileStats{}, err
+		}
+		st.NumFiles++
+		st.SizeInBytes += f.Size
+		if st.NumRecords >= 0 {
+			n, ok := fileNumRecords(f)
+			if !ok {
+				st.NumRecords = -1
+				continue
+			}
+			if f.DeletionVector != nil {
+				n -= f.DeletionVector.Cardinality
+			}
+			st.NumRecords += n
+		}
+	}
+	return st, nil
+}
+
+func fileNumRecords(f *AddFile) (int64, bool) {
+	st := f.StatsParsed
+	if st == nil {
+		var err error
+		if st, err = protocol.ParseStats(f.Stats); err != nil || st == nil {
+			return 0, false
+		}
+	}
+	if st.NumRecords == nil {
+		return 0, false
+	}
+	return *st.NumRecords, true
+}
+
+// Timestamp is the commit time of this version: its in-commit timestamp
+// when the table records them, else the commit file's modification time.
+func (s *Snapshot) Timestamp() time.Time {
+	if ts, ok := s.commitInfo.InCommitTimestamp(); ok {
+		return ts
+	}
+	for _, c := range s.segment.Commits {
+		if c.Version == s.segment.Version {
+			return time.UnixMilli(c.ModTime).UTC()
+		}
+	}
+	for _, c := range s.segment.Checkpoint {
+		return time.UnixMilli(c.ModTime).UTC()
+	}
+	return time.Time{}
+}

@@ -1,0 +1,248 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/lakehouse-go/lakehouse/internal/checkpoint"
+	"github.com/lakehouse-go/lakehouse/internal/logreplay"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+)
+
+// Snapshot returns the latest snapshot of the table.
+func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
+	return t.loadSnapshot(ctx, -1)
+}
+
+// SnapshotAt returns the snapshot at version. It fails with
+// ErrVersionNotFound when the version does not exist or its log was
+// cleaned up.
+func (t *Table) SnapshotAt(ctx context.Context, version int64) (*Snapshot, error) {
+	if version < 0 {
+		return nil, fmt.Errorf("%w: version %d", ErrVersionNotFound, version)
+	}
+	return t.loadSnapshot(ctx, version)
+}
+
+func (t *Table) loadSnapshot(ctx context.Context, version int64) (*Snapshot, error) {
+	seg, err := t.segment(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	s, err := t.replay(ctx, seg)
+	if err != nil {
+		return nil, fmt.Errorf("delta: %s version %d: %w", t.url, seg.Version, classify(err))
+	}
+	return s, nil
+}
+
+// segment lists the log and chooses the files of one snapshot. For the
+// latest version, _last_checkpoint narrows the listing; it is only a hint,
+// so any problem with it (missing, stale, corrupt, pointing at a deleted
+// checkpoint) falls back to a full listing.
+func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment, error) {
+	if version < 0 {
+		if hint, ok := t.lastCheckpointHint(ctx); ok {
+			files, err := t.listLogFrom(ctx, hint)
+			if err == nil {
+				if seg, err := logreplay.BuildSegment(files, -1); err == nil && seg.CheckpointVersion >= hint {
+					return seg, nil
+				}
+			} else if ctx.Err() != nil {
+				return nil, err
+			}
+		}
+	}
+	files, err := t.listLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: %s has no %s directory", ErrNotATable, t.url, strings.TrimSuffix(logDir, "/"))
+	}
+	seg, err := logreplay.BuildSegment(files, version)
+	if err != nil {
+		return nil, fmt.Errorf("delta: %s: %w", t.url, classify(err))
+	}
+	return seg, nil
+}
+
+func (t *Table) lastCheckpointHint(ctx context.Context) (int64, bool) {
+	data, err := t.store.Get(ctx, logDir+"_last_checkpoint")
+	if err != nil {
+		return 0, false
+	}
+	lc, err := checkpoint.ParseLastCheckpoint(data)
+	if err != nil {
+		return 0, false
+	}
+	return lc.Version, true
+}
+
+// listLog lists every file directly inside _delta_log.
+func (t *Table) listLog(ctx context.Context) ([]logreplay.LogFile, error) {
+	return t.listLogPrefix(ctx, logDir, nil)
+}
+
+// listLogFrom lists log files from the 10,000-version block holding
+// version onwards, block by block, so a table with a long history is not
+// listed whole.
+func (t *Table) listLogFrom(ctx context.Context, version int64) ([]logreplay.LogFile, error) {
+	const block = 10000
+	var files []logreplay.LogFile
+	for b := version / block; ; b++ {
+		before := len(files)
+		var err error
+		files, err = t.listLogPrefix(ctx, logDir+logreplay.VersionPrefix(b*block, 16), files)
+		if err != nil {
+			return nil, err
+		}
+		full := false
+		for _, f := range files[before:] {
+			if f.Kind == logreplay.KindCommit && f.Version == b*block+block-1 {
+				full = true
+			}
+		}
+		if !full {
+			return files, nil
+		}
+	}
+}
+
+func (t *Table) listLogPrefix(ctx context.Context, prefix string, acc []logreplay.LogFile) ([]logreplay.LogFile, error) {
+	for fi, err := range t.store.List(ctx, prefix) {
+		if err != nil {
+			return nil, fmt.Errorf("delta: list %s%s: %w", t.url, prefix, err)
+		}
+		rel := strings.TrimPrefix(fi.Path, logDir)
+		if strings.Contains(rel, "/") {
+			continue // _sidecars/, _commits/, _staged_commits/
+		}
+		f := logreplay.ParseFileName(rel)
+		f.Path, f.Size, f.ModTime = fi.Path, fi.Size, fi.ModTime.UnixMilli()
+		acc = append(acc, f)
+	}
+	return acc, nil
+}
+
+// readCommit reads and parses one commit or compaction file.
+func (t *Table) readCommit(ctx context.Context, f logreplay.LogFile) ([]protocol.Action, error) {
+	data, err := t.store.Get(ctx, f.Path)
+	if err != nil {
+		if storage.IsNotExist(err) {
+			return nil, corrupt("%s disappeared while reading (concurrent cleanup?)", f.Name)
+		}
+		return nil, fmt.Errorf("delta: read %s: %w", f.Name, err)
+	}
+	actions, err := checkpoint.ParseJSON(data)
+	if err != nil {
+		return nil, corrupt("%s: %v", f.Name, err)
+	}
+	return actions, nil
+}
+
+// replay reads the segment's deltas newest first, then the checkpoint's
+// non-file actions, and builds the snapshot. File actions of the checkpoint
+// are not read here: Files streams them on demand.
+func (t *Table) replay(ctx context.Context, seg *logreplay.Segment) (*Snapshot, error) {
+	state := logreplay.NewState()
+	var commitInfo protocol.CommitInfo
+	for i := len(seg.Deltas) - 1; i >= 0; i-- {
+		f := seg.Deltas[i]
+		actions, err := t.readCommit(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if f.Kind == logreplay.KindCommit && f.Version == seg.Version {
+			for _, a := range actions {
+				if a.CommitInfo != nil {
+					commitInfo = a.CommitInfo
+					break
+				}
+			}
+		}
+		state.ApplyCommit(actions)
+	}
+	s := &Snapshot{table: t, segment: seg, state: state, commitInfo: commitInfo}
+	if len(seg.Checkpoint) > 0 {
+		if err := s.readCheckpointState(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.init(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readCheckpointState reads protocol, metadata, txn and domain actions of
+// the checkpoint, and the sidecar list of a V2 checkpoint.
+func (s *Snapshot) readCheckpointState(ctx context.Context) error {
+	for _, f := range s.segment.Checkpoint {
+		err := s.table.readCheckpointFile(ctx, f.Path, checkpoint.StateColumns, func(actions []protocol.Action) error {
+			for i := range actions {
+				a := &actions[i]
+				switch {
+				case a.Sidecar != nil:
+					s.sidecars = append(s.sidecars, *a.Sidecar)
+				case a.CheckpointMetadata != nil:
+					if a.CheckpointMetadata.Version != s.segment.CheckpointVersion {
+						return corrupt("checkpoint %s says version %d", path.Base(f.Path), a.CheckpointMetadata.Version)
+					}
+				case a.Add != nil && strings.HasSuffix(f.Path, ".json"):
+					s.jsonCheckpointAdds = append(s.jsonCheckpointAdds, a.Add)
+				default:
+					s.state.ApplyCheckpointNonFile(a)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCheckpointFile streams the actions of one checkpoint file (parquet
+// or JSON) restricted to the given top-level columns.
+func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []string, fn func([]protocol.Action) error) error {
+	if strings.HasSuffix(p, ".json") {
+		data, err := t.store.Get(ctx, p)
+		if err != nil {
+			return fmt.Errorf("delta: read checkpoint %s: %w", path.Base(p), err)
+		}
+		actions, err := checkpoint.ParseJSON(data)
+		if err != nil {
+			return corrupt("checkpoint %s: %v", path.Base(p), err)
+		}
+		return fn(actions)
+	}
+	r, err := t.store.Open(ctx, p)
+	if err != nil {
+		if storage.IsNotExist(err) {
+			return corrupt("checkpoint file %s is missing", path.Base(p))
+		}
+		return fmt.Errorf("delta: open checkpoint %s: %w", path.Base(p), err)
+	}
+	defer r.Close()
+	if err := checkpoint.ReadParquet(ctx, r, columns, t.opts.Allocator, fn); err != nil {
+		return fmt.Errorf("delta: checkpoint %s: %w", path.Base(p), classify(err))
+	}
+	return nil
+}
+
+// sidecarPath resolves a sidecar action's path: sidecars live in
+// _delta_log/_sidecars, and the action usually stores just the file name.
+func sidecarPath(p string) string {
+	if i := strings.LastIndex(p, "/_delta_log/_sidecars/"); i >= 0 {
+		return p[i+1:]
+	}
+	if strings.HasPrefix(p, "_delta_log/_sidecars/") {
+		return p
+	}
+	return logDir + "_sidecars/" + path.Base(p)
+}

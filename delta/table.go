@@ -1,0 +1,116 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"gocloud.dev/blob"
+
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+)
+
+// Options configure a Table. A nil *Options, like the zero value, means
+// the defaults.
+type Options struct {
+	// Allocator is used for every Arrow allocation the table makes.
+	// Default: memory.DefaultAllocator.
+	Allocator memory.Allocator
+	// URLMux resolves URLs whose scheme is not file:// or mem://. Default:
+	// blob.DefaultURLMux(), where gocloud drivers register when the
+	// application imports them (for example `import _
+	// "gocloud.dev/blob/s3blob"`). This package imports no cloud driver.
+	URLMux *blob.URLMux
+	// NoSync skips fsync on local disks: commits stay atomic for readers but
+	// a machine crash can lose recent ones. For tests and scratch tables.
+	NoSync bool
+}
+
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.Allocator == nil {
+		out.Allocator = memory.DefaultAllocator
+	}
+	return out
+}
+
+// Table is a handle on a Delta table location. It is safe for concurrent
+// use; every read goes through an immutable Snapshot.
+type Table struct {
+	url   string
+	store storage.Store
+	owned bool // Close closes store
+	opts  Options
+}
+
+// logDir is the transaction log directory, relative to the table root.
+const logDir = "_delta_log/"
+
+// Open opens the Delta table at url: a local path, file://, mem://, or any
+// gocloud.dev/blob URL whose driver the application imported (s3://,
+// gs://, azblob://). It fails with ErrNotATable when the location holds no
+// _delta_log.
+func Open(ctx context.Context, url string, opts *Options) (*Table, error) {
+	t, err := openLocation(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkIsTable(ctx); err != nil {
+		_ = t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// openLocation opens the store without requiring a table to exist (Create
+// uses it).
+func openLocation(ctx context.Context, url string, opts *Options) (*Table, error) {
+	o := opts.withDefaults()
+	st, err := storage.Open(ctx, url, &storage.OpenOptions{URLMux: o.URLMux, NoSync: o.NoSync})
+	if err != nil {
+		return nil, fmt.Errorf("delta: open %s: %w", url, err)
+	}
+	return &Table{url: url, store: st, owned: true, opts: o}, nil
+}
+
+// OpenBucket opens the table stored under prefix in an open bucket. Close
+// does not close the bucket.
+func OpenBucket(ctx context.Context, bucket *blob.Bucket, prefix string, opts *Options) (*Table, error) {
+	t := bucketTable(bucket, prefix, opts)
+	if err := t.checkIsTable(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func bucketTable(bucket *blob.Bucket, prefix string, opts *Options) *Table {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return &Table{url: "bucket:" + prefix, store: storage.NewBlobStore(bucket, prefix), opts: opts.withDefaults()}
+}
+
+func (t *Table) checkIsTable(ctx context.Context) error {
+	for _, err := range t.store.List(ctx, logDir) {
+		if err != nil {
+			return fmt.Errorf("delta: open %s: %w", t.url, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s has no %s directory", ErrNotATable, t.url, strings.TrimSuffix(logDir, "/"))
+}
+
+// URL returns the location the table was opened at.
+func (t *Table) URL() string { return t.url }
+
+// Close releases the table's storage if Open opened it.
+func (t *Table) Close() error {
+	if t.owned {
+		return t.store.Close()
+	}
+	return nil
+}

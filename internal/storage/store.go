@@ -1,18 +1,3 @@
-// Package storage is the object-store boundary of lakehouse: every byte a
-// table reads or writes goes through a Store. Paths are slash-separated and
-// relative to the table root ("_delta_log/00000000000000000000.json",
-// "part=1/part-00000-….parquet").
-//
-// The contract mirrors what the Delta protocol needs from storage:
-//
-//   - S1: List returns entries sorted by full path in UTF-8 byte order.
-//   - S2: PutIfAbsent is atomic: of any number of concurrent callers for one
-//     path, exactly one succeeds and the others get an error matching
-//     ErrExist. The loser's bytes are never visible.
-//   - S3: a missing object gives an error matching ErrNotExist
-//     (errors.Is(err, fs.ErrNotExist) also holds).
-//   - S4: Delete is idempotent: deleting a missing object is not an error.
-//   - S5: readers never observe a partially written object.
 package storage
 
 import (

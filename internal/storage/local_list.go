@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// List walks the directory tree depth first and streams files in UTF-8
+// byte order of their full paths without collecting the whole tree: within
+// one directory, entries are visited in the order of name for files and
+// name+"/" for directories, which is exactly the order their full paths
+// sort in ("a-b" < "a/x" because '-' < '/'). Only one directory's entries
+// are held at a time per level.
+func (s *localStore) List(ctx context.Context, prefix string) iter.Seq2[FileInfo, error] {
+	return func(yield func(FileInfo, error) bool) {
+		if s.closed.Load() {
+			yield(FileInfo{}, pathErr("list", prefix, ErrClosed))
+			return
+		}
+		if err := checkPrefix(prefix); err != nil {
+			yield(FileInfo{}, err)
+			return
+		}
+		// Start at the deepest directory the prefix names in full.
+		startDir := ""
+		if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+			startDir = prefix[:i+1]
+		}
+		s.walk(ctx, startDir, prefix, yield)
+	}
+}
+
+type listEntry struct {
+	key   string // path relative to root; directories end in "/"
+	entry fs.DirEntry
+}
+
+// walk lists the directory rel ("" or ending in "/"); it returns false when
+// the caller stopped the iteration or an error was yielded.
+func (s *localStore) walk(ctx context.Context, rel, prefix string, yield func(FileInfo, error) bool) bool {
+	if err := ctx.Err(); err != nil {
+		yield(FileInfo{}, pathErr("list", prefix, err))
+		return false
+	}
+	entries, err := os.ReadDir(filepath.Join(s.root, filepath.FromSlash(rel)))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
+			return true // nothing stored under here
+		}
+		yield(FileInfo{}, pathErr("list", prefix, err))
+		return false
+	}
+	keys := make([]listEntry, 0, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, tmpPrefix) {
+			continue // an in-flight (or crashed) write, not an object
+		}
+		key := rel + name
+		if e.IsDir() {
+			key += "/"
+			// Descend only where the prefix can still match.
+			if !strings.HasPrefix(key, prefix) && !strings.HasPrefix(prefix, key) {
+				continue
+			}
+		} else if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		keys = append(keys, listEntry{key: key, entry: e})
+	}
+	slices.SortFunc(keys, func(a, b listEntry) int { return strings.Compare(a.key, b.key) })
+	for _, k := range keys {
+		if strings.HasSuffix(k.key, "/") {
+			if !s.walk(ctx, k.key, prefix, yield) {
+				return false
+			}
+			continue
+		}
+		info, err := k.entry.Info()
+		if k.entry.Type()&fs.ModeSymlink != 0 {
+			info, err = os.Stat(filepath.Join(s.root, filepath.FromSlash(k.key)))
+			if err == nil && info.IsDir() {
+				continue // a link to a directory is not an object; links are not followed
+			}
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted since ReadDir
+		}
+		if err != nil {
+			yield(FileInfo{}, pathErr("list", prefix, err))
+			return false
+		}
+		if !yield(FileInfo{Path: k.key, Size: info.Size(), ModTime: info.ModTime()}, nil) {
+			return false
+		}
+	}
+	return true
+}

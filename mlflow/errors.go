@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // ErrorCode is one of MLflow's protocol error codes, the string that a
@@ -50,6 +51,10 @@ var (
 	// ErrUnsupported: an artifact URI scheme or tracking URI this package
 	// cannot serve.
 	ErrUnsupported = errors.New("mlflow: unsupported")
+	// ErrAliasNotFound: no such registered model alias. MLflow reports it as
+	// INVALID_PARAMETER_VALUE (both its stores do), so it also matches
+	// ErrInvalidParameter.
+	ErrAliasNotFound = errors.New("mlflow: registered model alias not found")
 	// ErrRunFinished: a method of *ActiveRun was called after End.
 	ErrRunFinished = errors.New("mlflow: run already ended")
 )
@@ -78,6 +83,8 @@ func (e *Error) Is(target error) bool {
 		return e.Code == CodeInvalidParameterValue || e.Code == CodeBadRequest
 	case ErrInvalidState:
 		return e.Code == CodeInvalidState
+	case ErrAliasNotFound:
+		return e.Code == CodeInvalidParameterValue && strings.HasPrefix(e.Message, "Registered model alias ") && strings.HasSuffix(e.Message, " not found.")
 	case ErrUnauthenticated:
 		return e.Code == CodeUnauthenticated || e.Code == CodePermissionDenied
 	}

@@ -556,7 +556,7 @@ func (s *fileStore) getModelVersionByAlias(ctx context.Context, name, alias stri
 	}
 	v, ok := aliases[alias]
 	if !ok {
-		return nil, notFound("Registered model alias %s not found.", alias)
+		return nil, invalidParam("Registered model alias %s not found.", alias)
 	}
 	return s.getModelVersion(ctx, name, v)
 }

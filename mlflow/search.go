@@ -128,6 +128,10 @@ func validateRunFilter(cs []comparison) error {
 				if c.IsNum || !slices.Contains([]string{"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"}, c.Op) {
 					return invalidParam("invalid filter clause %s: %s compares with =, !=, LIKE, ILIKE, IN against strings", c, key)
 				}
+				// As in MLflow: only run_id takes a list.
+				if (c.Op == "IN" || c.Op == "NOT IN") && key != "run_id" {
+					return invalidParam("Only ['run_id'] attributes support comparison with a list of quoted string values.")
+				}
 			default:
 				return invalidParam("invalid attribute key %q in filter", c.Key)
 			}

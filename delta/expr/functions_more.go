@@ -1,0 +1,3 @@
+package expr
+
+func moreFunctions(string) (funcSpec, bool) { return funcSpec{}, false }

@@ -34,7 +34,14 @@ const batchRows = 8192
 // ReadParquet streams the actions of a parquet checkpoint part or sidecar,
 // decoding only the named top-level columns (absent ones are skipped). fn
 // receives each batch of actions; its slice is not reused.
-func ReadParquet(ctx context.Context, r storage.ReaderAt, columns []string, mem memory.Allocator, fn func([]protocol.Action) error) error {
+func ReadParquet(ctx context.Context, r storage.ReaderAt, columns []string, mem memory.Allocator, fn func([]protocol.Action) error) (err error) {
+	// The parquet decoder can panic on corrupt input; a damaged checkpoint
+	// must be an error, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: checkpoint parquet: %v", protocol.ErrMalformed, p)
+		}
+	}()
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
+	"strings"
 	"time"
+
+	"github.com/lakehouse-go/lakehouse/internal/dv"
 )
 
 // ErrMalformed is returned for log content that does not follow the spec.
@@ -43,25 +45,15 @@ type Metadata struct {
 	Configuration    map[string]string `json:"configuration"`
 }
 
-// DeletionVector is the DeletionVectorDescriptor struct of add/remove actions.
-type DeletionVector struct {
-	StorageType    string `json:"storageType"`
-	PathOrInlineDv string `json:"pathOrInlineDv"`
-	Offset         *int32 `json:"offset,omitempty"`
-	SizeInBytes    int32  `json:"sizeInBytes"`
-	Cardinality    int64  `json:"cardinality"`
-}
+// DeletionVector is the DeletionVectorDescriptor struct of add/remove
+// actions; package dv owns its encoding rules.
+type DeletionVector = dv.Descriptor
 
-// UniqueID is the derived uniqueId of the spec: storage type and path or
-// inline data, plus "@offset" when an offset is present.
-func (d *DeletionVector) UniqueID() string {
+func dvID(d *DeletionVector) string {
 	if d == nil {
 		return ""
 	}
-	if d.Offset != nil {
-		return d.StorageType + d.PathOrInlineDv + "@" + strconv.FormatInt(int64(*d.Offset), 10)
-	}
-	return d.StorageType + d.PathOrInlineDv
+	return d.UniqueID()
 }
 
 // Add is the `add` action.
@@ -277,11 +269,30 @@ type FileKey struct {
 	DV   string // DeletionVector.UniqueID(), "" without a DV
 }
 
+// canonicalPath gives absolute local paths one spelling, so that
+// "/x", "file:/x" and "file:///x" name the same logical file, as Spark
+// treats them. Relative paths and other schemes are already canonical.
+func canonicalPath(p string) string {
+	switch {
+	case strings.HasPrefix(p, "file:///"):
+		return p
+	case strings.HasPrefix(p, "file://localhost/"):
+		return "file://" + strings.TrimPrefix(p, "file://localhost")
+	case strings.HasPrefix(p, "file:/"):
+		return "file://" + strings.TrimPrefix(p, "file:")
+	case strings.HasPrefix(p, "/"):
+		return "file://" + p
+	}
+	return p
+}
+
 // Key returns the logical-file key of an add action.
-func (a *Add) Key() FileKey { return FileKey{Path: a.Path, DV: a.DeletionVector.UniqueID()} }
+func (a *Add) Key() FileKey { return FileKey{Path: canonicalPath(a.Path), DV: dvID(a.DeletionVector)} }
 
 // Key returns the logical-file key of a remove action.
-func (r *Remove) Key() FileKey { return FileKey{Path: r.Path, DV: r.DeletionVector.UniqueID()} }
+func (r *Remove) Key() FileKey {
+	return FileKey{Path: canonicalPath(r.Path), DV: dvID(r.DeletionVector)}
+}
 
 // MarshalLine encodes an action as one commit line (no trailing newline).
 func (a Action) MarshalLine() ([]byte, error) {

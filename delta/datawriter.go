@@ -1,0 +1,419 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/google/uuid"
+
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+)
+
+// defaultTargetFileSize is the size at which a data file is rolled over
+// when neither TxnOptions nor delta.targetFileSize says otherwise.
+const defaultTargetFileSize = 128 << 20
+
+// dataWriter splits batches by partition and streams each partition into
+// rolling parquet files.
+type dataWriter struct {
+	store       storage.Store
+	mem         memory.Allocator
+	tableSchema *arrow.Schema // logical, all columns, table order
+	fileSchema  *arrow.Schema // logical, data columns only
+	dataIdx     []int         // table column index of each file column
+	parts       []partColumn
+	mapping     protocol.ColumnMappingMode
+	checks      *batchChecks
+	targetSize  int64
+	codec       string
+	cfg         protocol.Config
+
+	open   map[string]*partitionFile
+	order  []string // partition keys in first-seen order, for stable output
+	adds   []*protocol.Add
+	staged []string
+	seq    int
+	taskID string
+}
+
+type partColumn struct {
+	name     string // logical name
+	physical string // key in partitionValues and directory names
+	idx      int    // column index in the table schema
+}
+
+type partitionFile struct {
+	values map[string]*string
+	dir    string // "" or "a=1/b=x/"
+	w      fileWriter
+	path   string
+}
+
+func (x *Transaction) newDataWriter() (*dataWriter, error) {
+	table, err := x.tableArrowSchema()
+	if err != nil {
+		return nil, err
+	}
+	w := &dataWriter{
+		store:       x.table.store,
+		mem:         x.table.opts.Allocator,
+		tableSchema: table,
+		mapping:     x.mapping,
+		codec:       strings.ToLower(x.opts.Compression),
+		cfg:         protocol.Config(x.meta.Configuration),
+		open:        map[string]*partitionFile{},
+		taskID:      uuid.NewString(),
+	}
+	w.targetSize = x.opts.TargetFileSize
+	if w.targetSize <= 0 {
+		w.targetSize = w.cfg.Int(protocol.PropTargetFileSize, defaultTargetFileSize)
+	}
+	for _, pc := range x.meta.PartitionColumns {
+		f, _ := x.schema.Field(pc)
+		i := fieldIndexFold(table, pc)
+		if f == nil || i < 0 {
+			return nil, corrupt("partition column %q is not in the schema", pc)
+		}
+		w.parts = append(w.parts, partColumn{name: f.Name, physical: f.PhysicalName(x.mapping), idx: i})
+	}
+	var fields []arrow.Field
+	for i, f := range table.Fields() {
+		if !containsFold(x.meta.PartitionColumns, f.Name) {
+			fields = append(fields, f)
+			w.dataIdx = append(w.dataIdx, i)
+		}
+	}
+	w.fileSchema = arrow.NewSchema(fields, nil)
+	if w.checks, err = x.newBatchChecks(table); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// write routes the rows of one conformed, checked batch to partition files.
+func (w *dataWriter) write(ctx context.Context, rec arrow.RecordBatch) error {
+	if len(w.parts) == 0 {
+		return w.writeTo(ctx, "", nil, rec)
+	}
+	keys, values, err := w.partitionKeys(rec)
+	if err != nil {
+		return err
+	}
+	runs := map[string][]rowRun{}
+	var order []string
+	n := len(keys)
+	nruns := 0
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && keys[j] == keys[i] {
+			j++
+		}
+		if _, ok := runs[keys[i]]; !ok {
+			order = append(order, keys[i])
+		}
+		runs[keys[i]] = append(runs[keys[i]], rowRun{i, j})
+		nruns++
+		i = j
+	}
+	for _, k := range order {
+		rs := runs[k]
+		vals := values[rs[0].start]
+		if nruns <= 2*len(order)+8 {
+			// Rows arrive clustered by partition (the usual case): slices
+			// share the batch's buffers, no copy.
+			for _, r := range rs {
+				part := rec.NewSlice(int64(r.start), int64(r.end))
+				err := w.writeTo(ctx, k, vals, part)
+				part.Release()
+				if err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		part, err := takeRows(ctx, rec, rs, w.mem)
+		if err != nil {
+			return err
+		}
+		err = w.writeTo(ctx, k, vals, part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rowRun is a range of consecutive rows of one partition.
+type rowRun struct{ start, end int }
+
+func takeRows(ctx context.Context, rec arrow.RecordBatch, runs []rowRun, mem memory.Allocator) (arrow.RecordBatch, error) {
+	bld := array.NewInt64Builder(mem)
+	defer bld.Release()
+	for _, r := range runs {
+		for i := r.start; i < r.end; i++ {
+			bld.Append(int64(i))
+		}
+	}
+	idx := bld.NewArray()
+	defer idx.Release()
+	out, err := compute.TakeArray(compute.WithAllocator(ctx, mem), array.RecordToStructArray(rec), idx)
+	if err != nil {
+		return nil, fmt.Errorf("delta: split partitions: %w", err)
+	}
+	defer out.Release()
+	return array.RecordFromStructArray(out.(*array.Struct), rec.Schema()), nil
+}
+
+// writeTo appends rows of one partition to its current file, rolling over
+// to a new file at the target size.
+func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]*string, rec arrow.RecordBatch) error {
+	pf := w.open[key]
+	if pf == nil {
+		pf = &partitionFile{values: values, dir: w.partitionDir(values)}
+		w.open[key] = pf
+		w.order = append(w.order, key)
+	}
+	if pf.w == nil {
+		if err := w.startFile(ctx, pf); err != nil {
+			return err
+		}
+	}
+	cols := make([]arrow.Array, len(w.dataIdx))
+	for i, j := range w.dataIdx {
+		cols[i] = rec.Column(j)
+	}
+	data := array.NewRecordBatch(w.fileSchema, cols, rec.NumRows())
+	defer data.Release()
+	if err := pf.w.Write(data); err != nil {
+		return fmt.Errorf("delta: write data file %s: %w", pf.path, err)
+	}
+	if pf.w.EstimatedSize() >= w.targetSize {
+		return w.finishFile(ctx, pf)
+	}
+	return nil
+}
+
+func (w *dataWriter) startFile(ctx context.Context, pf *partitionFile) error {
+	name := fmt.Sprintf("part-%05d-%s-c000%s.parquet", w.seq, w.taskID, codecExtension(w.codec))
+	w.seq++
+	pf.path = pf.dir + name
+	fw, err := newFileWriter(ctx, w.store, pf.path, w.fileSchema, &fileWriterOptions{
+		Codec: w.codec, Mapping: w.mapping, Config: w.cfg, Allocator: w.mem,
+	})
+	if err != nil {
+		return fmt.Errorf("delta: create data file %s: %w", pf.path, err)
+	}
+	pf.w = fw
+	return nil
+}
+
+// finishFile closes the partition's current file and records its add.
+func (w *dataWriter) finishFile(ctx context.Context, pf *partitionFile) error {
+	fw := pf.w
+	pf.w = nil
+	w.staged = append(w.staged, pf.path)
+	size, stats, err := fw.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("delta: close data file %s: %w", pf.path, err)
+	}
+	pv := make(map[string]*string, len(pf.values))
+	for k, v := range pf.values {
+		pv[k] = v
+	}
+	w.adds = append(w.adds, &protocol.Add{
+		Path:             pf.path,
+		PartitionValues:  pv,
+		Size:             size,
+		ModificationTime: time.Now().UnixMilli(),
+		DataChange:       true,
+		Stats:            stats,
+	})
+	return nil
+}
+
+// close finishes every open file and returns the add actions.
+func (w *dataWriter) close(ctx context.Context) ([]*protocol.Add, error) {
+	for _, k := range w.order {
+		pf := w.open[k]
+		if pf.w != nil {
+			if err := w.finishFile(ctx, pf); err != nil {
+				w.abort()
+				return nil, err
+			}
+		}
+	}
+	return w.adds, nil
+}
+
+// abort discards open files (they never became objects).
+func (w *dataWriter) abort() {
+	for _, pf := range w.open {
+		if pf.w != nil {
+			pf.w.Abort()
+			pf.w = nil
+		}
+	}
+}
+
+func codecExtension(codec string) string {
+	switch codec {
+	case "snappy":
+		return ".snappy"
+	case "zstd":
+		return ".zstd"
+	case "gzip":
+		return ".gz"
+	}
+	return ""
+}
+
+// partitionDir is the Hive-style directory of a partition, escaped the way
+// Spark escapes partition paths.
+func (w *dataWriter) partitionDir(values map[string]*string) string {
+	var b strings.Builder
+	for _, pc := range w.parts {
+		b.WriteString(escapePartitionName(pc.physical))
+		b.WriteByte('=')
+		v := values[pc.physical]
+		if v == nil {
+			b.WriteString("__HIVE_DEFAULT_PARTITION__")
+		} else {
+			b.WriteString(escapePartitionName(*v))
+		}
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
+// escapePartitionName percent-encodes the characters Hive and Spark escape
+// in partition directory names.
+func escapePartitionName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || strings.IndexByte("\"#%'*/:=?\\{[]^", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// partitionKeys formats the partition values of every row: a grouping key
+// per row and the partitionValues map (shared between rows of a key).
+func (w *dataWriter) partitionKeys(rec arrow.RecordBatch) ([]string, []map[string]*string, error) {
+	n := int(rec.NumRows())
+	formatted := make([][]*string, len(w.parts))
+	for p, pc := range w.parts {
+		col := rec.Column(pc.idx)
+		vals, err := formatPartitionColumn(col)
+		if err != nil {
+			return nil, nil, fmt.Errorf("delta: partition column %q: %w", pc.name, err)
+		}
+		formatted[p] = vals
+	}
+	keys := make([]string, n)
+	values := make([]map[string]*string, n)
+	cache := map[string]map[string]*string{}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.Reset()
+		for p := range w.parts {
+			if v := formatted[p][i]; v == nil {
+				b.WriteByte(1)
+			} else {
+				b.WriteByte(0)
+				b.WriteString(*v)
+			}
+			b.WriteByte(0xff)
+		}
+		k := b.String()
+		m, ok := cache[k]
+		if !ok {
+			m = make(map[string]*string, len(w.parts))
+			for p, pc := range w.parts {
+				m[pc.physical] = formatted[p][i]
+			}
+			cache[k] = m
+		}
+		keys[i], values[i] = k, m
+	}
+	return keys, values, nil
+}
+
+// formatPartitionColumn renders each value as the log stores it (nil for
+// null; empty strings are null too, as in Spark).
+func formatPartitionColumn(col arrow.Array) ([]*string, error) {
+	n := col.Len()
+	out := make([]*string, n)
+	intern := map[string]*string{}
+	str := func(s string) *string {
+		if p, ok := intern[s]; ok {
+			return p
+		}
+		p := &s
+		intern[s] = p
+		return p
+	}
+	switch c := col.(type) {
+	case *array.String:
+		for i := 0; i < n; i++ {
+			if c.IsValid(i) && c.Value(i) != "" {
+				out[i] = str(c.Value(i))
+			}
+		}
+		return out, nil
+	case *array.Int64:
+		for i := 0; i < n; i++ {
+			if c.IsValid(i) {
+				out[i] = str(strconv.FormatInt(c.Value(i), 10))
+			}
+		}
+		return out, nil
+	case *array.Int32:
+		for i := 0; i < n; i++ {
+			if c.IsValid(i) {
+				out[i] = str(strconv.FormatInt(int64(c.Value(i)), 10))
+			}
+		}
+		return out, nil
+	case *array.Date32:
+		for i := 0; i < n; i++ {
+			if c.IsValid(i) {
+				out[i] = str(c.Value(i).FormattedString())
+			}
+		}
+		return out, nil
+	}
+	for i := 0; i < n; i++ {
+		if col.IsNull(i) {
+			continue
+		}
+		sc, err := scalar.GetScalar(col, i)
+		if err != nil {
+			return nil, err
+		}
+		v, err := protocol.FormatPartitionValue(sc)
+		if r, ok := sc.(scalar.Releasable); ok {
+			r.Release()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if v != nil && *v != "" {
+			out[i] = str(*v)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,388 @@
+//go:build lakehouse_pending
+
+package delta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/dv"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// ScanOptions select what a scan returns. A nil *ScanOptions returns every
+// column of every row.
+type ScanOptions struct {
+	// Columns are the top-level columns to return, in this order; nil
+	// means all, in schema order. Names resolve case-insensitively.
+	Columns []string
+	// Filter keeps only rows for which it is TRUE (SQL semantics: NULL
+	// drops the row). Files whose statistics or partition values prove no
+	// row can match are not read at all. Parse SQL text with expr.Parse or
+	// build with expr.Col(…).Gt(…).
+	Filter expr.Expr
+	// BatchSize caps rows per batch; 0 means the reader's default.
+	BatchSize int64
+}
+
+// Scan returns the rows of the snapshot as a stream of Arrow batches with
+// logical column names. Files are read one at a time, so memory stays
+// bounded whatever the table size. Release the reader when done.
+func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordReader, error) {
+	plan, err := s.planScan(opts)
+	if err != nil {
+		return nil, err
+	}
+	next, stop := iter.Pull2(s.scanFiles(ctx, plan))
+	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
+	return r, nil
+}
+
+// scanPlan is the resolved shape of one scan.
+type scanPlan struct {
+	out       *arrow.Schema                 // what the caller gets
+	read      *arrow.Schema                 // out plus filter-only columns, before projection
+	dataRead  *arrow.Schema                 // the non-partition columns of read, read from files
+	partIdx   map[int]*protocol.StructField // read index → partition field
+	outIdx    []int                         // out column i = read column outIdx[i]
+	filter    *expr.Program
+	skipper   *expr.Skipper
+	batchSize int64
+	mem       memory.Allocator
+}
+
+func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
+	if opts == nil {
+		opts = &ScanOptions{}
+	}
+	p := &scanPlan{batchSize: opts.BatchSize, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}}
+	full := s.arrowSchema
+
+	var outFields []arrow.Field
+	if opts.Columns == nil {
+		outFields = full.Fields()
+	} else {
+		seen := map[string]bool{}
+		for _, c := range opts.Columns {
+			f, i := s.schema.Field(c)
+			if f == nil {
+				return nil, fmt.Errorf("%w: no column %q in the table (columns: %s)", ErrInvalidArgument, c, strings.Join(s.columnNames(), ", "))
+			}
+			if seen[f.Name] {
+				continue
+			}
+			seen[f.Name] = true
+			outFields = append(outFields, full.Field(i))
+		}
+	}
+	readFields := append([]arrow.Field(nil), outFields...)
+	if opts.Filter != nil {
+		for _, path := range expr.Columns(opts.Filter) {
+			f, i := s.schema.Field(path[0])
+			if f == nil {
+				continue // Compile reports unknown columns with suggestions
+			}
+			if !containsField(readFields, f.Name) {
+				readFields = append(readFields, full.Field(i))
+			}
+		}
+	}
+	p.out = arrow.NewSchema(outFields, nil)
+	p.read = arrow.NewSchema(readFields, nil)
+	p.outIdx = make([]int, len(outFields))
+	for i, f := range outFields {
+		p.outIdx[i] = indexOfField(readFields, f.Name)
+	}
+	var dataFields []arrow.Field
+	for i, f := range readFields {
+		if s.isPartitionColumn(f.Name) {
+			df, _ := s.schema.Field(f.Name)
+			p.partIdx[i] = df
+			continue
+		}
+		dataFields = append(dataFields, f)
+	}
+	p.dataRead = arrow.NewSchema(dataFields, nil)
+
+	if opts.Filter != nil {
+		prog, err := expr.Compile(opts.Filter, p.read, &expr.CompileOptions{Allocator: p.mem})
+		if err != nil {
+			return nil, fmt.Errorf("%w: filter: %w", ErrInvalidArgument, err)
+		}
+		if !arrow.TypeEqual(prog.ResultType(), arrow.FixedWidthTypes.Boolean) {
+			return nil, fmt.Errorf("%w: filter %s is not a boolean predicate", ErrInvalidArgument, opts.Filter)
+		}
+		p.filter = prog
+		if sk, err := expr.NewSkipper(opts.Filter, full); err == nil {
+			p.skipper = sk
+		}
+	}
+	return p, nil
+}
+
+func (s *Snapshot) columnNames() []string {
+	names := make([]string, len(s.schema.Fields))
+	for i, f := range s.schema.Fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func (s *Snapshot) isPartitionColumn(name string) bool {
+	for _, pc := range s.state.Metadata.PartitionColumns {
+		if strings.EqualFold(pc, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsField(fs []arrow.Field, name string) bool { return indexOfField(fs, name) >= 0 }
+
+func indexOfField(fs []arrow.Field, name string) int {
+	for i, f := range fs {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// scanFiles yields the files a scan must read: live files not pruned by
+// the filter's data skipping.
+func (s *Snapshot) scanFiles(ctx context.Context, p *scanPlan) iter.Seq2[*AddFile, error] {
+	return func(yield func(*AddFile, error) bool) {
+		for f, err := range s.Files(ctx) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if p.skipper != nil {
+				stats, err := s.fileStatsSource(f)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if !p.skipper.MayMatch(stats) {
+					continue
+				}
+			}
+			if !yield(f, nil) {
+				return
+			}
+		}
+	}
+}
+
+// scanReader is the array.RecordReader a Scan returns.
+type scanReader struct {
+	ctx  context.Context
+	snap *Snapshot
+	plan *scanPlan
+	next func() (*AddFile, error, bool)
+	stop func()
+
+	cur  *fileBatches // batches of the current file
+	rec  arrow.RecordBatch
+	err  error
+	refs int64
+	done bool
+}
+
+func (r *scanReader) Retain() { atomic.AddInt64(&r.refs, 1) }
+
+func (r *scanReader) Release() {
+	if atomic.AddInt64(&r.refs, -1) == 0 {
+		r.clearRecord()
+		r.closeFile()
+		r.stop()
+	}
+}
+
+func (r *scanReader) Schema() *arrow.Schema { return r.plan.out }
+
+func (r *scanReader) RecordBatch() arrow.RecordBatch { return r.rec }
+
+// Record returns the current batch.
+//
+// Deprecated: use RecordBatch.
+func (r *scanReader) Record() arrow.RecordBatch { return r.rec }
+
+func (r *scanReader) Err() error { return r.err }
+
+func (r *scanReader) clearRecord() {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+}
+
+func (r *scanReader) closeFile() {
+	if r.cur != nil {
+		r.cur.close()
+		r.cur = nil
+	}
+}
+
+func (r *scanReader) Next() bool {
+	r.clearRecord()
+	if r.done || r.err != nil {
+		return false
+	}
+	for {
+		if err := r.ctx.Err(); err != nil {
+			r.fail(err)
+			return false
+		}
+		if r.cur == nil {
+			f, err, ok := r.next()
+			if !ok {
+				r.done = true
+				return false
+			}
+			if err != nil {
+				r.fail(err)
+				return false
+			}
+			fb, err := r.snap.openFileBatches(r.ctx, r.plan, f)
+			if err != nil {
+				r.fail(err)
+				return false
+			}
+			r.cur = fb
+		}
+		rec, err := r.cur.next(r.ctx)
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		if rec == nil {
+			r.closeFile()
+			continue
+		}
+		if rec.NumRows() == 0 {
+			rec.Release()
+			continue
+		}
+		r.rec = rec
+		return true
+	}
+}
+
+func (r *scanReader) fail(err error) {
+	r.err = err
+	r.closeFile()
+}
+
+// fileBatches reads one data file and turns its batches into scan output.
+type fileBatches struct {
+	file  *AddFile
+	plan  *scanPlan
+	parts map[int]scalar.Scalar // read index → partition value
+	rr    array.RecordReader
+	close func()
+}
+
+func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile) (*fileBatches, error) {
+	fb := &fileBatches{file: f, plan: p, parts: map[int]scalar.Scalar{}}
+	for i, pf := range p.partIdx {
+		sc, err := s.partitionValue(f, pf)
+		if err != nil {
+			return nil, err
+		}
+		fb.parts[i] = sc
+	}
+	var deleted *roaring64.Bitmap
+	if f.DeletionVector != nil {
+		bm, err := dv.Load(ctx, s.table.store, s.table.rootURL(), *f.DeletionVector)
+		if err != nil {
+			return nil, fmt.Errorf("delta: deletion vector of %s: %w", f.Path, err)
+		}
+		deleted = bm
+	}
+	r, err := s.table.openDataFile(ctx, f.Path)
+	if err != nil {
+		return nil, err
+	}
+	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
+		Schema:        p.dataRead,
+		ColumnMapping: parquetio.ColumnMappingMode(s.mapping),
+		Deleted:       deleted,
+		BatchSize:     p.batchSize,
+		Allocator:     p.mem,
+	})
+	if err != nil {
+		_ = r.Close()
+		return nil, fmt.Errorf("delta: read %s: %w", f.Path, err)
+	}
+	fb.rr = rr
+	fb.close = func() {
+		rr.Release()
+		_ = r.Close()
+	}
+	return fb, nil
+}
+
+// next returns the next output batch of this file, or nil at its end.
+func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
+	if !fb.rr.Next() {
+		if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+		}
+		return nil, nil
+	}
+	data := fb.rr.RecordBatch()
+	n := data.NumRows()
+	p := fb.plan
+	cols := make([]arrow.Array, p.read.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	di := 0
+	for i := range cols {
+		if sc, ok := fb.parts[i]; ok {
+			arr, err := scalar.MakeArrayFromScalar(sc, int(n), p.mem)
+			if err != nil {
+				return nil, fmt.Errorf("delta: partition column %s: %w", p.read.Field(i).Name, err)
+			}
+			cols[i] = arr
+			continue
+		}
+		c := data.Column(di)
+		c.Retain()
+		cols[i] = c
+		di++
+	}
+	full := array.NewRecordBatch(p.read, cols, n)
+	defer full.Release()
+	filtered := full
+	if p.filter != nil {
+		out, err := p.filter.Filter(ctx, full)
+		if err != nil {
+			return nil, fmt.Errorf("delta: filter on %s: %w", fb.file.Path, err)
+		}
+		defer out.Release()
+		filtered = out
+	}
+	outCols := make([]arrow.Array, len(p.outIdx))
+	for i, j := range p.outIdx {
+		outCols[i] = filtered.Column(j)
+	}
+	return array.NewRecordBatch(p.out, outCols, filtered.NumRows()), nil
+}

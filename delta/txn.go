@@ -1,0 +1,318 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lakehouse-go/lakehouse/internal/conflict"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// WriteMode says what a transaction does with the rows already in the
+// table.
+type WriteMode int
+
+const (
+	// Append adds rows; existing rows stay.
+	Append WriteMode = iota
+	// Overwrite replaces the table's rows (all of them, or only those
+	// matching ReplaceWhere, or only the partitions written to with
+	// PartitionOverwrite).
+	Overwrite
+)
+
+func (m WriteMode) String() string {
+	if m == Overwrite {
+		return "Overwrite"
+	}
+	return "Append"
+}
+
+// Isolation is the isolation level a transaction commits at.
+type Isolation = conflict.Isolation
+
+// Isolation levels. WriteSerializable is the default, as in Delta.
+const (
+	WriteSerializable = conflict.WriteSerializable
+	Serializable      = conflict.Serializable
+)
+
+// TxnOptions configure a transaction. A nil *TxnOptions, like the zero
+// value, is a plain append.
+type TxnOptions struct {
+	Mode WriteMode
+	// ReplaceWhere, with Overwrite, replaces only the rows matching this
+	// SQL predicate; every written row must match it too.
+	ReplaceWhere string
+	// PartitionOverwrite, with Overwrite, replaces only the partitions the
+	// written rows fall in (Spark's dynamic partition overwrite).
+	PartitionOverwrite bool
+	// MergeSchema lets written batches add columns (top-level or nested)
+	// and widen types safely; the table schema is updated in the commit.
+	MergeSchema bool
+	// OverwriteSchema, with a full Overwrite, replaces the table schema
+	// (and partitioning, see PartitionBy) with that of the written data.
+	OverwriteSchema bool
+	// PartitionBy sets the partition columns when OverwriteSchema replaces
+	// the schema; ignored otherwise.
+	PartitionBy []string
+	// AppID and AppVersion make the write idempotent: a transaction whose
+	// AppVersion is not above the version the table last recorded for
+	// AppID commits nothing (CommitResult.Skipped).
+	AppID      string
+	AppVersion int64
+	// Isolation is the isolation level; default WriteSerializable.
+	Isolation Isolation
+	// MaxAttempts bounds commit attempts when concurrent commits force a
+	// rebase; default 100.
+	MaxAttempts int
+	// TargetFileSize is the data-file size (bytes) at which a new file is
+	// started; default delta.targetFileSize, else 128 MiB.
+	TargetFileSize int64
+	// Compression is the parquet codec: "snappy" (default), "zstd",
+	// "gzip" or "uncompressed".
+	Compression string
+	// UserMetadata is recorded in commitInfo.userMetadata.
+	UserMetadata string
+}
+
+func (o *TxnOptions) withDefaults() TxnOptions {
+	var out TxnOptions
+	if o != nil {
+		out = *o
+	}
+	if out.MaxAttempts <= 0 {
+		out.MaxAttempts = 100
+	}
+	if out.Compression == "" {
+		out.Compression = "snappy"
+	}
+	return out
+}
+
+func (o *TxnOptions) validate() error {
+	if o.Mode != Append && o.Mode != Overwrite {
+		return fmt.Errorf("%w: write mode %d", ErrInvalidArgument, o.Mode)
+	}
+	if o.Mode == Append && (o.ReplaceWhere != "" || o.PartitionOverwrite || o.OverwriteSchema) {
+		return fmt.Errorf("%w: ReplaceWhere, PartitionOverwrite and OverwriteSchema need Mode Overwrite", ErrInvalidArgument)
+	}
+	if o.ReplaceWhere != "" && o.PartitionOverwrite {
+		return fmt.Errorf("%w: ReplaceWhere and PartitionOverwrite cannot be combined", ErrInvalidArgument)
+	}
+	if o.OverwriteSchema && (o.ReplaceWhere != "" || o.PartitionOverwrite) {
+		return fmt.Errorf("%w: OverwriteSchema needs a full overwrite", ErrInvalidArgument)
+	}
+	if o.AppID == "" && o.AppVersion != 0 {
+		return fmt.Errorf("%w: AppVersion without AppID", ErrInvalidArgument)
+	}
+	if o.AppVersion < 0 {
+		return fmt.Errorf("%w: AppVersion %d is negative", ErrInvalidArgument, o.AppVersion)
+	}
+	switch strings.ToLower(o.Compression) {
+	case "snappy", "zstd", "gzip", "uncompressed", "none":
+	default:
+		return fmt.Errorf("%w: compression %q (want snappy, zstd, gzip or uncompressed)", ErrInvalidArgument, o.Compression)
+	}
+	return nil
+}
+
+// Transaction is a write transaction on one table: data files are written (staged)
+// by Write and become part of the table only when Commit succeeds.
+// Rollback, or a failed Commit, deletes the staged files, leaving the
+// table exactly as it was. A Transaction is not safe for concurrent use.
+type Transaction struct {
+	table *Table
+	// snap is the snapshot the transaction read; nil when it creates the
+	// table.
+	snap        *Snapshot
+	readVersion int64 // -1 when creating
+	opts        TxnOptions
+
+	// The table state this transaction commits. meta/proto start as the
+	// snapshot's; metaChanged/protoChanged say whether to write them.
+	meta         *protocol.Metadata
+	proto        *protocol.Protocol
+	metaChanged  bool
+	protoChanged bool
+	schema       *protocol.StructType
+	mapping      protocol.ColumnMappingMode
+
+	adds    []*protocol.Add
+	removes []*protocol.Remove
+	domains []protocol.DomainMetadata
+	staged  []string // data files written, deleted on failure
+
+	// What the transaction read, for conflict detection.
+	readWholeTable bool
+	readPredicates []conflict.Predicate
+	// dynamicPartitions collects the partitions a dynamic partition
+	// overwrite wrote to (non-nil only for that mode).
+	dynamicPartitions map[string]bool
+
+	operation string
+	opParams  map[string]any
+	metrics   writeMetrics
+
+	writer  *dataWriter // open data-file writer, nil until the first Write
+	done    bool
+	skipped bool // idempotent replay: commit nothing
+}
+
+// writeMetrics are counted as files are written and removed.
+type writeMetrics struct {
+	numFiles, numOutputRows, numOutputBytes int64
+	numRemovedFiles, numRemovedBytes        int64
+	numDeletedRows                          int64
+	numDeletedRowsKnown                     bool
+}
+
+// Begin starts a transaction on the latest snapshot. It fails with
+// *UnsupportedFeatureError when the table needs a writer feature this
+// library does not implement, and with ErrAppendOnly for an overwrite of
+// an append-only table.
+func (t *Table) Begin(ctx context.Context, opts *TxnOptions) (*Transaction, error) {
+	o := opts.withDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.beginAt(ctx, snap, o)
+}
+
+func (t *Table) beginAt(ctx context.Context, snap *Snapshot, o TxnOptions) (*Transaction, error) {
+	if err := checkWritable(snap.state.Protocol, snap.state.Metadata); err != nil {
+		return nil, err
+	}
+	meta := *snap.state.Metadata
+	proto := *snap.state.Protocol
+	x := &Transaction{
+		table:       t,
+		snap:        snap,
+		readVersion: snap.Version(),
+		opts:        o,
+		meta:        &meta,
+		proto:       &proto,
+		schema:      snap.schema,
+		mapping:     snap.mapping,
+		operation:   "WRITE",
+	}
+	if o.AppID != "" {
+		if v, ok := snap.TxnVersion(o.AppID); ok && v >= o.AppVersion {
+			x.skipped = true
+		}
+	}
+	if o.Mode == Overwrite {
+		if snap.config.Bool(protocol.PropAppendOnly, false) {
+			return nil, fmt.Errorf("%w: %s has delta.appendOnly=true; overwrite would remove data", ErrAppendOnly, t.url)
+		}
+		if err := x.planOverwrite(ctx); err != nil {
+			return nil, err
+		}
+	}
+	x.opParams = x.writeParams()
+	return x, nil
+}
+
+// checkWritable refuses tables this writer cannot write correctly.
+func checkWritable(p *protocol.Protocol, m *protocol.Metadata) error {
+	if err := protocol.CheckWriteSupported(p, protocol.SupportedWriterFeatures); err != nil {
+		return err
+	}
+	// Features this writer cannot produce data for, whatever the list of
+	// honoured features says.
+	if p.SupportsFeature("rowTracking") || protocol.Config(m.Configuration).Bool("delta.enableRowTracking", false) {
+		return &UnsupportedFeatureError{Feature: "rowTracking", Writer: true}
+	}
+	return nil
+}
+
+// Snapshot returns the snapshot the transaction read (nil for a
+// transaction creating the table).
+func (x *Transaction) Snapshot() *Snapshot { return x.snap }
+
+// ReadVersion is the version the transaction read, or -1 when it creates
+// the table.
+func (x *Transaction) ReadVersion() int64 { return x.readVersion }
+
+// Rollback abandons the transaction and deletes its staged data files. It
+// is a no-op after Commit, so `defer txn.Rollback()` is always safe.
+func (x *Transaction) Rollback() error {
+	if x.done {
+		return nil
+	}
+	x.done = true
+	return x.cleanup(context.Background())
+}
+
+// cleanup deletes every staged data file (best effort: an orphaned file is
+// harmless, VACUUM removes it, but a missing one would corrupt the table,
+// so this only ever runs when no commit can reference them).
+func (x *Transaction) cleanup(ctx context.Context) error {
+	if x.writer != nil {
+		x.writer.abort()
+		x.writer = nil
+	}
+	var first error
+	for _, p := range x.staged {
+		if err := x.table.store.Delete(ctx, p); err != nil && first == nil && !isNotExist(err) {
+			first = fmt.Errorf("delta: rollback: delete staged file %s: %w", p, err)
+		}
+	}
+	x.staged = nil
+	x.adds = nil
+	return first
+}
+
+// writeParams are the operationParameters Spark records for a WRITE.
+func (x *Transaction) writeParams() map[string]any {
+	params := map[string]any{
+		"mode":        x.opts.Mode.String(),
+		"partitionBy": jsonString(x.meta.PartitionColumns),
+	}
+	if x.opts.ReplaceWhere != "" {
+		params["predicate"] = jsonString([]string{x.opts.ReplaceWhere})
+	}
+	if x.opts.PartitionOverwrite {
+		params["mode"] = "Overwrite"
+		params["partitionOverwriteMode"] = "DYNAMIC"
+	}
+	return params
+}
+
+// conflictTxn describes this transaction to the conflict rules.
+func (x *Transaction) conflictTxn() *conflict.Txn {
+	ct := &conflict.Txn{
+		Isolation:      x.opts.Isolation,
+		ReadWholeTable: x.readWholeTable,
+		ReadPredicates: x.readPredicates,
+	}
+	if len(x.removes) > 0 {
+		ct.Removes = make(map[string]struct{}, len(x.removes))
+		ct.ReadFiles = make(map[string]struct{}, len(x.removes))
+		for _, r := range x.removes {
+			ct.Removes[r.Path] = struct{}{}
+			ct.ReadFiles[r.Path] = struct{}{}
+		}
+	}
+	if x.opts.AppID != "" {
+		ct.AppIDs = []string{x.opts.AppID}
+	}
+	for _, d := range x.domains {
+		ct.Domains = append(ct.Domains, d.Domain)
+	}
+	return ct
+}
+
+// isBlindAppend reports whether the transaction only adds files without
+// reading the table.
+func (x *Transaction) isBlindAppend() bool {
+	return len(x.removes) == 0 && !x.readWholeTable && len(x.readPredicates) == 0 && !x.metaChanged && !x.protoChanged && x.readVersion >= 0
+}
+
+func partitionColumnsEqual(a, b []string) bool { return slices.Equal(a, b) }

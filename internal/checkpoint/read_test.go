@@ -1,0 +1,124 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// bytesReader is a storage.ReaderAt over memory.
+type bytesReader struct{ *bytes.Reader }
+
+func (bytesReader) Close() error { return nil }
+
+func corpusFile(t testing.TB, rel string) []byte {
+	t.Helper()
+	dir := os.Getenv("LAKEHOUSE_TESTDATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "testdata")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		t.Skipf("conformance corpus file %s not available (set LAKEHOUSE_TESTDATA): %v", rel, err)
+	}
+	return b
+}
+
+func TestReadParquetCheckpoint(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	data := corpusFile(t, "dat/with_checkpoint/delta/_delta_log/00000000000000000002.checkpoint.parquet")
+	var adds, removes int
+	var proto *protocol.Protocol
+	var meta *protocol.Metadata
+	err := ReadParquet(context.Background(), bytesReader{bytes.NewReader(data)}, append(FileColumns, StateColumns...), mem, func(actions []protocol.Action) error {
+		for _, a := range actions {
+			switch {
+			case a.Add != nil:
+				adds++
+				assert.NotEmpty(t, a.Add.Path)
+				assert.Positive(t, a.Add.Size)
+			case a.Remove != nil:
+				removes++
+			case a.Protocol != nil:
+				proto = a.Protocol
+			case a.Metadata != nil:
+				meta = a.Metadata
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.NotNil(t, proto)
+	require.NotNil(t, meta)
+	assert.Positive(t, adds)
+	assert.NotEmpty(t, meta.SchemaString)
+	assert.Equal(t, "2", meta.Configuration["delta.checkpointInterval"])
+}
+
+func TestReadParquetStatsParsedOnly(t *testing.T) {
+	data := corpusFile(t, "delta-kernel-rs/v1-single-part-struct-stats-only/delta/_delta_log/00000000000000000005.checkpoint.parquet")
+	var withStats int
+	err := ReadParquet(context.Background(), bytesReader{bytes.NewReader(data)}, AddColumns, nil, func(actions []protocol.Action) error {
+		for _, a := range actions {
+			if a.Add != nil && a.Add.StatsParsed != nil && a.Add.StatsParsed.NumRecords != nil {
+				withStats++
+				assert.Equal(t, int64(1), *a.Add.StatsParsed.NumRecords)
+				_, ok := protocol.Lookup(a.Add.StatsParsed.MinValues, []string{"id"})
+				assert.True(t, ok, "min id from stats_parsed")
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 5, withStats)
+}
+
+func TestParseLastCheckpoint(t *testing.T) {
+	lc, err := ParseLastCheckpoint([]byte(`{"version":10,"size":13,"parts":2,"sizeInBytes":100}`))
+	require.NoError(t, err)
+	assert.Equal(t, int64(10), lc.Version)
+	assert.Equal(t, 2, *lc.Parts)
+	for _, bad := range []string{``, `{`, `{"version":-1}`, `[1]`} {
+		_, err := ParseLastCheckpoint([]byte(bad))
+		assert.True(t, errors.Is(err, protocol.ErrMalformed), bad)
+	}
+}
+
+func FuzzReadParquet(f *testing.F) {
+	dir := os.Getenv("LAKEHOUSE_TESTDATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "testdata")
+	}
+	seeds, _ := filepath.Glob(filepath.Join(dir, "*", "*", "delta", "_delta_log", "*.checkpoint*.parquet"))
+	for i, s := range seeds {
+		if i >= 8 {
+			break
+		}
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = ReadParquet(context.Background(), bytesReader{bytes.NewReader(data)}, append(FileColumns, StateColumns...), nil, func([]protocol.Action) error { return nil })
+	})
+}
+
+func FuzzParseJSON(f *testing.F) {
+	f.Add([]byte("{\"add\":{\"path\":\"a\"}}\n{\"commitInfo\":{}}\n"))
+	f.Add([]byte(`{"checkpointMetadata":{"version":3}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseJSON(data)
+		_, _ = ParseLastCheckpoint(data)
+	})
+}

@@ -1,0 +1,75 @@
+package logreplay
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+func add(path string, dv string) protocol.Action {
+	a := &protocol.Add{Path: path}
+	if dv != "" {
+		a.DeletionVector = &protocol.DeletionVector{StorageType: "i", PathOrInlineDv: dv}
+	}
+	return protocol.Action{Add: a}
+}
+
+func remove(path string, dv string) protocol.Action {
+	r := &protocol.Remove{Path: path}
+	if dv != "" {
+		r.DeletionVector = &protocol.DeletionVector{StorageType: "i", PathOrInlineDv: dv}
+	}
+	return protocol.Action{Remove: r}
+}
+
+// replay feeds commits given oldest first, the way the log reads, to a
+// State newest first, the way snapshots are built.
+func replay(commits ...[]protocol.Action) *State {
+	s := NewState()
+	for i := len(commits) - 1; i >= 0; i-- {
+		s.ApplyCommit(commits[i])
+	}
+	return s
+}
+
+func livePaths(s *State) []string {
+	var out []string
+	for _, a := range s.DeltaAdds() {
+		out = append(out, a.Path+"#"+dvID(a))
+	}
+	return out
+}
+
+func dvID(a *protocol.Add) string { return a.Key().DV }
+
+func TestReconciliation(t *testing.T) {
+	t.Run("remove hides an older add", func(t *testing.T) {
+		s := replay([]protocol.Action{add("a", ""), add("b", "")}, []protocol.Action{remove("a", "")})
+		assert.Equal(t, []string{"b#"}, livePaths(s))
+		assert.True(t, s.Seen(protocol.FileKey{Path: "a"}))
+	})
+	t.Run("re-add after remove is live", func(t *testing.T) {
+		s := replay([]protocol.Action{add("a", "")}, []protocol.Action{remove("a", "")}, []protocol.Action{add("a", "")})
+		assert.Equal(t, []string{"a#"}, livePaths(s))
+	})
+	t.Run("DV update in one commit: remove old key, add new key", func(t *testing.T) {
+		s := replay([]protocol.Action{add("a", "")}, []protocol.Action{remove("a", ""), add("a", "X")})
+		assert.Equal(t, []string{"a#iX"}, livePaths(s))
+		assert.Len(t, s.DeltaRemoves(), 1)
+	})
+	t.Run("latest protocol, metadata, txn and domain win; tombstoned domain is hidden", func(t *testing.T) {
+		p1, p2 := &protocol.Protocol{MinReaderVersion: 1}, &protocol.Protocol{MinReaderVersion: 3}
+		s := replay(
+			[]protocol.Action{{Protocol: p1}, {Txn: &protocol.Txn{AppID: "app", Version: 1}}, {DomainMetadata: &protocol.DomainMetadata{Domain: "d", Configuration: "1"}}},
+			[]protocol.Action{{Protocol: p2}, {Txn: &protocol.Txn{AppID: "app", Version: 2}}, {DomainMetadata: &protocol.DomainMetadata{Domain: "d", Removed: true}}},
+		)
+		assert.Equal(t, int32(3), s.Protocol.MinReaderVersion)
+		assert.Equal(t, int64(2), s.Txns["app"].Version)
+		assert.Empty(t, s.LiveDomains())
+		// A checkpoint's older values never override the deltas'.
+		s.ApplyCheckpointNonFile(&protocol.Action{Protocol: p1})
+		assert.Equal(t, int32(3), s.Protocol.MinReaderVersion)
+	})
+}

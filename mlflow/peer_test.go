@@ -127,12 +127,12 @@ func tail(s string, n int) string {
 	return s[len(s)-n:]
 }
 
-// runPython runs a Python script with the venv's interpreter and returns its
-// stdout; env adds variables.
-func runPython(t *testing.T, venv, script string, env ...string) string {
+// runPython runs a Python script file with the venv's interpreter and
+// returns its stdout. The FileStore opt-in MLflow 3.13+ asks for is set.
+func runPython(t *testing.T, venv, script string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(venv, "bin", "python"), "-c", script)
-	cmd.Env = append(append(os.Environ(), "MLFLOW_ALLOW_FILE_STORE=true", "PYTHONWARNINGS=ignore"), env...)
+	cmd := exec.Command(filepath.Join(venv, "bin", "python"), append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "MLFLOW_ALLOW_FILE_STORE=true", "PYTHONWARNINGS=ignore")
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

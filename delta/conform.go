@@ -16,7 +16,9 @@ import (
 // names all offending columns.
 type schemaProblems []string
 
-func (p *schemaProblems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+func (p *schemaProblems) add(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
 
 func (p schemaProblems) err() error {
 	if len(p) == 0 {

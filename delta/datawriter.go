@@ -166,7 +166,9 @@ func takeRows(ctx context.Context, rec arrow.RecordBatch, runs []rowRun, mem mem
 	}
 	idx := bld.NewArray()
 	defer idx.Release()
-	out, err := compute.TakeArray(compute.WithAllocator(ctx, mem), array.RecordToStructArray(rec), idx)
+	whole := array.RecordToStructArray(rec)
+	defer whole.Release()
+	out, err := compute.TakeArray(compute.WithAllocator(ctx, mem), whole, idx)
 	if err != nil {
 		return nil, fmt.Errorf("delta: split partitions: %w", err)
 	}

@@ -1,5 +1,3 @@
-//go:build lakehouse_pending
-
 package delta
 
 import (
@@ -58,7 +56,7 @@ type scanPlan struct {
 	partIdx   map[int]*protocol.StructField // read index → partition field
 	outIdx    []int                         // out column i = read column outIdx[i]
 	filter    *expr.Program
-	skipper   *expr.Skipper
+	skipper   skipper
 	batchSize int64
 	mem       memory.Allocator
 }
@@ -125,9 +123,7 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 			return nil, fmt.Errorf("%w: filter %s is not a boolean predicate", ErrInvalidArgument, opts.Filter)
 		}
 		p.filter = prog
-		if sk, err := expr.NewSkipper(opts.Filter, full); err == nil {
-			p.skipper = sk
-		}
+		p.skipper = newSkipper(opts.Filter, full)
 	}
 	return p, nil
 }
@@ -318,7 +314,7 @@ func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile)
 	}
 	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
 		Schema:        p.dataRead,
-		ColumnMapping: parquetio.ColumnMappingMode(s.mapping),
+		ColumnMapping: parquetMapping(s.mapping),
 		Deleted:       deleted,
 		BatchSize:     p.batchSize,
 		Allocator:     p.mem,

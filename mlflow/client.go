@@ -81,6 +81,21 @@ func NewClient(ctx context.Context, trackingURI string, o *Options) (*Client, er
 		scheme = strings.ToLower(u.Scheme)
 	}
 	switch {
+	case trackingURI == "databricks" || scheme == "databricks":
+		host, token, err := databricksCredentials(trackingURI, o)
+		if err != nil {
+			return nil, err
+		}
+		oo := Options{}
+		if o != nil {
+			oo = *o
+		}
+		oo.Token, oo.Username, oo.Password = token, "", ""
+		rc, err := newRESTClient(host, &oo)
+		if err != nil {
+			return nil, err
+		}
+		c.be, c.uri = rc, trackingURI
 	case scheme == "" || scheme == "file":
 		root := trackingURI
 		if scheme == "file" {
@@ -101,21 +116,6 @@ func NewClient(ctx context.Context, trackingURI string, o *Options) (*Client, er
 			return nil, err
 		}
 		c.be, c.uri = rc, rc.base.String()
-	case trackingURI == "databricks" || scheme == "databricks":
-		host, token, err := databricksCredentials(trackingURI, o)
-		if err != nil {
-			return nil, err
-		}
-		oo := Options{}
-		if o != nil {
-			oo = *o
-		}
-		oo.Token, oo.Username, oo.Password = token, "", ""
-		rc, err := newRESTClient(host, &oo)
-		if err != nil {
-			return nil, err
-		}
-		c.be, c.uri = rc, trackingURI
 	default:
 		return nil, fmt.Errorf("%w: tracking URI scheme %q; use a local path, file://, http(s):// or databricks (start `mlflow server --backend-store-uri %s` for a database)", ErrUnsupported, scheme, scheme+":…")
 	}

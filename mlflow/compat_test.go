@@ -128,8 +128,8 @@ func TestPythonCompatibility(t *testing.T) {
 	expect := map[string]any{
 		"experiment_name": "go-exp", "experiment_id": expID, "run_id": runID, "run_name": runName,
 		"start_time_ms": start.UnixMilli(), "artifact_uri": parent.Info.ArtifactURI,
-		"params": map[string]string{"max_depth": "6", "lr": "0.1", "nested/key": "v"},
-		"tags":   map[string]string{"owner": "etl", "mlflow.runName": runName, "mlflow.source.type": "LOCAL"},
+		"params":      map[string]string{"max_depth": "6", "lr": "0.1", "nested/key": "v"},
+		"tags":        map[string]string{"owner": "etl", "mlflow.runName": runName, "mlflow.source.type": "LOCAL"},
 		"rmse_latest": 0.25, "rmse_history": history,
 		"child_run_id": child.Info.RunID, "failed_run_id": failedID, "deleted_run_id": gone.Info.RunID,
 		// failing (0.05, no params) is excluded by the params filter

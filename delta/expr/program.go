@@ -119,6 +119,10 @@ func (p *Program) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Arra
 	if err := p.checkBatch(batch); err != nil {
 		return nil, err
 	}
+	if batch.NumRows() == 0 {
+		// Kernels assume at least one row; an empty batch has an empty answer.
+		return array.MakeArrayOfNull(p.opts.Allocator, p.root.typ, 0), nil
+	}
 	ec := &evalCtx{ctx: compute.WithAllocator(ctx, p.opts.Allocator), batch: batch, n: int(batch.NumRows()), mem: p.opts.Allocator, opts: &p.opts}
 	v, err := p.root.eval(ec)
 	if err != nil {

@@ -142,7 +142,7 @@ func (s *Snapshot) partitionValue(f *AddFile, col *protocol.StructField) (scalar
 	if !ok {
 		raw = nil // a missing key is a null partition value
 	}
-	sc, err := protocol.ParsePartitionValue(raw, t)
+	sc, err := protocol.ParsePartitionValueIn(raw, t, s.table.opts.PartitionTimeZone)
 	if err != nil {
 		return nil, corrupt("file %s: %v", f.Path, err)
 	}

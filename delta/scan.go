@@ -56,7 +56,7 @@ type scanPlan struct {
 	partIdx   map[int]*protocol.StructField // read index → partition field
 	outIdx    []int                         // out column i = read column outIdx[i]
 	filter    *expr.Program
-	skipper   skipper
+	skipper   *expr.Skipper
 	batchSize int64
 	mem       memory.Allocator
 }
@@ -123,7 +123,9 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 			return nil, fmt.Errorf("%w: filter %s is not a boolean predicate", ErrInvalidArgument, opts.Filter)
 		}
 		p.filter = prog
-		p.skipper = newSkipper(opts.Filter, full)
+		if sk, err := expr.NewSkipper(opts.Filter, full); err == nil {
+			p.skipper = sk
+		}
 	}
 	return p, nil
 }

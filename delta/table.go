@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gocloud.dev/blob"
@@ -22,6 +23,11 @@ type Options struct {
 	// application imports them (for example `import _
 	// "gocloud.dev/blob/s3blob"`). This package imports no cloud driver.
 	URLMux *blob.URLMux
+	// PartitionTimeZone is the zone in which timestamp partition values
+	// written without one ("2021-09-08 11:11:11") are read: the session
+	// time zone of the engine that wrote them. Default: UTC, which is what
+	// this library, delta-rs and Spark sessions set to UTC write.
+	PartitionTimeZone *time.Location
 	// NoSync skips fsync on local disks: commits stay atomic for readers but
 	// a machine crash can lose recent ones. For tests and scratch tables.
 	NoSync bool
@@ -31,6 +37,9 @@ func (o *Options) withDefaults() Options {
 	var out Options
 	if o != nil {
 		out = *o
+	}
+	if out.PartitionTimeZone == nil {
+		out.PartitionTimeZone = time.UTC
 	}
 	if out.Allocator == nil {
 		out.Allocator = memory.DefaultAllocator

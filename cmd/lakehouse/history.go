@@ -1,5 +1,3 @@
-//go:build lakehouse_pending
-
 package main
 
 import (

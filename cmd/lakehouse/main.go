@@ -1,5 +1,3 @@
-//go:build lakehouse_pending
-
 // Command lakehouse reads and writes Delta tables from the shell.
 //
 //	lakehouse cat [--version N | --timestamp RFC3339] [--columns a,b] [--where EXPR] [--limit N] [--format jsonl|csv|table] TABLE

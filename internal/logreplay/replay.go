@@ -30,32 +30,31 @@ func NewState() *State {
 	}
 }
 
-// ApplyCommit feeds one commit's (or one compaction's) actions. Commits must
-// come newest first. Within a commit the order of actions does not matter:
-// a commit holds at most one action per key and type.
+// ApplyCommit feeds one commit's (or one log compaction's) actions.
+// Commits must come newest first. Lines are applied last to first, each
+// deciding its key at once: a commit holds at most one action per key, so
+// for commits the order is immaterial, and a log compaction that lists its
+// range's actions in commit order (rather than reconciled) still resolves
+// to the newest action per key.
 func (s *State) ApplyCommit(actions []protocol.Action) {
-	var keys []protocol.FileKey
-	for i := range actions {
+	for i := len(actions) - 1; i >= 0; i-- {
 		a := &actions[i]
 		switch {
 		case a.Add != nil:
 			k := a.Add.Key()
 			if _, dup := s.seen[k]; !dup {
 				s.adds = append(s.adds, a.Add)
-				keys = append(keys, k)
+				s.seen[k] = struct{}{}
 			}
 		case a.Remove != nil:
 			k := a.Remove.Key()
 			if _, dup := s.seen[k]; !dup {
 				s.removes = append(s.removes, a.Remove)
-				keys = append(keys, k)
+				s.seen[k] = struct{}{}
 			}
 		default:
 			s.applyNonFile(a)
 		}
-	}
-	for _, k := range keys {
-		s.seen[k] = struct{}{}
 	}
 }
 

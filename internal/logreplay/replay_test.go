@@ -73,3 +73,10 @@ func TestReconciliation(t *testing.T) {
 		assert.Equal(t, int32(3), s.Protocol.MinReaderVersion)
 	})
 }
+
+func TestCompactionInCommitOrder(t *testing.T) {
+	// A compaction listing its range's actions in commit order: b is added
+	// then removed, c removed then re-added.
+	s := replay([]protocol.Action{add("a", ""), add("c", "")}, []protocol.Action{add("b", ""), remove("b", ""), remove("c", ""), add("c", "")})
+	assert.ElementsMatch(t, []string{"c#", "a#"}, livePaths(s))
+}

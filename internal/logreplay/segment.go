@@ -25,22 +25,25 @@ type Segment struct {
 	CheckpointVersion int64 // -1 without a checkpoint
 	// Commits are the commit files after the checkpoint, ascending.
 	Commits []LogFile
-	// Deltas are what replay reads after the checkpoint, ascending: commits,
-	// with runs of commits replaced by a log compaction where one covers them.
+	// Deltas are what replay reads after the checkpoint, ascending.
+	//
+	// Log compaction files are recognised but not read: the spec makes
+	// them optional for readers, and compactions written by Databricks
+	// Runtime 16 list a key's remove and re-add in an order that replays
+	// to a different file set than the commits they summarise (corpus
+	// table compacted-log-files-table). Commits are authoritative.
 	Deltas []LogFile
 }
 
 // BuildSegment chooses the files for the snapshot at version (or the latest
 // when version < 0) from a listing of _delta_log. files need not be sorted.
 func BuildSegment(files []LogFile, version int64) (*Segment, error) {
-	var commits, compactions []LogFile
+	var commits []LogFile
 	checkpoints := map[int64][]LogFile{}
 	for _, f := range files {
 		switch f.Kind {
 		case KindCommit:
 			commits = append(commits, f)
-		case KindCompaction:
-			compactions = append(compactions, f)
 		case KindCheckpoint, KindMultiPartCheckpoint, KindV2Checkpoint:
 			checkpoints[f.Version] = append(checkpoints[f.Version], f)
 		}
@@ -103,7 +106,7 @@ func BuildSegment(files []LogFile, version int64) (*Segment, error) {
 		}
 		return nil, fmt.Errorf("%w: commit %d is missing (snapshot version %d)", ErrLogGap, next, version)
 	}
-	seg.Deltas = withCompactions(seg.Commits, compactions, version)
+	seg.Deltas = seg.Commits
 	return seg, nil
 }
 
@@ -146,37 +149,6 @@ func completeCheckpoint(files []LogFile) []LogFile {
 		return out
 	}
 	return nil
-}
-
-// withCompactions replaces runs of commits by the widest log compaction
-// that lies entirely inside them.
-func withCompactions(commits, compactions []LogFile, version int64) []LogFile {
-	if len(compactions) == 0 || len(commits) == 0 {
-		return commits
-	}
-	byStart := map[int64]LogFile{}
-	for _, c := range compactions {
-		if c.EndVersion > version {
-			continue
-		}
-		if cur, ok := byStart[c.Version]; !ok || c.EndVersion > cur.EndVersion {
-			byStart[c.Version] = c
-		}
-	}
-	out := make([]LogFile, 0, len(commits))
-	for i := 0; i < len(commits); {
-		c := commits[i]
-		if comp, ok := byStart[c.Version]; ok {
-			out = append(out, comp)
-			for i < len(commits) && commits[i].Version <= comp.EndVersion {
-				i++
-			}
-			continue
-		}
-		out = append(out, c)
-		i++
-	}
-	return out
 }
 
 func cmpInt(a, b int64) int {

@@ -64,8 +64,8 @@ func TestBuildSegment(t *testing.T) {
 		err        error
 	}{
 		{
-			name:  "commits only",
-			files: listing("00000000000000000000.json", "00000000000000000001.json", "00000000000000000002.json", "_last_checkpoint"),
+			name:    "commits only",
+			files:   listing("00000000000000000000.json", "00000000000000000001.json", "00000000000000000002.json", "_last_checkpoint"),
 			version: -1, wantV: 2, wantCP: -1, wantDeltas: []int64{0, 1, 2},
 		},
 		{
@@ -87,13 +87,13 @@ func TestBuildSegment(t *testing.T) {
 			version: -1, wantV: 2, wantCP: -1, wantDeltas: []int64{0, 1, 2},
 		},
 		{
-			name: "checkpoint-only log",
-			files: listing("00000000000000000108.checkpoint.parquet", "_last_checkpoint"),
+			name:    "checkpoint-only log",
+			files:   listing("00000000000000000108.checkpoint.parquet", "_last_checkpoint"),
 			version: -1, wantV: 108, wantCP: 108, wantDeltas: []int64{},
 		},
 		{
-			name: "cleaned-up log with checkpoint",
-			files: listing("00000000000000000005.checkpoint.parquet", "00000000000000000005.json", "00000000000000000006.json"),
+			name:    "cleaned-up log with checkpoint",
+			files:   listing("00000000000000000005.checkpoint.parquet", "00000000000000000005.json", "00000000000000000006.json"),
 			version: -1, wantV: 6, wantCP: 5, wantDeltas: []int64{6},
 		},
 		{
@@ -102,31 +102,25 @@ func TestBuildSegment(t *testing.T) {
 			version: 3, err: ErrVersionNotFound,
 		},
 		{
-			name:  "gap (R1)",
-			files: listing("00000000000000000000.json", "00000000000000000002.json"),
+			name:    "gap (R1)",
+			files:   listing("00000000000000000000.json", "00000000000000000002.json"),
 			version: -1, err: ErrLogGap,
 		},
 		{
-			name:  "future version",
-			files: listing("00000000000000000000.json"),
+			name:    "future version",
+			files:   listing("00000000000000000000.json"),
 			version: 4, err: ErrVersionNotFound,
 		},
 		{
-			name:  "no commits",
-			files: listing("00000000000000000000.crc", "_last_checkpoint"),
+			name:    "no commits",
+			files:   listing("00000000000000000000.crc", "_last_checkpoint"),
 			version: -1, err: ErrNoCommits,
 		},
 		{
-			name: "compaction replaces the commits it covers",
+			name: "compactions are recognised but commits are replayed",
 			files: listing("00000000000000000000.json", "00000000000000000001.json", "00000000000000000002.json",
 				"00000000000000000003.json", "00000000000000000001.00000000000000000002.compacted.json"),
-			version: -1, wantV: 3, wantCP: -1, wantDeltas: []int64{0, 1, 3},
-		},
-		{
-			name: "compaction past the snapshot version is not used",
-			files: listing("00000000000000000000.json", "00000000000000000001.json", "00000000000000000002.json",
-				"00000000000000000001.00000000000000000002.compacted.json"),
-			version: 1, wantV: 1, wantCP: -1, wantDeltas: []int64{0, 1},
+			version: -1, wantV: 3, wantCP: -1, wantDeltas: []int64{0, 1, 2, 3},
 		},
 	}
 	for _, tc := range tests {

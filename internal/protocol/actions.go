@@ -234,10 +234,6 @@ func (a *Action) validate() error {
 			return fmt.Errorf("%w: cdc action without path", ErrMalformed)
 		}
 		a.CDC.Path, err = DecodePath(a.CDC.Path)
-	case a.Metadata != nil:
-		if a.Metadata.SchemaString == "" {
-			return fmt.Errorf("%w: metaData action without schemaString", ErrMalformed)
-		}
 	case a.Txn != nil:
 		if a.Txn.AppID == "" {
 			return fmt.Errorf("%w: txn action without appId", ErrMalformed)

@@ -21,6 +21,15 @@ const HiveDefaultPartition = "__HIVE_DEFAULT_PARTITION__"
 // "Partition Value Serialization") into an Arrow scalar of type t. A nil or
 // empty raw value is null.
 func ParsePartitionValue(raw *string, t arrow.DataType) (scalar.Scalar, error) {
+	return ParsePartitionValueIn(raw, t, time.UTC)
+}
+
+// ParsePartitionValueIn is ParsePartitionValue with the time zone in which
+// zone-less timestamp values are read. The spec leaves such values in the
+// writer's time zone; Spark writes them in its session time zone, so a
+// reader must be told which zone that was. Values with a zone (ISO 8601,
+// as modern writers emit) and timestamp_ntz values ignore loc.
+func ParsePartitionValueIn(raw *string, t arrow.DataType, loc *time.Location) (scalar.Scalar, error) {
 	if raw == nil || *raw == "" {
 		return scalar.MakeNullScalar(t), nil
 	}
@@ -82,7 +91,11 @@ func ParsePartitionValue(raw *string, t arrow.DataType) (scalar.Scalar, error) {
 		}
 		return scalar.NewDate32Scalar(d), nil
 	case *arrow.TimestampType:
-		us, err := ParseTimestampMicros(v)
+		in := time.UTC
+		if tt.TimeZone != "" && loc != nil {
+			in = loc
+		}
+		us, err := ParseTimestampMicrosIn(v, in)
 		if err != nil {
 			return nil, bad(err)
 		}
@@ -110,6 +123,12 @@ func ParseDate(v string) (arrow.Date32, error) {
 // with optional fraction, or ISO 8601 with a zone. Values without a zone are
 // taken as UTC.
 func ParseTimestampMicros(v string) (int64, error) {
+	return ParseTimestampMicrosIn(v, time.UTC)
+}
+
+// ParseTimestampMicrosIn parses like ParseTimestampMicros, reading values
+// without a zone in loc.
+func ParseTimestampMicrosIn(v string, loc *time.Location) (int64, error) {
 	v = strings.TrimSpace(v)
 	layouts := []string{
 		time.RFC3339Nano,
@@ -121,7 +140,7 @@ func ParseTimestampMicros(v string) (int64, error) {
 		"2006-01-02",
 	}
 	for _, l := range layouts {
-		if t, err := time.Parse(l, v); err == nil {
+		if t, err := time.ParseInLocation(l, v, loc); err == nil {
 			return t.UnixMicro(), nil
 		}
 	}

@@ -98,7 +98,7 @@ func TestParseDecimalScale(t *testing.T) {
 	n, err := ParseDecimal("12.3", 7, 2)
 	require.NoError(t, err)
 	assert.Equal(t, "12.30", n.ToString(2))
-	assert.Equal(t, int64(1230), n.LowBits())
+	assert.Equal(t, uint64(1230), n.LowBits())
 	_, err = ParseDecimal("1.234", 7, 2)
 	assert.Error(t, err, "digits beyond the scale are refused, not rounded")
 	_, err = ParseDecimal("123456", 7, 2)

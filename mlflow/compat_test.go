@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ func TestPythonCompatibility(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skips the Python MLflow compatibility test")
 	}
+	t.Parallel()
 	venv := mlflowVenv(t)
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -36,6 +38,9 @@ func TestPythonCompatibility(t *testing.T) {
 	goDir := filepath.Join(t.TempDir(), "mlruns")
 	c, err := mlflow.NewClient(ctx, goDir, nil)
 	require.NoError(t, err)
+	// The server behind `mlflow ui`, serving the store Go writes; it boots
+	// while the rest of this test runs.
+	ui := startMLflowServer(t, "file://"+goDir)
 	expID, err := c.CreateExperiment(ctx, "go-exp", &mlflow.CreateExperimentOptions{Tags: map[string]string{"team": "ml"}})
 	require.NoError(t, err)
 
@@ -164,6 +169,34 @@ func TestPythonCompatibility(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(ob, &got))
 	assert.GreaterOrEqual(t, got.Checks, 40, "Python asserted the Go store")
+
+	// mlflow server / ui on the Go-written FileStore answers the UI's own
+	// API calls; read it back through the REST client.
+	ui.wait(t)
+	resp, err := http.Get(ui.URL + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the UI page is served")
+	rc, err := mlflow.NewClient(ctx, ui.URL, nil)
+	require.NoError(t, err)
+	ur, err := rc.GetRun(ctx, runID)
+	require.NoError(t, err)
+	assert.Equal(t, runName, ur.Info.RunName)
+	assert.Equal(t, mlflow.StatusFinished, ur.Info.Status)
+	assert.Equal(t, map[string]string{"max_depth": "6", "lr": "0.1", "nested/key": "v"}, ur.Data.Params)
+	uh, err := rc.GetMetricHistory(ctx, runID, "rmse")
+	require.NoError(t, err)
+	assert.Len(t, uh, 4)
+	upage, err := rc.SearchRuns(ctx, &mlflow.SearchRunsOptions{ExperimentIDs: []string{expID}, Filter: "metrics.rmse < 1 and params.max_depth = '6'"})
+	require.NoError(t, err)
+	require.Len(t, upage.Runs, 1)
+	assert.Equal(t, runID, upage.Runs[0].Info.RunID)
+	umv, err := rc.GetModelVersionByAlias(ctx, model, "production")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), umv.Version)
+	uarts, err := rc.ListArtifacts(ctx, runID, "")
+	require.NoError(t, err)
+	assert.Len(t, uarts, 3, "figs, model, report.txt")
 
 	// The reverse: read what Python MLflow wrote.
 	pc, err := mlflow.NewClient(ctx, "file://"+pyDir, nil)

@@ -45,11 +45,14 @@ type mlflowServer struct {
 
 // startMLflowServer launches the server and returns at once; wait() blocks
 // until it answers /health. The process is killed in t.Cleanup and in any
-// case after 15 minutes.
-func startMLflowServer(t *testing.T) *mlflowServer {
+// case after 15 minutes. backendURI "" means a fresh sqlite database.
+func startMLflowServer(t *testing.T, backendURI string) *mlflowServer {
 	t.Helper()
 	venv := mlflowVenv(t)
 	dir := t.TempDir()
+	if backendURI == "" {
+		backendURI = "sqlite:///" + filepath.Join(dir, "mlflow.db")
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -59,10 +62,12 @@ func startMLflowServer(t *testing.T) *mlflowServer {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	cmd := exec.CommandContext(ctx, filepath.Join(venv, "bin", "mlflow"), "server",
 		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--workers", "1",
-		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
+		"--backend-store-uri", backendURI,
 		"--artifacts-destination", filepath.Join(dir, "artifacts"))
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false")
+	// Job execution (GenAI background jobs) is off: it only slows the boot.
+	// The FileStore opt-in is needed when backendURI is a FileStore.
+	cmd.Env = append(os.Environ(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false", "MLFLOW_ALLOW_FILE_STORE=true")
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -26,9 +26,10 @@ import (
 // store and against a real `mlflow server`: same calls, same answers, same
 // error codes.
 func TestStoreConformance(t *testing.T) {
+	t.Parallel() // the server boots while TestPythonCompatibility runs
 	var srv *mlflowServer
 	if !testing.Short() {
-		srv = startMLflowServer(t) // starts now, boots while the embedded suite runs
+		srv = startMLflowServer(t, "") // starts now, boots while the embedded suite runs
 	}
 	t.Run("embedded", func(t *testing.T) {
 		runStoreSuite(t, func(t *testing.T) *mlflow.Client {

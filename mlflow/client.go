@@ -53,6 +53,9 @@ type Client struct {
 	be     backend
 	uri    string // tracking URI, credentials removed
 	userID string
+	// sourceName is the mlflow.source.name tag of new runs: the program,
+	// as MLflow records the script that started a run.
+	sourceName string
 }
 
 // NewClient opens the store a tracking URI names, resolved like MLflow:
@@ -76,6 +79,9 @@ func NewClient(ctx context.Context, trackingURI string, o *Options) (*Client, er
 		trackingURI = "mlruns"
 	}
 	c := &Client{userID: defaultUserID(o)}
+	if exe, err := os.Executable(); err == nil {
+		c.sourceName = exe
+	}
 	scheme := ""
 	if u, err := url.Parse(trackingURI); err == nil && len(u.Scheme) > 1 {
 		scheme = strings.ToLower(u.Scheme)

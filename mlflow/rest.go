@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +63,16 @@ func newRESTClient(raw string, o *Options) (*restClient, error) {
 	if pass == "" {
 		pass = o.getenv("MLFLOW_TRACKING_PASSWORD")
 	}
+	if user == "" || pass == "" {
+		// MLflow's fallback: ~/.mlflow/credentials, section [mlflow].
+		fu, fp := credentialsFile(o)
+		if user == "" {
+			user = fu
+		}
+		if pass == "" {
+			pass = fp
+		}
+	}
 	if token == "" {
 		token = o.getenv("MLFLOW_TRACKING_TOKEN")
 	}
@@ -80,15 +93,63 @@ func newRESTClient(raw string, o *Options) (*restClient, error) {
 			}
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if v := strings.ToLower(o.getenv("MLFLOW_TRACKING_INSECURE_TLS")); v == "true" || v == "1" {
-			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // explicit opt-in, as in MLflow
+		tlsConf, err := tlsConfig(o)
+		if err != nil {
+			return nil, err
 		}
+		tr.TLSClientConfig = tlsConf
 		rc.hc = &http.Client{Timeout: timeout, Transport: tr}
 	}
 	rc.maxRetries = envInt(o, oo.MaxRetries, "MLFLOW_HTTP_REQUEST_MAX_RETRIES", 7)
 	rc.backoff = envDuration(o, oo.BackoffFactor, "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", 2*time.Second)
 	rc.jitter = envDuration(o, oo.BackoffJitter, "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", time.Second)
 	return rc, nil
+}
+
+// tlsConfig applies MLflow's TLS variables: MLFLOW_TRACKING_INSECURE_TLS,
+// MLFLOW_TRACKING_SERVER_CERT_PATH (a CA bundle) and
+// MLFLOW_TRACKING_CLIENT_CERT_PATH (a PEM with the client cert and key).
+func tlsConfig(o *Options) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if v := strings.ToLower(o.getenv("MLFLOW_TRACKING_INSECURE_TLS")); v == "true" || v == "1" {
+		conf.InsecureSkipVerify = true //nolint:gosec // explicit opt-in, as in MLflow
+	}
+	if p := o.getenv("MLFLOW_TRACKING_SERVER_CERT_PATH"); p != "" {
+		pem, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("mlflow: MLFLOW_TRACKING_SERVER_CERT_PATH: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mlflow: MLFLOW_TRACKING_SERVER_CERT_PATH %s holds no PEM certificate", p)
+		}
+		conf.RootCAs = pool
+	}
+	if p := o.getenv("MLFLOW_TRACKING_CLIENT_CERT_PATH"); p != "" {
+		cert, err := tls.LoadX509KeyPair(p, p)
+		if err != nil {
+			return nil, fmt.Errorf("mlflow: MLFLOW_TRACKING_CLIENT_CERT_PATH: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{cert}
+	}
+	return conf, nil
+}
+
+// credentialsFile reads username and password from ~/.mlflow/credentials.
+func credentialsFile(o *Options) (string, string) {
+	home := o.getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	if home == "" {
+		return "", ""
+	}
+	b, err := os.ReadFile(filepath.Join(home, ".mlflow", "credentials"))
+	if err != nil {
+		return "", ""
+	}
+	sec := parseINISection(string(b), "mlflow")
+	return sec["mlflow_tracking_username"], sec["mlflow_tracking_password"]
 }
 
 func envInt(o *Options, explicit int, key string, def int) int {

@@ -114,6 +114,7 @@ func TestRESTCredentials(t *testing.T) {
 		{"basic from username/password", srv.URL, map[string]string{"MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": secret}, "Basic Ym9iOnMzY3IzdC10b2tlbi12YWx1ZQ=="},
 		{"basic from URL user info", hostURL, nil, "Basic YWxpY2U6cHc="},
 		{"databricks host and token", "databricks", map[string]string{"DATABRICKS_HOST": srv.URL, "DATABRICKS_TOKEN": secret}, "Bearer " + secret},
+		{"basic from ~/.mlflow/credentials", srv.URL, map[string]string{"HOME": credHome(t)}, "Basic Y2Fyb2w6ZmlsZXB3"},
 		{"from MLFLOW_TRACKING_URI", "", map[string]string{"MLFLOW_TRACKING_URI": srv.URL, "MLFLOW_TRACKING_TOKEN": secret}, "Bearer " + secret},
 	}
 	for _, tc := range cases {
@@ -227,4 +228,12 @@ func TestParseModelURI(t *testing.T) {
 			assert.Equal(t, []any{tc.name, tc.version, tc.alias, tc.latest}, []any{name, v, alias, latest})
 		})
 	}
+}
+
+func credHome(t *testing.T) string {
+	home := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(home, ".mlflow"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(home, ".mlflow", "credentials"),
+		[]byte("[mlflow]\nmlflow_tracking_username = carol\nmlflow_tracking_password = filepw\n"), 0o600))
+	return home
 }

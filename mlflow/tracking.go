@@ -156,6 +156,9 @@ func (c *Client) CreateRun(ctx context.Context, o *RunOptions) (*Run, error) {
 	if _, ok := tags[TagSourceType]; !ok {
 		tags[TagSourceType] = "LOCAL"
 	}
+	if _, ok := tags[TagSourceName]; !ok && c.sourceName != "" {
+		tags[TagSourceName] = c.sourceName
+	}
 	if oo.ParentRunID != "" {
 		if _, err := c.be.getRun(ctx, oo.ParentRunID); err != nil {
 			return nil, err

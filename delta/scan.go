@@ -158,6 +158,19 @@ func indexOfField(fs []arrow.Field, name string) int {
 	return -1
 }
 
+// FilesMatching yields the live files that may hold rows for which
+// filter is TRUE: the files a scan with that filter reads. Files whose
+// partition values or statistics prove no row can match are left out; a
+// nil filter yields every file. Engines that schedule their own reads use
+// this to plan.
+func (s *Snapshot) FilesMatching(ctx context.Context, filter expr.Expr) iter.Seq2[*AddFile, error] {
+	p, err := s.planScan(&ScanOptions{Filter: filter})
+	if err != nil {
+		return func(yield func(*AddFile, error) bool) { yield(nil, err) }
+	}
+	return s.scanFiles(ctx, p)
+}
+
 // scanFiles yields the files a scan must read: live files not pruned by
 // the filter's data skipping.
 func (s *Snapshot) scanFiles(ctx context.Context, p *scanPlan) iter.Seq2[*AddFile, error] {

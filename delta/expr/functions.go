@@ -79,6 +79,12 @@ type rowFunc func(xs []cell) (cell, rowStatus)
 // mapRows compiles a row-wise function over args with result type out.
 // NULL in any argument gives NULL unless nullAware is set.
 func (c *compiler) mapRows(n *node, args []*cnode, out arrow.DataType, nullAware bool, f rowFunc) *cnode {
+	return c.mapRowsWith(n, args, out, nullAware, func() (rowFunc, func() error) { return f, nil })
+}
+
+// mapRowsWith is mapRows for row functions that keep per-evaluation state
+// (caches, a failure to report): mk is called once per Eval.
+func (c *compiler) mapRowsWith(n *node, args []*cnode, out arrow.DataType, nullAware bool, mk func() (rowFunc, func() error)) *cnode {
 	ansi := c.opts.ANSI
 	cn := &cnode{typ: out, src: n, eval: func(ec *evalCtx) (value, error) {
 		arrs := make([]arrow.Array, len(args))
@@ -105,10 +111,11 @@ func (c *compiler) mapRows(n *node, args []*cnode, out arrow.DataType, nullAware
 		bld.Reserve(ec.n)
 		write := cellWriter(bld)
 		xs := make([]cell, len(args))
+		f, failed := mk()
 	rows:
 		for r := 0; r < ec.n; r++ {
 			for i, a := range arrs {
-				if a.IsNull(r) {
+				if a.IsNull(r) || a.DataType().ID() == arrow.NULL {
 					if !nullAware {
 						bld.AppendNull()
 						continue rows
@@ -130,6 +137,11 @@ func (c *compiler) mapRows(n *node, args []*cnode, out arrow.DataType, nullAware
 				write(y)
 			default:
 				bld.AppendNull()
+			}
+		}
+		if failed != nil {
+			if err := failed(); err != nil {
+				return value{}, err
 			}
 		}
 		return value{arr: bld.NewArray()}, nil

@@ -124,7 +124,7 @@ func TestSkipper(t *testing.T) {
 		{sql: "a > 19.5D", may: true},
 		{sql: "CAST(a AS DOUBLE) > 20.5", may: false},
 		{sql: "CAST(a AS STRING) > '3'", may: true}, // not order preserving
-		{sql: "a + 0 > 100", may: true},            // functions cannot prune
+		{sql: "a + 0 > 100", may: true},             // functions cannot prune
 		{sql: "a > f", may: true},
 		{sql: "f > 2.5", may: false},
 		{sql: "f > 2.5", may: true, edit: func(m *mapStats) { m.max["f"] = scalar.NewFloat64Scalar(math.NaN()) }},

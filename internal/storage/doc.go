@@ -38,7 +38,9 @@
 //     decides the race (gocloud's fileblob checks-then-renames and lets two
 //     writers both win). Put and Create write a temporary file and rename
 //     it. Temporary files are named ".lakehouse-tmp-*" and never listed;
-//     a crash can leave one behind, and such names are reserved.
+//     a crash can leave one behind, and such names are reserved. Delete
+//     leaves emptied directories in place (as Spark does); they are not
+//     objects and never listed.
 //   - "mem://": a fresh in-memory gocloud memblob bucket per Open call, so
 //     two Opens of "mem://t1" are independent stores. The host is only a
 //     label; a path after it becomes a key prefix. To share one in-memory

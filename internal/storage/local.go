@@ -49,20 +49,13 @@ func (s *localStore) begin(ctx context.Context, op, p string) error {
 	if err := checkPath(op, p); err != nil {
 		return err
 	}
-	if strings.HasPrefix(pathBase(p), tmpPrefix) {
-		return pathErr(op, p, ErrInvalidPath)
+	if strings.Contains("/"+p, "/"+tmpPrefix) {
+		return pathErr(op, p, ErrInvalidPath) // List would never show it
 	}
 	if err := ctx.Err(); err != nil {
 		return pathErr(op, p, err)
 	}
 	return nil
-}
-
-func pathBase(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[i+1:]
-	}
-	return p
 }
 
 func (s *localStore) full(p string) string { return filepath.Join(s.root, filepath.FromSlash(p)) }

@@ -40,6 +40,7 @@ func TestLocalTempFilesHidden(t *testing.T) {
 	_, err = s.Get(ctx, "_delta_log/.lakehouse-tmp-CRASHED")
 	assert.ErrorIs(t, err, storage.ErrInvalidPath, "temporary names are reserved")
 	assert.ErrorIs(t, s.Put(ctx, ".lakehouse-tmp-x", nil), storage.ErrInvalidPath)
+	assert.ErrorIs(t, s.Put(ctx, "a/.lakehouse-tmp-dir/x", nil), storage.ErrInvalidPath)
 
 	entries, err := os.ReadDir(filepath.Join(dir, "_delta_log"))
 	require.NoError(t, err)

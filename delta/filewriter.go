@@ -49,15 +49,26 @@ type pqFileWriter struct {
 	stats    *statsCollector
 }
 
+// countingWriter counts bytes and absorbs the store's first write error:
+// the parquet writer sees success (and so always finishes and releases its
+// buffers), while the error is reported from countingWriter.err by Write
+// and Close.
 type countingWriter struct {
-	w storage.Writer
-	n int64
+	w   storage.Writer
+	n   int64
+	err error
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return len(p), nil
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
-	return n, err
+	if err != nil {
+		c.err = err
+	}
+	return len(p), nil
 }
 
 func newFileWriter(ctx context.Context, store storage.Store, path string, logical *arrow.Schema, opts *fileWriterOptions) (fileWriter, error) {
@@ -103,7 +114,10 @@ func (w *pqFileWriter) Write(rec arrow.RecordBatch) error {
 		c.Release()
 	}
 	defer phys.Release()
-	return w.fw.WriteBuffered(phys)
+	if err := w.fw.WriteBuffered(phys); err != nil {
+		return err
+	}
+	return w.counter.err
 }
 
 func (w *pqFileWriter) EstimatedSize() int64 {
@@ -111,7 +125,11 @@ func (w *pqFileWriter) EstimatedSize() int64 {
 }
 
 func (w *pqFileWriter) Close(ctx context.Context) (int64, string, error) {
-	if err := w.fw.Close(); err != nil {
+	err := w.fw.Close()
+	if err == nil {
+		err = w.counter.err
+	}
+	if err != nil {
 		_ = w.out.Abort()
 		return 0, "", err
 	}
@@ -125,7 +143,12 @@ func (w *pqFileWriter) Close(ctx context.Context) (int64, string, error) {
 	return w.counter.n, stats, nil
 }
 
-func (w *pqFileWriter) Abort() { _ = w.out.Abort() }
+func (w *pqFileWriter) Abort() {
+	// Closing the parquet writer releases its buffers; what it writes goes
+	// to an object that is then discarded.
+	_ = w.fw.Close()
+	_ = w.out.Abort()
+}
 
 // physicalSchema renames fields to their column-mapping physical names
 // and attaches Parquet field ids, recursively; without mapping it only

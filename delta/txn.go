@@ -256,6 +256,7 @@ func (x *Transaction) Rollback() error {
 func (x *Transaction) cleanup(ctx context.Context) error {
 	if x.writer != nil {
 		x.writer.abort()
+		x.staged = append(x.staged, x.writer.staged...)
 		x.writer = nil
 	}
 	var first error

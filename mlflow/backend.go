@@ -28,6 +28,11 @@ type backend interface {
 	deleteTag(ctx context.Context, runID, key string) error
 	getMetricHistory(ctx context.Context, runID, key string) ([]Metric, error)
 
+	createLoggedModel(ctx context.Context, r createLoggedModelRequest) (*LoggedModel, error)
+	getLoggedModel(ctx context.Context, modelID string) (*LoggedModel, error)
+	finalizeLoggedModel(ctx context.Context, modelID string, status LoggedModelStatus) (*LoggedModel, error)
+	logOutputs(ctx context.Context, runID, modelID string, step int64) error
+
 	// artifacts opens the artifact repository rooted at an artifact URI (a
 	// run's artifact_uri, or a model version's download URI).
 	artifacts(ctx context.Context, rootURI string) (artifactRepo, error)
@@ -65,6 +70,7 @@ type createRunRequest struct {
 }
 
 type createModelVersionRequest struct {
+	ModelID     string // MLflow 3 LoggedModel the version promotes
 	Name        string
 	Source      string
 	RunID       string

@@ -31,6 +31,7 @@ type modelVersionMeta struct {
 	CurrentStage         string   `yaml:"current_stage"`
 	Description          *string  `yaml:"description"`
 	LastUpdatedTimestamp int64    `yaml:"last_updated_timestamp"`
+	ModelID              *string  `yaml:"model_id"`
 	Name                 string   `yaml:"name"`
 	RunID                *string  `yaml:"run_id"`
 	RunLink              *string  `yaml:"run_link"`
@@ -341,7 +342,7 @@ func (s *fileStore) listVersions(modelDir string) ([]*ModelVersion, error) {
 	return out, nil
 }
 
-func (s *fileStore) createModelVersion(_ context.Context, r createModelVersionRequest) (*ModelVersion, error) {
+func (s *fileStore) createModelVersion(ctx context.Context, r createModelVersionRequest) (*ModelVersion, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dir, err := s.existingModelDir(r.Name)
@@ -359,6 +360,19 @@ func (s *fileStore) createModelVersion(_ context.Context, r createModelVersionRe
 			next = n + 1
 		}
 	}
+	// A version promoting an MLflow 3 LoggedModel stores the model's artifact
+	// location, as MLflow's FileStore does.
+	storage, runID := r.Source, r.RunID
+	if r.ModelID != "" {
+		lm, err := s.getLoggedModel(ctx, r.ModelID)
+		if err != nil {
+			return nil, err
+		}
+		storage = lm.ArtifactLocation
+		if runID == "" {
+			runID = lm.SourceRunID
+		}
+	}
 	now := time.Now()
 	vd := versionDir(dir, next)
 	for _, t := range r.Tags {
@@ -368,8 +382,8 @@ func (s *fileStore) createModelVersion(_ context.Context, r createModelVersionRe
 	}
 	m := modelVersionMeta{
 		Aliases: []string{}, CreationTimestamp: now.UnixMilli(), CurrentStage: "None", Description: strOpt(r.Description),
-		LastUpdatedTimestamp: now.UnixMilli(), Name: r.Name, RunID: strOpt(r.RunID), RunLink: strOpt(r.RunLink),
-		Source: r.Source, Status: "READY", StorageLocation: r.Source, Version: next,
+		LastUpdatedTimestamp: now.UnixMilli(), ModelID: strOpt(r.ModelID), Name: r.Name, RunID: strOpt(runID), RunLink: strOpt(r.RunLink),
+		Source: r.Source, Status: "READY", StorageLocation: storage, Version: next,
 	}
 	if err := writeYAML(filepath.Join(vd, metaFile), &m); err != nil {
 		return nil, err

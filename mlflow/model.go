@@ -43,6 +43,7 @@ type Signature struct {
 // model's root.
 type MLmodel struct {
 	ArtifactPath   string
+	ModelID        string // MLflow 3 LoggedModel id, when logged as one
 	Flavors        map[string]map[string]any
 	ModelUUID      string
 	RunID          string
@@ -59,6 +60,7 @@ type mlmodelYAML struct {
 	ArtifactPath          string                    `yaml:"artifact_path,omitempty"`
 	Flavors               map[string]map[string]any `yaml:"flavors"`
 	Metadata              map[string]any            `yaml:"metadata,omitempty"`
+	ModelID               string                    `yaml:"model_id,omitempty"`
 	ModelSizeBytes        int64                     `yaml:"model_size_bytes,omitempty"`
 	ModelUUID             string                    `yaml:"model_uuid"`
 	RunID                 string                    `yaml:"run_id,omitempty"`
@@ -77,7 +79,7 @@ type signatureYAML struct {
 func (m *MLmodel) Marshal() ([]byte, error) {
 	y := mlmodelYAML{
 		ArtifactPath: m.ArtifactPath, Flavors: m.Flavors, Metadata: m.Metadata, ModelSizeBytes: m.ModelSizeBytes,
-		ModelUUID: m.ModelUUID, RunID: m.RunID, SavedInputExampleInfo: m.SavedInputExampleInfo,
+		ModelID: m.ModelID, ModelUUID: m.ModelUUID, RunID: m.RunID, SavedInputExampleInfo: m.SavedInputExampleInfo,
 		UTCTimeCreated: m.UTCTimeCreated.UTC().Format(mlmodelTimeFmt),
 	}
 	if y.Flavors == nil {
@@ -113,7 +115,7 @@ func ParseMLmodel(b []byte) (*MLmodel, error) {
 	}
 	m := &MLmodel{
 		ArtifactPath: y.ArtifactPath, Flavors: y.Flavors, Metadata: y.Metadata, ModelSizeBytes: y.ModelSizeBytes,
-		ModelUUID: y.ModelUUID, RunID: y.RunID, SavedInputExampleInfo: y.SavedInputExampleInfo,
+		ModelID: y.ModelID, ModelUUID: y.ModelUUID, RunID: y.RunID, SavedInputExampleInfo: y.SavedInputExampleInfo,
 	}
 	if y.UTCTimeCreated != "" {
 		t, err := time.Parse(mlmodelTimeFmt, y.UTCTimeCreated)
@@ -155,20 +157,31 @@ type LogModelOptions struct {
 	// RegisteredModelName, when set, registers the logged model as a new
 	// version of that registered model (created if needed).
 	RegisteredModelName string
+	// LoggedModel logs the MLflow 3 way: the files go to a new LoggedModel's
+	// artifact location (shown in MLflow 3's Models tab), linked to the run
+	// as an output, and the model URI is models:/<model id>. Without it the
+	// files are run artifacts (runs:/<run id>/<path>), which MLflow 2 and 3
+	// both read.
+	LoggedModel bool
+	// ModelType is the LoggedModel's model_type (default "go").
+	ModelType string
 }
 
 // ModelInfo is what LogModel returns.
 type ModelInfo struct {
-	ModelURI     string // runs:/<run id>/<artifact path>
+	ModelURI     string // runs:/<run id>/<artifact path>, or models:/<model id>
 	RunID        string
 	ArtifactPath string
 	MLmodel      *MLmodel
 	Version      *ModelVersion // set when RegisteredModelName was given
+	LoggedModel  *LoggedModel  // set when logged as an MLflow 3 LoggedModel
 }
 
 // LogModel stores modelDir's files (may be "" for none) plus a generated
-// MLmodel (and input_example.json) as the run artifact artifactPath, records
-// it in the run's mlflow.log-model.history tag, and optionally registers it.
+// MLmodel (and input_example.json) as the run artifact artifactPath and
+// records it in the run's mlflow.log-model.history tag — or, with
+// LogModelOptions.LoggedModel, as an MLflow 3 LoggedModel named artifactPath
+// — and optionally registers it.
 func (c *Client) LogModel(ctx context.Context, runID, artifactPath, modelDir string, o *LogModelOptions) (*ModelInfo, error) {
 	var oo LogModelOptions
 	if o != nil {
@@ -177,10 +190,6 @@ func (c *Client) LogModel(ctx context.Context, runID, artifactPath, modelDir str
 	artifactPath = strings.Trim(path.Clean("/"+artifactPath), "/")
 	if artifactPath == "" {
 		return nil, invalidParam("model artifact path must not be empty")
-	}
-	repo, err := c.runArtifacts(ctx, runID)
-	if err != nil {
-		return nil, err
 	}
 	goFlavor := map[string]any{"go_version": runtime.Version()}
 	maps.Copy(goFlavor, oo.GoFlavor)
@@ -195,7 +204,72 @@ func (c *Client) LogModel(ctx context.Context, runID, artifactPath, modelDir str
 	} else if oo.Output != nil {
 		return nil, invalidParam("a model signature needs an input schema")
 	}
+	repo, prefix, lm, err := c.modelDestination(ctx, runID, artifactPath, &oo)
+	if err != nil {
+		return nil, err
+	}
+	if lm != nil {
+		m.ModelID = lm.ModelID
+	}
+	info, err := c.storeModel(ctx, repo, prefix, modelDir, m, &oo)
+	if lm != nil {
+		status := LoggedModelReady
+		if err != nil {
+			status = LoggedModelFailed
+		}
+		final, ferr := c.be.finalizeLoggedModel(ctx, lm.ModelID, status)
+		if err == nil {
+			err = ferr
+		}
+		if err == nil {
+			err = c.be.logOutputs(ctx, runID, lm.ModelID, 0)
+		}
+		if err == nil {
+			info.ModelURI, info.LoggedModel = "models:/"+lm.ModelID, final
+		}
+	} else if err == nil {
+		err = c.recordLoggedModel(ctx, runID, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if oo.RegisteredModelName != "" {
+		if info.Version, err = c.RegisterModel(ctx, info.ModelURI, oo.RegisteredModelName, nil); err != nil {
+			return nil, err
+		}
+	}
+	return info, nil
+}
+
+// modelDestination picks where LogModel writes: the run's artifacts under
+// artifactPath, or a new LoggedModel's artifact root.
+func (c *Client) modelDestination(ctx context.Context, runID, artifactPath string, o *LogModelOptions) (artifactRepo, string, *LoggedModel, error) {
+	if !o.LoggedModel {
+		repo, err := c.runArtifacts(ctx, runID)
+		return repo, artifactPath, nil, err
+	}
+	r, err := c.GetRun(ctx, runID)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	modelType := o.ModelType
+	if modelType == "" {
+		modelType = GoFlavor
+	}
+	lm, err := c.be.createLoggedModel(ctx, createLoggedModelRequest{
+		ExperimentID: r.Info.ExperimentID, Name: artifactPath, SourceRunID: runID, ModelType: modelType,
+	})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	repo, err := c.be.artifacts(ctx, lm.ArtifactLocation)
+	return repo, "", lm, err
+}
+
+// storeModel uploads the model files, the input example and MLmodel.
+func (c *Client) storeModel(ctx context.Context, repo artifactRepo, artifactPath, modelDir string, m *MLmodel, oo *LogModelOptions) (*ModelInfo, error) {
 	var example []byte
+	var err error
 	if oo.InputExample != nil {
 		if example, err = inputExampleJSON(oo.InputExample); err != nil {
 			return nil, err
@@ -240,16 +314,7 @@ func (c *Client) LogModel(ctx context.Context, runID, artifactPath, modelDir str
 	if err := repo.put(ctx, path.Join(artifactPath, mlmodelFile), bytes.NewReader(text)); err != nil {
 		return nil, err
 	}
-	if err := c.recordLoggedModel(ctx, runID, m); err != nil {
-		return nil, err
-	}
-	info := &ModelInfo{ModelURI: "runs:/" + runID + "/" + artifactPath, RunID: runID, ArtifactPath: artifactPath, MLmodel: m}
-	if oo.RegisteredModelName != "" {
-		if info.Version, err = c.RegisterModel(ctx, info.ModelURI, oo.RegisteredModelName, nil); err != nil {
-			return nil, err
-		}
-	}
-	return info, nil
+	return &ModelInfo{ModelURI: "runs:/" + m.RunID + "/" + m.ArtifactPath, RunID: m.RunID, ArtifactPath: m.ArtifactPath, MLmodel: m}, nil
 }
 
 // recordLoggedModel appends the model to the run's mlflow.log-model.history

@@ -116,12 +116,13 @@ func (c *Client) CreateModelVersion(ctx context.Context, name, source string, o 
 	if oo.RunID == "" && strings.HasPrefix(source, "runs:/") {
 		oo.RunID, _, _ = strings.Cut(strings.TrimLeft(strings.TrimPrefix(source, "runs:/"), "/"), "/")
 	}
+	modelID, _ := loggedModelIDFromURI(source)
 	tags, err := validateRegistryTags(oo.Tags)
 	if err != nil {
 		return nil, err
 	}
 	return c.be.createModelVersion(ctx, createModelVersionRequest{
-		Name: name, Source: source, RunID: oo.RunID, RunLink: oo.RunLink, Description: oo.Description, Tags: tags,
+		ModelID: modelID, Name: name, Source: source, RunID: oo.RunID, RunLink: oo.RunLink, Description: oo.Description, Tags: tags,
 	})
 }
 
@@ -205,6 +206,8 @@ func (c *Client) GetModelVersionDownloadURI(ctx context.Context, name string, ve
 
 // ParseModelURI splits models:/<name>/<version>, models:/<name>@<alias> and
 // models:/<name>/latest. Exactly one of version (>0), alias, latest is set.
+// (models:/<model id> of an MLflow 3 LoggedModel is resolved by
+// ResolveModelURI and LoadModel, not split here.)
 func ParseModelURI(uri string) (name string, version int64, alias string, latest bool, err error) {
 	rest, ok := strings.CutPrefix(uri, "models:/")
 	if !ok {
@@ -232,8 +235,16 @@ func ParseModelURI(uri string) (name string, version int64, alias string, latest
 	return name, v, "", false, nil
 }
 
-// ResolveModelURI maps a models:/ URI to the version's download URI.
+// ResolveModelURI maps a models:/ URI to the version's download URI, or
+// models:/<model id> to the LoggedModel's artifact location.
 func (c *Client) ResolveModelURI(ctx context.Context, uri string) (string, error) {
+	if id, ok := loggedModelIDFromURI(uri); ok {
+		lm, err := c.GetLoggedModel(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return lm.ArtifactLocation, nil
+	}
 	name, version, alias, latest, err := ParseModelURI(uri)
 	if err != nil {
 		return "", err

@@ -150,6 +150,9 @@ func (rc *restClient) createModelVersion(ctx context.Context, r createModelVersi
 	if r.RunLink != "" {
 		req["run_link"] = r.RunLink
 	}
+	if r.ModelID != "" {
+		req["model_id"] = r.ModelID
+	}
 	if r.Description != "" {
 		req["description"] = r.Description
 	}

@@ -168,7 +168,7 @@ func RenderMarkdown(rep Report) (string, error) {
 			c.status = Pass
 		}
 		c.checked += r.Checked
-		if r.Detail != "" && r.Status != Pass {
+		if r.Detail != "" {
 			c.details = append(c.details, string(r.Status)+": "+r.Detail)
 		}
 	}

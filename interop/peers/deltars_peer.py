@@ -1,12 +1,14 @@
 """delta-rs (Python `deltalake`) as an interop peer: reads, history, change feed, scenarios."""
 
+import re
 import time
 from importlib import metadata
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, Field, Schema, write_deltalake
+from deltalake import DeltaTable, Field, QueryBuilder, Schema, write_deltalake
 
+import canon
 import data
 from peerbase import Base, parse_ts, scenario
 
@@ -41,6 +43,28 @@ class Peer(Base):
     def cdf_arrow(self, path, start, end):
         return pa.table(DeltaTable(path).load_cdf(starting_version=start, ending_version=end))
 
+    def op_append(self, path, batches):
+        """Appends each batch (a list of JSON rows) as its own commit, in the table's schema."""
+        schema = pa.schema(DeltaTable(path).schema().to_arrow())
+        for rows in batches:
+            write_deltalake(path, pa.Table.from_pylist(rows, schema=schema), mode="append")
+        return {"version": DeltaTable(path).version()}
+
+    def op_skipping(self, path, where):
+        """Files delta-rs's scan keeps for a predicate, read off its executed plan.
+
+        DataFusion's EXPLAIN ANALYZE lists the files the Delta provider handed to
+        the Parquet scan after its file-level (statistics) pruning.
+        """
+        dt = DeltaTable(path)
+        plan = pa.table(QueryBuilder().register("t", dt).execute(
+            "EXPLAIN ANALYZE SELECT * FROM t WHERE " + where)).column("plan").to_pylist()
+        text = "\n".join(plan)
+        groups = re.findall(r"file_groups=\{(.*?)\]\]\}", text)
+        scanned = sum(g.count(".parquet") for g in groups)
+        rows = canon.rows(pa.table(QueryBuilder().register("t", dt).execute("SELECT * FROM t WHERE " + where)))
+        return {"files_total": len(dt.file_uris()), "files_scanned": scanned, "rows": rows}
+
     def op_append(self, path, rows, count=1):
         """Appends `count` batches of rows (a list of JSON objects) with the table's own schema."""
         schema = DeltaTable(path).schema().to_arrow()
@@ -48,6 +72,13 @@ class Peer(Base):
         for _ in range(count):
             write_deltalake(path, tbl, mode="append")
         return {"version": DeltaTable(path).version()}
+
+
+@scenario(REGISTRY, "drs_skipping", "eight appends of disjoint id ranges: one file per range, for data skipping")
+def _skipping(peer, path):
+    for k in range(8):
+        write_deltalake(path, data.simple(k * 100, 100), mode="append")
+        _pause()
 
 
 @scenario(REGISTRY, "drs_types", "every type (nested, specials, nulls); append, overwrite")

@@ -58,6 +58,9 @@ class Base:
         tbl = self.cdf_arrow(path, start, end)
         return {"rows": canon.rows(tbl, drop=("_commit_timestamp",))}
 
+    def op_export(self, dataset, start, n, path, format="parquet"):
+        return export_dataset(dataset, start, n, path, format)
+
     def op_shutdown(self):
         return {}
 
@@ -79,3 +82,22 @@ class Base:
             start = info.get("cdf_start", 0)
             out["cdf"] = {"start": start, "end": hist[-1]["version"], **self.op_cdf(path, start, hist[-1]["version"])}
         return out
+
+
+def export_dataset(dataset, start, n, path, fmt="parquet"):
+    """Writes rows of a data.py dataset to a file for `lakehouse write`; returns their canonical rows."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    import data
+    tbl = {"all_types": data.all_types, "partitioned": data.partitioned, "simple": data.simple}[dataset](start, n)
+    if fmt == "parquet":
+        pq.write_table(tbl, path)
+    elif fmt == "jsonl":
+        with open(path, "w", encoding="utf-8") as f:
+            for row in canon.rows(tbl):
+                f.write(row + "\n")
+    else:
+        raise ValueError("export: unknown format %r" % fmt)
+    return {"rows": canon.rows(tbl), "schema": canon.schema_json(tbl.schema)}

@@ -99,6 +99,20 @@ class Peer(Base):
               .option("startingVersion", int(start)).option("endingVersion", int(end)).load(path))
         return df.toArrow()
 
+    def op_skipping(self, path, where):
+        """Files Spark's Delta scan reads for a predicate: the scan node's numFiles metric."""
+        import canon
+        df = self.spark.read.format("delta").load(path).where(where)
+        table = df.toArrow()
+        scanned = None
+        leaves = df._jdf.queryExecution().executedPlan().collectLeaves().iterator()
+        while leaves.hasNext():
+            metrics = leaves.next().metrics()
+            if metrics.contains("numFiles"):
+                scanned = (scanned or 0) + int(metrics.apply("numFiles").value())
+        total = len(self.spark.read.format("delta").load(path).inputFiles())
+        return {"files_total": total, "files_scanned": scanned, "rows": canon.rows(table)}
+
     def op_sql(self, statements):
         """Runs SQL statements in order; returns the rows of the last one as canonical lines."""
         import canon
@@ -135,6 +149,13 @@ SIMPLE_DDL = "id BIGINT, x INT, y INT, name STRING, amount DOUBLE"
 def _create_simple(peer, path, props, extra=""):
     peer.sql("CREATE TABLE %s (%s) USING delta %s TBLPROPERTIES (%s)" % (
         _t(path), SIMPLE_DDL, extra, ", ".join("'%s' = '%s'" % kv for kv in props.items())))
+
+
+@scenario(REGISTRY, "spark_skipping", "eight appends of disjoint id ranges: one file per range, for data skipping")
+def _skipping(peer, path):
+    _create_simple(peer, path, {})
+    for k in range(8):
+        peer.frame(data.simple(k * 100, 100)).coalesce(1).write.format("delta").mode("append").save(path)
 
 
 @scenario(REGISTRY, "spark_types", "every type (nested, specials, nulls); append, overwrite")

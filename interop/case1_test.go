@@ -1,0 +1,225 @@
+//go:build interop
+
+package interop
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// lhScenario is a table lakehouse writes through its CLI for the peers to read.
+type lhScenario struct {
+	name, covers string
+	steps        []lhStep
+	props        []string
+}
+
+var partCols = []string{"p_str", "p_int", "p_date", "p_bool"}
+
+var lhScenarios = []lhScenario{
+	{name: "lh_types", covers: "every type (nested, specials, nulls); append, overwrite", steps: []lhStep{
+		{mode: "append", dataset: "all_types", start: 0, n: 10},
+		{mode: "append", dataset: "all_types", start: 10, n: 10},
+		{mode: "overwrite", dataset: "all_types", start: 100, n: 7},
+		{mode: "append", dataset: "all_types", start: 200, n: 5},
+	}},
+	{name: "lh_partitioned", covers: "partitioned by string/int/date/bool with nulls and special characters", steps: []lhStep{
+		{mode: "append", dataset: "partitioned", start: 0, n: 30, partition: partCols},
+		{mode: "append", dataset: "partitioned", start: 30, n: 20, partition: partCols},
+		{mode: "overwrite", dataset: "partitioned", start: 50, n: 15, partition: partCols},
+	}},
+	{name: "lh_many_versions", covers: "twelve versions alternating append and overwrite; classic checkpoints", steps: manyVersionSteps()},
+	{name: "lh_checkpoint_v2", covers: "V2 checkpoint (checkpointPolicy=v2)", props: []string{"delta.checkpointPolicy=v2"}, steps: []lhStep{
+		{mode: "append", dataset: "simple", start: 0, n: 5},
+		{mode: "append", dataset: "simple", start: 5, n: 5, after: []string{"checkpoint"}},
+		{mode: "append", dataset: "simple", start: 10, n: 5},
+	}},
+}
+
+func manyVersionSteps() []lhStep {
+	var steps []lhStep
+	for k := 0; k < 12; k++ {
+		st := lhStep{mode: "append", dataset: "simple", start: k * 3, n: 3 + k%2}
+		if k%4 == 3 {
+			st.mode = "overwrite"
+		}
+		if k == 5 || k == 10 {
+			st.after = []string{"checkpoint"}
+		}
+		steps = append(steps, st)
+	}
+	return steps
+}
+
+// TestCase1LakehouseWrites: lakehouse writes, delta-rs and Spark read every
+// version and must see the rows we wrote.
+func TestCase1LakehouseWrites(t *testing.T) {
+	readers := []string{Lakehouse, DeltaRS, Spark}
+	for _, sc := range lhScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			base := Result{Case: "1", Scenario: sc.name, Covers: sc.covers, Writer: Lakehouse}
+			if reason := s.lakehouseWrites(t); reason != "" {
+				for _, rd := range readers {
+					r := withReader(base, rd)
+					r.Status, r.Detail = Skip, reason
+					s.record(t, r)
+				}
+				return
+			}
+			ctx := ctxFor(t, 15*time.Minute)
+			dp := s.peer(t, DeltaRS, withReader(base, DeltaRS))
+			tbl, err := s.writeWithLakehouse(ctx, dp, filepath.Join(s.tables, Lakehouse, sc.name), sc.steps, sc.props)
+			if err != nil {
+				r := withReader(base, Lakehouse)
+				r.Status, r.Detail = Fail, "lakehouse could not write the table: "+err.Error()
+				s.record(t, r)
+				return
+			}
+			for _, rd := range readers {
+				r := withReader(base, rd)
+				var n int
+				var fails []string
+				if rd == Lakehouse {
+					n, fails = s.compareVersions(ctx, s.cliReader(), tbl, "the expected rows")
+				} else {
+					n, fails = s.compareVersions(ctx, s.peerReader(s.peer(t, rd, r)), tbl, "the expected rows")
+				}
+				r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
+				s.record(t, r)
+			}
+		})
+	}
+	t.Run("constraints", s.case1Constraints)
+}
+
+// case1Constraints: Spark must enforce the CHECK constraint and generated
+// column lakehouse declared, and lakehouse must enforce Spark's.
+func (s *suite) case1Constraints(t *testing.T) {
+	ours := Result{Case: "1", Scenario: "lh_constraints", Covers: "CHECK constraint and generated column declared by lakehouse, enforced by Spark", Writer: Lakehouse, Reader: Spark}
+	theirs := Result{Case: "1", Scenario: "spark_constraints_enforced", Covers: "NOT NULL, CHECK and generated column declared by Spark, enforced by lakehouse", Writer: Spark, Reader: Lakehouse}
+	if reason := s.lakehouseWrites(t); reason != "" {
+		ours.Status, ours.Detail = Skip, reason
+		theirs.Status, theirs.Detail = Skip, reason
+		s.record(t, ours)
+		s.record(t, theirs)
+		return
+	}
+	ctx := ctxFor(t, 10*time.Minute)
+	sp := s.peer(t, Spark, ours, theirs)
+	ours.Status, ours.Detail, ours.Checked = s.sparkEnforcesOurs(ctx, sp)
+	s.record(t, ours)
+	theirs.Status, theirs.Detail, theirs.Checked = s.weEnforceSparks(ctx, sp)
+	s.record(t, theirs)
+}
+
+const constrainedSchema = `{"type":"struct","fields":[` +
+	`{"name":"id","type":"long","nullable":false,"metadata":{}},` +
+	`{"name":"x","type":"integer","nullable":true,"metadata":{}},` +
+	`{"name":"x2","type":"integer","nullable":true,"metadata":{"delta.generationExpression":"x * 2"}}]}`
+
+func (s *suite) sparkEnforcesOurs(ctx context.Context, sp *Peer) (Status, string, int) {
+	path := filepath.Join(s.tables, Lakehouse, "lh_constraints")
+	_ = os.RemoveAll(path)
+	schemaFile := filepath.Join(s.out, "lh_constraints.schema.json")
+	if err := os.WriteFile(schemaFile, []byte(constrainedSchema), 0o644); err != nil {
+		return Fail, err.Error(), 0
+	}
+	if _, err := s.cli.Run(ctx, nil, "create", "--schema", schemaFile, path); err != nil {
+		return Fail, "lakehouse create: " + err.Error(), 0
+	}
+	if _, err := s.cli.Run(ctx, nil, "set-property", path, "delta.constraints.x_nonneg=x >= 0"); err != nil {
+		return Fail, "lakehouse set-property: " + err.Error(), 0
+	}
+	tbl := "delta.`" + path + "`"
+	checks := []struct {
+		sql     string
+		mustErr bool
+	}{
+		{"INSERT INTO " + tbl + " (id, x) VALUES (1, 3)", false},
+		{"INSERT INTO " + tbl + " (id, x) VALUES (2, -1)", true},         // CHECK x >= 0
+		{"INSERT INTO " + tbl + " (id, x, x2) VALUES (3, 4, 9)", true},   // generated x2 must be 8
+		{"INSERT INTO " + tbl + " (id, x, x2) VALUES (4, 5, 10)", false}, // matches the generation expression
+	}
+	for _, c := range checks {
+		err := sp.Call(ctx, "sql", map[string]any{"statements": []string{c.sql}}, nil)
+		if c.mustErr && err == nil {
+			return Fail, fmt.Sprintf("table %s: Spark accepted %q, which lakehouse's constraints forbid", s.rel(path), c.sql), len(checks)
+		}
+		if !c.mustErr && err != nil {
+			return Fail, fmt.Sprintf("table %s: Spark rejected valid %q: %v", s.rel(path), c.sql, err), len(checks)
+		}
+	}
+	rows, err := s.cliReader().read(ctx, path, nil, "")
+	if err != nil {
+		return Fail, "lakehouse reading Spark's inserts: " + err.Error(), len(checks)
+	}
+	want, _ := NormalizeRows([]string{`{"id":1,"x":3,"x2":6}`, `{"id":4,"x":5,"x2":10}`})
+	if d := CompareRows(want, rows); d != nil {
+		return Fail, fmt.Sprintf("table %s, latest version: %s", s.rel(path), d), len(checks)
+	}
+	return Pass, "", len(checks) + 1
+}
+
+func (s *suite) weEnforceSparks(ctx context.Context, sp *Peer) (Status, string, int) {
+	path := filepath.Join(s.tables, Spark, "spark_constraints_enforced")
+	_ = os.RemoveAll(path)
+	tbl := "delta.`" + path + "`"
+	err := sp.Call(ctx, "sql", map[string]any{"statements": []string{
+		"CREATE TABLE " + tbl + " (id BIGINT NOT NULL, x INT, x2 INT GENERATED ALWAYS AS (x * 2)) USING delta",
+		"ALTER TABLE " + tbl + " ADD CONSTRAINT x_nonneg CHECK (x >= 0)",
+		"INSERT INTO " + tbl + " (id, x) VALUES (1, 3)",
+	}}, nil)
+	if err != nil {
+		return Fail, "Spark could not create the constrained table: " + err.Error(), 0
+	}
+	checks := []struct {
+		row     string
+		mustErr bool
+	}{
+		{`{"id":2,"x":-1,"x2":-2}`, true},  // CHECK x >= 0
+		{`{"id":null,"x":1,"x2":2}`, true}, // NOT NULL id
+		{`{"id":3,"x":4,"x2":9}`, true},    // generated x2 must be 8
+		{`{"id":4,"x":5,"x2":10}`, false},
+	}
+	for _, c := range checks {
+		err := s.cli.Write(ctx, path, []byte(c.row+"\n"), WriteOptions{Mode: "append", Format: "jsonl"})
+		if c.mustErr && err == nil {
+			return Fail, fmt.Sprintf("table %s: lakehouse accepted %s, which Spark's constraints forbid", s.rel(path), c.row), len(checks)
+		}
+		if !c.mustErr && err != nil {
+			return Fail, fmt.Sprintf("table %s: lakehouse rejected valid %s: %v", s.rel(path), c.row, err), len(checks)
+		}
+		if c.mustErr && !strings.HasPrefix(errLine(err), "lakehouse:") {
+			return Fail, fmt.Sprintf("table %s: rejection of %s is not a `lakehouse:` error line: %v", s.rel(path), c.row, err), len(checks)
+		}
+	}
+	var out struct {
+		Rows []string `json:"rows"`
+	}
+	if err := sp.Call(ctx, "read", map[string]any{"path": path}, &out); err != nil {
+		return Fail, "Spark reading lakehouse's insert: " + err.Error(), len(checks)
+	}
+	got, err := NormalizeRows(out.Rows)
+	if err != nil {
+		return Fail, err.Error(), len(checks)
+	}
+	want, _ := NormalizeRows([]string{`{"id":1,"x":3,"x2":6}`, `{"id":4,"x":5,"x2":10}`})
+	if d := CompareRows(want, got); d != nil {
+		return Fail, fmt.Sprintf("table %s, latest version read by Spark: %s", s.rel(path), d), len(checks)
+	}
+	return Pass, "", len(checks) + 1
+}
+
+// errLine is the CLI's stderr line inside an ErrCLI error.
+func errLine(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": lakehouse:"); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
+}

@@ -202,3 +202,19 @@ func parseINISection(text, section string) map[string]string {
 	}
 	return out
 }
+
+// String prints the options with credentials redacted, so logging an
+// Options value never leaks a token or password.
+func (o Options) String() string {
+	red := func(s string) string {
+		if s == "" {
+			return `""`
+		}
+		return "<redacted>"
+	}
+	return fmt.Sprintf("mlflow.Options{Username: %q, Password: %s, Token: %s, MaxRetries: %d, BackoffFactor: %s, BackoffJitter: %s, UserID: %q}",
+		o.Username, red(o.Password), red(o.Token), o.MaxRetries, o.BackoffFactor, o.BackoffJitter, o.UserID)
+}
+
+// GoString is String for %#v.
+func (o Options) GoString() string { return o.String() }

@@ -118,6 +118,19 @@ func TestPythonCompatibility(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.DeleteRun(ctx, gone.Info.RunID))
 
+	lmRun, err := c.StartRun(ctx, &mlflow.RunOptions{ExperimentID: expID, RunName: "mlflow3"})
+	require.NoError(t, err)
+	lmDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(lmDir, "weights.json"), []byte(`{"w":3}`), 0o644))
+	lmInfo, err := lmRun.LogModel(ctx, "lm", lmDir, &mlflow.LogModelOptions{
+		LoggedModel: true, Input: arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil),
+		RegisteredModelName: "pricing_v3",
+	})
+	require.NoError(t, err)
+	var lmErr error
+	lmRun.End(ctx, &lmErr)
+	require.NoError(t, lmErr)
+
 	const model = "pricing"
 	_, err = c.CreateRegisteredModel(ctx, model, &mlflow.RegisteredModelOptions{Description: "linear model", Tags: map[string]string{"domain": "pricing"}})
 	require.NoError(t, err)
@@ -147,6 +160,7 @@ func TestPythonCompatibility(t *testing.T) {
 		"signature_outputs": []map[string]any{{"type": "float", "name": "y", "required": true}},
 		"input_example":     map[string]any{"x": []float64{1.5, 2}, "city": []string{"paris", "oslo"}, "n": []int{3, 4}},
 		"model_name":        model, "uc_model_name": "main.default.pricing",
+		"logged_model_id": lmInfo.LoggedModel.ModelID, "logged_model_run_id": lmRun.ID(),
 	}
 	work := t.TempDir()
 	expectPath := filepath.Join(work, "expect.json")

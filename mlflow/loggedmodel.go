@@ -141,7 +141,7 @@ func (s *fileStore) createLoggedModel(ctx context.Context, r createLoggedModelRe
 		name = generateRunName()
 	}
 	m := loggedModelMeta{
-		ArtifactLocation: strings.TrimRight(exp.ArtifactLocation, "/") + "/models/" + id + "/artifacts",
+		ArtifactLocation:  strings.TrimRight(exp.ArtifactLocation, "/") + "/models/" + id + "/artifacts",
 		CreationTimestamp: now, ExperimentID: flexString(exp.ID), LastUpdatedTimestamp: now,
 		LifecycleStage: string(StageActive), ModelID: id, ModelType: strOpt(r.ModelType), Name: name,
 		SourceRunID: strOpt(r.SourceRunID), Status: statusNode(LoggedModelPending),

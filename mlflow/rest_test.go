@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -236,4 +237,12 @@ func credHome(t *testing.T) string {
 	require.NoError(t, os.WriteFile(filepath.Join(home, ".mlflow", "credentials"),
 		[]byte("[mlflow]\nmlflow_tracking_username = carol\nmlflow_tracking_password = filepw\n"), 0o600))
 	return home
+}
+
+func TestOptionsNeverPrintCredentials(t *testing.T) {
+	o := mlflow.Options{Username: "bob", Password: secret, Token: secret}
+	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprintf("%v", &o)} {
+		assert.NotContains(t, s, secret)
+		assert.Contains(t, s, "bob")
+	}
 }

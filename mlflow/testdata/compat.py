@@ -113,6 +113,17 @@ aliased = mlflow.artifacts.download_artifacts(f"models:/{name}@production", dst_
 check(Model.load(aliased).signature.inputs.to_dict(), want["signature_inputs"], "model loaded by alias")
 check(c.get_registered_model(want["uc_model_name"]).name, want["uc_model_name"], "UC style name")
 
+lm = c.get_logged_model(want["logged_model_id"])
+check(lm.status.to_proto(), 2, "LoggedModel READY")
+check(lm.source_run_id, want["logged_model_run_id"], "LoggedModel source run")
+check(lm.name, "lm", "LoggedModel name")
+lm_local = mlflow.artifacts.download_artifacts(f"models:/{lm.model_id}", dst_path=tempfile.mkdtemp())
+check(Model.load(lm_local).model_id, lm.model_id, "MLmodel of LoggedModel")
+check([m.model_id for m in c.search_logged_models(experiment_ids=[want["experiment_id"]])], [lm.model_id], "search_logged_models")
+lmv = c.get_model_version("pricing_v3", 1)
+check(lmv.model_id, lm.model_id, "version promotes the LoggedModel")
+check(lmv.run_id, want["logged_model_run_id"], "version run from LoggedModel")
+
 # ---- 2. migrate-filestore into SQLite -------------------------------------
 from mlflow.store.fs2db.cli import migrate_filestore  # noqa: E402
 

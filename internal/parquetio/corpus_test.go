@@ -1,0 +1,154 @@
+package parquetio_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/internal/dv"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+)
+
+// isLarge reports whether a file has more rows than -race runs read.
+func isLarge(t *testing.T, path string) bool {
+	info, err := parquetio.ReadFileInfo(openFile(t, path))
+	require.NoError(t, err)
+	return info.NumRows > 100_000
+}
+
+// upstreamLeaks lists tables whose files make arrow-go itself leak
+// allocator memory, so a checked allocator cannot be used on them.
+var upstreamLeaks = map[string]string{
+	// DELTA_BINARY_PACKED columns: arrow-go v18.8.0's decoder drops its
+	// miniblock-width buffer without Release
+	// (parquet/internal/encoding/delta_bit_packing.go:82/147); plain
+	// pqarrow.FileReader.GetRecordReader reports the same 64 bytes.
+	"delta-golden/parquet-decimal-dictionaries": "arrow-go delta bit-packing decoder leak",
+}
+
+// TestReadCorpusDataFiles reads every live data file of every corpus table
+// that a plain JSON replay can reconstruct, with the table's latest schema,
+// column mapping mode and deletion vector, and checks the row count against
+// the add's stats.
+func TestReadCorpusDataFiles(t *testing.T) {
+	base := corpusDir(t)
+	roots, err := filepath.Glob(filepath.Join(base, "*", "*", "delta"))
+	require.NoError(t, err)
+	var files, tables int
+	for _, root := range roots {
+		name := strings.TrimPrefix(filepath.Dir(root), base+"/")
+		tb, ok := loadTable(t, root)
+		if !ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			var mem memory.Allocator = memory.DefaultAllocator
+			if _, leaky := upstreamLeaks[name]; !leaky {
+				mem = checkedMem(t)
+			}
+			for _, f := range tb.Files {
+				p := tb.localPath(f.Path)
+				if p == "" {
+					continue
+				}
+				if _, err := os.Stat(p); err != nil {
+					continue // log-only tables
+				}
+				if raceEnabled && isLarge(t, p) {
+					continue
+				}
+				opts := &parquetio.ReadOptions{Schema: tb.DataSchema, ColumnMapping: tb.Mode, Allocator: mem}
+				if f.NumRecords >= 0 && f.NumRecords < 1000 {
+					opts.BatchSize = 3 // many batches: exercises DV offsets across batches
+				}
+				want := f.NumRecords
+				if f.DV != nil {
+					bm, err := dv.Load(context.Background(), dirStore{root: root}, root, *f.DV)
+					require.NoError(t, err)
+					opts.Deleted = bm
+					if want >= 0 {
+						want -= f.DV.Cardinality
+					}
+				}
+				rows := readAll(t, p, opts)
+				if want >= 0 {
+					assert.Equal(t, int(want), len(rows), f.Path)
+				}
+				files++
+			}
+		})
+		tables++
+	}
+	t.Logf("read %d data files of %d tables", files, tables)
+}
+
+// TestReadMatchesExpected compares, for unpartitioned single-file-set
+// tables, the rows read from the live data files with the Spark-written
+// expected result.
+func TestReadMatchesExpected(t *testing.T) {
+	base := corpusDir(t)
+	dirs, err := filepath.Glob(filepath.Join(base, "*", "*", "expected"))
+	require.NoError(t, err)
+	compared := 0
+	for _, exp := range dirs {
+		root := filepath.Join(filepath.Dir(exp), "delta")
+		name := strings.TrimPrefix(filepath.Dir(exp), base+"/")
+		tb, ok := loadTable(t, root)
+		if !ok || tb.Schema.NumFields() != tb.DataSchema.NumFields() || len(tb.Files) == 0 {
+			continue
+		}
+		expFiles := expectedFiles(t, exp)
+		if len(expFiles) == 0 {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			mem := checkedMem(t)
+			var got, want []string
+			for _, f := range tb.Files {
+				p := tb.localPath(f.Path)
+				if p == "" {
+					t.Skip("absolute data paths")
+				}
+				if _, err := os.Stat(p); err != nil {
+					t.Skip("data files missing")
+				}
+				if raceEnabled && isLarge(t, p) {
+					t.Skip("large file skipped under -race")
+				}
+				opts := &parquetio.ReadOptions{Schema: tb.DataSchema, ColumnMapping: tb.Mode, Allocator: mem}
+				if f.DV != nil {
+					bm, err := dv.Load(context.Background(), dirStore{root: root}, root, *f.DV)
+					require.NoError(t, err)
+					opts.Deleted = bm
+				}
+				got = append(got, readAll(t, p, opts)...)
+			}
+			for _, p := range expFiles {
+				want = append(want, readAll(t, p, &parquetio.ReadOptions{Schema: logicalNames(tb.DataSchema), Allocator: mem})...)
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			assert.Equal(t, want, got)
+			compared++
+		})
+	}
+	t.Logf("compared %d tables with their expected results", compared)
+}
+
+// expectedFiles lists the parquet files of the latest expected result.
+func expectedFiles(t *testing.T, exp string) []string {
+	var out []string
+	for _, pattern := range []string{"*.parquet", "latest/table_content/*.parquet"} {
+		m, err := filepath.Glob(filepath.Join(exp, pattern))
+		require.NoError(t, err)
+		out = append(out, m...)
+	}
+	return out
+}

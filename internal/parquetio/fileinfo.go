@@ -1,0 +1,43 @@
+package parquetio
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+)
+
+// FileInfo describes a Parquet file from its footer alone.
+type FileInfo struct {
+	NumRows   int64
+	RowGroups []RowGroupInfo
+}
+
+// RowGroupInfo describes one row group.
+type RowGroupInfo struct {
+	// FirstRow is the file-wide index of the group's first row: deletion
+	// vector indexes of this group are FirstRow .. FirstRow+NumRows-1.
+	FirstRow int64
+	NumRows  int64
+	// ByteSize is the uncompressed size of the group's column data.
+	ByteSize int64
+}
+
+// ReadFileInfo reads only the footer of r and returns its row counts.
+func ReadFileInfo(r storage.ReaderAt) (_ FileInfo, err error) {
+	defer recoverCorrupt(&err)
+	pf, err := file.NewParquetReader(r)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("%w: %w", ErrCorruptFile, err)
+	}
+	md := pf.MetaData()
+	info := FileInfo{NumRows: md.NumRows, RowGroups: make([]RowGroupInfo, md.NumRowGroups())}
+	var first int64
+	for i := range info.RowGroups {
+		rg := md.RowGroup(i)
+		info.RowGroups[i] = RowGroupInfo{FirstRow: first, NumRows: rg.NumRows(), ByteSize: rg.TotalByteSize()}
+		first += rg.NumRows()
+	}
+	return info, nil
+}

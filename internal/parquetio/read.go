@@ -1,0 +1,398 @@
+package parquetio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+)
+
+// DefaultBatchSize is the number of rows per batch when ReadOptions.BatchSize
+// is zero.
+const DefaultBatchSize = 64 * 1024
+
+// ReadOptions configures NewRecordReader. A nil *ReadOptions is invalid:
+// Schema is required.
+type ReadOptions struct {
+	// Schema is the logical output schema: exactly these fields, in this
+	// order. Fields absent from the file read as nulls.
+	Schema *arrow.Schema
+	// ColumnMapping says how file columns are matched to logical fields.
+	ColumnMapping ColumnMappingMode
+	// Deleted holds 0-based row indexes within the file to drop (a deletion
+	// vector); nil means none.
+	Deleted *roaring64.Bitmap
+	// RowGroups restricts reading to these row groups, in this order; nil
+	// reads all. Row indexes in Deleted stay file-wide.
+	RowGroups []int
+	// BatchSize is the maximum number of rows per batch; 0 means
+	// DefaultBatchSize.
+	BatchSize int64
+	// Allocator allocates every returned array; nil means
+	// memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// NewRecordReader streams the rows of the Parquet file r as batches of
+// opts.Schema. It reads one row group at a time and only the leaf columns
+// the schema needs. The reader does not close r; the caller closes r after
+// releasing the reader.
+func NewRecordReader(ctx context.Context, r storage.ReaderAt, opts *ReadOptions) (_ array.RecordReader, err error) {
+	defer recoverCorrupt(&err)
+	if opts == nil || opts.Schema == nil {
+		return nil, fmt.Errorf("%w: a schema is required", ErrInvalidOptions)
+	}
+	if opts.BatchSize < 0 {
+		return nil, fmt.Errorf("%w: negative batch size %d", ErrInvalidOptions, opts.BatchSize)
+	}
+	mem := opts.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	batch := opts.BatchSize
+	if batch == 0 {
+		batch = DefaultBatchSize
+	}
+	pf, err := openParquet(r, mem)
+	if err != nil {
+		return nil, err
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: read schema: %w", err)
+	}
+	p := &planner{mode: opts.ColumnMapping, pf: pf, leaves: map[int]bool{}}
+	plans, err := p.plan(opts.Schema, fr.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	leaves := make([]int, 0, len(p.leaves))
+	for i := range p.leaves {
+		leaves = append(leaves, i)
+	}
+	slices.Sort(leaves)
+
+	md := pf.MetaData()
+	starts := make([]int64, md.NumRowGroups())
+	var total int64
+	for i := range starts {
+		starts[i] = total
+		total += md.RowGroup(i).NumRows()
+	}
+	groups := opts.RowGroups
+	if groups == nil {
+		groups = make([]int, md.NumRowGroups())
+		for i := range groups {
+			groups[i] = i
+		}
+	}
+	for _, g := range groups {
+		if g < 0 || g >= md.NumRowGroups() {
+			return nil, fmt.Errorf("%w: row group %d of %d", ErrInvalidOptions, g, md.NumRowGroups())
+		}
+	}
+	rr := &recordReader{
+		ctx:       ctx,
+		schema:    opts.Schema,
+		fr:        fr,
+		plans:     plans,
+		leaves:    leaves,
+		groups:    groups,
+		starts:    starts,
+		batchSize: batch,
+		deleted:   opts.Deleted,
+		adapter:   &adapter{ctx: ctx, mem: mem},
+		mem:       mem,
+	}
+	rr.refCount.Store(1)
+	return rr, nil
+}
+
+func openParquet(r storage.ReaderAt, mem memory.Allocator) (*file.Reader, error) {
+	// Unbuffered: each column chunk is fetched with one ranged read, which
+	// is what object stores want (a buffered stream turns a chunk into many
+	// small requests). Memory stays bounded by one row group's chunks.
+	props := parquet.NewReaderProperties(mem)
+	pf, err := file.NewParquetReader(r, file.WithReadProps(props))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptFile, err)
+	}
+	dropStoredArrowSchema(pf)
+	if err := checkChunkBounds(pf, r.Size()); err != nil {
+		return nil, err
+	}
+	return pf, nil
+}
+
+// checkChunkBounds verifies that every column chunk lies inside the file.
+// The decoder reads chunks on goroutines of its own, where a panic on a
+// corrupt offset could not be recovered, so bad footers stop here.
+func checkChunkBounds(pf *file.Reader, size int64) error {
+	md := pf.MetaData()
+	for g := 0; g < md.NumRowGroups(); g++ {
+		rg := md.RowGroup(g)
+		if rg.NumRows() < 0 {
+			return fmt.Errorf("%w: row group %d has %d rows", ErrCorruptFile, g, rg.NumRows())
+		}
+		for c := 0; c < rg.NumColumns(); c++ {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("%w: row group %d column %d: %w", ErrCorruptFile, g, c, err)
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+				start = cc.DictionaryPageOffset()
+			}
+			n := cc.TotalCompressedSize()
+			if start < 0 || n < 0 || start > size || n > size-start {
+				return fmt.Errorf("%w: row group %d column %d spans [%d, +%d) in a %d-byte file", ErrCorruptFile, g, c, start, n, size)
+			}
+		}
+	}
+	return nil
+}
+
+// dropStoredArrowSchema removes the "ARROW:schema" footer entry that
+// Arrow-based writers (delta-rs) add. Delta types come from the table
+// schema, and reading the Parquet types alone yields fewer physical variants
+// (no large or dictionary strings); it also keeps a corrupt entry from
+// reaching the flatbuffer decoder, which then allocates without bound.
+func dropStoredArrowSchema(pf *file.Reader) {
+	md := pf.MetaData()
+	if md.FileMetaData == nil {
+		return
+	}
+	kv := md.FileMetaData.KeyValueMetadata
+	kept := kv[:0:0]
+	for _, e := range kv {
+		if e != nil && e.Key != "ARROW:schema" {
+			kept = append(kept, e)
+		}
+	}
+	md.FileMetaData.KeyValueMetadata = kept
+}
+
+// recoverCorrupt turns a panic inside the Parquet decoder, which malformed
+// files can trigger, into an ErrCorruptFile error.
+func recoverCorrupt(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: decoder panic: %v", ErrCorruptFile, v)
+	}
+}
+
+// recordReader implements array.RecordReader over one file.
+type recordReader struct {
+	refCount  atomic.Int64
+	ctx       context.Context
+	schema    *arrow.Schema
+	fr        *pqarrow.FileReader
+	plans     []*fieldPlan
+	leaves    []int
+	groups    []int   // row groups still to read, in order
+	starts    []int64 // file row index of each row group's first row
+	batchSize int64
+	deleted   *roaring64.Bitmap
+	adapter   *adapter
+	mem       memory.Allocator
+
+	cur       pqarrow.RecordReader // reader of the current row group
+	int96     map[int]*int96Column // INT96 columns of the current group by plan index
+	curGroup  int
+	nextRow   int64 // file row index of the next row cur returns
+	remaining int64 // rows left in the current group when no leaf is read
+	rec       arrow.RecordBatch
+	err       error
+}
+
+func (r *recordReader) Retain() { r.refCount.Add(1) }
+
+func (r *recordReader) Release() {
+	if r.refCount.Add(-1) != 0 {
+		return
+	}
+	r.releaseBatch()
+	r.closeGroup()
+}
+
+func (r *recordReader) Schema() *arrow.Schema { return r.schema }
+
+func (r *recordReader) RecordBatch() arrow.RecordBatch { return r.rec }
+
+// Record is the deprecated alias of RecordBatch.
+func (r *recordReader) Record() arrow.RecordBatch { return r.rec }
+
+func (r *recordReader) Err() error { return r.err }
+
+func (r *recordReader) releaseBatch() {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+}
+
+func (r *recordReader) closeGroup() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	for _, c := range r.int96 {
+		c.close()
+	}
+	r.int96 = nil
+}
+
+// Next advances to the next non-empty batch.
+func (r *recordReader) Next() bool {
+	r.releaseBatch()
+	if r.err != nil {
+		return false
+	}
+	for {
+		if err := r.ctx.Err(); err != nil {
+			r.fail(err)
+			return false
+		}
+		rec, ok, err := r.step()
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if rec.NumRows() == 0 {
+			rec.Release()
+			continue
+		}
+		r.rec = rec
+		return true
+	}
+}
+
+// step reads and converts one batch; ok is false at the end of the file.
+func (r *recordReader) step() (rec arrow.RecordBatch, ok bool, err error) {
+	defer recoverCorrupt(&err)
+	raw, start, ok := r.nextRaw()
+	if !ok {
+		return nil, false, r.err
+	}
+	defer raw.Release()
+	rec, err = r.finish(raw, start)
+	return rec, err == nil, err
+}
+
+func (r *recordReader) fail(err error) {
+	r.err = err
+	r.closeGroup()
+	r.groups = nil
+}
+
+// nextRaw returns the next projected file batch and the file row index of
+// its first row, opening row groups as needed.
+func (r *recordReader) nextRaw() (arrow.RecordBatch, int64, bool) {
+	for {
+		if r.cur == nil && r.remaining == 0 {
+			if len(r.groups) == 0 {
+				return nil, 0, false
+			}
+			if err := r.openGroup(r.groups[0]); err != nil {
+				r.fail(err)
+				return nil, 0, false
+			}
+			r.groups = r.groups[1:]
+		}
+		if r.cur == nil {
+			// No leaf column is needed (every logical field is absent or the
+			// schema is empty): batches are just row counts.
+			n := min(r.remaining, r.batchSize)
+			r.remaining -= n
+			start := r.nextRow
+			r.nextRow += n
+			return array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, n), start, true
+		}
+		if r.cur.Next() {
+			rec := r.cur.RecordBatch()
+			rec.Retain()
+			start := r.nextRow
+			r.nextRow += rec.NumRows()
+			return rec, start, true
+		}
+		err := r.cur.Err()
+		r.closeGroup()
+		if err != nil && !errors.Is(err, io.EOF) {
+			r.fail(fmt.Errorf("parquetio: read row group %d: %w", r.curGroup, err))
+			return nil, 0, false
+		}
+	}
+}
+
+func (r *recordReader) openGroup(g int) error {
+	r.closeGroup()
+	r.curGroup = g
+	r.nextRow = r.starts[g]
+	for i, p := range r.plans {
+		if !p.int96 {
+			continue
+		}
+		c, err := openInt96Column(r.fr.ParquetReader(), g, p.file.ColIndex)
+		if err != nil {
+			return err
+		}
+		if r.int96 == nil {
+			r.int96 = map[int]*int96Column{}
+		}
+		r.int96[i] = c
+	}
+	if len(r.leaves) == 0 {
+		r.remaining = r.fr.ParquetReader().MetaData().RowGroup(g).NumRows()
+		return nil
+	}
+	cur, err := r.fr.GetRecordReader(r.ctx, r.leaves, []int{g})
+	if err != nil {
+		return fmt.Errorf("parquetio: open row group %d: %w", g, err)
+	}
+	r.cur = cur
+	return nil
+}
+
+// finish builds the logical batch from a projected file batch whose first
+// row has file index start, dropping deleted rows.
+func (r *recordReader) finish(raw arrow.RecordBatch, start int64) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, 0, len(r.plans))
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for i, p := range r.plans {
+		var c arrow.Array
+		var err error
+		if p.int96 {
+			c, err = r.int96[i].next(r.mem, raw.NumRows(), p.logical.Type.(*arrow.TimestampType))
+		} else {
+			c, err = r.adapter.column(p, raw)
+		}
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	rec := array.NewRecordBatch(r.schema, cols, raw.NumRows())
+	if r.deleted == nil {
+		return rec, nil
+	}
+	defer rec.Release()
+	return dropDeleted(r.ctx, r.mem, rec, start, r.deleted)
+}

@@ -121,6 +121,10 @@ func (l *localArtifacts) open(_ context.Context, p string) (io.ReadCloser, error
 	if err != nil {
 		return nil, fmt.Errorf("mlflow: open artifact %s: %w", c, err)
 	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, notFound("artifact %q is an empty directory, not a file", c)
+	}
 	return f, nil
 }
 

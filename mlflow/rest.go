@@ -201,12 +201,13 @@ func (rc *restClient) endpoint(path string, q url.Values) string {
 // call sends one JSON API request (body nil for GET) and decodes the JSON
 // answer into out (nil to discard).
 func (rc *restClient) call(ctx context.Context, method, path string, q url.Values, body, out any) error {
-	var payload []byte
+	var payload *requestBody
 	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
 			return fmt.Errorf("mlflow: encode %s request: %w", path, err)
 		}
+		payload = &requestBody{bytes: b}
 	}
 	resp, err := rc.do(ctx, method, rc.endpoint("/api/2.0/mlflow"+path, q), payload, "application/json")
 	if err != nil {
@@ -223,15 +224,45 @@ func (rc *restClient) call(ctx context.Context, method, path string, q url.Value
 	return nil
 }
 
+// requestBody yields a fresh reader of the same body for every attempt.
+type requestBody struct {
+	bytes  []byte        // JSON payloads
+	seeker io.ReadSeeker // streamed uploads, rewound before a retry
+	size   int64         // of seeker, -1 if unknown
+}
+
+func (b *requestBody) reader() (io.Reader, int64, error) {
+	switch {
+	case b == nil:
+		return nil, 0, nil
+	case b.seeker != nil:
+		if _, err := b.seeker.Seek(0, io.SeekStart); err != nil {
+			return nil, 0, fmt.Errorf("mlflow: rewind upload: %w", err)
+		}
+		return b.seeker, b.size, nil
+	default:
+		return bytes.NewReader(b.bytes), int64(len(b.bytes)), nil
+	}
+}
+
 // do sends a request with MLflow's retry policy and returns a 2xx response
 // (its body is the caller's to close) or an *Error.
-func (rc *restClient) do(ctx context.Context, method, target string, payload []byte, contentType string) (*http.Response, error) {
+func (rc *restClient) do(ctx context.Context, method, target string, body *requestBody, contentType string) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(payload))
+		r, size, err := body.reader()
+		if err != nil {
+			return nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, method, target, r)
 		if err != nil {
 			return nil, fmt.Errorf("mlflow: build request: %w", err)
 		}
-		if payload != nil {
+		if r != nil {
+			req.Body = io.NopCloser(r) // the seeker is reused on retry: the transport must not close it
+			req.ContentLength = size
+			if size == 0 {
+				req.Body = http.NoBody
+			}
 			req.Header.Set("Content-Type", contentType)
 		}
 		req.Header.Set("User-Agent", "lakehouse-go-mlflow")

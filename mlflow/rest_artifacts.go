@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 )
@@ -56,13 +57,22 @@ func (p *proxiedArtifacts) put(ctx context.Context, rel string, r io.Reader) err
 	if c == "" {
 		return invalidParam("artifact path must name a file")
 	}
-	// The retry loop re-sends the body, so it is buffered; model files and
-	// logs fit in memory, huge files would want MLflow's multipart API.
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("mlflow: read artifact %s: %w", c, err)
+	// Files stream and are rewound for a retry; other readers are buffered
+	// so a retry can re-send them.
+	body := &requestBody{size: -1}
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			body.seeker, body.size = f, st.Size()
+		}
 	}
-	resp, err := p.rc.do(ctx, "PUT", p.url(c), b, "application/octet-stream")
+	if body.seeker == nil {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("mlflow: read artifact %s: %w", c, err)
+		}
+		body.bytes = b
+	}
+	resp, err := p.rc.do(ctx, "PUT", p.url(c), body, "application/octet-stream")
 	if err != nil {
 		return err
 	}

@@ -246,3 +246,34 @@ func TestOptionsNeverPrintCredentials(t *testing.T) {
 		assert.Contains(t, s, "bob")
 	}
 }
+
+// An artifact upload that hits a transient failure is re-sent whole: the
+// file is streamed and rewound, not buffered.
+func TestRESTArtifactUploadRetriesWithFullBody(t *testing.T) {
+	var calls atomic.Int32
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/2.0/mlflow/runs/get":
+			io.WriteString(w, `{"run":{"info":{"run_id":"abc","artifact_uri":"mlflow-artifacts:/1/abc/artifacts"}}}`)
+		case r.Method == "PUT":
+			b, _ := io.ReadAll(r.Body)
+			if calls.Add(1) == 1 {
+				w.WriteHeader(502)
+				return
+			}
+			got.Store(r.URL.Path + "=" + string(b))
+			io.WriteString(w, `{}`)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	defer srv.Close()
+	c, err := mlflow.NewClient(context.Background(), srv.URL, &mlflow.Options{Getenv: envMap(nil), BackoffFactor: time.Millisecond})
+	require.NoError(t, err)
+	f := filepath.Join(t.TempDir(), "data file.txt")
+	require.NoError(t, os.WriteFile(f, []byte("0123456789"), 0o644))
+	require.NoError(t, c.LogArtifact(context.Background(), "abc", f, "dir"))
+	assert.Equal(t, int32(2), calls.Load())
+	assert.Equal(t, "/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/dir/data file.txt=0123456789", got.Load())
+}

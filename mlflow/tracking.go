@@ -290,7 +290,7 @@ func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 		}
 	}
 	params, tags := b.Params, b.Tags
-	for len(params) > 0 || len(tags) > 0 || len(metrics) > 0 || (len(b.Params)+len(b.Tags)+len(b.Metrics) == 0) {
+	for {
 		np, nt := min(len(params), MaxParamsTagsPerBatch), min(len(tags), MaxParamsTagsPerBatch)
 		nm := min(len(metrics), MaxEntitiesPerBatch-np-nt, MaxMetricsPerBatch)
 		if err := validateBatch(metrics[:nm], params[:np], tags[:nt]); err != nil {

@@ -115,7 +115,7 @@ func (x *Transaction) commitLoop(ctx context.Context) (*CommitResult, error) {
 			now = prevICT.Add(time.Millisecond)
 		}
 		info := x.commitInfo(now, txnID)
-		data, err := x.encodeCommit(info, now)
+		data, err := x.encodeCommit(info, now, version)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +278,11 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // encodeCommit renders the commit file: commitInfo first (the spec
 // requires it first when it carries an in-commit timestamp), then
 // protocol, metadata, txn, domain metadata, removes and adds.
-func (x *Transaction) encodeCommit(info protocol.CommitInfo, now time.Time) ([]byte, error) {
+func (x *Transaction) encodeCommit(info protocol.CommitInfo, now time.Time, version int64) ([]byte, error) {
+	if x.ictEnablement {
+		x.meta.Configuration[protocol.PropICTEnablementVersion] = strconv.FormatInt(version, 10)
+		x.meta.Configuration[protocol.PropICTEnablementTimestamp] = strconv.FormatInt(now.UnixMilli(), 10)
+	}
 	var buf bytes.Buffer
 	put := func(a protocol.Action) error {
 		line, err := a.MarshalLine()

@@ -2,7 +2,17 @@ package delta
 
 import (
 	"context"
+
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
-// postCommit runs the table maintenance a commit triggers.
-func (x *Transaction) postCommit(ctx context.Context, res *CommitResult) {}
+// postCommit runs the table maintenance a commit triggers: a checkpoint
+// every delta.checkpointInterval versions, then log cleanup. Failures do
+// not undo the commit; they are reported in CommitResult.CheckpointErr.
+func (x *Transaction) postCommit(ctx context.Context, res *CommitResult) {
+	interval := protocol.Config(x.meta.Configuration).CheckpointInterval()
+	if res.Version == 0 || res.Version%interval != 0 {
+		return
+	}
+	res.CheckpointErr = x.table.checkpointAfterCommit(ctx, res.Version)
+}

@@ -156,6 +156,10 @@ type Transaction struct {
 	opParams  map[string]any
 	metrics   writeMetrics
 
+	// ictEnablement: this commit turns in-commit timestamps on for an
+	// existing table, so it records the enablement version and time.
+	ictEnablement bool
+
 	writer  *dataWriter // open data-file writer, nil until the first Write
 	done    bool
 	skipped bool // idempotent replay: commit nothing

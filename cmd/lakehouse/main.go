@@ -46,12 +46,12 @@ type env struct {
 }
 
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"cat", "print rows of a table", runCat},
 		{"describe", "print version, protocol, metadata and size of a table", runDescribe},
 		{"history", "print the commit history, newest first", runHistory},
 		{"files", "print the live data files (add actions)", runFiles},
-	}
+	}, writeCommands()...)
 }
 
 func main() {

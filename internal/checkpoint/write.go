@@ -57,7 +57,9 @@ var (
 	)
 )
 
-func nf(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t, Nullable: true} }
+func nf(name string, t arrow.DataType) arrow.Field {
+	return arrow.Field{Name: name, Type: t, Nullable: true}
+}
 
 // Schema returns the Arrow schema of a checkpoint file with these options.
 func Schema(opts *WriterOptions) *arrow.Schema {

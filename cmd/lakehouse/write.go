@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/lakehouse-go/lakehouse/delta"
+)
+
+// writeCommands are the commands that change tables.
+func writeCommands() []command {
+	return []command{
+		{"write", "append or overwrite rows read from stdin (creates the table if absent)", runWrite},
+		{"create", "create an empty table from a schema file", runCreate},
+		{"set-property", "set table properties (k=v …)", runSetProperty},
+		{"checkpoint", "write a checkpoint of the latest version", runCheckpoint},
+	}
+}
+
+// listFlag collects a comma-separated list.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// propertyFlags collects repeated --property k=v.
+type propertyFlags map[string]string
+
+func (p propertyFlags) String() string { return fmt.Sprint(map[string]string(p)) }
+
+func (p propertyFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("property %q: want key=value", s)
+	}
+	p[strings.TrimSpace(k)] = v
+	return nil
+}
+
+func runWrite(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "write", "[--mode append|overwrite] [--partition-by a,b] [--format jsonl|csv|parquet] TABLE < data")
+	mode := fs.String("mode", "append", "append or overwrite")
+	partitionBy := fs.String("partition-by", "", "partition columns when the table is created (comma-separated)")
+	format := fs.String("format", "jsonl", "input format: jsonl, csv or parquet")
+	replaceWhere := fs.String("replace-where", "", "with --mode overwrite: replace only rows matching this SQL predicate")
+	mergeSchema := fs.Bool("merge-schema", false, "add input columns the table lacks")
+	overwriteSchema := fs.Bool("overwrite-schema", false, "with --mode overwrite: replace the table schema")
+	appID := fs.String("app-id", "", "idempotent writes: application id")
+	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
+	compression := fs.String("compression", "snappy", "parquet codec: snappy, zstd, gzip or uncompressed")
+	props := propertyFlags{}
+	fs.Var(props, "property", "table property k=v when the table is created (repeatable)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	url, err := oneTable(pos)
+	if err != nil {
+		return err
+	}
+	var m delta.WriteMode
+	switch *mode {
+	case "append":
+		m = delta.Append
+	case "overwrite":
+		m = delta.Overwrite
+	default:
+		return fmt.Errorf("--mode %q: use append or overwrite", *mode)
+	}
+	data, err := io.ReadAll(e.stdin)
+	if err != nil {
+		return fmt.Errorf("reading stdin: %w", err)
+	}
+	mem := memory.DefaultAllocator
+	opts := &delta.TxnOptions{
+		Mode: m, ReplaceWhere: *replaceWhere, MergeSchema: *mergeSchema, OverwriteSchema: *overwriteSchema,
+		PartitionBy: splitList(*partitionBy), AppID: *appID, AppVersion: *appVersion, Compression: *compression,
+	}
+
+	tbl, err := delta.Open(ctx, url, nil)
+	if errors.Is(err, delta.ErrNotATable) {
+		rr, err := readInput(ctx, data, *format, nil, mem)
+		if err != nil {
+			return err
+		}
+		defer rr.Release()
+		created, res, err := delta.CreateAsSelect(ctx, url, rr, &delta.CreateOptions{
+			PartitionBy: splitList(*partitionBy), Properties: props, Txn: opts,
+		})
+		if err != nil {
+			return err
+		}
+		defer created.Close()
+		return printResult(e, res)
+	}
+	if err != nil {
+		return err
+	}
+	defer tbl.Close()
+	snap, err := tbl.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	schema := snap.Schema()
+	if *mergeSchema || *overwriteSchema {
+		schema = nil // infer, so new columns come through
+	}
+	rr, err := readInput(ctx, data, *format, schema, mem)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	res, err := writeInto(ctx, tbl, rr, opts)
+	if err != nil {
+		return err
+	}
+	return printResult(e, res)
+}
+
+func writeInto(ctx context.Context, tbl *delta.Table, rr array.RecordReader, opts *delta.TxnOptions) (*delta.CommitResult, error) {
+	if opts.Mode == delta.Overwrite {
+		return tbl.Overwrite(ctx, rr, opts)
+	}
+	return tbl.Append(ctx, rr, opts)
+}
+
+// printResult writes one JSON line describing the commit.
+func printResult(e *env, res *delta.CommitResult) error {
+	out := map[string]any{"version": res.Version, "operation": res.Operation}
+	if res.Skipped {
+		out["skipped"] = true
+	}
+	for k, v := range res.Metrics {
+		out[k] = v
+	}
+	if res.CheckpointErr != nil {
+		out["checkpointError"] = res.CheckpointErr.Error()
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}

@@ -169,17 +169,20 @@ func (r *ActiveRun) Finish(ctx context.Context, status RunStatus) error {
 }
 
 // End is meant for defer: it ends the run FINISHED when *errp is nil,
-// FAILED when it holds an error, and FAILED (then re-panics) when the
-// function panics. A failure to end the run is joined into *errp. A second
+// KILLED when it holds context.Canceled (the job was cancelled, e.g. by
+// signal.NotifyContext on SIGINT), FAILED for any other error, and FAILED
+// (then re-panics) when the function panics. A failure to end the run is joined into *errp. A second
 // End is a no-op. errp may be nil.
 func (r *ActiveRun) End(ctx context.Context, errp *error) {
 	p := recover()
 	status := StatusFinished
-	if p != nil || (errp != nil && *errp != nil) {
+	switch {
+	case p != nil:
 		status = StatusFailed
-	}
-	if errors.Is(ctx.Err(), context.Canceled) && status == StatusFinished {
-		status = StatusKilled
+	case errp != nil && errors.Is(*errp, context.Canceled):
+		status = StatusKilled // cancelled from outside, e.g. on SIGINT via signal.NotifyContext
+	case errp != nil && *errp != nil:
+		status = StatusFailed
 	}
 	// The caller's context may be cancelled; ending the run must still be
 	// recorded, so it runs detached with a bound.

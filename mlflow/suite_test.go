@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,6 +179,17 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *mlflow.Client) {
 			defer r.End(ctx, &err)
 			panic("boom")
 		}
+		cancelledRun := func() (err error) {
+			r, err := c.StartRun(ctx, &mlflow.RunOptions{ExperimentID: expID, RunName: "cancelled"})
+			if err != nil {
+				return err
+			}
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			defer r.End(cctx, &err)
+			return cctx.Err()
+		}
+		require.ErrorIs(t, cancelledRun(), context.Canceled)
 		require.NoError(t, okRun())
 		require.Error(t, failRun())
 		panicRun()
@@ -194,6 +206,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *mlflow.Client) {
 		assert.Equal(t, mlflow.StatusFinished, status["ok"])
 		assert.Equal(t, mlflow.StatusFailed, status["fail"])
 		assert.Equal(t, mlflow.StatusFailed, status["panic"])
+		assert.Equal(t, mlflow.StatusKilled, status["cancelled"])
 		assert.Equal(t, mlflow.StatusKilled, status[run.Info().RunName])
 
 		resumed, err := c.ResumeRun(ctx, run.ID())
@@ -314,6 +327,18 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *mlflow.Client) {
 		hist, err := c.GetMetricHistory(ctx, r.Info.RunID, "loss")
 		require.NoError(t, err)
 		assert.Len(t, hist, 2500)
+
+		// 100 long params + 100 long tags pass the count limits but not 1 MB.
+		var long mlflow.Batch
+		for i := range 100 {
+			long.Params = append(long.Params, mlflow.Param{Key: fmt.Sprintf("long%03d", i), Value: strings.Repeat("p", mlflow.MaxParamValueLength)})
+			long.Tags = append(long.Tags, mlflow.Tag{Key: fmt.Sprintf("long%03d", i), Value: strings.Repeat("t", mlflow.MaxTagValueLength)})
+		}
+		require.NoError(t, c.LogBatch(ctx, r.Info.RunID, long), "split by request size too")
+		got, err = c.GetRun(ctx, r.Info.RunID)
+		require.NoError(t, err)
+		assert.Len(t, got.Data.Params, 350)
+		assert.Len(t, got.Data.Tags["long099"], mlflow.MaxTagValueLength)
 
 		err = c.LogParam(ctx, r.Info.RunID, "big", string(make([]byte, mlflow.MaxParamValueLength+1)))
 		require.ErrorIs(t, err, mlflow.ErrInvalidParameter)

@@ -275,9 +275,9 @@ type Batch struct {
 }
 
 // LogBatch logs metrics, params and tags. A batch larger than MLflow's
-// limits (100 params, 100 tags, 1000 metrics, 1000 entities per request) is
-// split into several requests the way MLflow's client splits it, so callers
-// need not count.
+// limits (100 params, 100 tags, 1000 metrics, 1000 entities and 1 MB per
+// request) is split into several requests — params first, then tags, then
+// metrics, as MLflow's client splits it — so callers need not count.
 func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 	if err := validateRunID(runID); err != nil {
 		return err
@@ -290,10 +290,27 @@ func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 		}
 	}
 	params, tags := b.Params, b.Tags
+	// Every entry is checked before the first request, so a bad key late in
+	// a large batch does not leave the earlier chunks logged.
+	if err := validateEntries(metrics, params, tags); err != nil {
+		return err
+	}
 	for {
 		np, nt := min(len(params), MaxParamsTagsPerBatch), min(len(tags), MaxParamsTagsPerBatch)
 		nm := min(len(metrics), MaxEntitiesPerBatch-np-nt, MaxMetricsPerBatch)
-		if err := validateBatch(metrics[:nm], params[:np], tags[:nt]); err != nil {
+		// Long values can push a count-limited chunk past the 1 MB request
+		// limit: halve the largest part until it fits (one entry always does).
+		for batchSize(metrics[:nm], params[:np], tags[:nt]) > MaxBatchRequestBytes*9/10 && np+nt+nm > 1 {
+			switch {
+			case np >= nt && np >= nm:
+				np /= 2
+			case nt >= nm:
+				nt /= 2
+			default:
+				nm /= 2
+			}
+		}
+		if err := validateLimits(metrics[:nm], params[:np], tags[:nt]); err != nil {
 			return err
 		}
 		if np+nt+nm == 0 {
@@ -304,7 +321,6 @@ func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 		}
 		params, tags, metrics = params[np:], tags[nt:], metrics[nm:]
 	}
-	return nil
 }
 
 // GetMetricHistory returns every logged point of a metric, ordered by step

@@ -89,21 +89,9 @@ func validateTag(t Tag) error {
 	return nil
 }
 
-// validateBatch applies log-batch's limits: counts, key names, value lengths
-// and the 1 MB request size, measured as MLflow measures it (the JSON body).
-func validateBatch(metrics []Metric, params []Param, tags []Tag) error {
-	if len(metrics) > MaxMetricsPerBatch {
-		return invalidParam("a batch logging request can have at most %d metrics, got %d", MaxMetricsPerBatch, len(metrics))
-	}
-	if len(params) > MaxParamsTagsPerBatch {
-		return invalidParam("a batch logging request can have at most %d params, got %d", MaxParamsTagsPerBatch, len(params))
-	}
-	if len(tags) > MaxParamsTagsPerBatch {
-		return invalidParam("a batch logging request can have at most %d tags, got %d", MaxParamsTagsPerBatch, len(tags))
-	}
-	if n := len(metrics) + len(params) + len(tags); n > MaxEntitiesPerBatch {
-		return invalidParam("a batch logging request can have at most %d entities, got %d", MaxEntitiesPerBatch, n)
-	}
+// validateEntries checks every key and value of a batch, and that no param
+// key carries two different values.
+func validateEntries(metrics []Metric, params []Param, tags []Tag) error {
 	for _, m := range metrics {
 		if err := validateKey("metric", m.Key); err != nil {
 			return err
@@ -124,18 +112,25 @@ func validateBatch(metrics []Metric, params []Param, tags []Tag) error {
 			return err
 		}
 	}
-	size := 0
-	for _, m := range metrics {
-		size += len(m.Key) + 80
+	return nil
+}
+
+// validateLimits applies log-batch's per-request limits: counts and the
+// 1 MB request size, estimated as the JSON body MLflow measures.
+func validateLimits(metrics []Metric, params []Param, tags []Tag) error {
+	if len(metrics) > MaxMetricsPerBatch {
+		return invalidParam("a batch logging request can have at most %d metrics, got %d", MaxMetricsPerBatch, len(metrics))
 	}
-	for _, p := range params {
-		b, _ := json.Marshal(p.Value)
-		size += len(p.Key) + len(b) + 24
+	if len(params) > MaxParamsTagsPerBatch {
+		return invalidParam("a batch logging request can have at most %d params, got %d", MaxParamsTagsPerBatch, len(params))
 	}
-	for _, t := range tags {
-		b, _ := json.Marshal(t.Value)
-		size += len(t.Key) + len(b) + 24
+	if len(tags) > MaxParamsTagsPerBatch {
+		return invalidParam("a batch logging request can have at most %d tags, got %d", MaxParamsTagsPerBatch, len(tags))
 	}
+	if n := len(metrics) + len(params) + len(tags); n > MaxEntitiesPerBatch {
+		return invalidParam("a batch logging request can have at most %d entities, got %d", MaxEntitiesPerBatch, n)
+	}
+	size := batchSize(metrics, params, tags)
 	if size > MaxBatchRequestBytes {
 		return invalidParam("batch logging request of about %d bytes exceeds the %d byte limit", size, MaxBatchRequestBytes)
 	}
@@ -182,4 +177,21 @@ func validateExperimentName(name string) error {
 		return invalidParam("experiment name exceeds %d characters", MaxExperimentNameLen)
 	}
 	return nil
+}
+
+// batchSize estimates the JSON body of a log-batch request.
+func batchSize(metrics []Metric, params []Param, tags []Tag) int {
+	size := 64
+	for _, m := range metrics {
+		size += len(m.Key) + 80
+	}
+	for _, p := range params {
+		b, _ := json.Marshal(p.Value)
+		size += len(p.Key) + len(b) + 24
+	}
+	for _, t := range tags {
+		b, _ := json.Marshal(t.Value)
+		size += len(t.Key) + len(b) + 24
+	}
+	return size
 }

@@ -118,6 +118,7 @@ func featuresInUse(schema *protocol.StructType, props map[string]string) ([]stri
 // honoured and removed from props.
 func minimalProtocol(feats []string, props map[string]string) (*protocol.Protocol, error) {
 	reader, writer := int32(1), int32(2)
+	explicitWriter := int32(0)
 	needFeatures := false
 	for _, f := range feats {
 		if v, ok := legacyWriterVersion[f]; ok {
@@ -142,6 +143,7 @@ func minimalProtocol(feats []string, props map[string]string) (*protocol.Protoco
 			reader = max(reader, int32(n))
 		} else {
 			writer = max(writer, int32(n))
+			explicitWriter = int32(n)
 		}
 		delete(props, k)
 	}
@@ -157,7 +159,7 @@ func minimalProtocol(feats []string, props map[string]string) (*protocol.Protoco
 	p := &protocol.Protocol{MinReaderVersion: 1, MinWriterVersion: 7}
 	// An explicit writer version below 7 still implies its legacy features.
 	for f, v := range legacyWriterVersion {
-		if v <= writer && writer < 7 && !slices.Contains(feats, f) && (f != "columnMapping" || writer >= 5) {
+		if v <= explicitWriter && explicitWriter < 7 && !slices.Contains(feats, f) {
 			feats = append(feats, f)
 		}
 	}

@@ -81,7 +81,8 @@ func (c *compiler) castNode(in *cnode, to arrow.DataType, mode castMode, src *no
 }
 
 // exactWidening lists casts where arrow/compute's kernels give exactly
-// Spark's answer, so they run vectorised.
+// Spark's answer (integer widening, integer to double with rounding), so
+// they run vectorised.
 func exactWidening(from, to arrow.DataType) bool {
 	switch {
 	case isIntegral(from) && isIntegral(to):
@@ -105,7 +106,9 @@ func castArray(ec *evalCtx, arr arrow.Array, to arrow.DataType, mode castMode) (
 		return array.MakeArrayOfNull(ec.mem, to, arr.Len()), nil
 	}
 	if exactWidening(from, to) {
-		return compute.CastArray(ec.ctx, arr, compute.SafeCastOptions(to))
+		// Unsafe only permits rounding of large integers to the nearest
+		// double, which is what Spark does too.
+		return compute.CastArray(ec.ctx, arr, compute.UnsafeCastOptions(to))
 	}
 	if from.ID() == arrow.LIST {
 		return castList(ec, arr.(*array.List), to.(*arrow.ListType), mode)

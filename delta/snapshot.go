@@ -279,17 +279,13 @@ func (s *Snapshot) FileStats(ctx context.Context) (FileStats, error) {
 }
 
 func fileNumRecords(f *AddFile) (int64, bool) {
-	st := f.StatsParsed
-	if st == nil {
-		var err error
-		if st, err = protocol.ParseStats(f.Stats); err != nil || st == nil {
+	if st := f.StatsParsed; st != nil {
+		if st.NumRecords == nil {
 			return 0, false
 		}
+		return *st.NumRecords, true
 	}
-	if st.NumRecords == nil {
-		return 0, false
-	}
-	return *st.NumRecords, true
+	return protocol.StatsNumRecords(f.Stats)
 }
 
 // Timestamp is the commit time of this version: its in-commit timestamp

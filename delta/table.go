@@ -104,6 +104,10 @@ func bucketTable(bucket *blob.Bucket, prefix string, opts *Options) *Table {
 }
 
 func (t *Table) checkIsTable(ctx context.Context) error {
+	// The hint file answers without listing a log of any length.
+	if _, err := t.store.Stat(ctx, logDir+"_last_checkpoint"); err == nil {
+		return nil
+	}
 	for _, err := range t.store.List(ctx, logDir) {
 		if err != nil {
 			return fmt.Errorf("delta: open %s: %w", t.url, err)

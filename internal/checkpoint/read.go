@@ -55,16 +55,22 @@ func ReadParquet(ctx context.Context, r storage.ReaderAt, columns []string, mem 
 		return fmt.Errorf("%w: checkpoint parquet: %v", protocol.ErrMalformed, err)
 	}
 	var leaves []int
+	var present []string
 	for i := range fr.Manifest.Fields {
 		f := &fr.Manifest.Fields[i]
 		if slices.Contains(columns, f.Field.Name) {
 			leaves = collectLeaves(f, leaves)
+			present = append(present, f.Field.Name)
 		}
 	}
 	if len(leaves) == 0 || pf.NumRows() == 0 {
 		return nil
 	}
-	rr, err := fr.GetRecordReader(ctx, leaves, nil)
+	rowGroups := rowGroupsWithActions(pf, present)
+	if len(rowGroups) == 0 {
+		return nil
+	}
+	rr, err := fr.GetRecordReader(ctx, leaves, rowGroups)
 	if err != nil {
 		return fmt.Errorf("%w: checkpoint parquet: %v", protocol.ErrMalformed, err)
 	}
@@ -82,6 +88,61 @@ func ReadParquet(ctx context.Context, r storage.ReaderAt, columns []string, mem 
 		return fmt.Errorf("%w: checkpoint parquet: %v", protocol.ErrMalformed, err)
 	}
 	return nil
+}
+
+// keyLeaves name, per action column, a field that is set whenever the
+// action is: if its column chunk in a row group is all null, the row group
+// holds no such action.
+var keyLeaves = map[string]string{
+	"add": "add.path", "remove": "remove.path", "protocol": "protocol.minReaderVersion",
+	"metaData": "metaData.id", "txn": "txn.appId", "domainMetadata": "domainMetadata.domain",
+	"sidecar": "sidecar.path", "checkpointMetadata": "checkpointMetadata.version",
+}
+
+// rowGroupsWithActions returns the row groups that may hold one of the
+// wanted actions, judged from column-chunk null counts. Reading the
+// protocol and metadata of a checkpoint with a million files then touches
+// only the row groups that hold them. Without statistics a row group is
+// kept.
+func rowGroupsWithActions(pf *file.Reader, columns []string) []int {
+	md := pf.MetaData()
+	keyCols := map[int]bool{}
+	for i := 0; i < md.Schema.NumColumns(); i++ {
+		path := md.Schema.Column(i).Path()
+		for _, c := range columns {
+			if keyLeaves[c] == path {
+				keyCols[i] = true
+			}
+		}
+	}
+	var out []int
+	for rg := 0; rg < md.NumRowGroups(); rg++ {
+		meta := md.RowGroup(rg)
+		keep := len(keyCols) < len(columns) // a present action column without its key leaf: read everything
+		for col := range keyCols {
+			if keep {
+				break
+			}
+			cc, err := meta.ColumnChunk(col)
+			if err != nil {
+				keep = true
+				break
+			}
+			set, err := cc.StatsSet()
+			if err != nil || !set {
+				keep = true
+				break
+			}
+			st, err := cc.Statistics()
+			if err != nil || st == nil || !st.HasNullCount() || st.NullCount() < meta.NumRows() {
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, rg)
+		}
+	}
+	return out
 }
 
 func collectLeaves(f *pqarrow.SchemaField, acc []int) []int {

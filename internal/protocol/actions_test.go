@@ -125,3 +125,34 @@ func FuzzParseAction(f *testing.F) {
 		}
 	})
 }
+
+func TestStatsNumRecords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{`{"numRecords":42,"minValues":{"a":1}}`, 42, true},
+		{`{"minValues":{"numRecords":7},"numRecords": 3}`, 3, true},
+		{`{"minValues":{"s":"\"numRecords\":9"},"numRecords":5}`, 5, true},
+		{`{"minValues":{"a":1}}`, 0, false},
+		{``, 0, false},
+		{`{"numRecords":`, 0, false},
+	}
+	for _, tc := range tests {
+		n, ok := StatsNumRecords(tc.in)
+		assert.Equal(t, tc.ok, ok, tc.in)
+		assert.Equal(t, tc.want, n, tc.in)
+	}
+}
+
+func FuzzStatsNumRecords(f *testing.F) {
+	f.Add(`{"numRecords":42,"minValues":{"a":1}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := StatsNumRecords(s)
+		st, err := ParseStats(s)
+		if err == nil && st != nil && st.NumRecords != nil && ok {
+			require.Equal(t, *st.NumRecords, n)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // Stats are per-file statistics as stored in an add action's `stats` JSON
@@ -72,4 +73,46 @@ func (s *Stats) Encode() (string, error) {
 		return "", fmt.Errorf("protocol: encode stats: %w", err)
 	}
 	return string(b), nil
+}
+
+// StatsNumRecords extracts the top-level numRecords of a stats JSON string
+// without decoding the rest: listing a million files must not parse a
+// million min/max maps.
+func StatsNumRecords(s string) (int64, bool) {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) {
+				return 0, false
+			}
+			key := s[i+1 : j]
+			i = j
+			if depth != 1 || key != "numRecords" {
+				continue
+			}
+			k := j + 1
+			for k < len(s) && (s[k] == ' ' || s[k] == ':' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r') {
+				k++
+			}
+			e := k
+			for e < len(s) && (s[e] == '-' || (s[e] >= '0' && s[e] <= '9')) {
+				e++
+			}
+			n, err := strconv.ParseInt(s[k:e], 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

@@ -48,7 +48,7 @@ func (s *localStore) walk(ctx context.Context, rel, prefix string, yield func(Fi
 		yield(FileInfo{}, pathErr("list", prefix, err))
 		return false
 	}
-	entries, err := os.ReadDir(filepath.Join(s.root, filepath.FromSlash(rel)))
+	entries, err := readDirUnsorted(filepath.Join(s.root, filepath.FromSlash(rel)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
 			return true // nothing stored under here
@@ -101,4 +101,16 @@ func (s *localStore) walk(ctx context.Context, rel, prefix string, yield func(Fi
 		}
 	}
 	return true
+}
+
+// readDirUnsorted reads a directory without os.ReadDir's sort: entries are
+// filtered by prefix first and only the survivors sorted, which matters for
+// a _delta_log holding 100,000 commits listed from a recent version.
+func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }

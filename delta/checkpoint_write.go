@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -279,12 +280,11 @@ func (s *Snapshot) checkpointWriterOptions(o Options) (checkpoint.WriterOptions,
 		}
 		w.PartitionValuesParsed = arrow.StructOf(fs...)
 	}
-	stats := newStatsCollector(dataSchema(table, parts), s.mapping, s.config)
 	var minMax, nulls []statsLeaf
-	for _, l := range stats.leaves {
+	for _, l := range statsLeaves(dataSchema(table, parts), s.mapping, s.config) {
 		nulls = append(nulls, statsLeaf{keys: l.keys, typ: arrow.PrimitiveTypes.Int64})
 		if hasMinMax(l.typ) {
-			minMax = append(minMax, statsLeaf{keys: l.keys, typ: l.typ})
+			minMax = append(minMax, l)
 		}
 	}
 	fields := []arrow.Field{{Name: "numRecords", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}
@@ -301,8 +301,56 @@ func (s *Snapshot) checkpointWriterOptions(o Options) (checkpoint.WriterOptions,
 }
 
 type statsLeaf struct {
-	keys []string
+	keys []string // physical names from the top-level column down
 	typ  arrow.DataType
+}
+
+// statsLeaves lists the columns data files keep statistics for, as the
+// writer chooses them: the first delta.dataSkippingNumIndexedCols leaves
+// (default 32; structs flattened, arrays and maps count as one), or the
+// columns named by delta.dataSkippingStatsColumns.
+func statsLeaves(s *arrow.Schema, mode protocol.ColumnMappingMode, cfg protocol.Config) []statsLeaf {
+	limit := cfg.Int(protocol.PropDataSkippingNumIndexedCols, 32)
+	var only map[string]bool
+	if cols := strings.TrimSpace(cfg[protocol.PropDataSkippingStatsColumns]); cols != "" {
+		only = map[string]bool{}
+		for _, p := range strings.Split(cols, ",") {
+			only[strings.ToLower(strings.Trim(strings.TrimSpace(p), "`"))] = true
+		}
+	}
+	var out []statsLeaf
+	seen := int64(0)
+	var walk func(fields []arrow.Field, keys, names []string, forced bool)
+	walk = func(fields []arrow.Field, keys, names []string, forced bool) {
+		for _, f := range fields {
+			key := f.Name
+			if mode != protocol.ColumnMappingNone {
+				if p, ok := f.Metadata.GetValue(protocol.MetaPhysicalName); ok && p != "" {
+					key = p
+				}
+			}
+			ks := append(append([]string(nil), keys...), key)
+			ns := append(append([]string(nil), names...), f.Name)
+			selected := forced || (only != nil && only[strings.ToLower(strings.Join(ns, "."))])
+			if st, ok := f.Type.(*arrow.StructType); ok {
+				walk(st.Fields(), ks, ns, selected)
+				continue
+			}
+			if only != nil {
+				if selected {
+					out = append(out, statsLeaf{keys: ks, typ: f.Type})
+				}
+				continue
+			}
+			if limit >= 0 && seen >= limit {
+				return
+			}
+			seen++
+			out = append(out, statsLeaf{keys: ks, typ: f.Type})
+		}
+	}
+	walk(s.Fields(), nil, nil, false)
+	return out
 }
 
 func hasMinMax(t arrow.DataType) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/google/uuid"
 
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
@@ -54,8 +55,8 @@ type partColumn struct {
 type partitionFile struct {
 	values map[string]*string
 	dir    string // "" or "a=1/b=x/"
-	w      fileWriter
-	path   string
+	rw     *parquetio.RollingWriter
+	paths  []string // files opened by rw, in order
 }
 
 func (x *Transaction) newDataWriter() (*dataWriter, error) {
@@ -176,8 +177,8 @@ func takeRows(ctx context.Context, rec arrow.RecordBatch, runs []rowRun, mem mem
 	return array.RecordFromStructArray(out.(*array.Struct), rec.Schema()), nil
 }
 
-// writeTo appends rows of one partition to its current file, rolling over
-// to a new file at the target size.
+// writeTo appends rows of one partition to its rolling file writer, which
+// starts a new file at the target size.
 func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]*string, rec arrow.RecordBatch) error {
 	pf := w.open[key]
 	if pf == nil {
@@ -185,10 +186,23 @@ func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]
 		w.open[key] = pf
 		w.order = append(w.order, key)
 	}
-	if pf.w == nil {
-		if err := w.startFile(ctx, pf); err != nil {
-			return err
+	if pf.rw == nil {
+		rw, err := parquetio.NewRollingWriter(w.fileSchema, func(ctx context.Context) (parquetio.Sink, error) {
+			name := fmt.Sprintf("part-%05d-%s-c000%s.parquet", w.seq, w.taskID, codecExtension(w.codec))
+			w.seq++
+			p := pf.dir + name
+			out, err := w.store.Create(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			pf.paths = append(pf.paths, p)
+			w.staged = append(w.staged, p)
+			return &stagedSink{out: out}, nil
+		}, w.writeOptions())
+		if err != nil {
+			return fmt.Errorf("delta: data files: %w", err)
 		}
+		pf.rw = rw
 	}
 	cols := make([]arrow.Array, len(w.dataIdx))
 	for i, j := range w.dataIdx {
@@ -196,73 +210,108 @@ func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]
 	}
 	data := array.NewRecordBatch(w.fileSchema, cols, rec.NumRows())
 	defer data.Release()
-	if err := pf.w.Write(data); err != nil {
-		return fmt.Errorf("delta: write data file %s: %w", pf.path, err)
-	}
-	if pf.w.EstimatedSize() >= w.targetSize {
-		return w.finishFile(ctx, pf)
+	if err := pf.rw.Write(ctx, data); err != nil {
+		return fmt.Errorf("delta: write data files under %q: %w", pf.dir, err)
 	}
 	return nil
 }
 
-func (w *dataWriter) startFile(ctx context.Context, pf *partitionFile) error {
-	name := fmt.Sprintf("part-%05d-%s-c000%s.parquet", w.seq, w.taskID, codecExtension(w.codec))
-	w.seq++
-	pf.path = pf.dir + name
-	fw, err := newFileWriter(ctx, w.store, pf.path, w.fileSchema, &fileWriterOptions{
-		Codec: w.codec, Mapping: w.mapping, Config: w.cfg, Allocator: w.mem,
-	})
-	if err != nil {
-		return fmt.Errorf("delta: create data file %s: %w", pf.path, err)
-	}
-	pf.w = fw
-	return nil
+// stagedSink is one data file being written. It absorbs the store's
+// first write error and reports it from Close: the parquet encoder then
+// always runs to completion and releases its buffers (it does not when
+// its sink fails mid-row-group), and the file is discarded.
+type stagedSink struct {
+	out storage.Writer
+	err error
 }
 
-// finishFile closes the partition's current file and records its add.
-func (w *dataWriter) finishFile(ctx context.Context, pf *partitionFile) error {
-	fw := pf.w
-	pf.w = nil
-	w.staged = append(w.staged, pf.path)
-	size, stats, err := fw.Close(ctx)
-	if err != nil {
-		return fmt.Errorf("delta: close data file %s: %w", pf.path, err)
+func (s *stagedSink) Write(p []byte) (int, error) {
+	if s.err == nil {
+		if _, err := s.out.Write(p); err != nil {
+			s.err = err
+		}
 	}
-	pv := make(map[string]*string, len(pf.values))
-	for k, v := range pf.values {
-		pv[k] = v
+	return len(p), nil
+}
+
+func (s *stagedSink) Close() error {
+	if s.err != nil {
+		_ = s.out.Abort()
+		return s.err
 	}
-	w.adds = append(w.adds, &protocol.Add{
-		Path:             pf.path,
-		PartitionValues:  pv,
-		Size:             size,
-		ModificationTime: time.Now().UnixMilli(),
-		DataChange:       true,
-		Stats:            stats,
-	})
-	return nil
+	return s.out.Close()
+}
+
+func (s *stagedSink) Abort() error { return s.out.Abort() }
+
+// writeOptions translate the table's properties into parquet writer
+// options.
+func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
+	o := &parquetio.WriteOptions{
+		Codec:          w.codec,
+		TargetFileSize: w.targetSize,
+		ColumnMapping:  parquetio.ColumnMappingMode(w.mapping),
+		Allocator:      w.mem,
+	}
+	if _, ok := w.cfg[protocol.PropDataSkippingNumIndexedCols]; ok {
+		n := int(w.cfg.Int(protocol.PropDataSkippingNumIndexedCols, parquetio.DefaultNumIndexedCols))
+		o.NumIndexedCols = &n
+	}
+	if cols := strings.TrimSpace(w.cfg[protocol.PropDataSkippingStatsColumns]); cols != "" {
+		for _, c := range strings.Split(cols, ",") {
+			if c = strings.Trim(strings.TrimSpace(c), "`"); c != "" {
+				o.StatsColumns = append(o.StatsColumns, c)
+			}
+		}
+	}
+	return o
 }
 
 // close finishes every open file and returns the add actions.
 func (w *dataWriter) close(ctx context.Context) ([]*protocol.Add, error) {
 	for _, k := range w.order {
 		pf := w.open[k]
-		if pf.w != nil {
-			if err := w.finishFile(ctx, pf); err != nil {
-				w.abort()
-				return nil, err
+		if pf.rw == nil {
+			continue
+		}
+		files, err := pf.rw.Close()
+		pf.rw = nil
+		if err != nil {
+			w.abort()
+			return nil, fmt.Errorf("delta: finish data files under %q: %w", pf.dir, err)
+		}
+		if len(files) > len(pf.paths) {
+			return nil, fmt.Errorf("delta: finish data files under %q: %d files for %d paths", pf.dir, len(files), len(pf.paths))
+		}
+		for i, f := range files {
+			stats, err := f.Stats.JSON()
+			if err != nil {
+				return nil, fmt.Errorf("delta: statistics of %s: %w", pf.paths[i], err)
 			}
+			pv := make(map[string]*string, len(pf.values))
+			for k, v := range pf.values {
+				pv[k] = v
+			}
+			w.adds = append(w.adds, &protocol.Add{
+				Path:             pf.paths[i],
+				PartitionValues:  pv,
+				Size:             f.Size,
+				ModificationTime: time.Now().UnixMilli(),
+				DataChange:       true,
+				Stats:            string(stats),
+			})
 		}
 	}
 	return w.adds, nil
 }
 
-// abort discards open files (they never became objects).
+// abort discards the files in progress (finished ones are staged and
+// deleted by the transaction's cleanup).
 func (w *dataWriter) abort() {
 	for _, pf := range w.open {
-		if pf.w != nil {
-			pf.w.Abort()
-			pf.w = nil
+		if pf.rw != nil {
+			pf.rw.Abort()
+			pf.rw = nil
 		}
 	}
 }

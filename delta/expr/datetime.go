@@ -250,11 +250,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// formatDate renders days since the epoch as yyyy-MM-dd.
-func formatDate(days int32) string {
-	return time.Unix(int64(days)*86400, 0).UTC().Format("2006-01-02")
-}
-
 // formatTimestamp renders µs in loc the way Spark casts a timestamp to
 // string: fractional seconds without trailing zeros.
 func formatTimestamp(us int64, loc *time.Location) string {

@@ -183,11 +183,6 @@ func (ec *evalCtx) materialize(v value, typ arrow.DataType) (arrow.Array, error)
 	return scalar.MakeArrayFromScalar(v.sc, ec.n, ec.mem)
 }
 
-// array returns v as an array, taking ownership of v.
-func (ec *evalCtx) array(v value, typ arrow.DataType) (arrow.Array, error) {
-	return ec.materialize(v, typ)
-}
-
 func (v value) datum() compute.Datum {
 	if v.arr != nil {
 		return compute.NewDatum(v.arr)

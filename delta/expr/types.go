@@ -11,7 +11,6 @@ import (
 var (
 	typeTimestamp    = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 	typeTimestampNTZ = &arrow.TimestampType{Unit: arrow.Microsecond}
-	typeInterval     = arrow.FixedWidthTypes.MonthDayNanoInterval
 )
 
 // ParseType maps a Spark SQL type name ("INT", "DECIMAL(10,2)",

@@ -24,6 +24,9 @@ type localStore struct {
 	root   string // absolute, cleaned
 	noSync bool
 	closed atomic.Bool
+	// link is os.Link; tests replace it to exercise the fallback for file
+	// systems without hard links.
+	link func(oldname, newname string) error
 }
 
 // newLocalStore returns a Store over the directory root, which need not
@@ -36,7 +39,7 @@ func newLocalStore(root string, noSync bool) (*localStore, error) {
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("storage: local root %q is not a directory: %w", root, ErrInvalidURL)
 	}
-	return &localStore{root: abs, noSync: noSync}, nil
+	return &localStore{root: abs, noSync: noSync, link: os.Link}, nil
 }
 
 func (s *localStore) String() string { return "file://" + filepath.ToSlash(s.root) }
@@ -141,9 +144,10 @@ func (s *localStore) Put(ctx context.Context, p string, data []byte) error {
 	return nil
 }
 
-// PutIfAbsent lets the kernel decide the race: link(2) fails with EEXIST
-// when the name is taken, atomically, and the linked file is already
-// complete, so no reader sees partial bytes (S2, S5).
+// PutIfAbsent lets the kernel decide the race: link(2) (or, where links
+// are refused, renameat2 with RENAME_NOREPLACE) fails with EEXIST when the
+// name is taken, atomically, and the published file is already complete,
+// so no reader sees partial bytes (S2, S5).
 func (s *localStore) PutIfAbsent(ctx context.Context, p string, data []byte) error {
 	if err := s.begin(ctx, "put-if-absent", p); err != nil {
 		return err
@@ -153,8 +157,11 @@ func (s *localStore) PutIfAbsent(ctx context.Context, p string, data []byte) err
 	if err != nil {
 		return pathErr("put-if-absent", p, err)
 	}
-	linkErr := os.Link(tmp, final)
+	linkErr := s.publishNoReplace(tmp, final)
 	rmErr := os.Remove(tmp)
+	if errors.Is(rmErr, fs.ErrNotExist) {
+		rmErr = nil // renamed into place by the fallback
+	}
 	switch {
 	case errors.Is(linkErr, fs.ErrExist):
 		return pathErr("put-if-absent", p, ErrExist)

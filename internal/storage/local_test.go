@@ -2,8 +2,10 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,4 +116,41 @@ func TestPathErrorText(t *testing.T) {
 	var pe *storage.PathError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "get", pe.Op)
+}
+
+// TestLocalRaceAcrossHandles: two stores opened on one directory (as two
+// processes would) still give exactly one winner per commit. fileblob
+// fails exactly this (deps.md §3).
+func TestLocalRaceAcrossHandles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var stores [2]storage.Store
+	for i := range stores {
+		s, err := storage.Open(ctx, dir, &storage.OpenOptions{NoSync: true})
+		require.NoError(t, err)
+		defer s.Close()
+		stores[i] = s
+	}
+	for v := range 50 {
+		p := fmt.Sprintf("_delta_log/%020d.json", v)
+		errs := make([]error, 16)
+		var wg sync.WaitGroup
+		for w := range errs {
+			wg.Go(func() { errs[w] = stores[w%2].PutIfAbsent(ctx, p, fmt.Appendf(nil, "writer %d", w)) })
+		}
+		wg.Wait()
+		winner := -1
+		for w, err := range errs {
+			if err == nil {
+				require.Equal(t, -1, winner, "version %d: writers %d and %d both won", v, winner, w)
+				winner = w
+				continue
+			}
+			require.ErrorIs(t, err, storage.ErrExist)
+		}
+		require.NotEqual(t, -1, winner, "version %d: no winner", v)
+		got, err := stores[(winner+1)%2].Get(ctx, p)
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("writer %d", winner), string(got), "the other handle reads the winner's bytes")
+	}
 }

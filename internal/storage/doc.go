@@ -34,8 +34,9 @@
 //
 //   - a plain path ("/data/t1", "./t1") or "file:///data/t1": the local
 //     disk store. PutIfAbsent writes a temporary file in the target
-//     directory, fsyncs it and hard-links it into place, so the kernel
-//     decides the race (gocloud's fileblob checks-then-renames and lets two
+//     directory, fsyncs it and hard-links it into place (on file systems
+//     that refuse hard links, Linux's rename with RENAME_NOREPLACE), so the
+//     kernel decides the race (gocloud's fileblob checks-then-renames and lets two
 //     writers both win). Put and Create write a temporary file and rename
 //     it. Temporary files are named ".lakehouse-tmp-*" and never listed;
 //     a crash can leave one behind, and such names are reserved. Delete

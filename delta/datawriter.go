@@ -3,7 +3,6 @@ package delta
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,29 +104,17 @@ func (w *dataWriter) write(ctx context.Context, rec arrow.RecordBatch) error {
 	if len(w.parts) == 0 {
 		return w.writeTo(ctx, "", nil, rec)
 	}
-	keys, values, err := w.partitionKeys(rec)
+	runs, order, values, err := w.partitionRuns(rec)
 	if err != nil {
 		return err
 	}
-	runs := map[string][]rowRun{}
-	var order []string
-	n := len(keys)
 	nruns := 0
-	for i := 0; i < n; {
-		j := i + 1
-		for j < n && keys[j] == keys[i] {
-			j++
-		}
-		if _, ok := runs[keys[i]]; !ok {
-			order = append(order, keys[i])
-		}
-		runs[keys[i]] = append(runs[keys[i]], rowRun{i, j})
-		nruns++
-		i = j
+	for _, rs := range runs {
+		nruns += len(rs)
 	}
 	for _, k := range order {
 		rs := runs[k]
-		vals := values[rs[0].start]
+		vals := values[k]
 		if nruns <= 2*len(order)+8 {
 			// Rows arrive clustered by partition (the usual case): slices
 			// share the batch's buffers, no copy.
@@ -361,27 +348,35 @@ func escapePartitionName(s string) string {
 	return b.String()
 }
 
-// partitionKeys formats the partition values of every row: a grouping key
-// per row and the partitionValues map (shared between rows of a key).
-func (w *dataWriter) partitionKeys(rec arrow.RecordBatch) ([]string, []map[string]*string, error) {
+// partitionRuns splits a batch into runs of consecutive rows with equal
+// partition values, grouped by partition key (in first-seen order), with
+// each partition's partitionValues map. Rows are compared in their Arrow
+// form; values are formatted once per run, so clustered input (the usual
+// case) costs one comparison per row.
+func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowRun, []string, map[string]map[string]*string, error) {
 	n := int(rec.NumRows())
-	formatted := make([][]*string, len(w.parts))
+	cols := make([]arrow.Array, len(w.parts))
 	for p, pc := range w.parts {
-		col := rec.Column(pc.idx)
-		vals, err := formatPartitionColumn(col)
-		if err != nil {
-			return nil, nil, fmt.Errorf("delta: partition column %q: %w", pc.name, err)
-		}
-		formatted[p] = vals
+		cols[p] = rec.Column(pc.idx)
 	}
-	keys := make([]string, n)
-	values := make([]map[string]*string, n)
-	cache := map[string]map[string]*string{}
+	runs := map[string][]rowRun{}
+	values := map[string]map[string]*string{}
+	var order []string
 	var b strings.Builder
-	for i := 0; i < n; i++ {
+	for start := 0; start < n; {
+		end := start + 1
+		for end < n && sameRow(cols, end-1, end) {
+			end++
+		}
 		b.Reset()
-		for p := range w.parts {
-			if v := formatted[p][i]; v == nil {
+		m := make(map[string]*string, len(w.parts))
+		for p, pc := range w.parts {
+			v, err := formatPartitionValue(cols[p], start)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("delta: partition column %q: %w", pc.name, err)
+			}
+			m[pc.physical] = v
+			if v == nil {
 				b.WriteByte(1)
 			} else {
 				b.WriteByte(0)
@@ -390,81 +385,67 @@ func (w *dataWriter) partitionKeys(rec arrow.RecordBatch) ([]string, []map[strin
 			b.WriteByte(0xff)
 		}
 		k := b.String()
-		m, ok := cache[k]
-		if !ok {
-			m = make(map[string]*string, len(w.parts))
-			for p, pc := range w.parts {
-				m[pc.physical] = formatted[p][i]
-			}
-			cache[k] = m
+		if _, ok := runs[k]; !ok {
+			order = append(order, k)
+			values[k] = m
 		}
-		keys[i], values[i] = k, m
+		runs[k] = append(runs[k], rowRun{start, end})
+		start = end
 	}
-	return keys, values, nil
+	return runs, order, values, nil
 }
 
-// formatPartitionColumn renders each value as the log stores it (nil for
-// null; empty strings are null too, as in Spark).
-func formatPartitionColumn(col arrow.Array) ([]*string, error) {
-	n := col.Len()
-	out := make([]*string, n)
-	intern := map[string]*string{}
-	str := func(s string) *string {
-		if p, ok := intern[s]; ok {
-			return p
+// sameRow reports whether rows i and j hold equal values in every column.
+func sameRow(cols []arrow.Array, i, j int) bool {
+	for _, c := range cols {
+		if c.IsNull(i) != c.IsNull(j) {
+			return false
 		}
-		p := &s
-		intern[s] = p
-		return p
-	}
-	switch c := col.(type) {
-	case *array.String:
-		for i := 0; i < n; i++ {
-			if c.IsValid(i) && c.Value(i) != "" {
-				out[i] = str(c.Value(i))
-			}
-		}
-		return out, nil
-	case *array.Int64:
-		for i := 0; i < n; i++ {
-			if c.IsValid(i) {
-				out[i] = str(strconv.FormatInt(c.Value(i), 10))
-			}
-		}
-		return out, nil
-	case *array.Int32:
-		for i := 0; i < n; i++ {
-			if c.IsValid(i) {
-				out[i] = str(strconv.FormatInt(int64(c.Value(i)), 10))
-			}
-		}
-		return out, nil
-	case *array.Date32:
-		for i := 0; i < n; i++ {
-			if c.IsValid(i) {
-				out[i] = str(c.Value(i).FormattedString())
-			}
-		}
-		return out, nil
-	}
-	for i := 0; i < n; i++ {
-		if col.IsNull(i) {
+		if c.IsNull(i) {
 			continue
 		}
-		sc, err := scalar.GetScalar(col, i)
-		if err != nil {
-			return nil, err
-		}
-		v, err := protocol.FormatPartitionValue(sc)
-		if r, ok := sc.(scalar.Releasable); ok {
-			r.Release()
-		}
-		if err != nil {
-			return nil, err
-		}
-		if v != nil && *v != "" {
-			out[i] = str(*v)
+		switch a := c.(type) {
+		case *array.String:
+			if a.Value(i) != a.Value(j) {
+				return false
+			}
+		case *array.Int64:
+			if a.Value(i) != a.Value(j) {
+				return false
+			}
+		case *array.Int32:
+			if a.Value(i) != a.Value(j) {
+				return false
+			}
+		case *array.Date32:
+			if a.Value(i) != a.Value(j) {
+				return false
+			}
+		default:
+			if !array.SliceEqual(c, int64(i), int64(i+1), c, int64(j), int64(j+1)) {
+				return false
+			}
 		}
 	}
-	return out, nil
+	return true
+}
+
+// formatPartitionValue renders row i as the log stores it (nil for null;
+// an empty string is null too, as in Spark).
+func formatPartitionValue(col arrow.Array, i int) (*string, error) {
+	if col.IsNull(i) {
+		return nil, nil
+	}
+	sc, err := scalar.GetScalar(col, i)
+	if err != nil {
+		return nil, err
+	}
+	v, err := protocol.FormatPartitionValue(sc)
+	if r, ok := sc.(scalar.Releasable); ok {
+		r.Release()
+	}
+	if err != nil || v == nil || *v == "" {
+		return nil, err
+	}
+	return v, nil
 }

@@ -2,7 +2,7 @@ package delta
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"iter"
 	"maps"
 	"slices"
@@ -163,7 +163,6 @@ func (s *Snapshot) Files(ctx context.Context) iter.Seq2[*AddFile, error] {
 				return
 			}
 		}
-		stop := fmt.Errorf("stop")
 		emit := func(actions []protocol.Action) error {
 			for i := range actions {
 				a := actions[i].Add
@@ -171,7 +170,7 @@ func (s *Snapshot) Files(ctx context.Context) iter.Seq2[*AddFile, error] {
 					continue
 				}
 				if !yield(a, nil) {
-					return stop
+					return errStopIteration
 				}
 			}
 			return nil
@@ -192,7 +191,7 @@ func (s *Snapshot) Files(ctx context.Context) iter.Seq2[*AddFile, error] {
 		}
 		for _, p := range files {
 			err := s.table.readCheckpointFile(ctx, p, checkpoint.AddColumns, emit)
-			if err == stop {
+			if errors.Is(err, errStopIteration) {
 				return
 			}
 			if err != nil {
@@ -212,7 +211,6 @@ func (s *Snapshot) Tombstones(ctx context.Context) iter.Seq2[*RemoveFile, error]
 				return
 			}
 		}
-		stop := fmt.Errorf("stop")
 		var files []string
 		for _, f := range s.segment.Checkpoint {
 			files = append(files, f.Path)
@@ -230,12 +228,12 @@ func (s *Snapshot) Tombstones(ctx context.Context) iter.Seq2[*RemoveFile, error]
 						continue
 					}
 					if !yield(r, nil) {
-						return stop
+						return errStopIteration
 					}
 				}
 				return nil
 			})
-			if err == stop {
+			if errors.Is(err, errStopIteration) {
 				return
 			}
 			if err != nil {
@@ -245,6 +243,10 @@ func (s *Snapshot) Tombstones(ctx context.Context) iter.Seq2[*RemoveFile, error]
 		}
 	}
 }
+
+// errStopIteration unwinds a checkpoint read when the consumer of an
+// iterator stops early; it never reaches callers.
+var errStopIteration = errors.New("delta: iteration stopped")
 
 // FileStats summarises the live files of a snapshot.
 type FileStats struct {

@@ -212,7 +212,17 @@ func AppendFloat(buf []byte, f float64, bits int) []byte {
 	if abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
 		format = 'e'
 	}
-	return strconv.AppendFloat(buf, f, format, -1, bits)
+	start := len(buf)
+	buf = strconv.AppendFloat(buf, f, format, -1, bits)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		n := len(buf) - start
+		if n >= 4 && buf[len(buf)-4] == 'e' && buf[len(buf)-3] == '-' && buf[len(buf)-2] == '0' {
+			buf[len(buf)-2] = buf[len(buf)-1]
+			buf = buf[:len(buf)-1]
+		}
+	}
+	return buf
 }
 
 const hexDigits = "0123456789abcdef"

@@ -128,7 +128,7 @@ func ToArrowType(t DataType) (arrow.DataType, error) {
 		if err != nil {
 			return nil, err
 		}
-		return arrow.ListOfField(arrow.Field{Name: "element", Type: el, Nullable: v.ContainsNull}), nil
+		return arrow.ListOfField(arrow.Field{Name: "element", Type: el, Nullable: v.ContainsNull, Metadata: variantMark(v.ElementType)}), nil
 	case *MapType:
 		k, err := ToArrowType(v.KeyType)
 		if err != nil {
@@ -138,11 +138,23 @@ func ToArrowType(t DataType) (arrow.DataType, error) {
 		if err != nil {
 			return nil, err
 		}
-		mt := arrow.MapOf(k, val)
-		mt.SetItemNullable(v.ValueContainsNull)
+		mt := arrow.MapOfFields(
+			arrow.Field{Name: "key", Type: k, Metadata: variantMark(v.KeyType)},
+			arrow.Field{Name: "value", Type: val, Nullable: v.ValueContainsNull, Metadata: variantMark(v.ValueType)},
+		)
 		return mt, nil
 	}
 	return nil, fmt.Errorf("protocol: unknown Delta type %T", t)
+}
+
+// variantMark is the field metadata that marks a variant-typed list
+// element or map key/value (top-level and struct fields get it in
+// ToArrowField).
+func variantMark(t DataType) arrow.Metadata {
+	if t == TypeVariant {
+		return arrow.NewMetadata([]string{MetaDeltaType}, []string{string(TypeVariant)})
+	}
+	return arrow.Metadata{}
 }
 
 // FromArrowSchema converts an Arrow schema to a Delta schema. Field
@@ -204,6 +216,15 @@ func metadataValueJSON(key, val string) json.RawMessage {
 	return b
 }
 
+// fromArrowElement converts a list element or map key/value field,
+// honouring the variant mark.
+func fromArrowElement(f arrow.Field) (DataType, error) {
+	if v, ok := f.Metadata.GetValue(MetaDeltaType); ok && v == string(TypeVariant) {
+		return TypeVariant, nil
+	}
+	return FromArrowType(f.Type)
+}
+
 // FromArrowType converts an Arrow type to a Delta type.
 func FromArrowType(t arrow.DataType) (DataType, error) {
 	switch v := t.(type) {
@@ -255,17 +276,17 @@ func FromArrowType(t arrow.DataType) (DataType, error) {
 		}
 		return st, nil
 	case *arrow.MapType:
-		k, err := FromArrowType(v.KeyType())
+		k, err := fromArrowElement(v.KeyField())
 		if err != nil {
 			return nil, err
 		}
-		val, err := FromArrowType(v.ItemType())
+		val, err := fromArrowElement(v.ItemField())
 		if err != nil {
 			return nil, err
 		}
 		return &MapType{KeyType: k, ValueType: val, ValueContainsNull: v.ItemField().Nullable}, nil
 	case arrow.ListLikeType:
-		el, err := FromArrowType(v.Elem())
+		el, err := fromArrowElement(v.ElemField())
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,8 @@ const nestedSchema = `{"type":"struct","fields":[` +
 	`{"name":"l","type":{"type":"array","elementType":"string","containsNull":true},"nullable":true,"metadata":{}},` +
 	`{"name":"m","type":{"type":"map","keyType":"string","valueType":"double","valueContainsNull":false},"nullable":true,"metadata":{}},` +
 	`{"name":"v","type":"variant","nullable":true,"metadata":{}},` +
+	`{"name":"lv","type":{"type":"array","elementType":"variant","containsNull":true},"nullable":true,"metadata":{}},` +
+	`{"name":"mv","type":{"type":"map","keyType":"string","valueType":"variant","valueContainsNull":true},"nullable":true,"metadata":{}},` +
 	`{"name":"z","type":"void","nullable":true,"metadata":{}}]}`
 
 func TestSchemaRoundTrip(t *testing.T) {
@@ -36,7 +38,7 @@ func TestSchemaRoundTrip(t *testing.T) {
 	assert.Equal(t, &arrow.Decimal128Type{Precision: 10, Scale: 2}, as.Field(1).Type)
 	assert.Equal(t, ArrowTimestampUTC, as.Field(2).Type)
 	assert.Equal(t, ArrowTimestampNTZ, as.Field(3).Type)
-	assert.Equal(t, arrow.Null, as.Field(8).Type)
+	assert.Equal(t, arrow.Null, as.Field(10).Type)
 
 	back, err := FromArrowSchema(as)
 	require.NoError(t, err)

@@ -348,6 +348,13 @@ func (s *fileStore) searchExperiments(_ context.Context, o SearchExperimentsOpti
 	if err != nil {
 		return nil, err
 	}
+	// Check every clause once up front, so a bad key fails even when no
+	// experiment reaches it.
+	for _, c := range cs {
+		if _, err := matchExperiment(&Experiment{Tags: map[string]string{c.Key: ""}}, []comparison{c}); err != nil {
+			return nil, err
+		}
+	}
 	exps, err := s.allExperiments()
 	if err != nil {
 		return nil, err

@@ -201,6 +201,11 @@ func (s *fileStore) searchRegisteredModels(_ context.Context, o SearchModelsOpti
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range cs {
+		if _, err := matchRegisteredModel(&RegisteredModel{Tags: map[string]string{c.Key: ""}}, []comparison{c}); err != nil {
+			return nil, err
+		}
+	}
 	all, err := s.allRegisteredModels()
 	if err != nil {
 		return nil, err
@@ -425,6 +430,11 @@ func (s *fileStore) searchModelVersions(_ context.Context, o SearchModelsOptions
 	obs, err := parseOrderBys(o.OrderBy, validVersionOrderBy)
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range cs {
+		if _, err := matchModelVersion(&ModelVersion{Tags: map[string]string{c.Key: ""}}, []comparison{c}); err != nil {
+			return nil, err
+		}
 	}
 	root := filepath.Join(s.root, registryDir)
 	ents, err := os.ReadDir(root)

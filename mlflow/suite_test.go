@@ -83,6 +83,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *mlflow.Client) {
 		require.ErrorIs(t, err, mlflow.ErrNotFound)
 
 		require.NoError(t, c.SetExperimentTag(ctx, id, "stage", "dev"))
+		_, err = c.SearchExperiments(ctx, &mlflow.SearchExperimentsOptions{Filter: "metrics.rmse > 1"})
+		require.ErrorIs(t, err, mlflow.ErrInvalidParameter, "experiments have no metrics")
 		page, err := c.SearchExperiments(ctx, &mlflow.SearchExperimentsOptions{Filter: fmt.Sprintf("name = '%s' AND tags.stage = 'dev'", name)})
 		require.NoError(t, err)
 		require.Len(t, page.Experiments, 1)
@@ -219,6 +221,14 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *mlflow.Client) {
 		require.NoError(t, err)
 		assert.Equal(t, mlflow.StatusFinished, got.Info.Status)
 		assert.InDelta(t, 0.1, got.Data.Metrics["rmse"].Value, 1e-12)
+
+		info, err := c.UpdateRun(ctx, run.ID(), "", "renamed")
+		require.NoError(t, err)
+		assert.Equal(t, "renamed", info.RunName)
+		got, err = c.GetRun(ctx, run.ID())
+		require.NoError(t, err)
+		assert.Equal(t, "renamed", got.Info.RunName)
+		assert.Equal(t, "renamed", got.Data.Tags[mlflow.TagRunName])
 
 		// Nested runs.
 		parent, err := c.StartRun(ctx, &mlflow.RunOptions{ExperimentID: expID, RunName: "parent"})

@@ -191,21 +191,7 @@ func cmpPrimitive[T ordered](mem memory.Allocator, op cmpOp, a arrow.Array, av [
 	vals := newBitmap(mem, n)
 	out := vals.Bytes()
 	if b.sc != nil {
-		s := scalarOf(b.sc)
-		switch op {
-		case opEq:
-			packBits(out, av, func(x T) bool { return eqSpark(x, s) })
-		case opNe:
-			packBits(out, av, func(x T) bool { return !eqSpark(x, s) })
-		case opLt:
-			packBits(out, av, func(x T) bool { return lessSpark(x, s) })
-		case opLe:
-			packBits(out, av, func(x T) bool { return !lessSpark(s, x) })
-		case opGt:
-			packBits(out, av, func(x T) bool { return lessSpark(s, x) })
-		case opGe:
-			packBits(out, av, func(x T) bool { return !lessSpark(x, s) })
-		}
+		packCmpScalar(out, av, scalarOf(b.sc), op)
 		return newBoolArray(n, copyValidity(mem, a), vals)
 	}
 	bv := valuesOf(b.arr)
@@ -226,47 +212,56 @@ func cmpPrimitive[T ordered](mem memory.Allocator, op cmpOp, a arrow.Array, av [
 	return newBoolArray(n, andValidity(mem, a, b.arr), vals)
 }
 
-// packBits writes pred(v[i]) into bit i of out, eight rows per byte.
-func packBits[T any](out []byte, v []T, pred func(T) bool) {
+// packCmpScalar writes (v[i] op s) into bit i of out. Each operator has
+// its own loop with the comparison inlined: this is the hot path of scan
+// filters such as amount > 0.
+func packCmpScalar[T ordered](out []byte, v []T, s T, op cmpOp) {
 	n := len(v)
-	full := n &^ 7
-	for i := 0; i < full; i += 8 {
-		w := v[i : i+8 : i+8]
-		var b byte
-		if pred(w[0]) {
-			b |= 1
-		}
-		if pred(w[1]) {
-			b |= 2
-		}
-		if pred(w[2]) {
-			b |= 4
-		}
-		if pred(w[3]) {
-			b |= 8
-		}
-		if pred(w[4]) {
-			b |= 16
-		}
-		if pred(w[5]) {
-			b |= 32
-		}
-		if pred(w[6]) {
-			b |= 64
-		}
-		if pred(w[7]) {
-			b |= 128
-		}
-		out[i>>3] = b
-	}
-	if full < n {
-		var b byte
-		for i := full; i < n; i++ {
-			if pred(v[i]) {
-				b |= 1 << (i & 7)
+	clear(out)
+	sNaN := s != s
+	switch op {
+	case opEq:
+		for i := 0; i < n; i++ {
+			x := v[i]
+			if x == s || (sNaN && x != x) {
+				out[i>>3] |= 1 << (i & 7)
 			}
 		}
-		out[full>>3] = b
+	case opNe:
+		for i := 0; i < n; i++ {
+			x := v[i]
+			if !(x == s || (sNaN && x != x)) {
+				out[i>>3] |= 1 << (i & 7)
+			}
+		}
+	case opLt: // x < s, NaN largest
+		for i := 0; i < n; i++ {
+			x := v[i]
+			if x < s || (sNaN && x == x) {
+				out[i>>3] |= 1 << (i & 7)
+			}
+		}
+	case opLe: // !(s < x)
+		for i := 0; i < n; i++ {
+			x := v[i]
+			if !(s < x || (x != x && !sNaN)) {
+				out[i>>3] |= 1 << (i & 7)
+			}
+		}
+	case opGt: // s < x
+		for i := 0; i < n; i++ {
+			x := v[i]
+			if s < x || (x != x && !sNaN) {
+				out[i>>3] |= 1 << (i & 7)
+			}
+		}
+	case opGe: // !(x < s)
+		for i := 0; i < n; i++ {
+			x := v[i]
+			if !(x < s || (sNaN && x == x)) {
+				out[i>>3] |= 1 << (i & 7)
+			}
+		}
 	}
 }
 

@@ -296,6 +296,9 @@ func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 		return err
 	}
 	for {
+		if err := ctx.Err(); err != nil { // the embedded store does no network I/O that would notice
+			return err
+		}
 		np, nt := min(len(params), MaxParamsTagsPerBatch), min(len(tags), MaxParamsTagsPerBatch)
 		nm := min(len(metrics), MaxEntitiesPerBatch-np-nt, MaxMetricsPerBatch)
 		// Long values can push a count-limited chunk past the 1 MB request

@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,7 +31,10 @@ import (
 func main() {
 	uri := flag.String("tracking-uri", "", "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)")
 	flag.Parse()
-	if err := run(context.Background(), *uri, os.Stdout); err != nil {
+	// Ctrl-C cancels ctx: the training run then ends KILLED instead of FINISHED.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *uri, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mlflow-tracking:", err)
 		os.Exit(1)
 	}

@@ -131,6 +131,12 @@ func TestPythonCompatibility(t *testing.T) {
 	lmRun.End(ctx, &lmErr)
 	require.NoError(t, lmErr)
 
+	trashed, err := c.CreateExperiment(ctx, "go-trashed", nil)
+	require.NoError(t, err)
+	_, err = c.CreateRun(ctx, &mlflow.RunOptions{ExperimentID: trashed, RunName: "in-trash"})
+	require.NoError(t, err)
+	require.NoError(t, c.DeleteExperiment(ctx, trashed))
+
 	const model = "pricing"
 	_, err = c.CreateRegisteredModel(ctx, model, &mlflow.RegisteredModelOptions{Description: "linear model", Tags: map[string]string{"domain": "pricing"}})
 	require.NoError(t, err)
@@ -160,6 +166,7 @@ func TestPythonCompatibility(t *testing.T) {
 		"signature_outputs": []map[string]any{{"type": "float", "name": "y", "required": true}},
 		"input_example":     map[string]any{"x": []float64{1.5, 2}, "city": []string{"paris", "oslo"}, "n": []int{3, 4}},
 		"model_name":        model, "uc_model_name": "main.default.pricing",
+		"trashed_experiment_id": trashed,
 		"logged_model_id": lmInfo.LoggedModel.ModelID, "logged_model_run_id": lmRun.ID(),
 	}
 	work := t.TempDir()

@@ -73,6 +73,12 @@ check(c.get_run(want["failed_run_id"]).info.status, "FAILED", "failed run")
 deleted = c.search_runs([want["experiment_id"]], run_view_type=ViewType.DELETED_ONLY)
 check([r.info.run_id for r in deleted], [want["deleted_run_id"]], "deleted runs")
 
+tr = c.get_experiment(want["trashed_experiment_id"])
+check(tr.lifecycle_stage, "deleted", "trashed experiment")
+tr_runs = c.search_runs([tr.experiment_id], run_view_type=ViewType.ALL)
+check([(r.info.run_name, r.info.lifecycle_stage) for r in tr_runs], [("in-trash", "deleted")], "runs of a trashed experiment")
+check(want["trashed_experiment_id"] in [e.experiment_id for e in c.search_experiments(view_type=ViewType.DELETED_ONLY)], True, "search deleted experiments")
+
 df = mlflow.search_runs(
     experiment_ids=[want["experiment_id"]],
     filter_string="metrics.rmse < 1 and params.max_depth = '6'",
@@ -136,6 +142,7 @@ check(mrun.data.metrics["rmse"], want["rmse_latest"], "migrated latest rmse")
 check(len(sq.get_metric_history(want["run_id"], "rmse")), len(want["rmse_history"]), "migrated history")
 check(str(sq.get_model_version_by_alias(name, "production").version), "1", "migrated alias")
 check(sq.get_experiment_by_name(want["experiment_name"]).tags.get("team"), "ml", "migrated experiment tag")
+check(sq.get_experiment(want["trashed_experiment_id"]).lifecycle_stage, "deleted", "migrated trashed experiment")
 
 # ---- 3. write a store for the Go side to read ------------------------------
 py_uri = uri(py_dir)

@@ -167,7 +167,7 @@ func TestPythonCompatibility(t *testing.T) {
 		"input_example":     map[string]any{"x": []float64{1.5, 2}, "city": []string{"paris", "oslo"}, "n": []int{3, 4}},
 		"model_name":        model, "uc_model_name": "main.default.pricing",
 		"trashed_experiment_id": trashed,
-		"logged_model_id": lmInfo.LoggedModel.ModelID, "logged_model_run_id": lmRun.ID(),
+		"logged_model_id":       lmInfo.LoggedModel.ModelID, "logged_model_run_id": lmRun.ID(),
 	}
 	work := t.TempDir()
 	expectPath := filepath.Join(work, "expect.json")

@@ -65,6 +65,14 @@ func (c *compiler) compile(n *node) (*cnode, error) {
 
 func (c *compiler) column(n *node) (*cnode, error) {
 	idx, names, field, err := resolvePath(c.schema, n.path)
+	if err != nil && len(n.path) == 1 {
+		// Spark reads CURRENT_DATE and CURRENT_TIMESTAMP without parentheses
+		// as the functions when no column has that name.
+		switch lowerASCII(n.path[0]) {
+		case "current_date", "current_timestamp":
+			return c.call(&node{kind: kCall, pos: n.pos, op: lowerASCII(n.path[0])})
+		}
+	}
 	if err != nil {
 		ce := err.(*CompileError)
 		ce.Pos = n.pos

@@ -89,5 +89,5 @@ func moreFunctions(name string) (funcSpec, bool) {
 	case "xxhash64":
 		return funcSpec{1, -1, buildHash(true)}, true
 	}
-	return funcSpec{}, false
+	return extraFunctions(name)
 }

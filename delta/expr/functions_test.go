@@ -112,6 +112,21 @@ func TestFunctions(t *testing.T) {
 		{sql: "element_at(array(1, 2, 3), 5)", ansi: true, err: ErrArithmetic},
 		{sql: "element_at(array(1, 2, 3), 0)", err: ErrArithmetic},
 		{sql: "current_date() = current_date()", want: row(true)},
+		{sql: "current_date = current_date()", want: row(true)},
+		{sql: "CURRENT_TIMESTAMP >= ts", want: row(true, true, nil, true)},
+		{sql: "int('42') + bigint(1)", want: row(int64(43))},
+		{sql: "date('2020-01-02')", want: row("2020-01-02")},
+		{sql: "string(1.5D)", want: row("1.5")},
+		{sql: "decimal('3.7')", want: row("4")},
+		{sql: "isnull(i)", want: row(false, false, true, false)},
+		{sql: "isnotnull(s)", want: row(true, true, false, true)},
+		{sql: "nullif(i, 1)", want: row(nil, -2, nil, math.MaxInt32)},
+		{sql: "nvl2(i, 'set', 'unset')", want: row("set", "set", "unset", "set")},
+		{sql: "quarter(dt)", want: row(1, 4, nil, 1)},
+		{sql: "dayofweek(DATE '2024-03-17')", want: row(1)},
+		{sql: "dayofyear(dt)", want: row(1, 365, nil, 60)},
+		{sql: "add_months(DATE '2020-01-31', 1)", want: row("2020-02-29")},
+		{sql: "add_months(dt, -1)", want: row("2019-12-01", "2019-11-30", nil, "2020-01-29")},
 	})
 }
 

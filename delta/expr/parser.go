@@ -476,12 +476,29 @@ func (p *parser) call() (*node, error) {
 	if p.acceptOp(")") {
 		return n, nil
 	}
+	if n.op == "extract" && isExtractField(p.peek()) && p.peekAt(1).is("from") {
+		// EXTRACT(field FROM source) is the field's function applied to source.
+		n.op = extractFields[strings.ToLower(p.advance().text)]
+		p.advance() // FROM
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		n.args = []*node{x}
+		_, err = p.expectOp(")")
+		return n, err
+	}
 	for {
 		x, err := p.expr()
 		if err != nil {
 			return nil, err
 		}
 		n.args = append(n.args, x)
+		if (n.op == "substring" || n.op == "substr") && len(n.args) < 3 && p.peek().is(map[int]string{1: "from", 2: "for"}[len(n.args)]) {
+			// SUBSTRING(s FROM pos [FOR len]) is substring(s, pos, len).
+			p.advance()
+			continue
+		}
 		if !p.acceptOp(",") {
 			break
 		}
@@ -490,6 +507,22 @@ func (p *parser) call() (*node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// extractFields maps EXTRACT fields to the functions computing them.
+var extractFields = map[string]string{
+	"year": "year", "years": "year", "y": "year", "yr": "year", "yrs": "year",
+	"quarter": "quarter", "qtr": "quarter",
+	"month": "month", "months": "month", "mon": "month", "mons": "month",
+	"day": "day", "days": "day", "d": "day",
+	"dayofweek": "dayofweek", "dow": "dayofweek", "doy": "dayofyear",
+	"hour": "hour", "hours": "hour", "h": "hour", "hr": "hour", "hrs": "hour",
+	"minute": "minute", "minutes": "minute", "m": "minute", "min": "minute", "mins": "minute",
+}
+
+func isExtractField(t token) bool {
+	_, ok := extractFields[strings.ToLower(t.text)]
+	return t.typ == tIdent && ok
 }
 
 func (p *parser) caseExpr() (*node, error) {

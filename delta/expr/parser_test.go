@@ -71,6 +71,10 @@ func TestParsePrint(t *testing.T) {
 		{"a = b = c", "a = b = c"},
 		{"a = (b = c)", "a = (b = c)"},
 		{"current_date()", "current_date()"},
+		{"substring(s FROM 2 FOR 3)", "substring(s, 2, 3)"},
+		{"SUBSTRING(s FROM 2)", "substring(s, 2)"},
+		{"EXTRACT(YEAR FROM ts) = 2020", "year(ts) = 2020"},
+		{"extract(dow from d)", "dayofweek(d)"},
 		{"a /* c */ = -- x\n 1", "a = 1"},
 	}
 	for _, tc := range cases {

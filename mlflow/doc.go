@@ -54,9 +54,10 @@
 // writes: run status as its enum number, params and tags as raw values
 // without a newline, metric lines "<ms> <value> <step>".
 //
-// Invariant I2: a param file is created exclusively, so of two writers with
-// different values exactly one wins and the other gets
-// INVALID_PARAMETER_VALUE, as from MLflow.
+// Invariant I2: a param file appears complete (hard link of a finished temp
+// file, which fails if the key exists), so of two writers with different
+// values exactly one wins and the other gets INVALID_PARAMETER_VALUE, as
+// from MLflow.
 //
 // Invariant I3: the latest value of a metric is the point with the greatest
 // (step, timestamp, value), MLflow's rule, on both stores.

@@ -135,10 +135,22 @@ func writeYAML(path string, v any) error {
 // writeFileAtomic replaces path so a concurrent reader (another process, or
 // the Python UI) never sees a half-written file.
 func writeFileAtomic(path string, b []byte) error {
+	return writeFileVia(filepath.Dir(path), path, b)
+}
+
+// writeKeyFile writes one params/, tags/ or aliases/ entry of an entity
+// (run, experiment, model, version) directory. The temp file is staged in
+// the entity directory, not next to the entry: MLflow would read a stray
+// file in tags/ as one more tag.
+func writeKeyFile(entityDir, kind, key, value string) error {
+	return writeFileVia(entityDir, filepath.Join(entityDir, kind, filepath.FromSlash(key)), []byte(value))
+}
+
+func writeFileVia(tmpDir, path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("mlflow: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	f, err := os.CreateTemp(tmpDir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("mlflow: %w", err)
 	}
@@ -304,7 +316,7 @@ func (s *fileStore) createExperiment(_ context.Context, name, artifactLocation s
 	now := time.Now().UnixMilli()
 	dir := filepath.Join(s.root, id)
 	for _, t := range tags {
-		if err := writeFileAtomic(filepath.Join(dir, "tags", filepath.FromSlash(t.Key)), []byte(t.Value)); err != nil {
+		if err := writeKeyFile(dir, "tags", t.Key, t.Value); err != nil {
 			return "", err
 		}
 	}
@@ -398,7 +410,7 @@ func (s *fileStore) setExperimentTag(_ context.Context, id, key, value string) e
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "tags", filepath.FromSlash(key)), []byte(value))
+	return writeKeyFile(dir, "tags", key, value)
 }
 
 func (s *fileStore) deleteExperiment(ctx context.Context, id string) error {

@@ -146,7 +146,7 @@ func (s *fileStore) createRegisteredModel(_ context.Context, name, description s
 	}
 	now := time.Now().UnixMilli()
 	for _, t := range tags {
-		if err := writeFileAtomic(filepath.Join(dir, "tags", filepath.FromSlash(t.Key)), []byte(t.Value)); err != nil {
+		if err := writeKeyFile(dir, "tags", t.Key, t.Value); err != nil {
 			return nil, err
 		}
 	}
@@ -265,7 +265,7 @@ func (s *fileStore) setRegisteredModelTag(_ context.Context, name, key, value st
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "tags", filepath.FromSlash(key)), []byte(value))
+	return writeKeyFile(dir, "tags", key, value)
 }
 
 func (s *fileStore) deleteRegisteredModelTag(_ context.Context, name, key string) error {
@@ -381,7 +381,7 @@ func (s *fileStore) createModelVersion(ctx context.Context, r createModelVersion
 	now := time.Now()
 	vd := versionDir(dir, next)
 	for _, t := range r.Tags {
-		if err := writeFileAtomic(filepath.Join(vd, "tags", filepath.FromSlash(t.Key)), []byte(t.Value)); err != nil {
+		if err := writeKeyFile(vd, "tags", t.Key, t.Value); err != nil {
 			return nil, err
 		}
 	}
@@ -514,7 +514,7 @@ func (s *fileStore) setModelVersionTag(_ context.Context, name string, version i
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(vd, "tags", filepath.FromSlash(key)), []byte(value))
+	return writeKeyFile(vd, "tags", key, value)
 }
 
 func (s *fileStore) deleteModelVersionTag(_ context.Context, name string, version int64, key string) error {
@@ -550,7 +550,7 @@ func (s *fileStore) setAlias(_ context.Context, name, alias string, version int6
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "aliases", alias), []byte(itoa(version))); err != nil {
+	if err := writeKeyFile(dir, "aliases", alias, itoa(version)); err != nil {
 		return err
 	}
 	return s.touchModelLocked(dir, time.Now())

@@ -245,7 +245,7 @@ func (s *fileStore) createRun(_ context.Context, r createRunRequest) (*Run, erro
 		}
 	}
 	for _, t := range r.Tags {
-		if err := writeFileAtomic(filepath.Join(runDir, "tags", filepath.FromSlash(t.Key)), []byte(t.Value)); err != nil {
+		if err := writeKeyFile(runDir, "tags", t.Key, t.Value); err != nil {
 			return nil, err
 		}
 	}
@@ -280,7 +280,7 @@ func (s *fileStore) updateRun(_ context.Context, runID string, status RunStatus,
 	}
 	if runName != "" {
 		m.RunName = runName
-		if err := writeFileAtomic(filepath.Join(dir, "tags", TagRunName), []byte(runName)); err != nil {
+		if err := writeKeyFile(dir, "tags", TagRunName, runName); err != nil {
 			return nil, err
 		}
 	}
@@ -383,7 +383,7 @@ func (s *fileStore) logBatch(_ context.Context, runID string, metrics []Metric, 
 		}
 	}
 	for _, t := range tags {
-		if err := writeFileAtomic(filepath.Join(dir, "tags", filepath.FromSlash(t.Key)), []byte(t.Value)); err != nil {
+		if err := writeKeyFile(dir, "tags", t.Key, t.Value); err != nil {
 			return err
 		}
 		if t.Key == TagRunName {
@@ -423,33 +423,45 @@ func (s *fileStore) renameRun(dir, name string) error {
 	return writeYAML(filepath.Join(dir, metaFile), m)
 }
 
-// writeParam creates the param file exclusively, so two writers racing on
-// one key cannot both win; re-logging the same value is accepted.
+// writeParam publishes the param file with a hard link, which fails if the
+// file exists: the value is complete the moment it is visible, and of two
+// writers racing on one key exactly one wins. Re-logging the same value is
+// accepted.
 func writeParam(runDir, runID string, p Param) error {
 	path := filepath.Join(runDir, "params", filepath.FromSlash(p.Key))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("mlflow: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		old, rerr := os.ReadFile(path)
-		if rerr != nil {
-			return fmt.Errorf("mlflow: %w", rerr)
-		}
-		if string(old) != p.Value {
-			return invalidParam("Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.", p.Key, old, runID, p.Value)
-		}
-		return nil
+	if _, err := os.Stat(path); err == nil {
+		return compareParam(path, runID, p)
 	}
+	f, err := os.CreateTemp(runDir, ".tmp-param-*")
 	if err != nil {
 		return fmt.Errorf("mlflow: %w", err)
 	}
+	defer os.Remove(f.Name())
 	_, werr := f.WriteString(p.Value)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
 		return fmt.Errorf("mlflow: write param %q: %w", p.Key, werr)
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return compareParam(path, runID, p)
+	} else if err != nil {
+		return fmt.Errorf("mlflow: write param %q: %w", p.Key, err)
+	}
+	return nil
+}
+
+func compareParam(path, runID string, p Param) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("mlflow: %w", err)
+	}
+	if string(old) != p.Value {
+		return invalidParam("Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.", p.Key, old, runID, p.Value)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package mlflow
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -198,6 +199,13 @@ func TestFileStoreLayout(t *testing.T) {
 	assert.Contains(t, string(b), "artifact_uri: file://"+root+"/"+id+"/"+r.Info.RunID+"/artifacts\n")
 	_, err = os.Stat(filepath.Join(root, "0", "meta.yaml"))
 	require.NoError(t, err, "the Default experiment exists")
+
+	require.NoError(t, c.SetTag(ctx, r.Info.RunID, "t/nested", "x"))
+	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		assert.False(t, strings.HasPrefix(d.Name(), ".tmp-"), "no temp file left: %s", p)
+		return nil
+	}))
 
 	require.NoError(t, c.DeleteExperiment(ctx, id))
 	_, err = os.Stat(filepath.Join(root, ".trash", id, "meta.yaml"))

@@ -153,12 +153,12 @@ func (s *fileStore) createLoggedModel(ctx context.Context, r createLoggedModelRe
 		}
 	}
 	for _, p := range r.Params {
-		if err := writeFileAtomic(filepath.Join(dir, "params", filepath.FromSlash(p.Key)), []byte(p.Value)); err != nil {
+		if err := writeKeyFile(dir, "params", p.Key, p.Value); err != nil {
 			return nil, err
 		}
 	}
 	for _, t := range r.Tags {
-		if err := writeFileAtomic(filepath.Join(dir, "tags", filepath.FromSlash(t.Key)), []byte(t.Value)); err != nil {
+		if err := writeKeyFile(dir, "tags", t.Key, t.Value); err != nil {
 			return nil, err
 		}
 	}

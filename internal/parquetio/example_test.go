@@ -55,3 +55,25 @@ func ExampleNewRecordReader() {
 	// a | 1 | (null)
 	// c | 3 | (null)
 }
+
+func ExampleWriteFile() {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "city", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	rec, _, _ := array.RecordFromJSON(memory.DefaultAllocator, schema,
+		strings.NewReader(`[{"id":3,"city":"Lisbon"},{"id":1,"city":null},{"id":2,"city":"Oslo"}]`))
+	defer rec.Release()
+	rr, _ := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+	defer rr.Release()
+
+	var file bytes.Buffer
+	stats, err := parquetio.WriteFile(context.Background(), &file, rr, nil) // snappy, Delta stats
+	if err != nil {
+		panic(err)
+	}
+	js, _ := stats.JSON() // the add action's "stats" string
+	fmt.Println(string(js))
+	// Output:
+	// {"numRecords":3,"minValues":{"id":1,"city":"Lisbon"},"maxValues":{"id":3,"city":"Oslo"},"nullCount":{"id":0,"city":1}}
+}

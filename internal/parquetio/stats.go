@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
@@ -203,6 +204,9 @@ const (
 // string length) without splitting a surrogate pair: a prefix never sorts
 // above the string.
 func truncateMin(s string, prefixLen int) string {
+	if !utf8.ValidString(s) {
+		return truncateMinBytes(s, prefixLen)
+	}
 	u := utf16.Encode([]rune(s))
 	if len(u) <= prefixLen {
 		return s
@@ -219,6 +223,9 @@ func truncateMin(s string, prefixLen int) string {
 // Characters equal to U+10FFFF cannot be outbid and are kept; if that
 // runs past twice the prefix, there is no usable bound (ok false).
 func truncateMax(s string, prefixLen int) (string, bool) {
+	if !utf8.ValidString(s) {
+		return truncateMaxBytes(s, prefixLen)
+	}
 	u := utf16.Encode([]rune(s))
 	if len(u) <= prefixLen {
 		return s, true
@@ -234,6 +241,32 @@ func truncateMax(s string, prefixLen int) (string, bool) {
 			return string(utf16.Decode(u[:cur])) + string(asciiMax), true
 		default:
 			return string(utf16.Decode(u[:cur])) + string(unicodeMax), true
+		}
+	}
+	return "", false
+}
+
+// Strings that are not valid UTF-8 (Arrow does not enforce it) are cut by
+// bytes: a rune-based cut would turn bad bytes into U+FFFD and could break
+// the bounds.
+func truncateMinBytes(s string, prefixLen int) string {
+	if len(s) <= prefixLen {
+		return s
+	}
+	return s[:prefixLen]
+}
+
+func truncateMaxBytes(s string, prefixLen int) (string, bool) {
+	if len(s) <= prefixLen {
+		return s, true
+	}
+	const tie = string(unicodeMax) // F4 8F BF BF: only bytes >= 0xF4 can reach it
+	for cur := prefixLen; cur <= 2*prefixLen; cur++ {
+		if cur >= len(s) {
+			return s, true
+		}
+		if s[cur] < 0xF4 {
+			return s[:cur] + tie, true
 		}
 	}
 	return "", false

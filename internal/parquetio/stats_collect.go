@@ -1,7 +1,7 @@
 package parquetio
 
 import (
-	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -93,54 +93,61 @@ func (c *statsCollector) observeNode(n *statsNode, arr arrow.Array, parentNull [
 		return
 	}
 	a := c.acc[n]
-	valid := func(i int) bool { return !(parentNull != nil && parentNull[i]) && arr.IsValid(i) }
+	// isNull is nil when no row is null, so the common case runs a plain
+	// loop over the values.
+	var isNull func(int) bool
+	switch {
+	case parentNull != nil && arr.NullN() > 0:
+		isNull = func(i int) bool { return parentNull[i] || arr.IsNull(i) }
+	case parentNull != nil:
+		isNull = func(i int) bool { return parentNull[i] }
+	case arr.NullN() > 0:
+		isNull = arr.IsNull
+	}
 	switch n.kind {
 	case statNullOnly:
-		for i := 0; i < arr.Len(); i++ {
-			if !valid(i) {
-				a.nulls++
+		if isNull != nil {
+			for i := 0; i < arr.Len(); i++ {
+				if isNull(i) {
+					a.nulls++
+				}
 			}
 		}
 	case statInt, statDate, statTimestamp, statTimestampNTZ:
-		get := intGetter(arr)
-		for i := 0; i < arr.Len(); i++ {
-			if !valid(i) {
-				a.nulls++
-				continue
+		switch v := arr.(type) {
+		case *array.Int8:
+			scanInts(a, v.Int8Values(), isNull)
+		case *array.Int16:
+			scanInts(a, v.Int16Values(), isNull)
+		case *array.Int32:
+			scanInts(a, v.Int32Values(), isNull)
+		case *array.Int64:
+			scanInts(a, v.Int64Values(), isNull)
+		case *array.Date32:
+			scanInts(a, v.Date32Values(), isNull)
+		case *array.Timestamp:
+			if v.DataType().(*arrow.TimestampType).Unit == arrow.Microsecond {
+				scanInts(a, v.TimestampValues(), isNull)
+				break
 			}
-			v := get(i)
-			if !a.has || v < a.minI {
-				a.minI = v
+			scale := unitScaler(v.DataType().(*arrow.TimestampType).Unit, arrow.Microsecond)
+			micros := make([]int64, v.Len())
+			for i, t := range v.TimestampValues() {
+				micros[i], _ = scale(int64(t))
 			}
-			if !a.has || v > a.maxI {
-				a.maxI = v
-			}
-			a.has = true
+			scanInts(a, micros, isNull)
 		}
 	case statFloat:
-		get := floatGetter(arr)
-		for i := 0; i < arr.Len(); i++ {
-			if !valid(i) {
-				a.nulls++
-				continue
-			}
-			v := get(i)
-			if math.IsNaN(v) {
-				a.nan = true
-				continue
-			}
-			if !a.has || v < a.minF {
-				a.minF = v
-			}
-			if !a.has || v > a.maxF {
-				a.maxF = v
-			}
-			a.has = true
+		switch v := arr.(type) {
+		case *array.Float32:
+			scanFloats(a, v.Float32Values(), isNull)
+		case *array.Float64:
+			scanFloats(a, v.Float64Values(), isNull)
 		}
 	case statDecimal:
 		d := arr.(*array.Decimal128)
 		for i := 0; i < arr.Len(); i++ {
-			if !valid(i) {
+			if isNull != nil && isNull(i) {
 				a.nulls++
 				continue
 			}
@@ -156,51 +163,63 @@ func (c *statsCollector) observeNode(n *statsNode, arr arrow.Array, parentNull [
 	case statString:
 		s := arr.(*array.String)
 		for i := 0; i < arr.Len(); i++ {
-			if !valid(i) {
+			if isNull != nil && isNull(i) {
 				a.nulls++
 				continue
 			}
 			v := s.Value(i)
 			// Copy only when a bound changes: batch buffers are not ours to keep.
 			if !a.has || v < a.minS {
-				a.minS = string([]byte(v))
+				a.minS = strings.Clone(v)
 			}
 			if !a.has || v > a.maxS {
-				a.maxS = string([]byte(v))
+				a.maxS = strings.Clone(v)
 			}
 			a.has = true
 		}
 	}
 }
 
-func intGetter(arr arrow.Array) func(int) int64 {
-	switch a := arr.(type) {
-	case *array.Int8:
-		return func(i int) int64 { return int64(a.Value(i)) }
-	case *array.Int16:
-		return func(i int) int64 { return int64(a.Value(i)) }
-	case *array.Int32:
-		return func(i int) int64 { return int64(a.Value(i)) }
-	case *array.Int64:
-		return func(i int) int64 { return a.Value(i) }
-	case *array.Date32:
-		return func(i int) int64 { return int64(a.Value(i)) }
-	case *array.Timestamp:
-		scale := unitScaler(a.DataType().(*arrow.TimestampType).Unit, arrow.Microsecond)
-		return func(i int) int64 {
-			v, _ := scale(int64(a.Value(i)))
-			return v
+func scanInts[T ~int8 | ~int16 | ~int32 | ~int64](a *accumulator, vals []T, isNull func(int) bool) {
+	lo, hi, has := a.minI, a.maxI, a.has
+	for i, t := range vals {
+		if isNull != nil && isNull(i) {
+			a.nulls++
+			continue
 		}
+		v := int64(t)
+		if !has {
+			lo, hi, has = v, v, true
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
 	}
-	panic("parquetio: no integer getter for " + arr.DataType().String())
+	a.minI, a.maxI, a.has = lo, hi, has
 }
 
-func floatGetter(arr arrow.Array) func(int) float64 {
-	switch a := arr.(type) {
-	case *array.Float32:
-		return func(i int) float64 { return float64(a.Value(i)) }
-	case *array.Float64:
-		return a.Value
+func scanFloats[T ~float32 | ~float64](a *accumulator, vals []T, isNull func(int) bool) {
+	lo, hi, has := a.minF, a.maxF, a.has
+	for i, t := range vals {
+		if isNull != nil && isNull(i) {
+			a.nulls++
+			continue
+		}
+		v := float64(t)
+		if v != v { // NaN
+			a.nan = true
+			continue
+		}
+		if !has {
+			lo, hi, has = v, v, true
+			continue
+		}
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
-	panic("parquetio: no float getter for " + arr.DataType().String())
+	a.minF, a.maxF, a.has = lo, hi, has
 }
+

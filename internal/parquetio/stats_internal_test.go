@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -86,4 +87,24 @@ func TestDecimalAndTimeStrings(t *testing.T) {
 	assert.Equal(t, "1969-12-31T23:59:59.999Z", timestampString(-500, false))
 	assert.Equal(t, "1970-01-01T00:00:00.000", timestampString(999, true))
 	assert.Equal(t, "1969-12-31", dateString(-1))
+}
+
+// FuzzStringTruncation checks the bound invariants on arbitrary strings:
+// the truncated min never sorts above the value and the truncated max never
+// below it, in UTF-8 byte order.
+func FuzzStringTruncation(f *testing.F) {
+	for _, s := range []string{"", "abcd", "ab😀x", "abc\U0010FFFF\U0010FFFFz", "\xff\xfe", strings.Repeat("é", 40)} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, s string, prefix int) {
+		if prefix < 1 || prefix > 64 {
+			return
+		}
+		if lo := truncateMin(s, prefix); lo > s {
+			t.Fatalf("min %q > %q", lo, s)
+		}
+		if hi, ok := truncateMax(s, prefix); ok && hi < s {
+			t.Fatalf("max %q < %q", hi, s)
+		}
+	})
 }

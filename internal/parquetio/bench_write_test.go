@@ -127,4 +127,3 @@ func pgoRows(recs []arrow.RecordBatch) []pgoRow {
 	}
 	return out
 }
-

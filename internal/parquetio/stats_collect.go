@@ -222,4 +222,3 @@ func scanFloats[T ~float32 | ~float64](a *accumulator, vals []T, isNull func(int
 	}
 	a.minF, a.maxF, a.has = lo, hi, has
 }
-

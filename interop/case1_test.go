@@ -30,8 +30,8 @@ var lhScenarios = []lhScenario{
 	}},
 	{name: "lh_partitioned", covers: "partitioned by string/int/date/bool with nulls and special characters", steps: []lhStep{
 		{mode: "append", dataset: "partitioned", start: 0, n: 30, partition: partCols},
-		{mode: "append", dataset: "partitioned", start: 30, n: 20, partition: partCols},
-		{mode: "overwrite", dataset: "partitioned", start: 50, n: 15, partition: partCols},
+		{mode: "append", dataset: "partitioned", start: 30, n: 20},
+		{mode: "overwrite", dataset: "partitioned", start: 50, n: 15},
 	}},
 	{name: "lh_many_versions", covers: "twelve versions alternating append and overwrite; classic checkpoints", steps: manyVersionSteps()},
 	{name: "lh_checkpoint_v2", covers: "V2 checkpoint (checkpointPolicy=v2)", props: []string{"delta.checkpointPolicy=v2"}, steps: []lhStep{

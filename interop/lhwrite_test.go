@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,7 +79,9 @@ type lhStep struct {
 }
 
 // writeWithLakehouse runs steps through the CLI and returns, per version,
-// the rows the table must hold (append adds, overwrite replaces).
+// the rows the table must hold (append adds, overwrite replaces). After each
+// step `lakehouse describe` names the version it produced; commits that
+// change no data (set-property) carry the rows of the write before them.
 func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, steps []lhStep, props []string) (*builtTable, error) {
 	_ = os.RemoveAll(path)
 	tbl := &builtTable{Path: path}
@@ -94,8 +94,22 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 		if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet"}); err != nil {
 			return nil, err
 		}
+		if st.mode == "overwrite" {
+			state = nil
+		}
+		state = append(append([]string(nil), state...), ex.rows...)
+		rows, err := NormalizeRows(state)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.recordVersion(ctx, tbl, rows); err != nil {
+			return nil, err
+		}
 		if i == 0 && len(props) > 0 {
 			if _, err := s.cli.Run(ctx, nil, append([]string{"set-property", path}, props...)...); err != nil {
+				return nil, err
+			}
+			if err := s.recordVersion(ctx, tbl, rows); err != nil {
 				return nil, err
 			}
 		}
@@ -104,57 +118,25 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 				return nil, err
 			}
 		}
-		if st.mode == "overwrite" {
-			state = nil
-		}
-		state = append(append([]string(nil), state...), ex.rows...)
-		sorted, _ := NormalizeRows(state)
-		tbl.Versions = append(tbl.Versions, builtVersion{Rows: sorted})
 	}
-	// Map the expected states onto the versions the log really has: each
-	// write is one commit; set-property and checkpoint commands may add
-	// metadata-only commits that keep the rows of the version before.
-	hist, err := s.cli.Run(ctx, nil, "history", "--format", "jsonl", path)
-	if err != nil {
-		return nil, err
-	}
-	return mapWritesToVersions(tbl, string(hist))
+	return tbl, nil
 }
 
-// mapWritesToVersions assigns the expected states (one per WRITE commit, in
-// order) to the versions listed in `lakehouse history`, carrying the rows
-// forward over commits that change no data.
-func mapWritesToVersions(tbl *builtTable, historyJSONL string) (*builtTable, error) {
-	type entry struct {
-		Version   int64  `json:"version"`
-		Operation string `json:"operation"`
+// recordVersion notes that the table's current version must hold rows.
+func (s *suite) recordVersion(ctx context.Context, tbl *builtTable, rows []string) error {
+	out, err := s.cli.Run(ctx, nil, "describe", "--format", "json", tbl.Path)
+	if err != nil {
+		return err
 	}
-	var entries []entry
-	for _, l := range splitLines([]byte(historyJSONL)) {
-		var e entry
-		if err := json.Unmarshal([]byte(l), &e); err != nil {
-			return nil, fmt.Errorf("history line %q: %w", truncate(l, 200), err)
-		}
-		entries = append(entries, e)
+	var d struct {
+		Version *int64 `json:"version"`
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Version < entries[j].Version })
-	writes := tbl.Versions
-	var out []builtVersion
-	next := 0
-	var cur []string
-	for _, e := range entries {
-		op := strings.ToUpper(e.Operation)
-		if strings.Contains(op, "WRITE") || strings.Contains(op, "CREATE") || strings.Contains(op, "APPEND") || strings.Contains(op, "OVERWRITE") {
-			if next < len(writes) {
-				cur = writes[next].Rows
-				next++
-			}
-		}
-		out = append(out, builtVersion{Version: e.Version, Operation: e.Operation, Rows: cur})
+	if err := json.Unmarshal(out, &d); err != nil || d.Version == nil {
+		return fmt.Errorf("interop: describe of %s has no version: %v", tbl.Path, err)
 	}
-	if next != len(writes) {
-		return nil, fmt.Errorf("history shows %d data commits, %d writes were made", next, len(writes))
+	if n := len(tbl.Versions); n > 0 && tbl.Versions[n-1].Version >= *d.Version {
+		return fmt.Errorf("interop: table %s: version %d after a commit that followed version %d", tbl.Path, *d.Version, tbl.Versions[n-1].Version)
 	}
-	tbl.Versions = out
-	return tbl, nil
+	tbl.Versions = append(tbl.Versions, builtVersion{Version: *d.Version, Rows: rows})
+	return nil
 }

@@ -107,6 +107,7 @@ type Report struct {
 	Command  string            // the command that regenerates the file
 	Runtime  string            // wall time of the run
 	Cases    map[string]string // case id -> title
+	Method   []string          // how the cases check what they check, one bullet each
 	Results  []Result
 }
 
@@ -241,6 +242,12 @@ func RenderMarkdown(rep Report) (string, error) {
 			}
 		}
 		b.WriteString("\n")
+	}
+	if len(rep.Method) > 0 {
+		b.WriteString("\n## How the cases check\n\n")
+		for _, m := range rep.Method {
+			b.WriteString("- " + m + "\n")
+		}
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n## Failures, skips and notes\n\n")

@@ -83,41 +83,52 @@ func NormalizeRows(lines []string) ([]string, error) {
 	return out, nil
 }
 
-// RowDiff describes the first difference between two sorted row sets.
+// RowDiff describes how two sorted row sets differ: the first row only the
+// expected side has and the first row only the actual side has.
 type RowDiff struct {
-	Index                  int    // position in the sorted rows where they first differ
-	Expected               string // "" when the expected side has no row there
-	Actual                 string // "" when the actual side has no row there
-	NumExpected, NumActual int
+	Missing     string // first expected row the reader did not return ("" if none)
+	Unexpected  string // first returned row that was not expected ("" if none)
+	NumExpected int
+	NumActual   int
 }
 
 func (d *RowDiff) String() string {
 	show := func(s string) string {
 		if s == "" {
-			return "<no row>"
+			return "none"
 		}
 		return truncate(s, 600)
 	}
-	return fmt.Sprintf("%d rows expected, %d read; first differing sorted row #%d: expected %s, got %s",
-		d.NumExpected, d.NumActual, d.Index, show(d.Expected), show(d.Actual))
+	return fmt.Sprintf("%d rows expected, %d read; first differing row: expected %s, got %s",
+		d.NumExpected, d.NumActual, show(d.Missing), show(d.Unexpected))
 }
 
-// CompareRows compares two normalised, sorted row sets; nil means equal.
+// CompareRows compares two normalised, sorted row sets (duplicates count);
+// nil means equal.
 func CompareRows(expected, actual []string) *RowDiff {
-	n := max(len(expected), len(actual))
-	for i := 0; i < n; i++ {
-		var e, a string
-		if i < len(expected) {
-			e = expected[i]
-		}
-		if i < len(actual) {
-			a = actual[i]
-		}
-		if e != a {
-			return &RowDiff{Index: i, Expected: e, Actual: a, NumExpected: len(expected), NumActual: len(actual)}
+	d := &RowDiff{NumExpected: len(expected), NumActual: len(actual)}
+	i, j := 0, 0
+	for (i < len(expected) || j < len(actual)) && (d.Missing == "" || d.Unexpected == "") {
+		switch {
+		case j >= len(actual) || (i < len(expected) && expected[i] < actual[j]):
+			if d.Missing == "" {
+				d.Missing = expected[i]
+			}
+			i++
+		case i >= len(expected) || actual[j] < expected[i]:
+			if d.Unexpected == "" {
+				d.Unexpected = actual[j]
+			}
+			j++
+		default:
+			i++
+			j++
 		}
 	}
-	return nil
+	if d.Missing == "" && d.Unexpected == "" {
+		return nil
+	}
+	return d
 }
 
 func truncate(s string, n int) string {

@@ -49,16 +49,22 @@ func TestCompareRows(t *testing.T) {
 	require.NoError(t, err)
 	d := CompareRows(exp, short)
 	require.NotNil(t, d)
-	assert.Equal(t, 1, d.Index)
-	assert.Equal(t, `{"id":2}`, d.Expected)
-	assert.Equal(t, "", d.Actual)
-	assert.Contains(t, d.String(), `2 rows expected, 1 read; first differing sorted row #1: expected {"id":2}, got <no row>`)
+	assert.Equal(t, `{"id":2}`, d.Missing)
+	assert.Equal(t, "", d.Unexpected)
+	assert.Equal(t, `2 rows expected, 1 read; first differing row: expected {"id":2}, got none`, d.String())
 
-	other, err := NormalizeRows([]string{`{"id":1}`, `{"id":3}`})
+	other, err := NormalizeRows([]string{`{"id":0}`, `{"id":1}`, `{"id":2}`, `{"id":3}`})
 	require.NoError(t, err)
 	d = CompareRows(exp, other)
 	require.NotNil(t, d)
-	assert.Equal(t, `{"id":3}`, d.Actual)
+	assert.Equal(t, "", d.Missing)
+	assert.Equal(t, `{"id":0}`, d.Unexpected)
+
+	dup, err := NormalizeRows([]string{`{"id":1}`, `{"id":1}`, `{"id":2}`})
+	require.NoError(t, err)
+	d = CompareRows(exp, dup)
+	require.NotNil(t, d, "a duplicated row is a difference")
+	assert.Equal(t, `{"id":1}`, d.Unexpected)
 }
 
 func FuzzNormalizeRow(f *testing.F) {

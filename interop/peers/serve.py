@@ -48,6 +48,7 @@ def main():
         req = json.loads(line)
         rid = req.pop("id", None)
         op = req.pop("op", "")
+        started = time.monotonic()
         try:
             fn = getattr(peer, "op_" + op, None)
             if fn is None:
@@ -59,6 +60,8 @@ def main():
                     "trace": traceback.format_exc()[-4000:]}
         proto.write(json.dumps(resp) + "\n")
         proto.flush()
+        print("interop-peer: %s %s %.2fs %s" % (op, req.get("scenario") or req.get("path") or "",
+              time.monotonic() - started, "ok" if resp["ok"] else "error"), file=sys.stderr, flush=True)
         if op == "shutdown":
             break
     peer.close()

@@ -3,6 +3,7 @@ package mlflow
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,6 +38,10 @@ type Options struct {
 	// UserID is recorded as the run's user and mlflow.user tag; "" means
 	// the OS user, as MLflow does.
 	UserID string
+	// Logger receives one Debug record per request and a Warn record per
+	// retry (method, URL path, status, attempt). Credentials, headers and
+	// bodies are never logged. nil logs nothing.
+	Logger *slog.Logger
 }
 
 func (o *Options) getenv(k string) string {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -31,6 +32,7 @@ type restClient struct {
 	maxRetries    int
 	backoff       time.Duration
 	jitter        time.Duration
+	log           *slog.Logger // never nil
 }
 
 // Statuses MLflow's client retries (request_utils._TRANSIENT_FAILURE_RESPONSE_CODES).
@@ -76,7 +78,10 @@ func newRESTClient(raw string, o *Options) (*restClient, error) {
 	if token == "" {
 		token = o.getenv("MLFLOW_TRACKING_TOKEN")
 	}
-	rc := &restClient{base: u, hc: oo.HTTPClient}
+	rc := &restClient{base: u, hc: oo.HTTPClient, log: oo.Logger}
+	if rc.log == nil {
+		rc.log = slog.New(slog.DiscardHandler)
+	}
 	switch {
 	case user != "" && pass != "":
 		req := http.Request{Header: http.Header{}}
@@ -271,6 +276,12 @@ func (rc *restClient) do(ctx context.Context, method, target string, body *reque
 		}
 		resp, err := rc.hc.Do(req)
 		var retryAfter time.Duration
+		// Only the method and path are logged: no query (it may carry
+		// names users consider private), headers or credentials.
+		logPath := req.URL.Path
+		if err == nil {
+			rc.log.Debug("mlflow: request", "method", method, "path", logPath, "status", resp.StatusCode, "attempt", attempt+1)
+		}
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
@@ -295,6 +306,11 @@ func (rc *restClient) do(ctx context.Context, method, target string, body *reque
 		if retryAfter > wait {
 			wait = min(retryAfter, maxBackoff)
 		}
+		cause := "connection error"
+		if resp != nil {
+			cause = resp.Status
+		}
+		rc.log.Warn("mlflow: retrying", "method", method, "path", logPath, "cause", cause, "attempt", attempt+1, "wait", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -120,8 +121,15 @@ func TestRESTCredentials(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := mlflow.NewClient(context.Background(), tc.uri, &mlflow.Options{Getenv: envMap(tc.env), MaxRetries: -1})
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c, err := mlflow.NewClient(context.Background(), tc.uri, &mlflow.Options{Getenv: envMap(tc.env), MaxRetries: -1, Logger: logger})
 			require.NoError(t, err)
+			defer func() {
+				assert.Contains(t, logs.String(), "status=401")
+				assert.NotContains(t, logs.String(), secret, "no credential in debug logs")
+				assert.NotContains(t, logs.String(), "pw")
+			}()
 			assert.NotContains(t, c.TrackingURI(), "pw", "credentials never in the reported URI")
 			_, err = c.GetExperiment(context.Background(), "1")
 			require.ErrorIs(t, err, mlflow.ErrUnauthenticated)
@@ -138,12 +146,16 @@ func TestRESTNetworkErrorsAreRetriedAndRedacted(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := strings.Replace(srv.URL, "http://", "http://user:"+secret+"@", 1)
 	srv.Close() // nothing listens any more
-	c, err := mlflow.NewClient(context.Background(), url, &mlflow.Options{Getenv: envMap(map[string]string{"MLFLOW_TRACKING_TOKEN": secret}), MaxRetries: 2, BackoffFactor: time.Millisecond})
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := mlflow.NewClient(context.Background(), url, &mlflow.Options{Getenv: envMap(map[string]string{"MLFLOW_TRACKING_TOKEN": secret}), MaxRetries: 2, BackoffFactor: time.Millisecond, Logger: logger})
 	require.NoError(t, err)
 	_, err = c.GetExperiment(context.Background(), "1")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "after 3 attempts")
 	assert.NotContains(t, err.Error(), secret)
+	assert.Equal(t, 2, strings.Count(logs.String(), "mlflow: retrying"), logs.String())
+	assert.NotContains(t, logs.String(), secret)
 }
 
 func TestRESTNonFiniteMetricsOnTheWire(t *testing.T) {

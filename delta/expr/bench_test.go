@@ -218,3 +218,28 @@ func BenchmarkPredicateInterleaved(b *testing.B) {
 	b.ReportMetric(float64(exprNs)/float64(handNs), "expr/loop")
 	b.ReportMetric(float64(exprNs)/float64(tunedNs), "expr/tuned")
 }
+
+// BenchmarkSkipperMayMatch measures the per-file cost of data skipping.
+func BenchmarkSkipperMayMatch(b *testing.B) {
+	for _, sql := range []string{
+		"d >= '2020-01-15' AND a > 5",
+		"a IN (1, 2, 3, 25) OR s LIKE 'ban%'",
+		"t > TIMESTAMP '2020-01-01 00:00:00.5Z'",
+		"CAST(a AS DOUBLE) > 20.5",
+	} {
+		e, err := Parse(sql)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sk, err := NewSkipper(e, skipSchema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st := fileStats()
+		b.Run(sql, func(b *testing.B) {
+			for b.Loop() {
+				sk.MayMatch(st)
+			}
+		})
+	}
+}

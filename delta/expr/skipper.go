@@ -358,6 +358,9 @@ func convertScalar(s scalar.Scalar, t arrow.DataType) (scalar.Scalar, bool) {
 	if arrow.TypeEqual(s.DataType(), t) {
 		return s, true
 	}
+	if r, ok := convertNumericScalar(s, t); ok {
+		return r, true
+	}
 	one, err := scalar.MakeArrayFromScalar(s, 1, foldAlloc)
 	if err != nil {
 		return nil, false
@@ -381,6 +384,40 @@ func convertScalar(s scalar.Scalar, t arrow.DataType) (scalar.Scalar, bool) {
 	defer out.Release()
 	r, err := scalar.GetScalar(out, 0)
 	return r, err == nil
+}
+
+// convertNumericScalar is the allocation-light path for the widening
+// conversions that dominate skipping (one call per file and column).
+func convertNumericScalar(s scalar.Scalar, t arrow.DataType) (scalar.Scalar, bool) {
+	var f float64
+	var i int64
+	isInt := true
+	switch x := s.(type) {
+	case *scalar.Int8:
+		i = int64(x.Value)
+	case *scalar.Int16:
+		i = int64(x.Value)
+	case *scalar.Int32:
+		i = int64(x.Value)
+	case *scalar.Int64:
+		i = x.Value
+	case *scalar.Float32:
+		f, isInt = float64(x.Value), false
+	default:
+		return nil, false
+	}
+	switch t.ID() {
+	case arrow.INT64:
+		if isInt {
+			return scalar.NewInt64Scalar(i), true
+		}
+	case arrow.FLOAT64:
+		if isInt {
+			f = float64(i)
+		}
+		return scalar.NewFloat64Scalar(f), true
+	}
+	return nil, false
 }
 
 func allNull(st StatsSource, path []string) bool {

@@ -13,7 +13,8 @@
 // the per-file statistics Delta records in add.stats.
 //
 // Invariant I1: every batch a reader returns has exactly the schema given in
-// ReadOptions.Schema (same fields, order, types and metadata).
+// ReadOptions.Schema (same fields, order, types and metadata), followed by
+// the row index column when ReadOptions.RowIndexColumn asks for one.
 // Invariant I2: row indexes in ReadOptions.Deleted are positions in the whole
 // file, counted from zero across all row groups, whichever row groups are read.
 package parquetio

@@ -37,6 +37,11 @@ type ReadOptions struct {
 	// RowGroups restricts reading to these row groups, in this order; nil
 	// reads all. Row indexes in Deleted stay file-wide.
 	RowGroups []int
+	// RowIndexColumn, when not empty, appends a non-nullable int64 column of
+	// that name holding each row's index in the file (counted before deleted
+	// rows are dropped): what DELETE, UPDATE and MERGE need to build
+	// deletion vectors.
+	RowIndexColumn string
 	// BatchSize is the maximum number of rows per batch; 0 means
 	// DefaultBatchSize.
 	BatchSize int64
@@ -103,9 +108,19 @@ func NewRecordReader(ctx context.Context, r storage.ReaderAt, opts *ReadOptions)
 			return nil, fmt.Errorf("%w: row group %d of %d", ErrInvalidOptions, g, md.NumRowGroups())
 		}
 	}
+	outSchema := opts.Schema
+	if opts.RowIndexColumn != "" {
+		if len(opts.Schema.FieldIndices(opts.RowIndexColumn)) > 0 {
+			return nil, fmt.Errorf("%w: row index column %q is also a schema field", ErrInvalidOptions, opts.RowIndexColumn)
+		}
+		fields := append(slices.Clone(opts.Schema.Fields()), arrow.Field{Name: opts.RowIndexColumn, Type: arrow.PrimitiveTypes.Int64})
+		md := opts.Schema.Metadata()
+		outSchema = arrow.NewSchema(fields, &md)
+	}
 	rr := &recordReader{
 		ctx:       ctx,
-		schema:    opts.Schema,
+		schema:    outSchema,
+		rowIndex:  opts.RowIndexColumn != "",
 		fr:        fr,
 		plans:     plans,
 		leaves:    leaves,
@@ -196,7 +211,8 @@ func recoverCorrupt(err *error) {
 type recordReader struct {
 	refCount  atomic.Int64
 	ctx       context.Context
-	schema    *arrow.Schema
+	schema    *arrow.Schema // output schema: the logical one plus the row index column
+	rowIndex  bool
 	fr        *pqarrow.FileReader
 	plans     []*fieldPlan
 	leaves    []int
@@ -388,6 +404,15 @@ func (r *recordReader) finish(raw arrow.RecordBatch, start int64) (arrow.RecordB
 			return nil, err
 		}
 		cols = append(cols, c)
+	}
+	if r.rowIndex {
+		b := array.NewInt64Builder(r.mem)
+		b.Reserve(int(raw.NumRows()))
+		for i := int64(0); i < raw.NumRows(); i++ {
+			b.UnsafeAppend(start + i)
+		}
+		cols = append(cols, b.NewArray())
+		b.Release()
 	}
 	rec := array.NewRecordBatch(r.schema, cols, raw.NumRows())
 	if r.deleted == nil {

@@ -281,6 +281,26 @@ func TestReadDeletedRowsAcrossRowGroups(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+	// The row index column reports file-wide positions of surviving rows.
+	mem := checkedMem(t)
+	rr, err := parquetio.NewRecordReader(context.Background(), readerOf(data), &parquetio.ReadOptions{
+		Schema: file, Deleted: deleted, RowGroups: []int{1}, RowIndexColumn: "_row", BatchSize: 4, Allocator: mem})
+	require.NoError(t, err)
+	var idx []string
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		require.Equal(t, "_row", rec.Schema().Field(1).Name)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			idx = append(idx, rec.Column(1).ValueStr(i))
+			assert.Equal(t, rec.Column(0).ValueStr(i), rec.Column(1).ValueStr(i))
+		}
+	}
+	require.NoError(t, rr.Err())
+	rr.Release()
+	assert.Equal(t, []string{"12", "13", "14", "15", "16", "17", "18"}, idx)
+	_, err = parquetio.NewRecordReader(context.Background(), readerOf(data), &parquetio.ReadOptions{Schema: file, RowIndexColumn: "i"})
+	require.ErrorIs(t, err, parquetio.ErrInvalidOptions)
+
 	all := roaring64.New()
 	all.AddRange(0, 25)
 	got, err := read(t, data, &parquetio.ReadOptions{Schema: file, Deleted: all})

@@ -102,11 +102,14 @@ func TestRollingWriterErrors(t *testing.T) {
 		w, err := parquetio.NewRollingWriter(rollSchema, func(context.Context) (parquetio.Sink, error) { return sink, nil },
 			&parquetio.WriteOptions{Allocator: mem, RowGroupSize: 1})
 		require.NoError(t, err)
-		err = w.Write(context.Background(), rec)
-		if err == nil { // pqarrow may buffer the first row group; Close flushes it.
+		big, _, err := array.RecordFromJSON(mem, rollSchema, strings.NewReader(intRows(0, 99)))
+		require.NoError(t, err)
+		defer big.Release()
+		err = w.Write(context.Background(), big) // fails mid-row-group on the second group
+		if err == nil {
 			_, err = w.Close()
 		}
-		require.Error(t, err)
+		require.ErrorContains(t, err, "disk full")
 		assert.True(t, sink.aborted)
 		assert.False(t, sink.closed)
 	})

@@ -11,16 +11,27 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// countingWriter counts the bytes that reached the sink.
+// countingWriter counts the bytes that reached the sink. It keeps the
+// sink's first error and then swallows further writes: pqarrow does not
+// release its column buffers when its writer fails mid-row-group, so the
+// encoder must always run to completion; the error is reported by the
+// fileWriter after each step instead.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	err error
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return len(p), nil
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
-	return n, err
+	if err != nil {
+		c.err = err
+	}
+	return len(p), nil
 }
 
 // fileWriter writes one Parquet file and collects its statistics.
@@ -58,6 +69,9 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	if err := f.fw.WriteBuffered(phys); err != nil {
 		return fmt.Errorf("parquetio: write batch: %w", err)
 	}
+	if f.out.err != nil {
+		return fmt.Errorf("parquetio: write batch: %w", f.out.err)
+	}
 	f.stats.observe(rec, f.cfg.opts.ColumnMapping)
 	f.rows += rec.NumRows()
 	return nil
@@ -71,6 +85,9 @@ func (f *fileWriter) size() int64 { return f.out.n + f.fw.RowGroupTotalCompresse
 func (f *fileWriter) close() (FileStats, int64, error) {
 	if err := f.fw.Close(); err != nil {
 		return FileStats{}, 0, fmt.Errorf("parquetio: finish file: %w", err)
+	}
+	if f.out.err != nil {
+		return FileStats{}, 0, fmt.Errorf("parquetio: finish file: %w", f.out.err)
 	}
 	return f.stats.finish(f.cfg.prefixLen), f.out.n, nil
 }

@@ -2,6 +2,7 @@ package parquetio_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -157,4 +158,44 @@ func TestWriteFileCodecs(t *testing.T) {
 			assert.Len(t, got, 5)
 		})
 	}
+}
+
+// TestRollingWriterSlicesNestedBatches splits one batch of every type into
+// one-row files: sliced struct, list and map arrays must keep their rows.
+func TestRollingWriterSlicesNestedBatches(t *testing.T) {
+	mem := checkedMem(t)
+	s := allTypesSchema(true)
+	rec, _, err := array.RecordFromJSON(mem, s, strings.NewReader(allTypesRows))
+	require.NoError(t, err)
+	defer rec.Release()
+	var sinks []*memSink
+	w, err := parquetio.NewRollingWriter(s, func(context.Context) (parquetio.Sink, error) {
+		sinks = append(sinks, &memSink{})
+		return sinks[len(sinks)-1], nil
+	}, &parquetio.WriteOptions{MaxRecordsPerFile: 1, ColumnMapping: parquetio.ColumnMappingID, Allocator: mem})
+	require.NoError(t, err)
+	require.NoError(t, w.Write(context.Background(), rec))
+	files, err := w.Close()
+	require.NoError(t, err)
+	require.Len(t, files, 3)
+	var got []string
+	for _, sink := range sinks {
+		rows, err := read(t, sink.Bytes(), &parquetio.ReadOptions{Schema: s, ColumnMapping: parquetio.ColumnMappingID})
+		require.NoError(t, err)
+		got = append(got, rows...)
+	}
+	assert.Equal(t, rowStrings(rec), got)
+	assert.Equal(t, map[string]any{"a": json.Number("1"), "b": map[string]any{"c": json.Number("1")}}, nullCountByLogical(t, s, files[1].Stats))
+}
+
+// nullCountByLogical returns the null counts of struct "s" of a stats value
+// keyed by logical names.
+func nullCountByLogical(t *testing.T, s *arrow.Schema, st parquetio.FileStats) map[string]any {
+	sKey, _ := phys(t, s, "s")
+	aKey, _ := phys(t, s, "s.a")
+	bKey, _ := phys(t, s, "s.b")
+	cKey, _ := phys(t, s, "s.b.c")
+	m := st.NullCount[sKey].(map[string]any)
+	last := func(p string) string { return p[strings.LastIndex(p, ".")+1:] }
+	return map[string]any{"a": m[last(aKey)], "b": map[string]any{"c": m[last(bKey)].(map[string]any)[last(cKey)]}}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/internal/dv"
+	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
 // testdataDir returns the shared conformance corpus, skipping when absent
@@ -234,4 +235,36 @@ func TestDecodeFileCorpus(t *testing.T) {
 		}
 	}
 	assert.True(t, slices.Contains(offsets, 43), "offsets %v", offsets)
+}
+
+// TestLoadThroughStores writes a DV file through real stores (local disk and
+// memory) and loads it back through Load, by "u" and by "p" descriptors.
+func TestLoadThroughStores(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, root := range []string{dir, "mem://dvtest/table"} {
+		t.Run(root, func(t *testing.T) {
+			store, err := storage.Open(ctx, root, nil)
+			require.NoError(t, err)
+			defer store.Close()
+			var buf bytes.Buffer
+			descs, err := dv.WriteFile(&buf, "x7", uuid.New(), []*roaring64.Bitmap{roaring64.BitmapOf(2, 4), roaring64.BitmapOf(1 << 40)})
+			require.NoError(t, err)
+			rel, err := descs[1].RelativePath()
+			require.NoError(t, err)
+			require.NoError(t, store.Put(ctx, rel, buf.Bytes()))
+			for _, d := range descs {
+				bm, err := dv.Load(ctx, store, root, d)
+				require.NoError(t, err)
+				assert.Equal(t, uint64(d.Cardinality), bm.GetCardinality())
+			}
+			abs, err := descs[1].AbsolutePath(root)
+			require.NoError(t, err)
+			p := descs[1]
+			p.StorageType, p.PathOrInlineDv = dv.StorageAbsolute, abs
+			bm, err := dv.Load(ctx, store, root, p)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{1 << 40}, bm.ToArray())
+		})
+	}
 }

@@ -94,6 +94,9 @@ type colTerm struct {
 	raw    arrow.DataType // the schema field's type (stats scalars)
 	spark  arrow.DataType // the type Compile reads it as
 	common arrow.DataType // the comparison type
+	// zoned is set when a cast on the way depends on the session time
+	// zone (DATE or TIMESTAMP_NTZ to TIMESTAMP and back).
+	zoned bool
 }
 
 type skipBuilder struct {
@@ -243,7 +246,7 @@ func (b *skipBuilder) typedComparison(op string, l, r *node, negated bool, force
 		return skipConst(false) // the literal casts to NULL: never TRUE
 	}
 	sc := &skipCmp{col: col, op: cmpOps[op], lo: v, hi: v}
-	if isTimestamp(common) && !isNTZ(common) && (isDate(col.spark) || !isTimestamp(lit.DataType()) || !zoneFree(r)) {
+	if isTimestamp(common) && !isNTZ(common) && (col.zoned || isDate(col.spark) || !isTimestamp(lit.DataType()) || !zoneFree(r)) {
 		// The session time zone, unknown here, moves this comparison by at
 		// most a day either way; widen the literal so pruning stays safe.
 		t := v.(*scalar.Timestamp)
@@ -305,6 +308,9 @@ func (b *skipBuilder) column(n *node) (colTerm, bool) {
 			return colTerm{}, false
 		}
 		// Stats are converted to the cast type before comparing.
+		if isTimestamp(n.castTo) != isTimestamp(c.spark) || isNTZ(n.castTo) != isNTZ(c.spark) {
+			c.zoned = true
+		}
 		c.spark = n.castTo
 		return c, true
 	}

@@ -431,6 +431,20 @@ func TestFilter(t *testing.T) {
 	defer out.Release()
 	assert.Equal(t, []any{int64(1), int64(-2)}, values(out.Column(0)))
 
+	all, err := Compile(Or(Col("b").IsNotNull(), Lit(true)), testSchema, &CompileOptions{Allocator: mem})
+	require.NoError(t, err)
+	kept, err := all.Filter(context.Background(), batch)
+	require.NoError(t, err)
+	assert.Equal(t, batch.NumRows(), kept.NumRows())
+	kept.Release()
+
+	none, err := Compile(Lit(nil), testSchema, &CompileOptions{Allocator: mem})
+	require.NoError(t, err)
+	empty, err := none.Filter(context.Background(), batch)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), empty.NumRows())
+	empty.Release()
+
 	np, err := Compile(Col("i").Add(Lit(1)), testSchema, &CompileOptions{Allocator: mem})
 	require.NoError(t, err)
 	_, err = np.Filter(context.Background(), batch)

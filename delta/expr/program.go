@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
@@ -152,14 +153,9 @@ func (p *Program) Filter(ctx context.Context, batch arrow.RecordBatch) (arrow.Re
 	return compute.FilterRecordBatch(compute.WithAllocator(ctx, p.opts.Allocator), batch, mask, compute.DefaultFilterOptions())
 }
 
+// countTrue counts TRUE values of a Boolean array without nulls.
 func countTrue(b *array.Boolean) int {
-	n := 0
-	for i := 0; i < b.Len(); i++ {
-		if b.IsValid(i) && b.Value(i) {
-			n++
-		}
-	}
-	return n
+	return bitutil.CountSetBits(b.Data().Buffers()[1].Bytes(), b.Data().Offset(), b.Len())
 }
 
 func (p *Program) checkBatch(batch arrow.RecordBatch) error {

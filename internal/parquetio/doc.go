@@ -12,6 +12,11 @@
 // Writing ([WriteFile], [RollingWriter]) produces Spark-compatible Parquet and
 // the per-file statistics Delta records in add.stats.
 //
+// Limits: INT96 timestamps are decoded here only for top-level columns;
+// nested INT96 values go through pqarrow, which rejects instants outside
+// 1677-2262. Files are trusted to be finite: a corrupt footer gives
+// ErrCorruptFile, but a corrupt page can still make the decoder slow.
+//
 // Invariant I1: every batch a reader returns has exactly the schema given in
 // ReadOptions.Schema (same fields, order, types and metadata), followed by
 // the row index column when ReadOptions.RowIndexColumn asks for one.

@@ -265,7 +265,10 @@ func (x *Transaction) operationMetrics() map[string]string {
 			out["numRemovedFiles"] = itoa(m.numRemovedFiles)
 			out["numRemovedBytes"] = itoa(m.numRemovedBytes)
 			if m.numDeletedRowsKnown {
-				out["numDeletedRows"] = itoa(m.numDeletedRows)
+				out["numDeletedRows"] = itoa(m.numDeletedRows - m.numCopiedRows)
+			}
+			if m.numCopiedRows > 0 {
+				out["numCopiedRows"] = itoa(m.numCopiedRows)
 			}
 		}
 		return out

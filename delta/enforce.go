@@ -149,7 +149,10 @@ func invariantSQL(raw json.RawMessage) (string, error) {
 
 // apply fills or verifies generated columns, then checks every rule. It
 // returns a new reference to the batch to write.
-func (c *batchChecks) apply(ctx context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+//
+// copied marks rows an overwrite carries over from the old table (the rows
+// a data-column ReplaceWhere keeps): they are exempt from the predicate.
+func (c *batchChecks) apply(ctx context.Context, rec arrow.RecordBatch, copied bool) (arrow.RecordBatch, error) {
 	rec.Retain()
 	if len(c.generated) > 0 {
 		next, err := c.applyGenerated(ctx, rec)
@@ -164,6 +167,9 @@ func (c *batchChecks) apply(ctx context.Context, rec arrow.RecordBatch) (arrow.R
 		return nil, err
 	}
 	for _, p := range c.checks {
+		if copied && p.kind == "replaceWhere" {
+			continue
+		}
 		if err := c.checkProgram(ctx, p, rec); err != nil {
 			rec.Release()
 			return nil, err

@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -132,8 +133,28 @@ func TestReplaceWhereAndPartitionOverwrite(t *testing.T) {
 	want = append(want, expectedRows(t, [3]int{101, 1, 2}, [3]int{200, 1, 1})...)
 	assert.ElementsMatch(t, want, readRows(t, tbl))
 
-	_, err = tbl.Overwrite(ctx, nil, &TxnOptions{ReplaceWhere: "score > 1"})
+	_, err = tbl.Overwrite(ctx, nil, &TxnOptions{ReplaceWhere: "nosuchcolumn > 1"})
 	require.ErrorIs(t, err, ErrInvalidArgument)
+
+	// A predicate on data columns: matching rows are replaced, the other
+	// rows of the touched files are copied.
+	rr = eventsReader(t, mem, 999, 1, 1)
+	res, err = tbl.Overwrite(ctx, rr, &TxnOptions{ReplaceWhere: "id < 10 OR id = 999"})
+	rr.Release()
+	require.NoError(t, err)
+	var kept []string
+	for _, r := range want {
+		var id int
+		_, err := fmt.Sscanf(r, "{id: %d,", &id)
+		require.NoError(t, err)
+		if id >= 10 && id != 999 {
+			kept = append(kept, r)
+		}
+	}
+	kept = append(kept, expectedRows(t, [3]int{999, 1, 1})...)
+	assert.ElementsMatch(t, kept, readRows(t, tbl))
+	assert.Equal(t, fmt.Sprint(len(kept)), res.Metrics["numOutputRows"])
+	assert.Equal(t, fmt.Sprint(len(kept)-1), res.Metrics["numCopiedRows"])
 }
 
 func TestMergeAndOverwriteSchema(t *testing.T) {

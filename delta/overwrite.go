@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,6 +27,9 @@ func (x *Transaction) planOverwrite(ctx context.Context) error {
 		return nil
 	case x.opts.ReplaceWhere != "":
 		pred, err := x.partitionPredicate(x.opts.ReplaceWhere)
+		if errors.Is(err, errDataPredicate) {
+			return x.planDataReplaceWhere(ctx)
+		}
 		if err != nil {
 			return err
 		}
@@ -176,9 +180,50 @@ func (x *Transaction) partitionPredicate(sql string) (*partitionPred, error) {
 	schema := arrow.NewSchema(fields, nil)
 	prog, err := expr.Compile(e, schema, &expr.CompileOptions{Allocator: x.table.opts.Allocator})
 	if err != nil {
-		return nil, fmt.Errorf("%w: ReplaceWhere %q must use only partition columns (%v): %w", ErrInvalidArgument, sql, x.meta.PartitionColumns, err)
+		if _, full := expr.Compile(e, x.snap.Schema(), nil); full == nil {
+			return nil, errDataPredicate
+		}
+		return nil, fmt.Errorf("%w: ReplaceWhere %q: %w", ErrInvalidArgument, sql, err)
 	}
 	return &partitionPred{parts: parts, schema: schema, prog: prog, x: x}, nil
+}
+
+// errDataPredicate says a ReplaceWhere predicate uses data columns.
+var errDataPredicate = errors.New("delta: predicate on data columns")
+
+// planDataReplaceWhere handles a ReplaceWhere that reads data columns:
+// every file is removed and the rows that do not match the predicate are
+// copied into new files, so the result is the old rows minus the matching
+// ones, plus what the transaction writes.
+func (x *Transaction) planDataReplaceWhere(ctx context.Context) error {
+	e, err := expr.Parse(x.opts.ReplaceWhere)
+	if err != nil {
+		return fmt.Errorf("%w: ReplaceWhere: %w", ErrInvalidArgument, err)
+	}
+	x.readWholeTable = true
+	for f, err := range x.snap.Files(ctx) {
+		if err != nil {
+			return err
+		}
+		x.removeFile(f)
+	}
+	keep := expr.Or(expr.Not(e), expr.IsNull(e))
+	rr, err := x.snap.Scan(ctx, &ScanOptions{Filter: keep})
+	if err != nil {
+		return fmt.Errorf("%w: ReplaceWhere: %w", ErrInvalidArgument, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := x.writeBatch(ctx, rr.RecordBatch(), true); err != nil {
+			_ = x.cleanup(context.WithoutCancel(ctx))
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil {
+		_ = x.cleanup(context.WithoutCancel(ctx))
+		return err
+	}
+	return nil
 }
 
 // matches evaluates the predicate for each file's partition values; NULL

@@ -169,7 +169,7 @@ type Transaction struct {
 type writeMetrics struct {
 	numFiles, numOutputRows, numOutputBytes int64
 	numRemovedFiles, numRemovedBytes        int64
-	numDeletedRows                          int64
+	numDeletedRows, numCopiedRows           int64
 	numDeletedRowsKnown                     bool
 }
 

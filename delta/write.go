@@ -36,6 +36,12 @@ func (x *Transaction) Write(ctx context.Context, rr array.RecordReader) error {
 
 // WriteBatch stages one batch; see Write.
 func (x *Transaction) WriteBatch(ctx context.Context, rec arrow.RecordBatch) error {
+	return x.writeBatch(ctx, rec, false)
+}
+
+// writeBatch stages one batch; copied marks rows carried over from the
+// old table by a data-column ReplaceWhere.
+func (x *Transaction) writeBatch(ctx context.Context, rec arrow.RecordBatch, copied bool) error {
 	if x.done {
 		return ErrTxnDone
 	}
@@ -75,13 +81,16 @@ func (x *Transaction) WriteBatch(ctx context.Context, rec arrow.RecordBatch) err
 		return err
 	}
 	defer conformed.Release()
-	withGenerated, err := x.writer.checks.apply(ctx, conformed)
+	withGenerated, err := x.writer.checks.apply(ctx, conformed, copied)
 	if err != nil {
 		return err
 	}
 	defer withGenerated.Release()
 	if withGenerated.NumRows() == 0 {
 		return nil
+	}
+	if copied {
+		x.metrics.numCopiedRows += withGenerated.NumRows()
 	}
 	return x.writer.write(ctx, withGenerated)
 }

@@ -139,22 +139,29 @@ func (a *adapter) rebuildList(p *fieldPlan, lt *arrow.ListType, src array.ListLi
 }
 
 func (a *adapter) adaptMap(p *fieldPlan, lt *arrow.MapType, arr arrow.Array) (arrow.Array, error) {
-	src, ok := arr.(*array.Map)
+	// A map is a list of key/value structs; legacy files give exactly that.
+	src, ok := arr.(*array.List)
+	if m, isMap := arr.(*array.Map); isMap {
+		src, ok = m.List, true
+	}
 	if !ok {
 		return nil, mismatch(p.logical.Name, lt, arr.DataType())
 	}
-	// Keys and Items span the whole child, matching the offsets buffer.
-	keys, err := a.adapt(p.children[0], src.Keys())
+	entries, ok := src.ListValues().(*array.Struct)
+	if !ok || entries.NumField() != 2 {
+		return nil, mismatch(p.logical.Name, lt, arr.DataType())
+	}
+	// The entries span the whole child, matching the offsets buffer.
+	keys, err := a.adapt(p.children[0], entries.Field(0))
 	if err != nil {
 		return nil, err
 	}
 	defer keys.Release()
-	items, err := a.adapt(p.children[1], src.Items())
+	items, err := a.adapt(p.children[1], entries.Field(1))
 	if err != nil {
 		return nil, err
 	}
 	defer items.Release()
-	entries := src.ListValues()
 	entryType := lt.Elem()
 	ev := a.validity(entries)
 	if ev != nil {

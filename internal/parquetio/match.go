@@ -121,7 +121,10 @@ func (p *planner) planField(lf arrow.Field, sf *pqarrow.SchemaField, path string
 		}
 		fp.children = []*fieldPlan{cp}
 	case *arrow.MapType:
-		if ft.ID() != arrow.MAP || len(sf.Children) != 1 || len(sf.Children[0].Children) != 2 {
+		// A MAP, or a list of two-field structs: what legacy writers leave
+		// when the MAP annotation is missing (MAP_KEY_VALUE only).
+		isMap := ft.ID() == arrow.MAP || ft.ID() == arrow.LIST
+		if !isMap || len(sf.Children) != 1 || sf.Children[0].Field.Type.ID() != arrow.STRUCT || len(sf.Children[0].Children) != 2 {
 			return nil, mismatch(path, lf.Type, ft)
 		}
 		kv := sf.Children[0].Children

@@ -332,3 +332,14 @@ func TestReadFileInfo(t *testing.T) {
 	_, err = parquetio.ReadFileInfo(readerOf([]byte("PAR1")))
 	require.ErrorIs(t, err, parquetio.ErrCorruptFile)
 }
+
+func TestReadLegacyMapAsList(t *testing.T) {
+	// A map written without the MAP annotation: a list of key/value structs.
+	entry := arrow.StructOf(arrow.Field{Name: "k", Type: arrow.BinaryTypes.String}, field("v", arrow.PrimitiveTypes.Int32))
+	stored := arrow.NewSchema([]arrow.Field{field("m", arrow.ListOf(entry))}, nil)
+	data := writeParquet(t, stored, `[{"m":[{"k":"a","v":1},{"k":"b","v":null}]},{"m":[]},{"m":null}]`, 100)
+	logical := arrow.NewSchema([]arrow.Field{field("m", arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64))}, nil)
+	got, err := read(t, data, &parquetio.ReadOptions{Schema: logical})
+	require.NoError(t, err)
+	assert.Equal(t, []string{`[{"key":"a","value":1},{"key":"b","value":null}]`, `[]`, `(null)`}, got)
+}

@@ -453,15 +453,15 @@ func (c *compiler) negate(n *node) (*cnode, error) {
 	if !isNumeric(in.typ) && in.typ.ID() != arrow.INTERVAL_MONTH_DAY_NANO {
 		return nil, compileErr(n, ErrType, "unary minus does not accept %s", sparkTypeName(in.typ))
 	}
+	if in.typ.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+		return c.intervalNegate(n, in)
+	}
 	zero, err := c.compile(&node{kind: kLiteral, pos: n.pos, lit: literal{kind: litInt8}})
 	if err != nil {
 		return nil, err
 	}
 	if zero, err = c.coerce(zero, in.typ); err != nil {
 		return nil, err
-	}
-	if in.typ.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
-		return c.intervalNegate(n, in)
 	}
 	// -x is 0 - x with the operand's own type: the same wrap/overflow rules.
 	typ, ansi := in.typ, c.opts.ANSI

@@ -307,6 +307,30 @@ type fileBatches struct {
 }
 
 func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile) (*fileBatches, error) {
+	deleted, err := s.table.deletedRows(ctx, f.Path, f.DeletionVector)
+	if err != nil {
+		return nil, err
+	}
+	return s.openFileRows(ctx, p, f.Path, f.PartitionValues, deleted)
+}
+
+// deletedRows loads the rows a deletion vector removes from a data file;
+// nil without a DV.
+func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector) (*roaring64.Bitmap, error) {
+	if d == nil {
+		return nil, nil
+	}
+	bm, err := dv.Load(ctx, t.store, t.rootURL(), *d)
+	if err != nil {
+		return nil, fmt.Errorf("delta: deletion vector of %s: %w", path, err)
+	}
+	return bm, nil
+}
+
+// openFileRows reads one data file, less the deleted rows, with the given
+// partition values materialised.
+func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, partValues map[string]*string, deleted *roaring64.Bitmap) (*fileBatches, error) {
+	f := &AddFile{Path: path, PartitionValues: partValues}
 	fb := &fileBatches{file: f, plan: p, parts: map[int]scalar.Scalar{}}
 	for i, pf := range p.partIdx {
 		sc, err := s.partitionValue(f, pf)
@@ -314,14 +338,6 @@ func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile)
 			return nil, err
 		}
 		fb.parts[i] = sc
-	}
-	var deleted *roaring64.Bitmap
-	if f.DeletionVector != nil {
-		bm, err := dv.Load(ctx, s.table.store, s.table.rootURL(), *f.DeletionVector)
-		if err != nil {
-			return nil, fmt.Errorf("delta: deletion vector of %s: %w", f.Path, err)
-		}
-		deleted = bm
 	}
 	r, err := s.table.openDataFile(ctx, f.Path)
 	if err != nil {

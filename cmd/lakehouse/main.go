@@ -4,6 +4,7 @@
 //	lakehouse describe [--version N] [--format json|text] TABLE
 //	lakehouse history [--limit N] [--format jsonl|table] TABLE
 //	lakehouse files [--version N] [--format jsonl] TABLE
+//	lakehouse changes --from N [--to M] [--format jsonl|csv|table] TABLE
 //
 // TABLE is a local path or a URL (file://, mem://, s3://, gs://, azblob://).
 // Errors go to stderr as one line starting "lakehouse:" and the exit status
@@ -51,6 +52,7 @@ func commands() []command {
 		{"describe", "print version, protocol, metadata and size of a table", runDescribe},
 		{"history", "print the commit history, newest first", runHistory},
 		{"files", "print the live data files (add actions)", runFiles},
+		{"changes", "print the change data feed between two versions", runChanges},
 	}, writeCommands()...)
 }
 

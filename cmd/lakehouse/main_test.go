@@ -161,3 +161,19 @@ func TestUnsupportedFeatureIsAnErrorNotPartialOutput(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Contains(t, stderr, "unsupported table feature")
 }
+
+func TestChanges(t *testing.T) {
+	table := corpus(t, "delta-kernel-rs/cdf-table-simple")
+	code, out, stderr := lakehouse(t, "changes", "--from", "0", "--format", "jsonl", table)
+	require.Equal(t, 0, code, stderr)
+	for _, l := range lines(out) {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m))
+		assert.Contains(t, []any{"insert", "delete", "update_preimage", "update_postimage"}, m["_change_type"])
+		assert.Contains(t, m, "_commit_version")
+		assert.Contains(t, m, "_commit_timestamp")
+	}
+	code, _, stderr = lakehouse(t, "changes", "--from", "3", table)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "version not found")
+}

@@ -1,0 +1,364 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+
+	"github.com/lakehouse-go/lakehouse/internal/logreplay"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// Change-feed metadata columns, as Spark names them.
+const (
+	ChangeTypeColumn      = "_change_type"
+	CommitVersionColumn   = "_commit_version"
+	CommitTimestampColumn = "_commit_timestamp"
+)
+
+// Change types in the _change_type column.
+const (
+	ChangeInsert          = "insert"
+	ChangeDelete          = "delete"
+	ChangeUpdatePreimage  = "update_preimage"
+	ChangeUpdatePostimage = "update_postimage"
+)
+
+// ErrChangeFeedDisabled is returned when a version in the requested range
+// was written without delta.enableChangeDataFeed.
+var ErrChangeFeedDisabled = fmt.Errorf("%w: change data feed is not enabled", ErrInvalidArgument)
+
+// ChangesOptions bound a change-feed read. A nil *ChangesOptions reads to
+// the latest version.
+type ChangesOptions struct {
+	// EndVersion is the last version read, inclusive; nil means the latest.
+	EndVersion *int64
+}
+
+// Changes returns the row-level changes of versions start..end (the table's
+// change data feed), as Spark's table_changes does: every column of the
+// table schema at the end version, then _change_type, _commit_version and
+// _commit_timestamp. Versions that wrote change data files are read from
+// them; other versions' added and removed files are inserts and deletes,
+// and a deletion vector that grew on a file yields exactly the rows it
+// newly deletes. Files added or removed without dataChange produce
+// nothing. Every version in the range must have the change data feed
+// enabled (ErrChangeFeedDisabled); start after end, or past the latest
+// version, is ErrVersionNotFound.
+func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) (array.RecordReader, error) {
+	endSnap, err := t.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if opts != nil && opts.EndVersion != nil && *opts.EndVersion != endSnap.Version() {
+		if endSnap, err = t.SnapshotAt(ctx, *opts.EndVersion); err != nil {
+			return nil, err
+		}
+	}
+	end := endSnap.Version()
+	if start < 0 || start > end {
+		return nil, fmt.Errorf("%w: change feed from version %d to %d", ErrVersionNotFound, start, end)
+	}
+	startSnap, err := t.SnapshotAt(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	times, err := t.commitTimes(ctx, endSnap)
+	if err != nil {
+		return nil, err
+	}
+	commitTS := map[int64]time.Time{}
+	for _, c := range times {
+		commitTS[c.version] = c.ts
+	}
+
+	// Plan every version's change units up front from the (small) commit
+	// files; data is read lazily, one file at a time.
+	var units []changeUnit
+	meta := startSnap.state.Metadata
+	for v := start; v <= end; v++ {
+		f := logreplay.LogFile{Path: logDir + logreplay.CommitName(v), Name: logreplay.CommitName(v), Version: v, Kind: logreplay.KindCommit}
+		actions, err := t.readCommit(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("delta: change feed version %d: %w", v, err)
+		}
+		for _, a := range actions {
+			if a.Metadata != nil {
+				meta = a.Metadata
+			}
+		}
+		vu := changeUnitsOf(v, actions)
+		if len(vu) > 0 && !protocol.Config(meta.Configuration).Bool(protocol.PropEnableCDF, false) {
+			return nil, fmt.Errorf("%w at version %d (set delta.enableChangeDataFeed=true before writing the versions to read)", ErrChangeFeedDisabled, v)
+		}
+		ts, ok := commitTS[v]
+		if !ok {
+			return nil, fmt.Errorf("%w: commit %d", ErrVersionNotFound, v)
+		}
+		for i := range vu {
+			vu[i].timestamp = ts
+		}
+		units = append(units, vu...)
+	}
+
+	plans, err := endSnap.changePlans()
+	if err != nil {
+		return nil, err
+	}
+	return &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1}, nil
+}
+
+// changeUnit is one file's contribution to the change feed.
+type changeUnit struct {
+	version    int64
+	timestamp  time.Time
+	path       string
+	partitions map[string]*string
+	cdc        bool   // a change data file: _change_type comes from the file
+	changeType string // for data files
+	// keepOnly, when set, restricts the rows read to these row indexes
+	// (the rows a grown deletion vector newly deletes); otherwise the rows
+	// read are all rows less dropDV's.
+	keepOnly *roaring64.Bitmap
+	dropDV   *DeletionVector
+	// newDV and oldDV describe a deletion-vector change to resolve lazily.
+	newDV, oldDV *DeletionVector
+}
+
+// changeUnitsOf turns one commit into change units.
+func changeUnitsOf(v int64, actions []protocol.Action) []changeUnit {
+	var out []changeUnit
+	for _, a := range actions {
+		if a.CDC != nil {
+			out = append(out, changeUnit{version: v, path: a.CDC.Path, partitions: a.CDC.PartitionValues, cdc: true})
+		}
+	}
+	if len(out) > 0 {
+		return out // cdc files describe the version exactly
+	}
+	removed := map[string]*protocol.Remove{}
+	for _, a := range actions {
+		if a.Remove != nil && a.Remove.DataChange {
+			removed[a.Remove.Path] = a.Remove
+		}
+	}
+	for _, a := range actions {
+		ad := a.Add
+		if ad == nil || !ad.DataChange {
+			continue
+		}
+		if r, ok := removed[ad.Path]; ok {
+			// Same data file, new deletion vector: the change is the
+			// difference of the two DVs.
+			delete(removed, ad.Path)
+			out = append(out, changeUnit{version: v, path: ad.Path, partitions: ad.PartitionValues, changeType: ChangeDelete, newDV: ad.DeletionVector, oldDV: r.DeletionVector})
+			out = append(out, changeUnit{version: v, path: ad.Path, partitions: ad.PartitionValues, changeType: ChangeInsert, newDV: r.DeletionVector, oldDV: ad.DeletionVector})
+			continue
+		}
+		out = append(out, changeUnit{version: v, path: ad.Path, partitions: ad.PartitionValues, changeType: ChangeInsert, dropDV: ad.DeletionVector})
+	}
+	for _, a := range actions {
+		r := a.Remove
+		if r == nil || removed[r.Path] != r {
+			continue
+		}
+		out = append(out, changeUnit{version: v, path: r.Path, partitions: r.PartitionValues, changeType: ChangeDelete, dropDV: r.DeletionVector})
+	}
+	return out
+}
+
+// changePlans are the scan plans for change data files (which carry a
+// _change_type column) and for plain data files.
+type changePlans struct {
+	cdc, data *scanPlan
+	out       *arrow.Schema
+}
+
+func (s *Snapshot) changePlans() (*changePlans, error) {
+	base, err := s.planScan(nil)
+	if err != nil {
+		return nil, err
+	}
+	withType := append(append([]arrow.Field(nil), base.read.Fields()...), arrow.Field{Name: ChangeTypeColumn, Type: arrow.BinaryTypes.String, Nullable: true})
+	cdc := *base
+	cdc.read = arrow.NewSchema(withType, nil)
+	cdc.out = cdc.read
+	cdc.outIdx = append(append([]int(nil), base.outIdx...), len(withType)-1)
+	cdc.dataRead = arrow.NewSchema(append(append([]arrow.Field(nil), base.dataRead.Fields()...), withType[len(withType)-1]), nil)
+	// Partition indexes are unchanged: _change_type is appended last.
+	out := arrow.NewSchema(append(withType,
+		arrow.Field{Name: CommitVersionColumn, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		arrow.Field{Name: CommitTimestampColumn, Type: protocol.ArrowTimestampUTC, Nullable: true}), nil)
+	return &changePlans{cdc: &cdc, data: base, out: out}, nil
+}
+
+// changeReader streams the change feed unit by unit.
+type changeReader struct {
+	ctx   context.Context
+	snap  *Snapshot
+	plans *changePlans
+	units []changeUnit
+	next  int
+	cur   *fileBatches
+	unit  *changeUnit
+	rec   arrow.RecordBatch
+	err   error
+	refs  int64
+}
+
+func (r *changeReader) Retain()                        { atomic.AddInt64(&r.refs, 1) }
+func (r *changeReader) Schema() *arrow.Schema          { return r.plans.out }
+func (r *changeReader) RecordBatch() arrow.RecordBatch { return r.rec }
+
+// Record returns the current batch.
+//
+// Deprecated: use RecordBatch.
+func (r *changeReader) Record() arrow.RecordBatch { return r.rec }
+func (r *changeReader) Err() error                { return r.err }
+
+func (r *changeReader) Release() {
+	if atomic.AddInt64(&r.refs, -1) == 0 {
+		r.clear()
+		if r.cur != nil {
+			r.cur.close()
+			r.cur = nil
+		}
+	}
+}
+
+func (r *changeReader) clear() {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+}
+
+func (r *changeReader) Next() bool {
+	r.clear()
+	for r.err == nil {
+		if r.cur == nil {
+			if r.next >= len(r.units) {
+				return false
+			}
+			u := &r.units[r.next]
+			r.next++
+			fb, err := r.open(u)
+			if err != nil {
+				r.err = err
+				return false
+			}
+			if fb == nil {
+				continue
+			}
+			r.cur, r.unit = fb, u
+		}
+		rec, err := r.cur.next(r.ctx)
+		if err != nil {
+			r.err = err
+			return false
+		}
+		if rec == nil {
+			r.cur.close()
+			r.cur = nil
+			continue
+		}
+		if rec.NumRows() == 0 {
+			rec.Release()
+			continue
+		}
+		r.rec, r.err = r.decorate(rec, r.unit)
+		rec.Release()
+		return r.err == nil
+	}
+	return false
+}
+
+// open starts reading one unit; nil when it contributes no rows.
+func (r *changeReader) open(u *changeUnit) (*fileBatches, error) {
+	t := r.snap.table
+	if u.cdc {
+		return r.snap.openFileRows(r.ctx, r.plans.cdc, u.path, u.partitions, nil)
+	}
+	var deleted *roaring64.Bitmap
+	var err error
+	switch {
+	case u.newDV != nil || u.oldDV != nil:
+		newRows, err := t.deletedRows(r.ctx, u.path, u.newDV)
+		if err != nil {
+			return nil, err
+		}
+		oldRows, err := t.deletedRows(r.ctx, u.path, u.oldDV)
+		if err != nil {
+			return nil, err
+		}
+		keep := roaring64.New()
+		if newRows != nil {
+			keep = newRows.Clone()
+		}
+		if oldRows != nil {
+			keep.AndNot(oldRows)
+		}
+		if keep.IsEmpty() {
+			return nil, nil
+		}
+		// Read only the kept rows: everything else counts as deleted.
+		ra, err := t.openDataFile(r.ctx, u.path)
+		if err != nil {
+			return nil, err
+		}
+		info, err := parquetio.ReadFileInfo(ra)
+		_ = ra.Close()
+		if err != nil {
+			return nil, fmt.Errorf("delta: read %s: %w", u.path, err)
+		}
+		deleted = roaring64.New()
+		deleted.AddRange(0, uint64(info.NumRows))
+		deleted.AndNot(keep)
+	default:
+		if deleted, err = t.deletedRows(r.ctx, u.path, u.dropDV); err != nil {
+			return nil, err
+		}
+	}
+	return r.snap.openFileRows(r.ctx, r.plans.data, u.path, u.partitions, deleted)
+}
+
+// decorate appends the change-type (for data files) and commit columns.
+func (r *changeReader) decorate(rec arrow.RecordBatch, u *changeUnit) (arrow.RecordBatch, error) {
+	mem := r.snap.table.opts.Allocator
+	n := int(rec.NumRows())
+	cols := make([]arrow.Array, 0, r.plans.out.NumFields())
+	for i := 0; i < int(rec.NumCols()); i++ {
+		c := rec.Column(i)
+		c.Retain()
+		cols = append(cols, c)
+	}
+	var consts []scalar.Scalar
+	if !u.cdc {
+		consts = append(consts, scalar.NewStringScalar(u.changeType))
+	}
+	consts = append(consts,
+		scalar.NewInt64Scalar(u.version),
+		scalar.NewTimestampScalar(arrow.Timestamp(u.timestamp.UnixMicro()), protocol.ArrowTimestampUTC))
+	for _, sc := range consts {
+		a, err := scalar.MakeArrayFromScalar(sc, n, mem)
+		if err != nil {
+			for _, c := range cols {
+				c.Release()
+			}
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	out := array.NewRecordBatch(r.plans.out, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}

@@ -11,6 +11,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
+// createdBy is the writer name recorded in every file footer.
+const createdBy = "lakehouse-go version 0.1.0 (build arrow-go-v18.8.0)"
+
 // Defaults of WriteOptions.
 const (
 	DefaultTargetFileSize = 128 << 20 // Spark's default file size
@@ -100,7 +103,9 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 		// Dictionary pages only where they usually pay: strings and
 		// binaries. On high-cardinality numbers they cost 2-3x write time.
 		parquet.WithDictionaryDefault(false),
-		parquet.WithCreatedBy("lakehouse-go parquetio"),
+		// "<app> version <v> (build <b>)" is the form parquet-mr parses;
+		// it distrusts binary column statistics from unparseable writers.
+		parquet.WithCreatedBy(createdBy),
 	}
 	for _, p := range byteArrayPaths(physical) {
 		wp = append(wp, parquet.WithDictionaryFor(p, true))

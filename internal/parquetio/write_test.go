@@ -180,6 +180,7 @@ func TestWriteParquetLayout(t *testing.T) {
 			assert.Equal(t, id, sc.Column(i).SchemaNode().FieldID(), path)
 		}
 	}
+	assert.Regexp(t, `^\S+ version \S+ \(build \S+\)$`, pf.MetaData().GetCreatedBy())
 	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
 	require.NoError(t, err)
 	assert.Equal(t, "ZSTD", cc.Compression().String())

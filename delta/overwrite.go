@@ -200,6 +200,12 @@ func (x *Transaction) planDataReplaceWhere(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: ReplaceWhere: %w", ErrInvalidArgument, err)
 	}
+	if x.snap.config.Bool(protocol.PropEnableCDF, false) {
+		// Copied rows would read as deleted and re-inserted in the change
+		// feed; exact changes need cdc files, which this writer does not
+		// produce.
+		return fmt.Errorf("%w: ReplaceWhere on data columns of a table with delta.enableChangeDataFeed=true (use a predicate on partition columns)", ErrUnsupportedFeature)
+	}
 	x.readWholeTable = true
 	for f, err := range x.snap.Files(ctx) {
 		if err != nil {

@@ -26,21 +26,11 @@ func runCat(ctx context.Context, e *env, args []string) error {
 	where := fs.String("where", "", "SQL predicate rows must satisfy, e.g. \"amount > 0 AND day >= '2024-01-01'\"")
 	limit := fs.Int64("limit", -1, "print at most N rows")
 	format := fs.String("format", "", "jsonl, csv or table (default: table on a terminal, jsonl otherwise)")
-	pos, err := parseArgs(fs, args)
+	url, err := tableArg(fs, args)
 	if err != nil {
 		return err
 	}
-	url, err := oneTable(pos)
-	if err != nil {
-		return err
-	}
-	if *format == "" {
-		*format = "jsonl"
-		if e.tty {
-			*format = "table"
-		}
-	}
-	w, err := newRowWriter(*format, e.stdout)
+	w, err := newRowWriter(formatOr(*format, "jsonl", "table", e.tty), e.stdout)
 	if err != nil {
 		return err
 	}
@@ -69,10 +59,15 @@ func runCat(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer rr.Release()
+	return printRows(w, rr, *limit)
+}
+
+// printRows writes at most limit rows (all when negative) of rr.
+func printRows(w rowWriter, rr array.RecordReader, limit int64) error {
 	if err := w.header(rr.Schema()); err != nil {
 		return err
 	}
-	remaining := *limit
+	remaining := limit
 	for remaining != 0 && rr.Next() {
 		rec := rr.RecordBatch()
 		n := rec.NumRows()

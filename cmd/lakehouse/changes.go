@@ -11,21 +11,11 @@ func runChanges(ctx context.Context, e *env, args []string) error {
 	from := fs.Int64("from", 0, "first version of the change feed")
 	to := fs.Int64("to", -1, "last version (default: latest)")
 	format := fs.String("format", "", "jsonl, csv or table (default: table on a terminal, jsonl otherwise)")
-	pos, err := parseArgs(fs, args)
+	url, err := tableArg(fs, args)
 	if err != nil {
 		return err
 	}
-	url, err := oneTable(pos)
-	if err != nil {
-		return err
-	}
-	if *format == "" {
-		*format = "jsonl"
-		if e.tty {
-			*format = "table"
-		}
-	}
-	w, err := newRowWriter(*format, e.stdout)
+	w, err := newRowWriter(formatOr(*format, "jsonl", "table", e.tty), e.stdout)
 	if err != nil {
 		return err
 	}
@@ -43,19 +33,5 @@ func runChanges(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer rr.Release()
-	if err := w.header(rr.Schema()); err != nil {
-		return err
-	}
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		for i := 0; i < int(rec.NumRows()); i++ {
-			if err := w.row(rec, i); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rr.Err(); err != nil {
-		return err
-	}
-	return w.flush()
+	return printRows(w, rr, -1)
 }

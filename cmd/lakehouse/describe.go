@@ -15,20 +15,11 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&sf.version, "version", -1, "describe this table version")
 	fs.StringVar(&sf.timestamp, "timestamp", "", "describe the version current at this time (RFC 3339)")
 	format := fs.String("format", "", "json or text (default: text on a terminal, json otherwise)")
-	pos, err := parseArgs(fs, args)
+	url, err := tableArg(fs, args)
 	if err != nil {
 		return err
 	}
-	url, err := oneTable(pos)
-	if err != nil {
-		return err
-	}
-	if *format == "" {
-		*format = "json"
-		if e.tty {
-			*format = "text"
-		}
-	}
+	*format = formatOr(*format, "json", "text", e.tty)
 	if *format != "json" && *format != "text" {
 		return fmt.Errorf("--format %q: use json or text", *format)
 	}

@@ -12,11 +12,7 @@ func runFiles(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&sf.version, "version", -1, "list the files of this table version")
 	fs.StringVar(&sf.timestamp, "timestamp", "", "list the files of the version current at this time (RFC 3339)")
 	format := fs.String("format", "jsonl", "jsonl")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	url, err := oneTable(pos)
+	url, err := tableArg(fs, args)
 	if err != nil {
 		return err
 	}

@@ -15,20 +15,11 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "history", "[--limit N] [--format jsonl|table] TABLE")
 	limit := fs.Int("limit", 0, "show only the N most recent versions")
 	format := fs.String("format", "", "jsonl or table (default: table on a terminal, jsonl otherwise)")
-	pos, err := parseArgs(fs, args)
+	url, err := tableArg(fs, args)
 	if err != nil {
 		return err
 	}
-	url, err := oneTable(pos)
-	if err != nil {
-		return err
-	}
-	if *format == "" {
-		*format = "jsonl"
-		if e.tty {
-			*format = "table"
-		}
-	}
+	*format = formatOr(*format, "jsonl", "table", e.tty)
 	if *format != "jsonl" && *format != "table" {
 		return fmt.Errorf("--format %q: use jsonl or table", *format)
 	}

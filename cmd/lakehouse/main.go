@@ -152,6 +152,27 @@ func usageErr(err error) error {
 	return fmt.Errorf("%v (run with -h for usage)", err)
 }
 
+// tableArg parses a command's flags and returns its one TABLE argument.
+func tableArg(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return "", err
+	}
+	return oneTable(pos)
+}
+
+// formatOr returns the chosen --format, or the default for where stdout
+// goes: a human format on a terminal, a machine one otherwise.
+func formatOr(chosen, machine, human string, tty bool) string {
+	switch {
+	case chosen != "":
+		return chosen
+	case tty:
+		return human
+	}
+	return machine
+}
+
 func oneTable(pos []string) (string, error) {
 	if len(pos) != 1 {
 		return "", fmt.Errorf("expected exactly one TABLE argument, got %d (run with -h for usage)", len(pos))

@@ -64,7 +64,11 @@ func (c *compiler) choose(n *node, conds, results []*cnode) (*cnode, error) {
 		}
 	}
 	hasElse := len(results) > len(conds)
+	ansi := c.opts.ANSI
 	cn := &cnode{typ: t, src: n, eval: func(ec *evalCtx) (value, error) {
+		if ansi && ec.batch != nil && ec.batch.NumCols() > 0 {
+			return ec.chooseLazy(conds, results, hasElse, t)
+		}
 		// pick[i] is the branch chosen for row i; len(results) means NULL.
 		pick := make([]int32, ec.n)
 		undecided := ec.n

@@ -41,9 +41,13 @@
 // (large/view strings, other timestamp units and zones, unsigned integers,
 // dictionaries) are converted on read.
 //
-// Known differences: RLIKE/regexp functions use Go's RE2 syntax, not Java
-// regular expressions (no backreferences or lookaround); CASE evaluates
-// every branch, so in ANSI mode an error in an untaken branch is reported.
+// CASE, IF, NVL and COALESCE evaluate a branch only for the rows that reach
+// it in ANSI mode, as Spark does, so CASE WHEN b != 0 THEN a / b END does
+// not fail; in the default mode every branch runs over the whole batch,
+// which is faster and gives the same result.
+//
+// Known difference: RLIKE and the regexp functions use Go's RE2 syntax,
+// not Java regular expressions (no backreferences or lookaround).
 //
 // # Data skipping
 //

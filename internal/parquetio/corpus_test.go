@@ -77,6 +77,15 @@ func TestReadCorpusDataFiles(t *testing.T) {
 						want -= f.DV.Cardinality
 					}
 				}
+				info, err := parquetio.ReadFileInfo(openFile(t, p))
+				require.NoError(t, err, f.Path)
+				for _, rg := range info.RowGroups {
+					_, err := rg.Stats.JSON()
+					require.NoError(t, err)
+				}
+				if f.NumRecords >= 0 {
+					assert.Equal(t, f.NumRecords, info.NumRows, f.Path)
+				}
 				rows := readAll(t, p, opts)
 				if want >= 0 {
 					assert.Equal(t, int(want), len(rows), f.Path)

@@ -22,9 +22,14 @@ type RowGroupInfo struct {
 	NumRows  int64
 	// ByteSize is the uncompressed size of the group's column data.
 	ByteSize int64
+	// Stats are the group's Parquet statistics in add.stats form (see
+	// rowGroupStats), for pruning row groups with the file-level
+	// data-skipping logic. TightBounds is set: Parquet bounds are exact.
+	Stats FileStats
 }
 
-// ReadFileInfo reads only the footer of r and returns its row counts.
+// ReadFileInfo reads only the footer of r and returns its row counts and
+// per-row-group statistics.
 func ReadFileInfo(r storage.ReaderAt) (_ FileInfo, err error) {
 	defer recoverCorrupt(&err)
 	pf, err := file.NewParquetReader(r)
@@ -36,7 +41,7 @@ func ReadFileInfo(r storage.ReaderAt) (_ FileInfo, err error) {
 	var first int64
 	for i := range info.RowGroups {
 		rg := md.RowGroup(i)
-		info.RowGroups[i] = RowGroupInfo{FirstRow: first, NumRows: rg.NumRows(), ByteSize: rg.TotalByteSize()}
+		info.RowGroups[i] = RowGroupInfo{FirstRow: first, NumRows: rg.NumRows(), ByteSize: rg.TotalByteSize(), Stats: rowGroupStats(rg, md.Schema)}
 		first += rg.NumRows()
 	}
 	return info, nil

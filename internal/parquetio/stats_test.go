@@ -202,3 +202,39 @@ var sparkStatsTables = []string{
 	"delta-golden/data-reader-timestamp_ntz", "delta-golden/basic-decimal-table", "delta-golden/basic-with-inserts-updates",
 	"delta-golden/parquet-all-types", "delta-golden/type-widening-nested",
 }
+
+// TestRowGroupStats checks that the Parquet statistics of each row group,
+// converted to add.stats form, give the bounds WriteFile computes for the
+// same rows.
+func TestRowGroupStats(t *testing.T) {
+	mem := checkedMem(t)
+	s := allTypesSchema(false)
+	rr := recordReaderOf(t, mem, s, allTypesRows)
+	defer rr.Release()
+	var buf bytes.Buffer
+	_, err := parquetio.WriteFile(context.Background(), &buf, rr, &parquetio.WriteOptions{RowGroupSize: 2, Allocator: mem})
+	require.NoError(t, err)
+	info, err := parquetio.ReadFileInfo(readerOf(buf.Bytes()))
+	require.NoError(t, err)
+	require.Len(t, info.RowGroups, 2)
+
+	var rows []json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(allTypesRows), &rows))
+	for g, rgRows := range [][]json.RawMessage{rows[:2], rows[2:]} {
+		enc, err := json.Marshal(rgRows)
+		require.NoError(t, err)
+		want := statsOf(t, s, string(enc), nil)
+		got := info.RowGroups[g].Stats
+		assert.Equal(t, want.NumRecords, got.NumRecords)
+		require.NotNil(t, got.TightBounds)
+		bounds := func(st parquetio.FileStats) string {
+			js, err := parquetio.FileStats{NumRecords: st.NumRecords, MinValues: st.MinValues, MaxValues: st.MaxValues}.JSON()
+			require.NoError(t, err)
+			return string(js)
+		}
+		assert.Equal(t, bounds(want), bounds(got), "row group %d", g)
+		assert.Equal(t, want.NullCount["str"], got.NullCount["str"])
+		assert.Equal(t, want.NullCount["s"], got.NullCount["s"])
+		assert.NotContains(t, got.NullCount, "arr", "no statistics inside lists")
+	}
+}

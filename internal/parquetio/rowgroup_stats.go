@@ -188,4 +188,3 @@ func bigEndianDecimal(b []byte) decimal128.Num {
 	}
 	return decimal128.FromBigInt(v)
 }
-

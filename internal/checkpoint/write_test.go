@@ -42,7 +42,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	in := []protocol.Action{
 		{Protocol: &protocol.Protocol{MinReaderVersion: 3, MinWriterVersion: 7, ReaderFeatures: []string{"deletionVectors"}, WriterFeatures: []string{"deletionVectors", "domainMetadata"}}},
 		{Metadata: &protocol.Metadata{ID: "id-1", Name: "t", Format: protocol.Format{Provider: "parquet", Options: map[string]string{}},
-			SchemaString: `{"type":"struct","fields":[{"name":"x","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"date","nullable":true,"metadata":{}}]}`,
+			SchemaString:     `{"type":"struct","fields":[{"name":"x","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"date","nullable":true,"metadata":{}}]}`,
 			PartitionColumns: []string{"p"}, CreatedTime: &created, Configuration: map[string]string{"delta.appendOnly": "true"}}},
 		{Txn: &protocol.Txn{AppID: "app", Version: 9, LastUpdated: &lu}},
 		{DomainMetadata: &protocol.DomainMetadata{Domain: "d", Configuration: `{"a":1}`}},

@@ -41,10 +41,12 @@
 // (large/view strings, other timestamp units and zones, unsigned integers,
 // dictionaries) are converted on read.
 //
-// CASE, IF, NVL and COALESCE evaluate a branch only for the rows that reach
-// it in ANSI mode, as Spark does, so CASE WHEN b != 0 THEN a / b END does
-// not fail; in the default mode every branch runs over the whole batch,
-// which is faster and gives the same result.
+// In ANSI mode CASE, IF, NVL and COALESCE evaluate a branch only for the
+// rows that reach it, and AND/OR evaluate their right side only where the
+// left side does not decide the result, as Spark does: CASE WHEN b != 0
+// THEN a / b END and b != 0 AND a / b > 1 do not fail. In the default mode
+// everything runs over the whole batch, which is faster and gives the same
+// result.
 //
 // Known difference: RLIKE and the regexp functions use Go's RE2 syntax,
 // not Java regular expressions (no backreferences or lookaround).

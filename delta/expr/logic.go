@@ -112,6 +112,7 @@ func (c *compiler) logical(n *node) (*cnode, error) {
 		return nil, err
 	}
 	isAnd := n.op == "and"
+	ansi := c.opts.ANSI
 	fn := "or_kleene"
 	if isAnd {
 		fn = "and_kleene"
@@ -126,7 +127,14 @@ func (c *compiler) logical(n *node) (*cnode, error) {
 		if lv.sc != nil && lv.sc.IsValid() && lv.sc.(*scalar.Boolean).Value != isAnd {
 			return value{sc: boolScalar(!isAnd)}, nil
 		}
-		rv, err := r.eval(ec)
+		var rv value
+		if ansi && lv.arr != nil && ec.batch != nil && ec.batch.NumCols() > 0 {
+			// Spark does not evaluate the right side where the left decides
+			// the result; in ANSI mode that hides its errors (b != 0 AND a / b > 1).
+			rv, err = ec.evalUndecided(r, lv.arr.(*array.Boolean), !isAnd)
+		} else {
+			rv, err = r.eval(ec)
+		}
 		if err != nil {
 			return value{}, err
 		}
@@ -289,4 +297,55 @@ func (c *compiler) isBool(n *node) (*cnode, error) {
 		return value{arr: bld.NewArray()}, nil
 	}}
 	return c.fold(cn, in), nil
+}
+
+// evalUndecided evaluates r only on the rows where left is not the
+// deciding value (FALSE for AND, TRUE for OR); decided rows get NULL,
+// which the Kleene operator then ignores.
+func (ec *evalCtx) evalUndecided(r *cnode, left *array.Boolean, decides bool) (value, error) {
+	var rows []int64
+	for i := 0; i < left.Len(); i++ {
+		if !(left.IsValid(i) && left.Value(i) == decides) {
+			rows = append(rows, int64(i))
+		}
+	}
+	if len(rows) == ec.n {
+		return r.eval(ec)
+	}
+	out := array.NewBooleanBuilder(ec.mem)
+	defer out.Release()
+	out.Reserve(ec.n)
+	if len(rows) == 0 {
+		out.AppendNulls(ec.n)
+		return value{arr: out.NewArray()}, nil
+	}
+	sub, done, err := ec.subContext(rows)
+	if err != nil {
+		return value{}, err
+	}
+	defer done()
+	v, err := r.eval(sub)
+	if err != nil {
+		return value{}, err
+	}
+	a, err := sub.materialize(v, boolType)
+	if err != nil {
+		return value{}, err
+	}
+	defer a.Release()
+	ba := a.(*array.Boolean)
+	next := 0
+	for i := 0; i < ec.n; i++ {
+		if next < len(rows) && rows[next] == int64(i) {
+			if ba.IsValid(next) {
+				out.UnsafeAppend(ba.Value(next))
+			} else {
+				out.UnsafeAppendBoolToBitmap(false)
+			}
+			next++
+			continue
+		}
+		out.UnsafeAppendBoolToBitmap(false)
+	}
+	return value{arr: out.NewArray()}, nil
 }

@@ -345,7 +345,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 	}
 	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
 		Schema:        p.dataRead,
-		ColumnMapping: parquetMapping(s.mapping),
+		ColumnMapping: s.mapping,
 		Deleted:       deleted,
 		BatchSize:     p.batchSize,
 		Allocator:     p.mem,

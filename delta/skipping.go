@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 
-	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
@@ -195,16 +194,4 @@ func parseStatFloat(s string) (float64, bool) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
-}
-
-// parquetMapping translates the table's column mapping mode for the
-// data-file reader.
-func parquetMapping(m protocol.ColumnMappingMode) parquetio.ColumnMappingMode {
-	switch m {
-	case protocol.ColumnMappingName:
-		return parquetio.ColumnMappingName
-	case protocol.ColumnMappingID:
-		return parquetio.ColumnMappingID
-	}
-	return parquetio.ColumnMappingNone
 }

@@ -4,34 +4,24 @@ import (
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
-// ColumnMappingMode is the table's delta.columnMapping.mode.
-type ColumnMappingMode int
+// ColumnMappingMode is the table's delta.columnMapping.mode; the protocol
+// package owns it so the log and the data files agree on one type.
+type ColumnMappingMode = protocol.ColumnMappingMode
 
+// The column mapping modes, as the data-file reader applies them.
 const (
 	// ColumnMappingNone matches file columns by logical name.
-	ColumnMappingNone ColumnMappingMode = iota
+	ColumnMappingNone = protocol.ColumnMappingNone
 	// ColumnMappingName matches file columns by physical name.
-	ColumnMappingName
+	ColumnMappingName = protocol.ColumnMappingName
 	// ColumnMappingID matches file columns by Parquet field id, falling back
 	// to the physical name for files written without ids.
-	ColumnMappingID
+	ColumnMappingID = protocol.ColumnMappingID
 )
-
-// String returns the mode as the delta.columnMapping.mode property spells it.
-func (m ColumnMappingMode) String() string {
-	switch m {
-	case ColumnMappingNone:
-		return "none"
-	case ColumnMappingName:
-		return "name"
-	case ColumnMappingID:
-		return "id"
-	default:
-		return "ColumnMappingMode(" + strconv.Itoa(int(m)) + ")"
-	}
-}
 
 // Arrow field metadata keys.
 const (

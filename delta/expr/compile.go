@@ -184,6 +184,10 @@ func (c *compiler) explicitCast(n *node) (*cnode, error) {
 	if err != nil {
 		return nil, err
 	}
+	if isDate(in.typ) && (isNumeric(n.castTo) || isBool(n.castTo)) && !c.opts.ANSI {
+		// Spark's non-ANSI CAST accepts DATE to a number and yields NULL.
+		return constNode(scalar.MakeNullScalar(n.castTo), n), nil
+	}
 	if !canCast(in.typ, n.castTo) {
 		return nil, compileErr(n, ErrType, "cannot cast %s to %s", sparkTypeName(in.typ), sparkTypeName(n.castTo))
 	}

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"math"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -35,6 +36,12 @@ func (c *compiler) datetimeArithmetic(n *node, l, r *cnode) (*cnode, bool, error
 		return cn, true, err
 	case n.op == "+" && isIv(lt) && (isDate(rt) || isTimestamp(rt)):
 		cn, err := c.addInterval(n, r, l, false)
+		return cn, true, err
+	case n.op == "-" && isDate(lt) && isDate(rt):
+		cn, err := c.temporalDifference(n, l, r, true)
+		return cn, true, err
+	case n.op == "-" && (isTimestamp(lt) || isDate(lt)) && (isTimestamp(rt) || isDate(rt)):
+		cn, err := c.temporalDifference(n, l, r, false)
 		return cn, true, err
 	}
 	return nil, true, bad
@@ -142,4 +149,49 @@ func (c *compiler) intervalNegate(n *node, in *cnode) (*cnode, error) {
 		return value{arr: b.NewArray()}, nil
 	}}
 	return c.fold(cn, in), nil
+}
+
+// temporalDifference is date - date (an interval of days) and
+// timestamp - timestamp (an interval of microseconds), as Spark's
+// day-time intervals.
+func (c *compiler) temporalDifference(n *node, l, r *cnode, days bool) (*cnode, error) {
+	var err error
+	if !days {
+		t := typeTimestamp
+		if isNTZ(l.typ) && isNTZ(r.typ) {
+			t = typeTimestampNTZ
+		}
+		if l, err = c.coerce(l, t); err != nil {
+			return nil, err
+		}
+		if r, err = c.coerce(r, t); err != nil {
+			return nil, err
+		}
+	}
+	cn := &cnode{typ: arrow.FixedWidthTypes.MonthDayNanoInterval, src: n, eval: func(ec *evalCtx) (value, error) {
+		la, ra, err := ec.evalPair(l, r)
+		if err != nil {
+			return value{}, err
+		}
+		defer la.Release()
+		defer ra.Release()
+		b := array.NewMonthDayNanoIntervalBuilder(ec.mem)
+		if days {
+			out, err := zipWith(c.opts.ANSI, "date - date", la.(*array.Date32), ra.(*array.Date32), b,
+				func(x, y arrow.Date32) (arrow.MonthDayNanoInterval, rowStatus) {
+					return arrow.MonthDayNanoInterval{Days: int32(x) - int32(y)}, rowOK
+				})
+			return value{arr: out}, err
+		}
+		out, err := zipWith(c.opts.ANSI, "timestamp - timestamp", la.(*array.Timestamp), ra.(*array.Timestamp), b,
+			func(x, y arrow.Timestamp) (arrow.MonthDayNanoInterval, rowStatus) {
+				d := int64(x) - int64(y)
+				if (d > 0) != (x > y) || d > math.MaxInt64/1000 || d < math.MinInt64/1000 {
+					return arrow.MonthDayNanoInterval{}, rowOverflowNull
+				}
+				return arrow.MonthDayNanoInterval{Nanoseconds: d * 1000}, rowOK
+			})
+		return value{arr: out}, err
+	}}
+	return c.fold(cn, l, r), nil
 }

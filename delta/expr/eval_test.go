@@ -3,6 +3,7 @@ package expr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -79,6 +80,9 @@ func values(a arrow.Array) []any {
 			out[i] = civilDate(int32(x.Value(i)))
 		case *array.Timestamp:
 			out[i] = time.UnixMicro(int64(x.Value(i))).UTC().Format("2006-01-02 15:04:05.999999")
+		case *array.MonthDayNanoInterval:
+			v := x.Value(i)
+			out[i] = fmt.Sprintf("%d %d %d", v.Months, v.Days, v.Nanoseconds)
 		default:
 			out[i] = a.ValueStr(i)
 		}
@@ -322,7 +326,8 @@ func TestSemanticsCast(t *testing.T) {
 		{sql: "CAST('2020-13-05' AS DATE)", want: row(nil)},
 		{sql: "CAST('inf' AS DOUBLE)", want: row(math.Inf(1))},
 		{sql: "CAST(i AS TINYINT)", want: row(1, -2, nil, -1)},
-		{sql: "CAST(dt AS INT)", err: ErrType},
+		{sql: "CAST(dt AS INT)", want: row(nil)},
+		{sql: "CAST(dt AS INT)", ansi: true, err: ErrType},
 	})
 }
 
@@ -346,7 +351,8 @@ func TestSemanticsDatetime(t *testing.T) {
 		{sql: "dt + 1", want: row("2020-01-02", "2020-01-01", nil, "2020-03-01"), typ: "DATE"},
 		{sql: "dt + -INTERVAL 1 DAY", want: row("2019-12-31", "2019-12-30", nil, "2020-02-28")},
 		{sql: "ts - INTERVAL '1-1' YEAR TO MONTH", want: row("2018-12-01 00:00:00", "2018-12-01 12:34:56.789", nil, "1968-12-01 00:00:00")},
-		{sql: "dt - DATE '2020-01-01'", err: ErrType},
+		{sql: "dt - DATE '2020-01-01'", want: row("0 0 0", "0 -1 0", nil, "0 59 0"), typ: "INTERVAL"},
+		{sql: "ts - TIMESTAMP '2020-01-01 00:00:00Z'", want: row("0 0 0", "0 0 45296789000000", nil, "0 0 -1577836800000000000")},
 		{sql: "dt - 1", want: row("2019-12-31", "2019-12-30", nil, "2020-02-28")},
 		{sql: "dt + INTERVAL 1 MONTH", want: row("2020-02-01", "2020-01-31", nil, "2020-03-29"), typ: "DATE"},
 		{sql: "DATE '2020-01-31' + INTERVAL '1' MONTH", want: row("2020-02-29")},

@@ -237,8 +237,13 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 	o := &parquetio.WriteOptions{
 		Codec:          w.codec,
 		TargetFileSize: w.targetSize,
-		ColumnMapping:  parquetio.ColumnMappingMode(w.mapping),
 		Allocator:      w.mem,
+	}
+	if w.mapping != protocol.ColumnMappingNone {
+		// Spark writes physical names and Parquet field ids in both
+		// mapping modes, and delta-rs matches columns by field id: write
+		// what id mode writes.
+		o.ColumnMapping = parquetio.ColumnMappingID
 	}
 	if _, ok := w.cfg[protocol.PropDataSkippingNumIndexedCols]; ok {
 		n := int(w.cfg.Int(protocol.PropDataSkippingNumIndexedCols, parquetio.DefaultNumIndexedCols))

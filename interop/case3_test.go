@@ -23,24 +23,22 @@ type travelPoint struct {
 	ts      string
 }
 
-// travelPoints picks, for every readable version, a timestamp inside the
-// window where that version is the latest: halfway to the next commit (so
-// engines that round commit times by a few milliseconds still agree), and
-// the commit time itself for the last version.
+// travelPoints picks, for every readable version but the last, a timestamp
+// halfway to the next commit, so engines that date a commit a millisecond
+// apart (commitInfo.timestamp vs the log file's mtime) still agree. The last
+// version has no upper bound and engines differ by design there (Spark
+// refuses a timestamp after its latest commit); it is checked by version.
 func travelPoints(tbl *builtTable) []travelPoint {
 	var pts []travelPoint
 	for i, v := range tbl.Versions {
-		if v.Error != "" {
+		if v.Error != "" || i+1 == len(tbl.Versions) {
 			continue
 		}
-		ms := v.TimestampMs
-		if i+1 < len(tbl.Versions) {
-			next := tbl.Versions[i+1].TimestampMs
-			if next-ms < 2 {
-				continue // commits too close to separate by timestamp
-			}
-			ms += (next - ms) / 2
+		ms, next := v.TimestampMs, tbl.Versions[i+1].TimestampMs
+		if next-ms < 2 {
+			continue // commits too close to separate by timestamp
 		}
+		ms += (next - ms) / 2
 		pts = append(pts, travelPoint{version: v.Version, rows: v.Rows, ts: time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
 	}
 	return pts

@@ -65,14 +65,6 @@ class Peer(Base):
         rows = canon.rows(pa.table(QueryBuilder().register("t", dt).execute("SELECT * FROM t WHERE " + where)))
         return {"files_total": len(dt.file_uris()), "files_scanned": scanned, "rows": rows}
 
-    def op_append(self, path, rows, count=1):
-        """Appends `count` batches of rows (a list of JSON objects) with the table's own schema."""
-        schema = DeltaTable(path).schema().to_arrow()
-        tbl = pa.Table.from_pylist(rows, schema=pa.schema(schema))
-        for _ in range(count):
-            write_deltalake(path, tbl, mode="append")
-        return {"version": DeltaTable(path).version()}
-
 
 @scenario(REGISTRY, "drs_skipping", "eight appends of disjoint id ranges: one file per range, for data skipping")
 def _skipping(peer, path):

@@ -2,6 +2,8 @@
 
 import datetime as _dt
 import os
+import sys
+import time
 from importlib import metadata
 
 import pyarrow as pa
@@ -33,6 +35,9 @@ def spark_conf():
         "spark.default.parallelism": "2",
         "spark.databricks.delta.snapshotPartitions": "1",
         "spark.sql.adaptive.enabled": "false",
+        # VACUUM lists the table with one task per slot of this (default
+        # 10000 tasks: minutes on 2 cores for a table of a dozen files).
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
         "spark.sql.session.timeZone": "UTC",
         # C1-only JIT and the serial collector: this JVM lives for minutes
         # on 2 cores running hundreds of tiny jobs, where warm-up dominates.
@@ -74,7 +79,11 @@ class Peer(Base):
                 "java": self.spark.sparkContext._jvm.System.getProperty("java.version")}
 
     def sql(self, text):
-        return self.spark.sql(text)
+        started = time.monotonic()
+        try:
+            return self.spark.sql(text)
+        finally:
+            print("interop-peer:   sql %.2fs %s" % (time.monotonic() - started, text[:120]), file=sys.stderr, flush=True)
 
     def read_arrow(self, path, version=None, timestamp=None, columns=None, where=None):
         reader = self.spark.read.format("delta")
@@ -125,12 +134,14 @@ class Peer(Base):
         return self.spark.createDataFrame(table)
 
     def save(self, table, path, mode="append", partition_by=None, options=None):
+        started = time.monotonic()
         w = self.frame(table).write.format("delta").mode(mode)
         for k, v in (options or {}).items():
             w = w.option(k, v)
         if partition_by:
             w = w.partitionBy(*partition_by)
         w.save(path)
+        print("interop-peer:   save %s %.2fs" % (mode, time.monotonic() - started), file=sys.stderr, flush=True)
 
 
 def _millis(ts):
@@ -147,8 +158,10 @@ SIMPLE_DDL = "id BIGINT, x INT, y INT, name STRING, amount DOUBLE"
 
 
 def _create_simple(peer, path, props, extra=""):
-    peer.sql("CREATE TABLE %s (%s) USING delta %s TBLPROPERTIES (%s)" % (
-        _t(path), SIMPLE_DDL, extra, ", ".join("'%s' = '%s'" % kv for kv in props.items())))
+    tblprops = ""
+    if props:
+        tblprops = "TBLPROPERTIES (%s)" % ", ".join("'%s' = '%s'" % kv for kv in props.items())
+    peer.sql("CREATE TABLE %s (%s) USING delta %s %s" % (_t(path), SIMPLE_DDL, extra, tblprops))
 
 
 @scenario(REGISTRY, "spark_skipping", "eight appends of disjoint id ranges: one file per range, for data skipping")

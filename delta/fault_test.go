@@ -24,9 +24,25 @@ func TestFaultInjection(t *testing.T) {
 		name  string
 		run   func(ctx context.Context, tbl *Table) error
 		after func() []string // rows when the operation took effect
+		props map[string]string
 	}
 	mem := newCheckedAllocator(t)
 	ops := []op{
+		{name: "append with checkpoint", props: map[string]string{"delta.checkpointInterval": "2"}, after: func() []string { return expectedRows(t, [3]int{0, 30, 3}, [3]int{100, 40, 3}) }, run: func(ctx context.Context, tbl *Table) error {
+			// Version 2 reaches delta.checkpointInterval=2: a failing
+			// checkpoint must not fail (or undo) the commit.
+			rr := eventsReader(t, mem, 100, 40, 3)
+			defer rr.Release()
+			res, err := tbl.Append(ctx, rr, nil)
+			if err == nil && res.CheckpointErr != nil && !errors.Is(res.CheckpointErr, faultstore.ErrInjected) {
+				return res.CheckpointErr
+			}
+			return err
+		}},
+		{name: "set properties", after: func() []string { return expectedRows(t, [3]int{0, 30, 3}) }, run: func(ctx context.Context, tbl *Table) error {
+			_, err := tbl.SetProperties(ctx, map[string]string{"owner": "x"}, nil)
+			return err
+		}},
 		{name: "append", after: func() []string { return expectedRows(t, [3]int{0, 30, 3}, [3]int{100, 40, 3}) }, run: func(ctx context.Context, tbl *Table) error {
 			rr := eventsReader(t, mem, 100, 40, 3)
 			defer rr.Release()
@@ -75,7 +91,7 @@ func TestFaultInjection(t *testing.T) {
 					require.NoError(t, err)
 					fs := faultstore.New(inner, faultstore.Plan{})
 					tbl := &Table{url: "mem://fault", store: fs, opts: (&Options{Allocator: mem}).withDefaults()}
-					_, err = tbl.create(ctx, eventsSchema, nil, false, &CreateOptions{PartitionBy: []string{"day"}})
+					_, err = tbl.create(ctx, eventsSchema, nil, false, &CreateOptions{PartitionBy: []string{"day"}, Properties: o.props})
 					require.NoError(t, err)
 					rr := eventsReader(t, mem, 0, 30, 3)
 					_, err = tbl.Append(ctx, rr, nil)

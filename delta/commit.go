@@ -272,8 +272,11 @@ func (x *Transaction) operationMetrics() map[string]string {
 			}
 		}
 		return out
+	case "CREATE TABLE", "CREATE OR REPLACE TABLE", "SET TBLPROPERTIES", "UNSET TBLPROPERTIES", "ADD CONSTRAINT",
+		"DROP CONSTRAINT", "ADD COLUMNS", "RENAME COLUMN", "DROP COLUMNS", "CHANGE COLUMN":
+		return nil
 	}
-	return nil
+	return x.rewriteMetrics()
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

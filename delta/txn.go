@@ -76,6 +76,9 @@ type TxnOptions struct {
 	Compression string
 	// UserMetadata is recorded in commitInfo.userMetadata.
 	UserMetadata string
+	// NoDataChange marks the files Write adds as dataChange=false: a
+	// rewrite of rows the transaction removes with RemoveFiles (compaction).
+	NoDataChange bool
 }
 
 func (o *TxnOptions) withDefaults() TxnOptions {

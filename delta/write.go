@@ -121,6 +121,7 @@ func (x *Transaction) flushWriter(ctx context.Context) error {
 		return err
 	}
 	for _, a := range adds {
+		a.DataChange = !x.opts.NoDataChange
 		x.metrics.numFiles++
 		x.metrics.numOutputBytes += a.Size
 		if n, ok := fileNumRecords(a); ok {

@@ -70,6 +70,15 @@ func (c *CLI) Cat(ctx context.Context, table string, o CatOptions) ([]string, er
 	return splitLines(out), nil
 }
 
+// Changes returns the change-feed rows `lakehouse changes --format jsonl` prints.
+func (c *CLI) Changes(ctx context.Context, table string, from, to int64) ([]string, error) {
+	out, err := c.Run(ctx, nil, "changes", "--from", strconv.FormatInt(from, 10), "--to", strconv.FormatInt(to, 10), "--format", "jsonl", table)
+	if err != nil {
+		return nil, err
+	}
+	return splitLines(out), nil
+}
+
 // WriteOptions are the flags of `lakehouse write`.
 type WriteOptions struct {
 	Mode        string // append (default) or overwrite

@@ -17,14 +17,22 @@ var ErrBadRow = errors.New("interop: malformed row")
 // strings: object keys sorted, floats written as the shortest float64 text
 // ("1.0" and "1" agree, so do "1e21" and "1e+21"), integers kept digit for digit.
 func NormalizeRow(line string) (string, error) {
+	return normalizeRow(line, nil)
+}
+
+func normalizeRow(line string, drop []string) (string, error) {
 	dec := json.NewDecoder(strings.NewReader(line))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return "", fmt.Errorf("%w: %v: %q", ErrBadRow, err, truncate(line, 200))
 	}
-	if _, ok := v.(map[string]any); !ok {
+	obj, ok := v.(map[string]any)
+	if !ok {
 		return "", fmt.Errorf("%w: not an object: %q", ErrBadRow, truncate(line, 200))
+	}
+	for _, k := range drop {
+		delete(obj, k)
 	}
 	if dec.More() {
 		return "", fmt.Errorf("%w: trailing data: %q", ErrBadRow, truncate(line, 200))
@@ -68,12 +76,18 @@ func normalizeValue(v any) any {
 
 // NormalizeRows normalises every line (blank lines dropped) and sorts them.
 func NormalizeRows(lines []string) ([]string, error) {
+	return NormalizeRowsDropping(lines)
+}
+
+// NormalizeRowsDropping is NormalizeRows after removing the named top-level
+// keys from every row (e.g. _commit_timestamp, which engines date differently).
+func NormalizeRowsDropping(lines []string, drop ...string) ([]string, error) {
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
-		n, err := NormalizeRow(l)
+		n, err := normalizeRow(l, drop)
 		if err != nil {
 			return nil, err
 		}

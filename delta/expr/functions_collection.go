@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 )
 
@@ -241,40 +242,61 @@ func buildArray(c *compiler, n *node, args []*cnode) (*cnode, error) {
 	}
 	out := arrow.ListOf(et)
 	cn := &cnode{typ: out, src: n, eval: func(ec *evalCtx) (value, error) {
-		arrs := make([]arrow.Array, len(args))
+		// Row r's elements are arg0[r], arg1[r], …: gather them from the
+		// concatenated arguments, then wrap with fixed-size offsets.
+		arrs := make([]arrow.Array, 0, len(args))
 		defer func() {
 			for _, a := range arrs {
-				if a != nil {
-					a.Release()
-				}
+				a.Release()
 			}
 		}()
-		readers := make([]func(int) cell, len(args))
-		for k, a := range args {
+		for _, a := range args {
 			v, err := a.eval(ec)
 			if err != nil {
 				return value{}, err
 			}
-			if arrs[k], err = ec.materialize(v, a.typ); err != nil {
+			m, err := ec.materialize(v, et)
+			if err != nil {
 				return value{}, err
 			}
-			readers[k] = cellReader(arrs[k])
+			arrs = append(arrs, m)
 		}
-		b := array.NewListBuilder(ec.mem, et)
-		defer b.Release()
-		vb := b.ValueBuilder()
-		write := cellWriter(vb)
-		for r := 0; r < ec.n; r++ {
-			b.Append(true)
-			for k, a := range arrs {
-				if a.IsNull(r) {
-					vb.AppendNull()
-				} else {
-					write(readers[k](r))
+		k := len(args)
+		var elems arrow.Array
+		if k == 0 {
+			elems = array.MakeArrayOfNull(ec.mem, et, 0)
+		} else {
+			all, err := array.Concatenate(arrs, ec.mem)
+			if err != nil {
+				return value{}, err
+			}
+			ib := array.NewInt64Builder(ec.mem)
+			ib.Reserve(ec.n * k)
+			for r := 0; r < ec.n; r++ {
+				for j := 0; j < k; j++ {
+					ib.UnsafeAppend(int64(j*ec.n + r))
 				}
 			}
+			idx := ib.NewArray()
+			ib.Release()
+			elems, err = compute.TakeArray(ec.ctx, all, idx)
+			idx.Release()
+			all.Release()
+			if err != nil {
+				return value{}, err
+			}
 		}
-		return value{arr: b.NewArray()}, nil
+		defer elems.Release()
+		ob := array.NewInt32Builder(ec.mem)
+		defer ob.Release()
+		for r := 0; r <= ec.n; r++ {
+			ob.Append(int32(r * k))
+		}
+		offsets := ob.NewArray()
+		defer offsets.Release()
+		d := array.NewData(out, ec.n, []*memory.Buffer{nil, offsets.Data().Buffers()[1]}, []arrow.ArrayData{elems.Data()}, 0, 0)
+		defer d.Release()
+		return value{arr: array.MakeFromData(d)}, nil
 	}}
 	return c.fold(cn, args...), nil
 }

@@ -162,3 +162,41 @@ func ExampleTable_SnapshotAsOf() {
 	// Output:
 	// version 0
 }
+
+// Read the change data feed: the rows each version inserted or deleted.
+func ExampleTable_Changes() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "lakehouse-example")
+	defer os.RemoveAll(dir)
+	rr := orders(nil, nil, nil)
+	tbl, err := delta.Create(ctx, filepath.Join(dir, "t"), rr.Schema(), &delta.CreateOptions{
+		Properties: map[string]string{"delta.enableChangeDataFeed": "true"},
+	})
+	rr.Release()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tbl.Close()
+	for _, id := range []int64{1, 2} {
+		batch := orders([]int64{id}, []string{"Oslo"}, []float64{float64(id)})
+		if _, err := tbl.Append(ctx, batch, nil); err != nil {
+			log.Fatal(err)
+		}
+		batch.Release()
+	}
+	changes, err := tbl.Changes(ctx, 1, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer changes.Release()
+	for changes.Next() {
+		rec := changes.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			// id, _change_type, _commit_version
+			fmt.Println(rec.Column(0).ValueStr(i), rec.Column(3).ValueStr(i), rec.Column(4).ValueStr(i))
+		}
+	}
+	// Output:
+	// 1 insert 1
+	// 2 insert 2
+}

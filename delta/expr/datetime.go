@@ -51,8 +51,12 @@ func parseDateTimeText(s string, dateOnly bool) (dateParts, bool) {
 		s = s[1:]
 	}
 	datePart, rest := s, ""
+	sepT := false
 	if i := strings.IndexAny(s, " T"); i >= 0 {
-		datePart, rest = s[:i], s[i+1:]
+		datePart, rest, sepT = s[:i], s[i+1:], s[i] == 'T'
+	}
+	if sepT && !dateOnly && strings.TrimSpace(rest) == "" {
+		return p, false // a 'T' must be followed by a time
 	}
 	fields := strings.Split(datePart, "-")
 	if len(fields) > 3 {

@@ -42,6 +42,10 @@ func compileDatePattern(p string) ([]dtPiece, error) {
 			}
 			out = append(out, dtPiece{literal: lit.String()})
 			i = j + 1
+		case c == 'T':
+			// Spark prints and matches a bare T literally (ISO-8601 style).
+			out = append(out, dtPiece{literal: "T"})
+			i++
 		case (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
 			j := i
 			for j < len(p) && p[j] == c {

@@ -9,7 +9,7 @@ func moreFunctions(name string) (funcSpec, bool) {
 	case "lower", "lcase":
 		return funcSpec{1, 1, buildCaseMap(strings.ToLower)}, true
 	case "upper", "ucase":
-		return funcSpec{1, 1, buildCaseMap(strings.ToUpper)}, true
+		return funcSpec{1, 1, buildCaseMap(javaUpper)}, true
 	case "trim":
 		return funcSpec{1, 1, buildTrim(true, true)}, true
 	case "ltrim":
@@ -90,4 +90,10 @@ func moreFunctions(name string) (funcSpec, bool) {
 		return funcSpec{1, -1, buildHash(true)}, true
 	}
 	return extraFunctions(name)
+}
+
+// javaUpper is Java's String.toUpperCase (used by Spark's upper), which
+// applies the full mapping ß → SS that Go's simple case mapping lacks.
+func javaUpper(s string) string {
+	return strings.ReplaceAll(strings.ToUpper(s), "ß", "SS")
 }

@@ -40,7 +40,7 @@ func TestSparkConformance(t *testing.T) {
 	}
 	var all []semCase
 	for _, cs := range [][]semCase{semanticsLogicCases, semanticsInBetweenCases, semanticsLikeCases, semanticsArithmeticCases,
-		semanticsDecimalCases, semanticsCastCases, semanticsDatetimeCases, semanticsMiscCases, functionsCases} {
+		semanticsDecimalCases, semanticsCastCases, semanticsDatetimeCases, semanticsMiscCases, functionsCases, sparkProbeCases} {
 		all = append(all, cs...)
 	}
 	type result struct {

@@ -13,4 +13,5 @@ fi
 # corpus table, too slow under the race detector on 2 cores).
 go test -race -count=1 ./internal/...
 go test -race -count=1 -run 'Concurrent|Parallel|Race' ./delta/
+go test -race -count=1 ./delta/expr/
 go test -count=1 $(go list ./... | grep -v /internal/)

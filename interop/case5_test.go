@@ -124,7 +124,7 @@ func (s *suite) lakehouseSkips(ctx context.Context, path string, want []string) 
 	if d := CompareRows(want, got); d != nil {
 		return Fail, fmt.Sprintf("table %s, cat --where %q: %s", s.rel(path), skipPredicate, d)
 	}
-	return Pass, ""
+	return Pass, fmt.Sprintf("lakehouse planned %d of %d files", kept, total)
 }
 
 // peerSkips asks a peer to run the filter and report the files its scan read.

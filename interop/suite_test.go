@@ -60,15 +60,27 @@ func runSuite(m *testing.M) int {
 		inCI:     os.Getenv("CI") == "true",
 		peerWait: 10 * time.Minute,
 	}
-	s.tables = filepath.Join(s.out, "tables")
-	if err := os.RemoveAll(s.tables); err != nil {
+	// Each run works in its own directory: the tree is shared, and a second
+	// run (a developer's -run while CI-like runs go on) must not delete the
+	// tables of the first. Runs older than a few hours are cleared.
+	latest := s.out
+	if err := os.MkdirAll(latest, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "interop:", err)
 		return 1
 	}
+	clearOldRuns(latest, 3*time.Hour)
+	runDir, err := os.MkdirTemp(latest, "run-"+time.Now().UTC().Format("20060102-150405")+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
+		return 1
+	}
+	s.out = runDir
+	s.tables = filepath.Join(s.out, "tables")
 	if err := os.MkdirAll(s.tables, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "interop:", err)
 		return 1
 	}
+	fmt.Fprintln(os.Stderr, "interop: this run's tables, logs and results are in", runDir)
 	s.python = os.Getenv("INTEROP_PYTHON")
 	if s.python == "" {
 		s.python = filepath.Join(root, ".cache", "venv-interop", "bin", "python")
@@ -105,6 +117,9 @@ func runSuite(m *testing.M) int {
 	if err := rec.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
+	if b, err := os.ReadFile(filepath.Join(s.out, "results.jsonl")); err == nil {
+		_ = os.WriteFile(filepath.Join(latest, "results.jsonl"), b, 0o644)
+	}
 	if err := s.writeReport(versions); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		if code == 0 {
@@ -135,7 +150,7 @@ func (s *suite) writeReport(versions map[string]string) error {
 	}
 	path := filepath.Join(s.root, "INTEROP.md")
 	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
-		path = filepath.Join(s.out, "INTEROP.partial.md")
+		path = filepath.Join(filepath.Dir(s.out), "INTEROP.partial.md")
 	}
 	return os.WriteFile(path, []byte(md), 0o644)
 }
@@ -266,12 +281,29 @@ func (s *suite) record(t *testing.T, r Result) {
 	}
 }
 
-// rel shortens a table path for reports.
+// rel shortens a table path for reports: "tables/<writer>/<scenario>",
+// under the run directory named at the start of the run.
 func (s *suite) rel(path string) string {
-	if r, err := filepath.Rel(s.root, path); err == nil {
+	if r, err := filepath.Rel(filepath.Dir(s.tables), path); err == nil {
 		return r
 	}
 	return path
+}
+
+// clearOldRuns removes run directories older than age.
+func clearOldRuns(dir string, age time.Duration) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "run-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {

@@ -9,5 +9,5 @@ mkdir -p interop/out
 start=$(date +%s)
 status=0
 go test -tags interop -count=1 -timeout 30m ./interop/ || status=$?
-echo "interop suite: $(( $(date +%s) - start ))s; results in INTEROP.md and interop/out/results.jsonl"
+echo "interop suite: $(( $(date +%s) - start ))s; results in INTEROP.md and interop/out/results.jsonl (tables and peer logs: interop/out/run-*)"
 exit $status

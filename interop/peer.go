@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sort"
 	"sync"
 )
 
@@ -167,7 +168,7 @@ func VersionText(v map[string]string) string {
 	for k := range v {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	s := ""
 	for i, k := range keys {
 		if i > 0 {

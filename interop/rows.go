@@ -151,5 +151,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

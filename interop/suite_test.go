@@ -24,7 +24,6 @@ type suite struct {
 	rec               *Recorder
 	started           time.Time
 
-	peerMu   sync.Mutex
 	peers    map[string]*peerSlot
 	cli      *CLI
 	cliErr   error

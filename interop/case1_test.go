@@ -4,9 +4,11 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +18,18 @@ import (
 type lhScenario struct {
 	name, covers string
 	steps        []lhStep
-	props        []string
+	props        []string // set after the first write
+	create       []string // when set: `lakehouse create --schema <simple> --property p…` first
+	cdf          bool     // compare the change feed too
 }
+
+// simpleSchemaJSON is the Delta schema of the "simple" dataset (data.py).
+const simpleSchemaJSON = `{"type":"struct","fields":[` +
+	`{"name":"id","type":"long","nullable":true,"metadata":{}},` +
+	`{"name":"x","type":"integer","nullable":true,"metadata":{}},` +
+	`{"name":"y","type":"integer","nullable":true,"metadata":{}},` +
+	`{"name":"name","type":"string","nullable":true,"metadata":{}},` +
+	`{"name":"amount","type":"double","nullable":true,"metadata":{}}]}`
 
 var partCols = []string{"p_str", "p_int", "p_date", "p_bool"}
 
@@ -33,6 +45,18 @@ var lhScenarios = []lhScenario{
 		{mode: "append", dataset: "partitioned", start: 30, n: 20},
 		{mode: "overwrite", dataset: "partitioned", start: 50, n: 15},
 	}},
+	{name: "lh_column_mapping", covers: "column mapping mode=name declared at creation; append, overwrite",
+		create: []string{"delta.columnMapping.mode=name"}, steps: []lhStep{
+			{mode: "append", dataset: "simple", start: 0, n: 10},
+			{mode: "append", dataset: "simple", start: 10, n: 5},
+			{mode: "overwrite", dataset: "simple", start: 20, n: 5},
+		}},
+	{name: "lh_cdf", covers: "change data feed enabled at creation; append, overwrite", cdf: true,
+		create: []string{"delta.enableChangeDataFeed=true"}, steps: []lhStep{
+			{mode: "append", dataset: "simple", start: 0, n: 6},
+			{mode: "append", dataset: "simple", start: 6, n: 4},
+			{mode: "overwrite", dataset: "simple", start: 20, n: 3},
+		}},
 	{name: "lh_many_versions", covers: "twelve versions alternating append and overwrite; classic checkpoints", steps: manyVersionSteps()},
 	{name: "lh_checkpoint_v2", covers: "V2 checkpoint (checkpointPolicy=v2)", props: []string{"delta.checkpointPolicy=v2"}, steps: []lhStep{
 		{mode: "append", dataset: "simple", start: 0, n: 5},
@@ -73,7 +97,7 @@ func TestCase1LakehouseWrites(t *testing.T) {
 			}
 			ctx := ctxFor(t, 15*time.Minute)
 			dp := s.peer(t, DeltaRS, withReader(base, DeltaRS))
-			tbl, err := s.writeWithLakehouse(ctx, dp, filepath.Join(s.tables, Lakehouse, sc.name), sc.steps, sc.props)
+			tbl, err := s.writeWithLakehouse(ctx, dp, filepath.Join(s.tables, Lakehouse, sc.name), sc)
 			if err != nil {
 				r := withReader(base, Lakehouse)
 				r.Status, r.Detail = Fail, "lakehouse could not write the table: "+err.Error()
@@ -91,6 +115,9 @@ func TestCase1LakehouseWrites(t *testing.T) {
 				}
 				r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
 				s.record(t, r)
+			}
+			if sc.cdf {
+				s.case1ChangeFeed(t, ctx, base, tbl)
 			}
 		})
 	}
@@ -221,4 +248,90 @@ func errLine(err error) string {
 		return msg[i+2:]
 	}
 	return msg
+}
+
+// case1ChangeFeed: the change feed of a table lakehouse wrote, read by all
+// three, must be the inserts of every append and, for an overwrite, the
+// deletes of the rows it replaced (computed from what was written).
+func (s *suite) case1ChangeFeed(t *testing.T, ctx context.Context, base Result, tbl *builtTable) {
+	base.Scenario += " (change feed)"
+	start, end := tbl.Versions[0].Version, tbl.Versions[len(tbl.Versions)-1].Version
+	base.Covers = fmt.Sprintf("change feed of versions %d..%d", start, end)
+	want, err := expectedChanges(tbl)
+	if err != nil {
+		r := withReader(base, Lakehouse)
+		r.Status, r.Detail = Fail, err.Error()
+		s.record(t, r)
+		return
+	}
+	for _, rd := range []string{Lakehouse, DeltaRS, Spark} {
+		r := withReader(base, rd)
+		var rows []string
+		var err error
+		if rd == Lakehouse {
+			var lines []string
+			lines, err = s.cli.Changes(ctx, tbl.Path, start, end)
+			if err == nil {
+				rows, err = NormalizeRowsDropping(lines, "_commit_timestamp")
+			}
+		} else {
+			var out struct {
+				Rows []string `json:"rows"`
+			}
+			err = s.peer(t, rd, r).Call(ctx, "cdf", map[string]any{"path": tbl.Path, "start": start, "end": end}, &out)
+			if err == nil {
+				rows, err = NormalizeRows(out.Rows)
+			}
+		}
+		r.Status, r.Detail, r.Checked = cdfOutcome(s.rel(tbl.Path), start, end, want, rows, err)
+		s.record(t, r)
+	}
+}
+
+// expectedChanges derives the change feed from consecutive expected states:
+// rows that appear are inserts, rows that vanish are deletes.
+func expectedChanges(tbl *builtTable) ([]string, error) {
+	var out []string
+	var prev []string
+	for _, v := range tbl.Versions {
+		before := map[string]int{}
+		for _, r := range prev {
+			before[r]++
+		}
+		after := map[string]int{}
+		for _, r := range v.Rows {
+			after[r]++
+		}
+		for r, n := range after {
+			for i := before[r]; i < n; i++ {
+				line, err := withChange(r, "insert", v.Version)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, line)
+			}
+		}
+		for r, n := range before {
+			for i := after[r]; i < n; i++ {
+				line, err := withChange(r, "delete", v.Version)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, line)
+			}
+		}
+		prev = v.Rows
+	}
+	return NormalizeRows(out)
+}
+
+func withChange(row, kind string, version int64) (string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(row), &m); err != nil {
+		return "", fmt.Errorf("interop: expected row %q: %w", truncate(row, 200), err)
+	}
+	m["_change_type"] = json.RawMessage(strconv.Quote(kind))
+	m["_commit_version"] = json.RawMessage(strconv.FormatInt(version, 10))
+	b, err := json.Marshal(m)
+	return string(b), err
 }

@@ -166,7 +166,7 @@ func (s *suite) case5OurFiles(t *testing.T) {
 	for k := 0; k < 8; k++ {
 		steps = append(steps, lhStep{mode: "append", dataset: "simple", start: k * 100, n: 100})
 	}
-	tbl, err := s.writeWithLakehouse(ctx, dp, filepath.Join(s.tables, Lakehouse, "lh_skipping"), steps, nil)
+	tbl, err := s.writeWithLakehouse(ctx, dp, filepath.Join(s.tables, Lakehouse, "lh_skipping"), lhScenario{name: "lh_skipping", steps: steps})
 	if err != nil {
 		r := withReader(base, Lakehouse)
 		r.Status, r.Detail = Fail, "lakehouse could not write the table: "+err.Error()

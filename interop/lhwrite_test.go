@@ -82,10 +82,27 @@ type lhStep struct {
 // the rows the table must hold (append adds, overwrite replaces). After each
 // step `lakehouse describe` names the version it produced; commits that
 // change no data (set-property) carry the rows of the write before them.
-func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, steps []lhStep, props []string) (*builtTable, error) {
+func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, sc lhScenario) (*builtTable, error) {
 	_ = os.RemoveAll(path)
 	tbl := &builtTable{Path: path}
 	var state []string
+	steps, props := sc.steps, sc.props
+	if len(sc.create) > 0 {
+		schemaFile := filepath.Join(s.out, sc.name+".schema.json")
+		if err := os.WriteFile(schemaFile, []byte(simpleSchemaJSON), 0o644); err != nil {
+			return nil, err
+		}
+		args := []string{"create", "--schema", schemaFile}
+		for _, p := range sc.create {
+			args = append(args, "--property", p)
+		}
+		if _, err := s.cli.Run(ctx, nil, append(args, path)...); err != nil {
+			return nil, err
+		}
+		if err := s.recordVersion(ctx, tbl, nil); err != nil {
+			return nil, err
+		}
+	}
 	for i, st := range steps {
 		ex, err := s.export(ctx, dp, st.dataset, st.start, st.n)
 		if err != nil {

@@ -9,5 +9,8 @@ mkdir -p interop/out
 start=$(date +%s)
 status=0
 go test -tags interop -count=1 -timeout 30m ./interop/ || status=$?
+# Expression semantics checked against the same PySpark (every case of the
+# expr semantics tables, value, type and failure).
+go test -tags spark -count=1 ./delta/expr/ || status=$?
 echo "interop suite: $(( $(date +%s) - start ))s; results in INTEROP.md and interop/out/results.jsonl (tables and peer logs: interop/out/run-*)"
 exit $status

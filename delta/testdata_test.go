@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 	"github.com/lakehouse-go/lakehouse/internal/jsonrows"
 )
 
@@ -26,19 +27,7 @@ import (
 // with a message when it is absent.
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("LAKEHOUSE_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "testdata")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus not found at %s (set LAKEHOUSE_TESTDATA)", dir)
-		}
-		t.Skipf("conformance corpus not found at %s: set LAKEHOUSE_TESTDATA to the shared/testdata directory", dir)
-	}
-	abs, err := filepath.Abs(dir)
-	require.NoError(t, err)
-	return abs
+	return corpustest.Dir(t)
 }
 
 // canonicalRows renders every row of a reader as canonical JSON with

@@ -4,29 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 )
 
 func corpus(t *testing.T, table string) string {
 	t.Helper()
-	dir := os.Getenv("LAKEHOUSE_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata")
-	}
-	p := filepath.Join(dir, table, "delta")
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus table %s not found (set LAKEHOUSE_TESTDATA)", p)
-		}
-		t.Skipf("conformance corpus table %s not found: set LAKEHOUSE_TESTDATA", p)
-	}
-	return p
+	return corpustest.Table(t, table)
 }
 
 // lakehouse runs one command line and returns exit status, stdout, stderr.

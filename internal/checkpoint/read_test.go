@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
@@ -22,14 +23,8 @@ func (bytesReader) Close() error { return nil }
 
 func corpusFile(t testing.TB, rel string) []byte {
 	t.Helper()
-	dir := os.Getenv("LAKEHOUSE_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if err != nil {
-		t.Skipf("conformance corpus file %s not available (set LAKEHOUSE_TESTDATA): %v", rel, err)
-	}
+	b, err := os.ReadFile(filepath.Join(corpustest.Dir(t), filepath.FromSlash(rel)))
+	require.NoError(t, err)
 	return b
 }
 
@@ -95,7 +90,7 @@ func TestParseLastCheckpoint(t *testing.T) {
 }
 
 func FuzzReadParquet(f *testing.F) {
-	dir := os.Getenv("LAKEHOUSE_TESTDATA")
+	dir := os.Getenv(corpustest.Env)
 	if dir == "" {
 		dir = filepath.Join("..", "..", "..", "shared", "testdata")
 	}

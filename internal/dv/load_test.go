@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 	"github.com/lakehouse-go/lakehouse/internal/dv"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
@@ -24,19 +25,7 @@ import (
 // (and failing in CI, where it must be present).
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("LAKEHOUSE_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus missing at %s (set LAKEHOUSE_TESTDATA)", dir)
-		}
-		t.Skipf("conformance corpus not found at %s; set LAKEHOUSE_TESTDATA", dir)
-	}
-	abs, err := filepath.Abs(dir)
-	require.NoError(t, err)
-	return abs
+	return corpustest.Dir(t)
 }
 
 func TestLoadTableWithDVSmall(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 	"github.com/lakehouse-go/lakehouse/internal/dv"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
@@ -29,19 +30,7 @@ import (
 // (and failing in CI, where it must be present).
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("LAKEHOUSE_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus missing at %s (set LAKEHOUSE_TESTDATA)", dir)
-		}
-		t.Skipf("conformance corpus not found at %s; set LAKEHOUSE_TESTDATA", dir)
-	}
-	abs, err := filepath.Abs(dir)
-	require.NoError(t, err)
-	return abs
+	return corpustest.Dir(t)
 }
 
 type osReader struct {

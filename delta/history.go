@@ -46,16 +46,18 @@ func (t *Table) History(ctx context.Context, opts *HistoryOptions) ([]HistoryEnt
 	}
 	out := make([]HistoryEntry, 0, len(times))
 	for _, ct := range times {
-		f := logreplay.LogFile{Path: logDir + logreplay.CommitName(ct.version), Name: logreplay.CommitName(ct.version), Version: ct.version, Kind: logreplay.KindCommit}
-		actions, err := t.readCommit(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("delta: history of %s: %w", t.url, err)
-		}
-		e := HistoryEntry{Version: ct.version, Timestamp: ct.ts}
-		for _, a := range actions {
-			if a.CommitInfo != nil {
-				e.CommitInfo = maps.Clone(a.CommitInfo)
-				break
+		e := HistoryEntry{Version: ct.version, Timestamp: ct.ts, CommitInfo: maps.Clone(ct.info)}
+		if ct.info == nil {
+			f := logreplay.LogFile{Path: logDir + logreplay.CommitName(ct.version), Name: logreplay.CommitName(ct.version), Version: ct.version, Kind: logreplay.KindCommit}
+			actions, err := t.readCommit(ctx, f)
+			if err != nil {
+				return nil, fmt.Errorf("delta: history of %s: %w", t.url, err)
+			}
+			for _, a := range actions {
+				if a.CommitInfo != nil {
+					e.CommitInfo = maps.Clone(a.CommitInfo)
+					break
+				}
 			}
 		}
 		out = append(out, e)

@@ -59,6 +59,9 @@ func (t *Table) CommitTimestamp(ctx context.Context, version int64) (time.Time, 
 type commitTime struct {
 	version int64
 	ts      time.Time
+	// info is the commit's commitInfo when finding ts meant reading the
+	// commit (in-commit timestamps), so History need not read it again.
+	info protocol.CommitInfo
 }
 
 // commitTimes lists every commit file with its effective timestamp,
@@ -81,12 +84,13 @@ func (t *Table) commitTimes(ctx context.Context, latest *Snapshot) ([]commitTime
 	var prev time.Time
 	for _, c := range commits {
 		var ts time.Time
+		var info protocol.CommitInfo
 		if ictOn && c.Version >= ictFrom {
-			ict, err := t.inCommitTimestamp(ctx, c)
+			ict, ci, err := t.inCommitTimestamp(ctx, c)
 			if err != nil {
 				return nil, err
 			}
-			ts = ict
+			ts, info = ict, ci
 		} else {
 			ts = time.UnixMilli(c.ModTime).UTC()
 			if !prev.IsZero() && !ts.After(prev) {
@@ -94,7 +98,7 @@ func (t *Table) commitTimes(ctx context.Context, latest *Snapshot) ([]commitTime
 			}
 		}
 		prev = ts
-		out = append(out, commitTime{version: c.Version, ts: ts})
+		out = append(out, commitTime{version: c.Version, ts: ts, info: info})
 	}
 	return out, nil
 }
@@ -107,19 +111,19 @@ func ictEnablement(s *Snapshot) (from int64, on bool) {
 	return s.config.Int(protocol.PropICTEnablementVersion, 0), true
 }
 
-func (t *Table) inCommitTimestamp(ctx context.Context, f logreplay.LogFile) (time.Time, error) {
+func (t *Table) inCommitTimestamp(ctx context.Context, f logreplay.LogFile) (time.Time, protocol.CommitInfo, error) {
 	actions, err := t.readCommit(ctx, f)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, nil, err
 	}
 	for _, a := range actions {
 		if a.CommitInfo != nil {
 			if ts, ok := a.CommitInfo.InCommitTimestamp(); ok {
-				return ts, nil
+				return ts, a.CommitInfo, nil
 			}
 		}
 	}
-	return time.Time{}, corrupt("commit %d has no inCommitTimestamp although in-commit timestamps are enabled", f.Version)
+	return time.Time{}, nil, corrupt("commit %d has no inCommitTimestamp although in-commit timestamps are enabled", f.Version)
 }
 
 func (t *Table) versionAsOf(ctx context.Context, latest *Snapshot, ts time.Time) (int64, error) {

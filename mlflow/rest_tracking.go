@@ -136,15 +136,7 @@ func viewTypeOrDefault(v ViewType) string {
 
 func (rc *restClient) searchExperiments(ctx context.Context, o SearchExperimentsOptions) (*ExperimentPage, error) {
 	req := map[string]any{"view_type": viewTypeOrDefault(o.ViewType), "max_results": maxResultsOrDefault(o.MaxResults)}
-	if o.Filter != "" {
-		req["filter"] = o.Filter
-	}
-	if len(o.OrderBy) > 0 {
-		req["order_by"] = o.OrderBy
-	}
-	if o.PageToken != "" {
-		req["page_token"] = o.PageToken
-	}
+	addSearchFields(req, o.Filter, o.OrderBy, o.PageToken)
 	var resp struct {
 		Experiments   []jsonExperiment `json:"experiments"`
 		NextPageToken string           `json:"next_page_token"`
@@ -157,6 +149,20 @@ func (rc *restClient) searchExperiments(ctx context.Context, o SearchExperiments
 		page.Experiments = append(page.Experiments, resp.Experiments[i].toExperiment())
 	}
 	return page, nil
+}
+
+// addSearchFields sets the optional fields every MLflow search request
+// shares, leaving absent ones out as MLflow's client does.
+func addSearchFields(req map[string]any, filter string, orderBy []string, pageToken string) {
+	if filter != "" {
+		req["filter"] = filter
+	}
+	if len(orderBy) > 0 {
+		req["order_by"] = orderBy
+	}
+	if pageToken != "" {
+		req["page_token"] = pageToken
+	}
 }
 
 func maxResultsOrDefault(n int) int {
@@ -236,15 +242,7 @@ func (rc *restClient) searchRuns(ctx context.Context, o SearchRunsOptions) (*Run
 		"experiment_ids": o.ExperimentIDs, "run_view_type": viewTypeOrDefault(o.ViewType),
 		"max_results": maxResultsOrDefault(o.MaxResults),
 	}
-	if o.Filter != "" {
-		req["filter"] = o.Filter
-	}
-	if len(o.OrderBy) > 0 {
-		req["order_by"] = o.OrderBy
-	}
-	if o.PageToken != "" {
-		req["page_token"] = o.PageToken
-	}
+	addSearchFields(req, o.Filter, o.OrderBy, o.PageToken)
 	var resp struct {
 		Runs          []jsonRun `json:"runs"`
 		NextPageToken string    `json:"next_page_token"`

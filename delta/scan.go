@@ -321,7 +321,12 @@ func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector)
 		return nil, nil
 	}
 	bm, err := dv.Load(ctx, t.store, t.rootURL(), *d)
-	if err != nil {
+	switch {
+	case errors.Is(err, dv.ErrCorrupt), errors.Is(err, dv.ErrZ85), errors.Is(err, dv.ErrDescriptor):
+		// The log names a vector that cannot be the one written for this
+		// file: reading on would keep or drop rows by guesswork.
+		return nil, fmt.Errorf("%w: deletion vector of %s: %w", ErrCorruptLog, path, err)
+	case err != nil:
 		return nil, fmt.Errorf("delta: deletion vector of %s: %w", path, err)
 	}
 	return bm, nil
@@ -352,6 +357,9 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 	})
 	if err != nil {
 		_ = r.Close()
+		if errors.Is(err, parquetio.ErrDeletedRowOutOfRange) {
+			return nil, fmt.Errorf("%w: deletion vector of %s: %w", ErrCorruptLog, f.Path, err)
+		}
 		return nil, fmt.Errorf("delta: read %s: %w", f.Path, err)
 	}
 	fb.rr = rr

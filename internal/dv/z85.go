@@ -38,27 +38,57 @@ func Z85Encode(src []byte) (string, error) {
 	return sb.String(), nil
 }
 
-// Z85Decode decodes a Z85 string whose length must be a multiple of 5. A
-// group whose value exceeds 32 bits decodes to its low 32 bits, as in
-// Delta's reference implementation.
+// padMark is the digit value of '#', the last character of the alphabet.
+// Five digits starting with it exceed 32 bits, so no Z85 group can start
+// with it; the padded-tail convention of the z85 crate (used by
+// delta-kernel-rs and the tables it writes) uses it to mark missing bytes.
+const padMark = 84
+
+// Z85Decode decodes a Z85 string whose length must be a multiple of 5.
+//
+// The last group may carry the padded-tail convention: k leading '#'
+// characters (1 ≤ k ≤ 3) say that the group holds only 4-k bytes, encoded in
+// its remaining 5-k digits. Delta tables carry such groups in inline
+// deletion vectors; decoding them as ordinary groups would wrap around 2^32
+// and yield different bytes, and so different deleted rows.
+//
+// Any other group whose value does not fit in 32 bits is an error: Delta's
+// encoders never produce one, and keeping its low 32 bits (as Delta's Java
+// codec does by accident of integer overflow) would silently invent bytes.
 func Z85Decode(s string) ([]byte, error) {
 	if len(s)%5 != 0 {
 		return nil, fmt.Errorf("%w: string length %d is not a multiple of 5", ErrZ85, len(s))
 	}
 	out := make([]byte, 0, len(s)/5*4)
 	for i := 0; i < len(s); i += 5 {
-		var v uint64
-		for j := 0; j < 5; j++ {
+		var digits [5]byte
+		for j := range digits {
 			d := z85Values[s[i+j]]
 			if d == 0 {
 				return nil, fmt.Errorf("%w: character %q at offset %d", ErrZ85, s[i+j], i+j)
 			}
-			v = v*85 + uint64(d-1)
+			digits[j] = d - 1
 		}
-		// Five digits reach 85^5-1 > 2^32-1. Strict Z85 has no such groups,
-		// but Delta's reference codec keeps the low 32 bits, and tables in the
-		// wild carry them in the padding group of inline DVs; do the same.
-		out = append(out, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+		missing := 0
+		if i+5 == len(s) {
+			for missing < 4 && digits[missing] == padMark {
+				missing++
+			}
+		}
+		if missing == 4 {
+			return nil, fmt.Errorf("%w: padded group %q at offset %d holds no bytes", ErrZ85, s[i:i+5], i)
+		}
+		var v uint64
+		for _, d := range digits[missing:] {
+			v = v*85 + uint64(d)
+		}
+		width := 4 - missing
+		if v>>(8*width) != 0 {
+			return nil, fmt.Errorf("%w: group %q at offset %d does not fit in %d bytes", ErrZ85, s[i:i+5], i, width)
+		}
+		for b := width - 1; b >= 0; b-- {
+			out = append(out, byte(v>>(8*b)))
+		}
 	}
 	return out, nil
 }

@@ -16,4 +16,8 @@ var (
 	// ErrValueOutOfRange is returned when a stored value does not fit the
 	// logical type (a decimal that overflows its precision after rescaling).
 	ErrValueOutOfRange = errors.New("parquetio: value out of range")
+	// ErrDeletedRowOutOfRange is returned when ReadOptions.Deleted names a
+	// row index at or beyond the file's row count: the deletion vector does
+	// not belong to this file, and dropping "some" rows would be a guess.
+	ErrDeletedRowOutOfRange = errors.New("parquetio: deleted row index beyond the end of the file")
 )

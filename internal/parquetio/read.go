@@ -96,6 +96,9 @@ func NewRecordReader(ctx context.Context, r storage.ReaderAt, opts *ReadOptions)
 		starts[i] = total
 		total += md.RowGroup(i).NumRows()
 	}
+	if d := opts.Deleted; d != nil && !d.IsEmpty() && d.Maximum() >= uint64(total) {
+		return nil, fmt.Errorf("%w: row %d deleted, the file has %d rows", ErrDeletedRowOutOfRange, d.Maximum(), total)
+	}
 	groups := opts.RowGroups
 	if groups == nil {
 		groups = make([]int, md.NumRowGroups())

@@ -272,6 +272,10 @@ func (x *Transaction) operationMetrics() map[string]string {
 			}
 		}
 		return out
+	case "DELETE", "UPDATE":
+		if x.dml != nil {
+			return x.dmlMetrics()
+		}
 	case "CREATE TABLE", "CREATE OR REPLACE TABLE", "SET TBLPROPERTIES", "UNSET TBLPROPERTIES", "ADD CONSTRAINT",
 		"DROP CONSTRAINT", "ADD COLUMNS", "RENAME COLUMN", "DROP COLUMNS", "CHANGE COLUMN":
 		return nil
@@ -336,6 +340,13 @@ func (x *Transaction) encodeCommit(info protocol.CommitInfo, now time.Time, vers
 		enc := *a
 		enc.Path = protocol.EncodePath(a.Path)
 		if err := put(protocol.Action{Add: &enc}); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range x.cdcs {
+		enc := *c
+		enc.Path = protocol.EncodePath(c.Path)
+		if err := put(protocol.Action{CDC: &enc}); err != nil {
 			return nil, err
 		}
 	}

@@ -43,6 +43,10 @@ type dataWriter struct {
 	staged []string
 	seq    int
 	taskID string
+
+	// changeData makes this a writer of change data files: names
+	// "cdc-…" under _change_data/, with the _change_type column.
+	changeData bool
 }
 
 type partColumn struct {
@@ -175,9 +179,13 @@ func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]
 	}
 	if pf.rw == nil {
 		rw, err := parquetio.NewRollingWriter(w.fileSchema, func(ctx context.Context) (parquetio.Sink, error) {
-			name := fmt.Sprintf("part-%05d-%s-c000%s.parquet", w.seq, w.taskID, codecExtension(w.codec))
+			prefix, dir := "part", pf.dir
+			if w.changeData {
+				prefix, dir = "cdc", changeDataDir+pf.dir
+			}
+			name := fmt.Sprintf("%s-%05d-%s-c000%s.parquet", prefix, w.seq, w.taskID, codecExtension(w.codec))
 			w.seq++
-			p := pf.dir + name
+			p := dir + name
 			out, err := w.store.Create(ctx, p)
 			if err != nil {
 				return nil, err
@@ -239,7 +247,12 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 		TargetFileSize: w.targetSize,
 		Allocator:      w.mem,
 	}
-	if w.mapping != protocol.ColumnMappingNone {
+	switch {
+	case w.mapping != protocol.ColumnMappingNone && w.changeData:
+		// _change_type is not a table column and has no field id:
+		// change data files match columns by physical name.
+		o.ColumnMapping = parquetio.ColumnMappingName
+	case w.mapping != protocol.ColumnMappingNone:
 		// Spark writes physical names and Parquet field ids in both
 		// mapping modes, and delta-rs matches columns by field id: write
 		// what id mode writes.

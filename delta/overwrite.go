@@ -168,6 +168,12 @@ func (x *Transaction) partitionPredicate(sql string) (*partitionPred, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: ReplaceWhere: %w", ErrInvalidArgument, err)
 	}
+	return x.compilePartitionPredicate(e)
+}
+
+// compilePartitionPredicate compiles e against the partition columns;
+// errDataPredicate when it needs data columns too.
+func (x *Transaction) compilePartitionPredicate(e expr.Expr) (*partitionPred, error) {
 	parts := x.partitionFields()
 	fields := make([]arrow.Field, len(parts))
 	for i, f := range parts {
@@ -183,7 +189,7 @@ func (x *Transaction) partitionPredicate(sql string) (*partitionPred, error) {
 		if _, full := expr.Compile(e, x.snap.Schema(), nil); full == nil {
 			return nil, errDataPredicate
 		}
-		return nil, fmt.Errorf("%w: ReplaceWhere %q: %w", ErrInvalidArgument, sql, err)
+		return nil, fmt.Errorf("%w: predicate %s: %w", ErrInvalidArgument, e, err)
 	}
 	return &partitionPred{parts: parts, schema: schema, prog: prog, x: x}, nil
 }

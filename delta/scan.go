@@ -59,7 +59,14 @@ type scanPlan struct {
 	skipper   *expr.Skipper
 	batchSize int64
 	mem       memory.Allocator
+	// rowIndex appends each row's index in its data file (before deletion
+	// vectors apply) as a last output column, rowIndexColumn: what DML
+	// needs to build deletion vectors. Plans with it have no filter.
+	rowIndex bool
 }
+
+// rowIndexColumn names the file row index column of DML scans.
+const rowIndexColumn = "__lakehouse_row_index"
 
 func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
@@ -353,7 +360,13 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		ColumnMapping: s.mapping,
 		Deleted:       deleted,
 		BatchSize:     p.batchSize,
-		Allocator:     p.mem,
+		RowIndexColumn: func() string {
+			if p.rowIndex {
+				return rowIndexColumn
+			}
+			return ""
+		}(),
+		Allocator: p.mem,
 	})
 	if err != nil {
 		_ = r.Close()
@@ -415,9 +428,12 @@ func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
 		defer out.Release()
 		filtered = out
 	}
-	outCols := make([]arrow.Array, len(p.outIdx))
+	outCols := make([]arrow.Array, len(p.outIdx), len(p.outIdx)+1)
 	for i, j := range p.outIdx {
 		outCols[i] = filtered.Column(j)
+	}
+	if p.rowIndex {
+		outCols = append(outCols, data.Column(p.dataRead.NumFields()))
 	}
 	return array.NewRecordBatch(p.out, outCols, filtered.NumRows()), nil
 }

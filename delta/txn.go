@@ -151,6 +151,9 @@ type Transaction struct {
 	// What the transaction read, for conflict detection.
 	readWholeTable bool
 	readPredicates []conflict.Predicate
+	// readFiles are files read without being removed (a DML scan that
+	// found no match in them): removing them concurrently is a conflict.
+	readFiles map[string]struct{}
 	// dynamicPartitions collects the partitions a dynamic partition
 	// overwrite wrote to (non-nil only for that mode).
 	dynamicPartitions map[string]bool
@@ -158,10 +161,19 @@ type Transaction struct {
 	operation string
 	opParams  map[string]any
 	metrics   writeMetrics
+	// dml is the row-level operation staged in this transaction, for its
+	// metrics; dmlKind is "DELETE" or "UPDATE".
+	dml     *dml
+	dmlKind string
 
 	// ictEnablement: this commit turns in-commit timestamps on for an
 	// existing table, so it records the enablement version and time.
 	ictEnablement bool
+
+	// changes writes change data files (DML on a change-feed table); cdcs
+	// are the cdc actions of the finished ones.
+	changes *dataWriter
+	cdcs    []*protocol.CDC
 
 	writer  *dataWriter // open data-file writer, nil until the first Write
 	done    bool
@@ -174,6 +186,7 @@ type writeMetrics struct {
 	numRemovedFiles, numRemovedBytes        int64
 	numDeletedRows, numCopiedRows           int64
 	numDeletedRowsKnown                     bool
+	numChangeFiles                          int64
 }
 
 // Begin starts a transaction on the latest snapshot. It fails with
@@ -261,11 +274,13 @@ func (x *Transaction) Rollback() error {
 // harmless, VACUUM removes it, but a missing one would corrupt the table,
 // so this only ever runs when no commit can reference them).
 func (x *Transaction) cleanup(ctx context.Context) error {
-	if x.writer != nil {
-		x.writer.abort()
-		x.staged = append(x.staged, x.writer.staged...)
-		x.writer = nil
+	for _, w := range []*dataWriter{x.writer, x.changes} {
+		if w != nil {
+			w.abort()
+			x.staged = append(x.staged, w.staged...)
+		}
 	}
+	x.writer, x.changes = nil, nil
 	var first error
 	for _, p := range x.staged {
 		if err := x.table.store.Delete(ctx, p); err != nil && first == nil && !isNotExist(err) {
@@ -274,6 +289,7 @@ func (x *Transaction) cleanup(ctx context.Context) error {
 	}
 	x.staged = nil
 	x.adds = nil
+	x.cdcs = nil
 	return first
 }
 
@@ -308,6 +324,12 @@ func (x *Transaction) conflictTxn() *conflict.Txn {
 			ct.ReadFiles[r.Path] = struct{}{}
 		}
 	}
+	for p := range x.readFiles {
+		if ct.ReadFiles == nil {
+			ct.ReadFiles = map[string]struct{}{}
+		}
+		ct.ReadFiles[p] = struct{}{}
+	}
 	if x.opts.AppID != "" {
 		ct.AppIDs = []string{x.opts.AppID}
 	}
@@ -317,10 +339,18 @@ func (x *Transaction) conflictTxn() *conflict.Txn {
 	return ct
 }
 
+// markRead records a file the transaction read.
+func (x *Transaction) markRead(path string) {
+	if x.readFiles == nil {
+		x.readFiles = map[string]struct{}{}
+	}
+	x.readFiles[path] = struct{}{}
+}
+
 // isBlindAppend reports whether the transaction only adds files without
 // reading the table.
 func (x *Transaction) isBlindAppend() bool {
-	return len(x.removes) == 0 && !x.readWholeTable && len(x.readPredicates) == 0 && !x.metaChanged && !x.protoChanged && x.readVersion >= 0
+	return len(x.removes) == 0 && !x.readWholeTable && len(x.readPredicates) == 0 && len(x.readFiles) == 0 && !x.metaChanged && !x.protoChanged && x.readVersion >= 0
 }
 
 func partitionColumnsEqual(a, b []string) bool { return slices.Equal(a, b) }

@@ -40,64 +40,79 @@ func (x *Transaction) WriteBatch(ctx context.Context, rec arrow.RecordBatch) err
 }
 
 // writeBatch stages one batch; copied marks rows carried over from the
-// old table by a data-column ReplaceWhere.
+// old table (by a data-column ReplaceWhere, or a DML rewrite).
 func (x *Transaction) writeBatch(ctx context.Context, rec arrow.RecordBatch, copied bool) error {
-	if x.done {
-		return ErrTxnDone
+	out, err := x.prepareBatch(ctx, rec, copied)
+	if err != nil || out == nil {
+		return err
 	}
-	if x.skipped || rec.NumRows() == 0 && x.writer != nil {
+	defer out.Release()
+	return x.writeRows(ctx, out, copied)
+}
+
+// writeRows stages rows prepareBatch returned.
+func (x *Transaction) writeRows(ctx context.Context, rec arrow.RecordBatch, copied bool) error {
+	if rec.NumRows() == 0 {
 		return nil
 	}
+	if copied {
+		x.metrics.numCopiedRows += rec.NumRows()
+	}
+	return x.writer.write(ctx, rec)
+}
+
+// prepareBatch evolves the schema if allowed, then conforms and checks one
+// batch: the rows exactly as they will be written (generated columns
+// filled), or nil when there is nothing to write.
+func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, copied bool) (arrow.RecordBatch, error) {
+	if x.done {
+		return nil, ErrTxnDone
+	}
+	if x.skipped || rec.NumRows() == 0 && x.writer != nil {
+		return nil, nil
+	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if x.opts.OverwriteSchema && x.writer == nil {
 		if err := x.replaceSchema(rec.Schema()); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if x.opts.MergeSchema {
 		before := x.schema
 		if err := x.mergeSchema(rec.Schema()); err != nil {
-			return err
+			return nil, err
 		}
 		if x.schema != before && x.writer != nil {
 			// Files already open hold the old columns; finish them (readers
 			// fill the new columns with nulls) and continue in new files.
 			if err := x.flushWriter(ctx); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if x.writer == nil {
 		w, err := x.newDataWriter()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		x.writer = w
 	}
 	conformed, err := conformBatch(rec, x.writer.tableSchema, x.table.opts.Allocator)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer conformed.Release()
-	withGenerated, err := x.writer.checks.apply(ctx, conformed, copied)
-	if err != nil {
-		return err
-	}
-	defer withGenerated.Release()
-	if withGenerated.NumRows() == 0 {
-		return nil
-	}
-	if copied {
-		x.metrics.numCopiedRows += withGenerated.NumRows()
-	}
-	return x.writer.write(ctx, withGenerated)
+	return x.writer.checks.apply(ctx, conformed, copied)
 }
 
 // finishWrites closes the open data files and records their add actions.
 func (x *Transaction) finishWrites(ctx context.Context) error {
 	if err := x.flushWriter(ctx); err != nil {
+		return err
+	}
+	if err := x.flushChanges(ctx); err != nil {
 		return err
 	}
 	if x.dynamicPartitions != nil {

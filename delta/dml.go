@@ -1,0 +1,414 @@
+package delta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/conflict"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// The row-level operations (DELETE, UPDATE) share one shape, Spark's:
+//
+//  1. find the files that may hold matching rows (partition values and
+//     statistics prune first), and read only the predicate's columns of
+//     those to learn which rows match, by their index in the file;
+//  2. for each touched file either mark the rows deleted in the file's
+//     deletion vector (delta.enableDeletionVectors) or rewrite the file
+//     without them (copy-on-write), writing new rows and change data as
+//     the operation requires;
+//  3. commit removes and adds (and cdc actions) in one transaction.
+//
+// Memory stays bounded: files are read one batch at a time, and what is
+// kept across files is one compressed bitmap per touched file.
+
+// fileMatch is what the first pass learned about one live file.
+type fileMatch struct {
+	file *AddFile
+	// rows are the file row indexes of live rows that match; nil when
+	// whole is set.
+	rows *roaring64.Bitmap
+	// whole: every live row matches, proven by partition values alone,
+	// without reading the file.
+	whole bool
+}
+
+// dml is one row-level operation inside a transaction.
+type dml struct {
+	x     *Transaction
+	snap  *Snapshot
+	where expr.Expr // nil matches every row
+	pred  *expr.Program
+	useDV bool
+	cdf   bool
+
+	// newDVs are the deletion vectors to write at the end, one per file
+	// whose rows are partly deleted.
+	newDVs []pendingDV
+
+	matchedRows int64
+	dvAdded     int64 // files that had no vector and get one
+	dvUpdated   int64 // files whose vector grows
+	dvRemoved   int64 // vectors dropped with their file
+	started     time.Time
+	scanTime    time.Duration
+	rewriteTime time.Duration
+}
+
+// pendingDV is a file's vector after this operation: its old rows plus
+// the newly deleted ones.
+type pendingDV struct {
+	file *AddFile
+	rows *roaring64.Bitmap
+}
+
+// newDML prepares a row-level operation on the transaction's snapshot.
+func (x *Transaction) newDML(where expr.Expr) (*dml, error) {
+	if x.snap == nil {
+		return nil, fmt.Errorf("%w: row-level operations need an existing table", ErrInvalidArgument)
+	}
+	d := &dml{x: x, snap: x.snap, where: where, started: time.Now()}
+	d.useDV = x.snap.config.Bool(protocol.PropEnableDeletionVectors, false) && x.proto.SupportsFeature("deletionVectors")
+	d.cdf = x.changeDataEnabled()
+	if where != nil {
+		prog, err := expr.Compile(where, x.snap.Schema(), &expr.CompileOptions{Allocator: x.table.opts.Allocator})
+		if err != nil {
+			return nil, fmt.Errorf("%w: condition %s: %w", ErrInvalidArgument, where, err)
+		}
+		if !arrow.TypeEqual(prog.ResultType(), arrow.FixedWidthTypes.Boolean) {
+			return nil, fmt.Errorf("%w: condition %s is not a boolean predicate", ErrInvalidArgument, where)
+		}
+		d.pred = prog
+	}
+	return d, nil
+}
+
+// findMatches is the first pass: the touched files and their matching
+// rows. It also records what the operation read for conflict detection.
+func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
+	start := time.Now()
+	defer func() { d.scanTime += time.Since(start) }()
+	x := d.x
+	var part *partitionPred
+	if d.where != nil {
+		p, err := x.compilePartitionPredicate(d.where)
+		switch {
+		case errors.Is(err, errDataPredicate):
+		case err != nil:
+			return nil, err
+		default:
+			part = p
+		}
+	}
+	switch {
+	case d.where == nil:
+		x.readWholeTable = true
+	case part != nil:
+		x.readPredicates = append(x.readPredicates, func(f conflict.File) bool {
+			ok, err := part.matches([]map[string]*string{f.PartitionValues})
+			return err != nil || ok[0]
+		})
+	default:
+		// Like Spark, a concurrently added file is checked against the
+		// predicate by its partition values only; with data columns in
+		// the predicate, any added file may hold matching rows.
+		x.readPredicates = append(x.readPredicates, func(conflict.File) bool { return true })
+	}
+
+	var out []fileMatch
+	if d.where == nil || part != nil {
+		for f, err := range d.snap.Files(ctx) {
+			if err != nil {
+				return nil, err
+			}
+			if part != nil {
+				ok, err := part.matches([]map[string]*string{f.PartitionValues})
+				if err != nil {
+					return nil, err
+				}
+				if !ok[0] {
+					continue
+				}
+			}
+			out = append(out, fileMatch{file: f, whole: true})
+		}
+		return out, nil
+	}
+
+	plan, err := d.snap.planRowScan(columnNames(expr.Columns(d.where)))
+	if err != nil {
+		return nil, err
+	}
+	// The first pass reads only the predicate's columns: compile it for
+	// that narrower batch.
+	narrow, err := expr.Compile(d.where, dropLast(plan.out), &expr.CompileOptions{Allocator: x.table.opts.Allocator})
+	if err != nil {
+		return nil, fmt.Errorf("%w: condition %s: %w", ErrInvalidArgument, d.where, err)
+	}
+	for f, err := range d.snap.FilesMatching(ctx, d.where) {
+		if err != nil {
+			return nil, err
+		}
+		x.markRead(f.Path)
+		rows := roaring64.New()
+		err := d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
+			return d.collectMatches(ctx, narrow, rec, rows)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !rows.IsEmpty() {
+			out = append(out, fileMatch{file: f, rows: rows})
+		}
+	}
+	return out, nil
+}
+
+// collectMatches adds the row indexes of the rows of rec (predicate
+// columns, then the row index) for which the predicate is TRUE.
+func (d *dml) collectMatches(ctx context.Context, pred *expr.Program, rec arrow.RecordBatch, rows *roaring64.Bitmap) error {
+	data := withoutRowIndex(rec)
+	defer data.Release()
+	mask, err := evalMask(ctx, pred, data)
+	if err != nil {
+		return err
+	}
+	idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
+	for i, m := range mask {
+		if m {
+			rows.Add(uint64(idx.Value(i)))
+		}
+	}
+	return nil
+}
+
+// evalMask evaluates the predicate: true where it is TRUE (NULL and FALSE
+// leave the row alone, as in SQL).
+func evalMask(ctx context.Context, pred *expr.Program, rec arrow.RecordBatch) ([]bool, error) {
+	mask := make([]bool, rec.NumRows())
+	if pred == nil {
+		for i := range mask {
+			mask[i] = true
+		}
+		return mask, nil
+	}
+	res, err := pred.Eval(ctx, rec)
+	if err != nil {
+		return nil, fmt.Errorf("delta: evaluate %s: %w", pred, err)
+	}
+	defer res.Release()
+	b := res.(*array.Boolean)
+	for i := range mask {
+		mask[i] = b.IsValid(i) && b.Value(i)
+	}
+	return mask, nil
+}
+
+// liveRows returns how many rows of f are visible before this operation:
+// numRecords less the old vector, from stats, else from the file footer.
+func (d *dml) liveRows(ctx context.Context, f *AddFile) (int64, error) {
+	n, ok := fileNumRecords(f)
+	if !ok {
+		r, err := d.snap.table.openDataFile(ctx, f.Path)
+		if err != nil {
+			return 0, err
+		}
+		defer r.Close()
+		info, err := parquetio.ReadFileInfo(r)
+		if err != nil {
+			return 0, fmt.Errorf("delta: read %s: %w", f.Path, err)
+		}
+		n = info.NumRows
+	}
+	if f.DeletionVector != nil {
+		n -= f.DeletionVector.Cardinality
+	}
+	return n, nil
+}
+
+// deleteRows records that the matched rows of m (of live rows before the
+// operation) leave the table: by a
+// grown deletion vector, or by removing the file when none stay. Rows of
+// the file that stay are the caller's business in copy-on-write mode.
+func (d *dml) deleteRows(ctx context.Context, m fileMatch, matched, live int64) error {
+	if m.whole || matched >= live || !d.useDV {
+		d.x.removeFile(m.file)
+		if m.file.DeletionVector != nil {
+			d.dvRemoved++
+		}
+		return nil
+	}
+	old, err := d.snap.table.deletedRows(ctx, m.file.Path, m.file.DeletionVector)
+	if err != nil {
+		return err
+	}
+	rows := m.rows.Clone()
+	if old != nil {
+		rows.Or(old)
+		d.dvUpdated++
+	} else {
+		d.dvAdded++
+	}
+	d.newDVs = append(d.newDVs, pendingDV{file: m.file, rows: rows})
+	return nil
+}
+
+// eachLiveBatch streams every live row of f with all table columns and
+// the row index last.
+func (d *dml) eachLiveBatch(ctx context.Context, f *AddFile, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap) error {
+	plan, err := d.snap.planRowScan(nil)
+	if err != nil {
+		return err
+	}
+	return d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
+		idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
+		matched := make([]bool, rec.NumRows())
+		for i := range matched {
+			matched[i] = rows == nil || rows.Contains(uint64(idx.Value(i)))
+		}
+		data := withoutRowIndex(rec)
+		defer data.Release()
+		return fn(data, matched)
+	})
+}
+
+// planRowScan plans a DML read of columns (nil: all) plus each row's
+// index in its file as the last column.
+func (s *Snapshot) planRowScan(columns []string) (*scanPlan, error) {
+	if columns != nil && len(columns) == 0 {
+		columns = []string{} // no column but the row index
+	}
+	p, err := s.planScan(&ScanOptions{Columns: columns})
+	if err != nil {
+		return nil, err
+	}
+	p.rowIndex = true
+	fields := append(append([]arrow.Field(nil), p.out.Fields()...), arrow.Field{Name: rowIndexColumn, Type: arrow.PrimitiveTypes.Int64})
+	p.out = arrow.NewSchema(fields, nil)
+	return p, nil
+}
+
+// eachFileBatch streams the batches a plan reads from one file.
+func (s *Snapshot) eachFileBatch(ctx context.Context, p *scanPlan, f *AddFile, fn func(arrow.RecordBatch) error) error {
+	fb, err := s.openFileBatches(ctx, p, f)
+	if err != nil {
+		return err
+	}
+	defer fb.close()
+	for {
+		rec, err := fb.next(ctx)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			return nil
+		}
+		err = fn(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// withoutRowIndex returns rec less its last (row index) column, as a new
+// reference.
+func withoutRowIndex(rec arrow.RecordBatch) arrow.RecordBatch {
+	n := int(rec.NumCols()) - 1
+	fields := rec.Schema().Fields()[:n]
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), rec.Columns()[:n], rec.NumRows())
+}
+
+// selectRows returns the rows of rec where keep is true, as a new
+// reference.
+func selectRows(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch, keep []bool) (arrow.RecordBatch, error) {
+	all := true
+	for _, k := range keep {
+		all = all && k
+	}
+	if all {
+		rec.Retain()
+		return rec, nil
+	}
+	b := array.NewBooleanBuilder(mem)
+	defer b.Release()
+	b.AppendValues(keep, nil)
+	mask := b.NewBooleanArray()
+	defer mask.Release()
+	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), rec, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return nil, fmt.Errorf("delta: select rows: %w", err)
+	}
+	return out, nil
+}
+
+func invert(m []bool) []bool {
+	out := make([]bool, len(m))
+	for i, v := range m {
+		out[i] = !v
+	}
+	return out
+}
+
+func countTrue(m []bool) int64 {
+	var n int64
+	for _, v := range m {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+// columnNames turns expr.Columns paths into distinct top-level names.
+func columnNames(paths [][]string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if len(p) > 0 && !seen[p[0]] {
+			seen[p[0]] = true
+			out = append(out, p[0])
+		}
+	}
+	return out
+}
+
+// dmlMetrics are the operationMetrics Spark records for DELETE and
+// UPDATE.
+func (x *Transaction) dmlMetrics() map[string]string {
+	d, m := x.dml, x.metrics
+	reAdded := int64(0)
+	for _, a := range x.adds {
+		if a.DeletionVector != nil {
+			reAdded++
+		}
+	}
+	out := map[string]string{
+		"numRemovedFiles":     itoa(m.numRemovedFiles - reAdded),
+		"numAddedFiles":       itoa(m.numFiles),
+		"numRemovedBytes":     itoa(m.numRemovedBytes),
+		"numAddedBytes":       itoa(m.numOutputBytes),
+		"numCopiedRows":       itoa(m.numCopiedRows),
+		"numAddedChangeFiles": itoa(m.numChangeFiles),
+		"executionTimeMs":     itoa(time.Since(d.started).Milliseconds()),
+		"scanTimeMs":          itoa(d.scanTime.Milliseconds()),
+		"rewriteTimeMs":       itoa(d.rewriteTime.Milliseconds()),
+	}
+	if x.dmlKind == "UPDATE" {
+		out["numUpdatedRows"] = itoa(d.matchedRows)
+	} else {
+		out["numDeletedRows"] = itoa(d.matchedRows)
+	}
+	d.dvMetrics(out)
+	return out
+}

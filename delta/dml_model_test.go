@@ -1,0 +1,281 @@
+package delta
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+)
+
+// modelRow is one row of eventsSchema in the in-memory model.
+type modelRow struct {
+	id    int64
+	name  *string
+	score float64
+	day   string
+}
+
+func (r modelRow) String() string {
+	n := "NULL"
+	if r.name != nil {
+		n = *r.name
+	}
+	return fmt.Sprintf("%d|%s|%g|%s", r.id, n, r.score, r.day)
+}
+
+// modelPred is a predicate both as SQL and as the model evaluates it.
+type modelPred struct {
+	sql   string
+	match func(modelRow) bool
+}
+
+func randomPred(rng *rand.Rand) modelPred {
+	switch rng.IntN(5) {
+	case 0:
+		k, r := int64(rng.IntN(5)+2), int64(rng.IntN(2))
+		return modelPred{fmt.Sprintf("id %% %d = %d", k, r), func(m modelRow) bool { return m.id%k == r }}
+	case 1:
+		d := fmt.Sprintf("d%d", rng.IntN(3))
+		return modelPred{fmt.Sprintf("day = '%s'", d), func(m modelRow) bool { return m.day == d }}
+	case 2:
+		v := float64(rng.IntN(60))
+		return modelPred{fmt.Sprintf("score > %g", v), func(m modelRow) bool { return m.score > v }}
+	case 3:
+		return modelPred{"name IS NULL", func(m modelRow) bool { return m.name == nil }}
+	default:
+		lo := int64(rng.IntN(100))
+		return modelPred{fmt.Sprintf("id BETWEEN %d AND %d", lo, lo+5), func(m modelRow) bool { return m.id >= lo && m.id <= lo+5 }}
+	}
+}
+
+// modelSet is an UPDATE's SET clause both ways.
+type modelSet struct {
+	set   map[string]string
+	apply func(modelRow) modelRow
+}
+
+func randomSet(rng *rand.Rand) modelSet {
+	switch rng.IntN(3) {
+	case 0:
+		return modelSet{map[string]string{"score": "score + 1"}, func(m modelRow) modelRow { m.score++; return m }}
+	case 1:
+		s := "updated"
+		return modelSet{map[string]string{"name": "'updated'", "score": "score * 2"}, func(m modelRow) modelRow { m.name = &s; m.score *= 2; return m }}
+	default:
+		// Moves rows to another partition on partitioned tables.
+		return modelSet{map[string]string{"day": "'d2'"}, func(m modelRow) modelRow { m.day = "d2"; return m }}
+	}
+}
+
+// TestDMLAgainstModel runs random sequences of append, delete and update
+// against an in-memory model of the rows, with and without deletion
+// vectors, change data feed and partitioning. After every step the table
+// at every version so far, and the change feed between random versions,
+// equal the model's.
+func TestDMLAgainstModel(t *testing.T) {
+	for _, dvs := range []bool{false, true} {
+		for _, cdf := range []bool{false, true} {
+			for _, partitioned := range []bool{false, true} {
+				name := fmt.Sprintf("dv=%v/cdf=%v/partitioned=%v", dvs, cdf, partitioned)
+				for seed := range uint64(*dmlModelSeeds) {
+					t.Run(fmt.Sprintf("%s/seed=%d", name, seed), func(t *testing.T) { runDMLModel(t, dvs, cdf, partitioned, seed) })
+				}
+			}
+		}
+	}
+}
+
+type modelChange struct {
+	kind string
+	row  modelRow
+}
+
+func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	opts := &CreateOptions{Table: &Options{Allocator: mem}, Properties: map[string]string{
+		"delta.enableDeletionVectors": fmt.Sprint(dvs),
+		"delta.enableChangeDataFeed":  fmt.Sprint(cdf),
+	}}
+	if partitioned {
+		opts.PartitionBy = []string{"day"}
+	}
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, opts)
+	require.NoError(t, err)
+	defer tbl.Close()
+
+	model := map[int64]modelRow{}
+	versions := [][]string{renderModel(model)} // rows at each version
+	changes := [][]modelChange{nil}            // changes each version made
+	next := 0
+	var dvsWritten, cdcFiles int
+	defer func() {
+		if t.Failed() {
+			return
+		}
+		// The run must have taken the path its configuration names.
+		if dvs {
+			require.Positive(t, dvsWritten, "deletion vectors written")
+		} else {
+			require.Zero(t, dvsWritten, "deletion vectors written")
+		}
+		if !cdf {
+			require.Zero(t, cdcFiles, "change data files written")
+		}
+	}()
+	for step := 0; step < 12; step++ {
+		var res *CommitResult
+		var delta []modelChange
+		switch op := rng.IntN(3); {
+		case op == 0 || len(model) == 0:
+			n := rng.IntN(40) + 10
+			rr := eventsReader(t, mem, next, n, 3)
+			res, err = tbl.Append(ctx, rr, nil)
+			rr.Release()
+			require.NoError(t, err)
+			rec := eventsBatch(mem, next, n, 3)
+			for _, r := range modelRows(rec) {
+				model[r.id] = r
+				delta = append(delta, modelChange{ChangeInsert, r})
+			}
+			rec.Release()
+			next += n
+		case op == 1:
+			p := randomPred(rng)
+			e, err := expr.Parse(p.sql)
+			require.NoError(t, err)
+			res, err = tbl.Delete(ctx, e, nil)
+			require.NoError(t, err, "DELETE WHERE %s", p.sql)
+			for id, r := range model {
+				if p.match(r) {
+					delete(model, id)
+					delta = append(delta, modelChange{ChangeDelete, r})
+				}
+			}
+			require.Equal(t, fmt.Sprint(len(delta)), res.Metrics["numDeletedRows"], "DELETE WHERE %s", p.sql)
+		default:
+			p, s := randomPred(rng), randomSet(rng)
+			e, err := expr.Parse(p.sql)
+			require.NoError(t, err)
+			set := map[string]expr.Expr{}
+			for c, v := range s.set {
+				set[c], err = expr.Parse(v)
+				require.NoError(t, err)
+			}
+			res, err = tbl.Update(ctx, set, e, nil)
+			require.NoError(t, err, "UPDATE WHERE %s", p.sql)
+			for id, r := range model {
+				if p.match(r) {
+					u := s.apply(r)
+					model[id] = u
+					delta = append(delta, modelChange{ChangeUpdatePreimage, r}, modelChange{ChangeUpdatePostimage, u})
+				}
+			}
+			require.Equal(t, fmt.Sprint(len(delta)/2), res.Metrics["numUpdatedRows"], "UPDATE WHERE %s", p.sql)
+		}
+		require.Equal(t, int64(len(versions)), res.Version)
+		n, _ := strconv.Atoi(res.Metrics["numDeletionVectorsAdded"])
+		dvsWritten += n
+		n, _ = strconv.Atoi(res.Metrics["numAddedChangeFiles"])
+		cdcFiles += n
+		versions = append(versions, renderModel(model))
+		changes = append(changes, delta)
+
+		for v := range versions {
+			snap, err := tbl.SnapshotAt(ctx, int64(v))
+			require.NoError(t, err)
+			require.Equal(t, versions[v], renderSnapshot(t, snap), "step %d: rows at version %d", step, v)
+		}
+		if cdf {
+			from := int64(rng.IntN(len(versions)-1) + 1)
+			to := from + int64(rng.IntN(len(versions)-int(from)))
+			require.Equal(t, renderChanges(changes[from:to+1]), readChanges(t, tbl, from, to), "step %d: change feed %d..%d", step, from, to)
+		}
+	}
+}
+
+func modelRows(rec arrow.RecordBatch) []modelRow {
+	ids := rec.Column(0).(*array.Int64)
+	names := rec.Column(1).(*array.String)
+	scores := rec.Column(2).(*array.Float64)
+	days := rec.Column(3).(*array.String)
+	out := make([]modelRow, rec.NumRows())
+	for i := range out {
+		r := modelRow{id: ids.Value(i), score: scores.Value(i), day: days.Value(i)}
+		if names.IsValid(i) {
+			n := names.Value(i)
+			r.name = &n
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func renderModel(m map[int64]modelRow) []string {
+	out := []string{}
+	for _, r := range m {
+		out = append(out, r.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func renderSnapshot(t *testing.T, snap *Snapshot) []string {
+	t.Helper()
+	rr, err := snap.Scan(context.Background(), &ScanOptions{Columns: []string{"id", "name", "score", "day"}})
+	require.NoError(t, err)
+	defer rr.Release()
+	out := []string{}
+	for rr.Next() {
+		for _, r := range modelRows(rr.RecordBatch()) {
+			out = append(out, r.String())
+		}
+	}
+	require.NoError(t, rr.Err())
+	slices.Sort(out)
+	return out
+}
+
+func renderChanges(vs [][]modelChange) []string {
+	out := []string{}
+	for _, cs := range vs {
+		for _, c := range cs {
+			out = append(out, c.kind+" "+c.row.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func readChanges(t *testing.T, tbl *Table, from, to int64) []string {
+	t.Helper()
+	rr, err := tbl.Changes(context.Background(), from, &ChangesOptions{EndVersion: &to})
+	require.NoError(t, err)
+	defer rr.Release()
+	out := []string{}
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		kinds := rec.Column(rec.Schema().FieldIndices(ChangeTypeColumn)[0]).(*array.String)
+		for i, r := range modelRows(rec) {
+			out = append(out, kinds.Value(i)+" "+r.String())
+		}
+	}
+	require.NoError(t, rr.Err())
+	slices.Sort(out)
+	return out
+}
+
+// dmlModelSeeds is how many random sequences each configuration runs:
+// a few in the regular suite, more with -dml.seeds for a long run
+// (go test -run TestDMLAgainstModel ./delta/ -dml.seeds=200).
+var dmlModelSeeds = flag.Int("dml.seeds", 3, "random DML sequences per configuration in TestDMLAgainstModel")

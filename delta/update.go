@@ -1,0 +1,228 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// Update sets columns of the rows for which where is TRUE (every row when
+// where is nil): Spark's UPDATE … SET col = expr, … WHERE …. Each value is
+// an expression over the row's old values, cast to the column's type as
+// Spark's store assignment does. The new rows are checked like written
+// rows (NOT NULL, CHECK constraints) and generated columns are computed
+// again. Files are found as Delete finds them; with
+// delta.enableDeletionVectors the old rows are marked deleted and only
+// the updated rows are written, otherwise each touched file is rewritten.
+// On a change-feed table the commit carries update_preimage and
+// update_postimage rows.
+//
+// The commit records operation "UPDATE" with Spark's metrics
+// (numUpdatedRows, numCopiedRows, …). On any error the table is unchanged.
+func (t *Table) Update(ctx context.Context, set map[string]expr.Expr, where expr.Expr, opts *DMLOptions) (*CommitResult, error) {
+	x, err := t.Begin(ctx, opts.txnOptions())
+	if err != nil {
+		return nil, err
+	}
+	defer x.Rollback()
+	if err := x.update(ctx, set, where); err != nil {
+		return nil, err
+	}
+	return x.Commit(ctx)
+}
+
+// assignment is one compiled SET clause.
+type assignment struct {
+	idx  int // column index in the table schema
+	prog *expr.Program
+}
+
+// compileAssignments resolves the SET columns and compiles their values
+// against the table schema.
+func (x *Transaction) compileAssignments(set map[string]expr.Expr) ([]assignment, error) {
+	if len(set) == 0 {
+		return nil, fmt.Errorf("%w: UPDATE needs at least one column to set", ErrInvalidArgument)
+	}
+	schema := x.snap.Schema()
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	seen := map[int]string{}
+	out := make([]assignment, 0, len(set))
+	for _, n := range names {
+		i := fieldIndexFold(schema, n)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: UPDATE: no column %q in the table (columns: %s)", ErrInvalidArgument, n, strings.Join(x.snap.columnNames(), ", "))
+		}
+		if prev, ok := seen[i]; ok {
+			return nil, fmt.Errorf("%w: UPDATE sets column %q twice (%q and %q)", ErrInvalidArgument, schema.Field(i).Name, prev, n)
+		}
+		seen[i] = n
+		e := set[n]
+		if e == nil {
+			return nil, fmt.Errorf("%w: UPDATE: no value for column %q", ErrInvalidArgument, n)
+		}
+		want := schema.Field(i).Type
+		prog, err := expr.Compile(e, schema, &expr.CompileOptions{Allocator: x.table.opts.Allocator})
+		if err == nil && !arrow.TypeEqual(prog.ResultType(), want) {
+			prog, err = expr.Compile(expr.Cast(e, want), schema, &expr.CompileOptions{Allocator: x.table.opts.Allocator})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: UPDATE SET %s = %s: %w", ErrInvalidArgument, schema.Field(i).Name, e, err)
+		}
+		out = append(out, assignment{idx: i, prog: prog})
+	}
+	return out, nil
+}
+
+// update stages an UPDATE in the transaction.
+func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, where expr.Expr) error {
+	d, err := x.newDML(where)
+	if err != nil {
+		return err
+	}
+	sets, err := x.compileAssignments(set)
+	if err != nil {
+		return err
+	}
+	matches, err := d.findMatches(ctx)
+	if err != nil {
+		return err
+	}
+	rewriteStart := time.Now()
+	for _, m := range matches {
+		if err := d.updateFile(ctx, m, sets); err != nil {
+			return err
+		}
+	}
+	if err := d.stageDeletionVectors(ctx); err != nil {
+		return err
+	}
+	x.operation = "UPDATE"
+	preds := []string{}
+	if where != nil {
+		preds = append(preds, where.String())
+	}
+	x.opParams = map[string]any{"predicate": jsonString(preds)}
+	x.dml = d
+	x.dmlKind = "UPDATE"
+	d.rewriteTime = time.Since(rewriteStart)
+	return nil
+}
+
+// updateFile writes the updated rows of one file (and, copy-on-write,
+// the rest of its rows), then retires the old rows.
+func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) error {
+	x := d.x
+	mem := x.table.opts.Allocator
+	var matched, live int64
+	rows := m.rows
+	if m.whole {
+		rows = nil
+	}
+	err := d.eachLiveBatch(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
+		live += rec.NumRows()
+		n := countTrue(hit)
+		matched += n
+		if n > 0 {
+			old, err := selectRows(ctx, mem, rec, hit)
+			if err != nil {
+				return err
+			}
+			defer old.Release()
+			updated, err := d.applyAssignments(ctx, old, sets)
+			if err != nil {
+				return err
+			}
+			defer updated.Release()
+			post, err := x.prepareBatch(ctx, updated, false)
+			if err != nil {
+				return err
+			}
+			if post != nil {
+				defer post.Release()
+				if err := x.writeRows(ctx, post, false); err != nil {
+					return err
+				}
+			}
+			if d.cdf {
+				if err := x.writeChanges(ctx, old, ChangeUpdatePreimage); err != nil {
+					return err
+				}
+				if post != nil {
+					if err := x.writeChanges(ctx, post, ChangeUpdatePostimage); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if d.useDV || n == rec.NumRows() {
+			return nil
+		}
+		kept, err := selectRows(ctx, mem, rec, invert(hit))
+		if err != nil {
+			return err
+		}
+		defer kept.Release()
+		return x.writeBatch(ctx, kept, true)
+	}, rows)
+	if err != nil {
+		return err
+	}
+	d.matchedRows += matched
+	if matched == 0 {
+		return nil
+	}
+	if m.whole {
+		m.rows = nil
+	}
+	return d.deleteRows(ctx, m, matched, live)
+}
+
+// applyAssignments returns rec with the SET columns replaced by their new
+// values and generated columns nulled so that the writer computes them
+// again from the new values.
+func (d *dml) applyAssignments(ctx context.Context, rec arrow.RecordBatch, sets []assignment) (arrow.RecordBatch, error) {
+	mem := d.x.table.opts.Allocator
+	cols := make([]arrow.Array, rec.NumCols())
+	for i := range cols {
+		cols[i] = rec.Column(i)
+		cols[i].Retain()
+	}
+	release := func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	assigned := map[int]bool{}
+	for _, a := range sets {
+		v, err := a.prog.Eval(ctx, rec)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("delta: UPDATE SET %s: %w", rec.Schema().Field(a.idx).Name, err)
+		}
+		cols[a.idx].Release()
+		cols[a.idx] = v
+		assigned[a.idx] = true
+	}
+	for i, f := range d.x.schema.Fields {
+		if _, gen := f.Metadata[protocol.MetaGeneration]; gen && !assigned[i] && i < len(cols) {
+			nulls := array.MakeArrayOfNull(mem, cols[i].DataType(), cols[i].Len())
+			cols[i].Release()
+			cols[i] = nulls
+		}
+	}
+	out := array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
+	release()
+	return out, nil
+}

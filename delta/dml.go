@@ -387,16 +387,20 @@ func columnNames(paths [][]string) []string {
 // UPDATE.
 func (x *Transaction) dmlMetrics() map[string]string {
 	d, m := x.dml, x.metrics
-	reAdded := int64(0)
+	// A file that only gets a new deletion vector is removed and added
+	// back in the log, but no data file is removed: Spark does not count
+	// it (nor its bytes) as removed.
+	var reAdded, reAddedBytes int64
 	for _, a := range x.adds {
 		if a.DeletionVector != nil {
 			reAdded++
+			reAddedBytes += a.Size
 		}
 	}
 	out := map[string]string{
 		"numRemovedFiles":     itoa(m.numRemovedFiles - reAdded),
 		"numAddedFiles":       itoa(m.numFiles),
-		"numRemovedBytes":     itoa(m.numRemovedBytes),
+		"numRemovedBytes":     itoa(m.numRemovedBytes - reAddedBytes),
 		"numAddedBytes":       itoa(m.numOutputBytes),
 		"numCopiedRows":       itoa(m.numCopiedRows),
 		"numAddedChangeFiles": itoa(m.numChangeFiles),

@@ -276,6 +276,10 @@ func (x *Transaction) operationMetrics() map[string]string {
 		if x.dml != nil {
 			return x.dmlMetrics()
 		}
+	case "MERGE":
+		if x.mergeRun != nil {
+			return x.mergeMetrics()
+		}
 	case "CREATE TABLE", "CREATE OR REPLACE TABLE", "SET TBLPROPERTIES", "UNSET TBLPROPERTIES", "ADD CONSTRAINT",
 		"DROP CONSTRAINT", "ADD COLUMNS", "RENAME COLUMN", "DROP COLUMNS", "CHANGE COLUMN":
 		return nil

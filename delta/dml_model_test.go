@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
@@ -136,7 +137,7 @@ func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
 	for step := 0; step < 12; step++ {
 		var res *CommitResult
 		var delta []modelChange
-		switch op := rng.IntN(3); {
+		switch op := rng.IntN(4); {
 		case op == 0 || len(model) == 0:
 			n := rng.IntN(40) + 10
 			rr := eventsReader(t, mem, next, n, 3)
@@ -163,6 +164,8 @@ func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
 				}
 			}
 			require.Equal(t, fmt.Sprint(len(delta)), res.Metrics["numDeletedRows"], "DELETE WHERE %s", p.sql)
+		case op == 3:
+			res, delta = runModelMerge(t, tbl, mem, rng, model, &next)
 		default:
 			p, s := randomPred(rng), randomSet(rng)
 			e, err := expr.Parse(p.sql)
@@ -279,3 +282,120 @@ func readChanges(t *testing.T, tbl *Table, from, to int64) []string {
 // a few in the regular suite, more with -dml.seeds for a long run
 // (go test -run TestDMLAgainstModel ./delta/ -dml.seeds=200).
 var dmlModelSeeds = flag.Int("dml.seeds", 3, "random DML sequences per configuration in TestDMLAgainstModel")
+
+// runModelMerge merges a random source (some keys present, some new) with
+// a random set of clauses and applies the same to the model.
+func runModelMerge(t *testing.T, tbl *Table, mem memory.Allocator, rng *rand.Rand, model map[int64]modelRow, next *int) (*CommitResult, []modelChange) {
+	t.Helper()
+	ctx := context.Background()
+	var ids []int64
+	for id := range model {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	ids = ids[:min(len(ids), rng.IntN(15)+1)]
+	for range rng.IntN(6) {
+		ids = append(ids, int64(*next))
+		*next++
+	}
+	b := array.NewRecordBuilder(mem, eventsSchema)
+	src := map[int64]modelRow{}
+	for _, id := range ids {
+		r := modelRow{id: id, score: float64(rng.IntN(100)), day: fmt.Sprintf("d%d", rng.IntN(3))}
+		if rng.IntN(4) > 0 {
+			n := fmt.Sprintf("src-%d", rng.IntN(1000))
+			r.name = &n
+		}
+		src[id] = r
+		b.Field(0).(*array.Int64Builder).Append(r.id)
+		if r.name == nil {
+			b.Field(1).AppendNull()
+		} else {
+			b.Field(1).(*array.StringBuilder).Append(*r.name)
+		}
+		b.Field(2).(*array.Float64Builder).Append(r.score)
+		b.Field(3).(*array.StringBuilder).Append(r.day)
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	rr, err := array.NewRecordReader(eventsSchema, []arrow.RecordBatch{rec})
+	require.NoError(t, err)
+	defer rr.Release()
+
+	parse := func(s string) expr.Expr {
+		e, err := expr.Parse(s)
+		require.NoError(t, err)
+		return e
+	}
+	opts := &MergeOptions{TargetAlias: "t", SourceAlias: "s"}
+	if rng.IntN(2) == 0 {
+		opts.MaxMemory = 1 // spill: partition the source and target to disk
+	}
+	cut := float64(rng.IntN(100))
+	withDelete := rng.IntN(2) == 0
+	if withDelete {
+		opts.WhenMatched = append(opts.WhenMatched, WhenMatched{Condition: parse(fmt.Sprintf("s.score > %g", cut)), Delete: true})
+	}
+	opts.WhenMatched = append(opts.WhenMatched, WhenMatched{Update: map[string]expr.Expr{"score": parse("s.score + t.score"), "name": parse("s.name")}})
+	opts.WhenNotMatched = []WhenNotMatched{{Condition: parse("s.score < 90"), InsertAll: true}}
+	bySource := rng.IntN(2) == 0
+	if bySource {
+		opts.WhenNotMatchedBySource = []WhenNotMatchedBySource{
+			{Condition: parse("t.day = 'd1'"), Delete: true},
+			{Condition: parse("t.score < 5"), Update: map[string]expr.Expr{"name": parse("'orphan'")}},
+		}
+	}
+	res, err := tbl.Merge(ctx, rr, parse("t.id = s.id"), opts)
+	require.NoError(t, err)
+
+	var changes []modelChange
+	for id, r := range model {
+		s, ok := src[id]
+		switch {
+		case ok && withDelete && s.score > cut:
+			delete(model, id)
+			changes = append(changes, modelChange{ChangeDelete, r})
+		case ok:
+			u := r
+			u.score = s.score + r.score
+			u.name = s.name
+			model[id] = u
+			changes = append(changes, modelChange{ChangeUpdatePreimage, r}, modelChange{ChangeUpdatePostimage, u})
+		case bySource && r.day == "d1":
+			delete(model, id)
+			changes = append(changes, modelChange{ChangeDelete, r})
+		case bySource && r.score < 5:
+			u := r
+			o := "orphan"
+			u.name = &o
+			model[id] = u
+			changes = append(changes, modelChange{ChangeUpdatePreimage, r}, modelChange{ChangeUpdatePostimage, u})
+		}
+	}
+	for id, s := range src {
+		if _, matched := changesHave(changes, id); matched || modelHas(model, id) {
+			continue
+		}
+		if s.score < 90 {
+			model[id] = s
+			changes = append(changes, modelChange{ChangeInsert, s})
+		}
+	}
+	return res, changes
+}
+
+func changesHave(cs []modelChange, id int64) (modelChange, bool) {
+	for _, c := range cs {
+		if c.row.id == id {
+			return c, true
+		}
+	}
+	return modelChange{}, false
+}
+
+func modelHas(m map[int64]modelRow, id int64) bool {
+	_, ok := m[id]
+	return ok
+}

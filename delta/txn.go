@@ -163,8 +163,9 @@ type Transaction struct {
 	metrics   writeMetrics
 	// dml is the row-level operation staged in this transaction, for its
 	// metrics; dmlKind is "DELETE" or "UPDATE".
-	dml     *dml
-	dmlKind string
+	dml      *dml
+	dmlKind  string
+	mergeRun *mergeRun
 
 	// ictEnablement: this commit turns in-commit timestamps on for an
 	// existing table, so it records the enablement version and time.

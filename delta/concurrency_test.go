@@ -197,7 +197,8 @@ func assertOnlyReferencedFiles(t *testing.T, tbl *Table) {
 }
 
 // TestConcurrentAppendsProcesses runs 4 OS processes (this test binary,
-// re-executed) appending to one local table.
+// re-executed) appending to one local table. It skips inside those
+// processes (LAKEHOUSE_APPENDER_DIR set), where only the appender runs.
 func TestConcurrentAppendsProcesses(t *testing.T) {
 	if os.Getenv("LAKEHOUSE_APPENDER_DIR") != "" {
 		t.Skip("inside a helper process")
@@ -225,7 +226,9 @@ func TestConcurrentAppendsProcesses(t *testing.T) {
 	assert.Equal(t, expectedRows(t, [3]int{0, procs * commits * rows, 2}), readRows(t, tbl))
 }
 
-// TestHelperAppenderProcess is the body of one appender process.
+// TestHelperAppenderProcess is the body of one appender process. It skips
+// unless TestConcurrentAppendsProcesses started it (LAKEHOUSE_APPENDER_DIR
+// set): run directly it has no table to append to.
 func TestHelperAppenderProcess(t *testing.T) {
 	dir := os.Getenv("LAKEHOUSE_APPENDER_DIR")
 	if dir == "" {

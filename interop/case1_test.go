@@ -89,9 +89,7 @@ func TestCase1LakehouseWrites(t *testing.T) {
 			base := Result{Case: "1", Scenario: sc.name, Covers: sc.covers, Writer: Lakehouse}
 			if reason := s.lakehouseWrites(t); reason != "" {
 				for _, rd := range readers {
-					r := withReader(base, rd)
-					r.Status, r.Detail = Skip, reason
-					s.record(t, r)
+					s.record(t, Unavailable(withReader(base, rd), reason))
 				}
 				return
 			}
@@ -130,10 +128,8 @@ func (s *suite) case1Constraints(t *testing.T) {
 	ours := Result{Case: "1", Scenario: "lh_constraints", Covers: "CHECK constraint and generated column declared by lakehouse, enforced by Spark", Writer: Lakehouse, Reader: Spark}
 	theirs := Result{Case: "1", Scenario: "spark_constraints_enforced", Covers: "NOT NULL, CHECK and generated column declared by Spark, enforced by lakehouse", Writer: Spark, Reader: Lakehouse}
 	if reason := s.lakehouseWrites(t); reason != "" {
-		ours.Status, ours.Detail = Skip, reason
-		theirs.Status, theirs.Detail = Skip, reason
-		s.record(t, ours)
-		s.record(t, theirs)
+		s.record(t, Unavailable(ours, reason))
+		s.record(t, Unavailable(theirs, reason))
 		return
 	}
 	ctx := ctxFor(t, 10*time.Minute)

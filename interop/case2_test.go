@@ -208,7 +208,7 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 	// lakehouse reads every version.
 	r := withReader(base, Lakehouse)
 	if s.cli == nil {
-		r.Status, r.Detail = Skip, s.cliErr.Error()
+		r = Unavailable(r, s.cliErr.Error())
 	} else {
 		n, fails := s.compareVersions(ctx, s.cliReader(), tbl, writer)
 		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
@@ -221,10 +221,7 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 	op := s.peers[other]
 	<-op.ready
 	if op.peer == nil {
-		r.Status, r.Detail = Skip, other+" peer not available: "+op.err.Error()
-		if s.inCI {
-			r.Status = Fail
-		}
+		r = Unavailable(r, s.peerMissing(other))
 	} else {
 		n, fails := s.compareVersions(ctx, s.peerReader(op.peer), tbl, writer)
 		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
@@ -239,7 +236,7 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 	cdfBase.Covers = fmt.Sprintf("change feed of versions %d..%d", tbl.CDF.Start, tbl.CDF.End)
 	r = withReader(cdfBase, Lakehouse)
 	if s.cli == nil {
-		r.Status, r.Detail = Skip, s.cliErr.Error()
+		r = Unavailable(r, s.cliErr.Error())
 	} else {
 		lines, err := s.cli.Changes(ctx, tbl.Path, tbl.CDF.Start, tbl.CDF.End)
 		var rows []string
@@ -251,7 +248,7 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 	s.record(t, r)
 	r = withReader(cdfBase, other)
 	if op.peer == nil {
-		r.Status, r.Detail = Skip, other+" peer not available"
+		r = Unavailable(r, s.peerMissing(other))
 	} else {
 		var out struct {
 			Rows []string `json:"rows"`

@@ -86,8 +86,7 @@ func (s *suite) case3(t *testing.T, wp *Peer, sc scenarioInfo) {
 		var rd reader
 		switch {
 		case name == Lakehouse && s.cli == nil:
-			r.Status, r.Detail = Skip, s.cliErr.Error()
-			s.record(t, r)
+			s.record(t, Unavailable(r, s.cliErr.Error()))
 			continue
 		case name == Lakehouse:
 			rd = s.cliReader()
@@ -95,11 +94,7 @@ func (s *suite) case3(t *testing.T, wp *Peer, sc scenarioInfo) {
 			slot := s.peers[name]
 			<-slot.ready
 			if slot.peer == nil {
-				r.Status, r.Detail = Skip, name+" peer not available: "+slot.err.Error()
-				if s.inCI {
-					r.Status = Fail
-				}
-				s.record(t, r)
+				s.record(t, Unavailable(r, s.peerMissing(name)))
 				continue
 			}
 			rd = s.peerReader(slot.peer)

@@ -22,9 +22,7 @@ func TestCase4MixedWriters(t *testing.T) {
 	readers := []string{Lakehouse, DeltaRS, Spark}
 	if reason := s.lakehouseWrites(t); reason != "" {
 		for _, rd := range readers {
-			r := withReader(base, rd)
-			r.Status, r.Detail = Skip, reason
-			s.record(t, r)
+			s.record(t, Unavailable(withReader(base, rd), reason))
 		}
 		return
 	}

@@ -44,7 +44,7 @@ func TestCase5DataSkipping(t *testing.T) {
 
 			r := withReader(base, Lakehouse)
 			if s.cli == nil {
-				r.Status, r.Detail = Skip, s.cliErr.Error()
+				r = Unavailable(r, s.cliErr.Error())
 			} else {
 				r.Status, r.Detail = s.lakehouseSkips(ctx, tbl.Path, want)
 				r.Checked = 1
@@ -154,9 +154,7 @@ func (s *suite) case5OurFiles(t *testing.T) {
 	base := Result{Case: "5", Scenario: "lh_skipping", Covers: "filter `" + skipPredicate + "` over 8 files with disjoint id ranges", Writer: Lakehouse}
 	if reason := s.lakehouseWrites(t); reason != "" {
 		for _, rd := range []string{DeltaRS, Spark} {
-			r := withReader(base, rd)
-			r.Status, r.Detail = Skip, reason
-			s.record(t, r)
+			s.record(t, Unavailable(withReader(base, rd), reason))
 		}
 		return
 	}

@@ -15,5 +15,7 @@
 //
 // Each case records pass, fail or skip (with the reason) per writer→reader
 // pair into interop/out/results.jsonl, from which the suite regenerates
-// INTEROP.md at the repository root.
+// INTEROP.md at the repository root. What a result does to the Go test is
+// Judge's decision: a skip (a peer, the CLI build or `lakehouse write`
+// missing) is only logged locally but fails the run under CI=true.
 package interop

@@ -25,9 +25,13 @@ import (
 // real MLflow (MlflowClient, search_runs, Model, migrate-filestore) read and
 // assert it, then reads a store the real MLflow wrote. One Python process
 // does all the Python work, because importing mlflow is slow.
+//
+// Skips: -short skips it whole (it needs Python and a real server, minutes
+// of work). Without the MLflow venv it skips locally and fails under
+// CI=true (mlflowVenv).
 func TestPythonCompatibility(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: skips the Python MLflow compatibility test")
+		t.Skip("-short: the Python MLflow compatibility test needs Python and a real server (slow)")
 	}
 	t.Parallel()
 	venv := mlflowVenv(t)

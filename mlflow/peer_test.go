@@ -12,28 +12,36 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lakehouse-go/lakehouse/internal/prereq"
 )
 
 // The real MLflow comes from the venv .ci/setup.d/mlflow.sh installs.
-// LAKEHOUSE_MLFLOW_VENV overrides its location.
+// LAKEHOUSE_MLFLOW_VENV overrides its location. Without it the test skips
+// locally and fails under CI=true.
 func mlflowVenv(t *testing.T) string {
 	t.Helper()
+	venv, err := findMLflowVenv()
+	if err != nil {
+		prereq.Missing(t, "%v", err)
+	}
+	return venv
+}
+
+// findMLflowVenv returns the venv holding the real MLflow, or why there is none.
+func findMLflowVenv() (string, error) {
 	venv := os.Getenv("LAKEHOUSE_MLFLOW_VENV")
 	if venv == "" {
 		abs, err := filepath.Abs(filepath.Join("..", ".cache", "venv-mlflow"))
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		venv = abs
 	}
 	if _, err := os.Stat(filepath.Join(venv, "bin", "mlflow")); err != nil {
-		msg := fmt.Sprintf("real MLflow not installed at %s (run bash .ci/setup.d/mlflow.sh, or set LAKEHOUSE_MLFLOW_VENV)", venv)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		return "", fmt.Errorf("real MLflow not installed at %s (run bash .ci/setup.d/mlflow.sh, or set LAKEHOUSE_MLFLOW_VENV)", venv)
 	}
-	return venv
+	return venv, nil
 }
 
 // mlflowServer is a real `mlflow server` on a loopback port with a sqlite

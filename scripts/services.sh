@@ -25,7 +25,7 @@ _lakehouse_start_azurite() {
     unset LAKEHOUSE_AZURITE_ENDPOINT
   fi
   if [ ! -x "$bin" ]; then
-    echo "services: Azurite not installed (bash .ci/setup.d/azurite.sh); azblob tests will skip"
+    echo "services: Azurite not installed (bash .ci/setup.d/azurite.sh); azblob tests will skip (and fail under CI=true)"
     return 0
   fi
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lakehouse-go/lakehouse/internal/prereq"
 )
 
 // Env names the variable that overrides the corpus location.
@@ -24,10 +26,7 @@ func Dir(t testing.TB) string {
 		dir = besideRepo()
 	}
 	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus not found at %q: set %s to the shared/testdata directory", dir, Env)
-		}
-		t.Skipf("conformance corpus not found at %q: set %s to the shared/testdata directory", dir, Env)
+		prereq.Missing(t, "conformance corpus not found at %q: set %s to the shared/testdata directory", dir, Env)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

@@ -53,8 +53,10 @@ type ChangesOptions struct {
 	StartTimestamp time.Time
 	// EndTimestamp, when not zero, ends the feed at the last version
 	// committed at or before it; a time after the latest commit means the
-	// latest version, one before the earliest commit is
-	// ErrVersionNotFound. It excludes EndVersion.
+	// latest version, as for SnapshotAsOf (Spark errs there unless
+	// spark.databricks.delta.changeDataFeed.timestampOutOfRange.enabled is
+	// set), and one before the earliest commit is ErrVersionNotFound. It
+	// excludes EndVersion.
 	EndTimestamp time.Time
 }
 

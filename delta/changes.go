@@ -3,6 +3,7 @@ package delta
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -37,9 +38,26 @@ var ErrChangeFeedDisabled = fmt.Errorf("%w: change data feed is not enabled", Er
 
 // ChangesOptions bound a change-feed read. A nil *ChangesOptions reads to
 // the latest version.
+//
+// Either bound may be a time instead of a version, resolved as Spark
+// resolves startingTimestamp and endingTimestamp, with the commit times
+// SnapshotAsOf uses (in-commit timestamps where the table has them,
+// commit-file times otherwise).
 type ChangesOptions struct {
 	// EndVersion is the last version read, inclusive; nil means the latest.
 	EndVersion *int64
+	// StartTimestamp, when not zero, starts the feed at the first version
+	// committed at or after it, in place of Changes' start argument (which
+	// must then be 0). A time before the earliest commit starts at the
+	// earliest version; one after the latest commit is ErrVersionNotFound.
+	StartTimestamp time.Time
+	// EndTimestamp, when not zero, ends the feed at the last version
+	// committed at or before it; a time after the latest commit means the
+	// latest version, as for SnapshotAsOf (Spark errs there unless
+	// spark.databricks.delta.changeDataFeed.timestampOutOfRange.enabled is
+	// set), and one before the earliest commit is ErrVersionNotFound. It
+	// excludes EndVersion.
+	EndTimestamp time.Time
 }
 
 // Changes returns the row-level changes of versions start..end (the table's
@@ -51,28 +69,45 @@ type ChangesOptions struct {
 // newly deletes. Files added or removed without dataChange produce
 // nothing. Every version in the range must have the change data feed
 // enabled (ErrChangeFeedDisabled); start after end, or past the latest
-// version, is ErrVersionNotFound.
+// version, is ErrVersionNotFound. A bound given both as a version and as a
+// time is ErrInvalidArgument.
 func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) (array.RecordReader, error) {
-	endSnap, err := t.Snapshot(ctx)
+	var o ChangesOptions
+	if opts != nil {
+		o = *opts
+	}
+	latest, err := t.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if opts != nil && opts.EndVersion != nil && *opts.EndVersion != endSnap.Version() {
-		if endSnap, err = t.SnapshotAt(ctx, *opts.EndVersion); err != nil {
+	// Commit times are only needed up front to resolve a time bound.
+	var times []commitTime
+	if !o.StartTimestamp.IsZero() || !o.EndTimestamp.IsZero() {
+		if times, err = t.commitTimes(ctx, latest); err != nil {
 			return nil, err
 		}
 	}
-	end := endSnap.Version()
-	if start < 0 || start > end {
-		return nil, fmt.Errorf("%w: change feed from version %d to %d", ErrVersionNotFound, start, end)
+	start, end, err := changeRange(times, ictLookupOf(latest), latest.Version(), start, o)
+	if err != nil {
+		return nil, err
+	}
+	endSnap := latest
+	if end != latest.Version() {
+		if endSnap, err = t.SnapshotAt(ctx, end); err != nil {
+			return nil, err
+		}
 	}
 	startSnap, err := t.SnapshotAt(ctx, start)
 	if err != nil {
 		return nil, err
 	}
-	times, err := t.commitTimes(ctx, endSnap)
-	if err != nil {
-		return nil, err
+	if times == nil {
+		// Without a time bound, the end version says which commits carry
+		// in-commit timestamps (with one, the latest did, as for the
+		// resolution, and reading every commit twice is avoided).
+		if times, err = t.commitTimes(ctx, endSnap); err != nil {
+			return nil, err
+		}
 	}
 	commitTS := map[int64]time.Time{}
 	for _, c := range times {
@@ -113,6 +148,56 @@ func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) 
 		return nil, err
 	}
 	return &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1}, nil
+}
+
+// changeRange resolves a change feed's bounds to versions: start (or
+// o.StartTimestamp) to the end version, o.EndVersion or o.EndTimestamp,
+// the latest version when neither is set. commits are the table's commit
+// times, needed only when a bound is a time.
+func changeRange(commits []commitTime, l ictLookup, latest, start int64, o ChangesOptions) (int64, int64, error) {
+	var err error
+	if !o.StartTimestamp.IsZero() {
+		if start != 0 {
+			return 0, 0, fmt.Errorf("%w: change feed start given both as version %d and as time %s", ErrInvalidArgument, start, o.StartTimestamp.Format(time.RFC3339Nano))
+		}
+		if start, err = firstVersionFrom(commits, l, o.StartTimestamp); err != nil {
+			return 0, 0, err
+		}
+	}
+	end := latest
+	switch {
+	case !o.EndTimestamp.IsZero():
+		if o.EndVersion != nil {
+			return 0, 0, fmt.Errorf("%w: change feed end given both as version %d and as time %s", ErrInvalidArgument, *o.EndVersion, o.EndTimestamp.Format(time.RFC3339Nano))
+		}
+		if end, err = versionAt(commits, l, o.EndTimestamp); err != nil {
+			return 0, 0, err
+		}
+	case o.EndVersion != nil:
+		end = *o.EndVersion
+	}
+	if end > latest {
+		return 0, 0, fmt.Errorf("%w: change feed to version %d, latest is %d", ErrVersionNotFound, end, latest)
+	}
+	if start < 0 || start > end {
+		return 0, 0, fmt.Errorf("%w: change feed from version %d to %d%s", ErrVersionNotFound, start, end, boundTimes(o))
+	}
+	return start, end, nil
+}
+
+// boundTimes names the times a range was given by, for error messages.
+func boundTimes(o ChangesOptions) string {
+	var parts []string
+	if !o.StartTimestamp.IsZero() {
+		parts = append(parts, "start "+o.StartTimestamp.Format(time.RFC3339Nano))
+	}
+	if !o.EndTimestamp.IsZero() {
+		parts = append(parts, "end "+o.EndTimestamp.Format(time.RFC3339Nano))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (resolved from " + strings.Join(parts, ", ") + ")"
 }
 
 // changeUnit is one file's contribution to the change feed.

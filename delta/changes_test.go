@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -28,11 +29,14 @@ type changeFact struct {
 	end        int64 // -1: latest
 	columns    []string
 	rows       [][]string
-	timeStart  bool // expressed as a starting timestamp
+	startTime  time.Time // non-zero: the start is a timestamp
 	headerLine string
 }
 
-var factHeader = regexp.MustCompile(`^table_changes start_version=(\d+) end_version=(\d+|latest)`)
+var (
+	factHeader     = regexp.MustCompile(`^table_changes start_version=(\d+) end_version=(\d+|latest)`)
+	factTimeHeader = regexp.MustCompile(`^CDF with starting_timestamp=(\S+) \(UTC\), end=latest`)
+)
 
 func readChangeFacts(t *testing.T) []changeFact {
 	f, err := os.Open(filepath.Join(testdataDir(t), "EXPECTED_FACTS.md"))
@@ -55,8 +59,10 @@ func readChangeFacts(t *testing.T) []changeFact {
 				cur.end, _ = strconv.ParseInt(m[2], 10, 64)
 			}
 			cur.headerLine = line
-		case cur != nil && strings.HasPrefix(line, "CDF with starting_timestamp"):
-			cur.timeStart = true
+		case cur != nil && factTimeHeader.MatchString(line):
+			ts, err := time.Parse("2006-01-02T15:04:05.999", factTimeHeader.FindStringSubmatch(line)[1])
+			require.NoError(t, err, line)
+			cur.startTime, cur.headerLine = ts, line
 		case cur != nil && line == "```":
 			inTable = !inTable
 		case cur != nil && inTable && strings.HasPrefix(line, "|"):
@@ -113,7 +119,13 @@ func sameCell(want, got string) bool {
 	}
 	a, errA := strconv.ParseFloat(want, 64)
 	b, errB := strconv.ParseFloat(got, 64)
-	return errA == nil && errB == nil && a == b
+	if errA == nil && errB == nil {
+		return a == b
+	}
+	// Timestamps are transcribed as UTC without a zone, to milliseconds.
+	wt, errA := time.Parse("2006-01-02T15:04:05.999", want)
+	gt, errB := time.Parse(time.RFC3339Nano, got)
+	return errA == nil && errB == nil && wt.Equal(gt)
 }
 
 // TestChangeDataFeedCorpus compares Changes with every change-feed
@@ -128,9 +140,6 @@ func sameCell(want, got string) bool {
 func TestChangeDataFeedCorpus(t *testing.T) {
 	for _, fact := range readChangeFacts(t) {
 		t.Run(fact.table+"/"+fact.headerLine, func(t *testing.T) {
-			if fact.timeStart {
-				t.Skip("start given as a timestamp over non-monotonic in-commit timestamps; covered by TestSnapshotAsOfInCommitTimestamps")
-			}
 			if reason, ok := unresolvedChangeFacts[fact.table]; ok {
 				t.Skip(reason)
 			}
@@ -140,9 +149,9 @@ func TestChangeDataFeedCorpus(t *testing.T) {
 			tbl, err := delta.Open(ctx, filepath.Join(testdataDir(t), fact.table, "delta"), &delta.Options{Allocator: mem})
 			require.NoError(t, err)
 			defer tbl.Close()
-			var opts *delta.ChangesOptions
+			opts := &delta.ChangesOptions{StartTimestamp: fact.startTime}
 			if fact.end >= 0 {
-				opts = &delta.ChangesOptions{EndVersion: &fact.end}
+				opts.EndVersion = &fact.end
 			}
 			rr, err := tbl.Changes(ctx, fact.start, opts)
 			require.NoError(t, err)
@@ -210,4 +219,61 @@ func TestChangeDataFeedRangeErrors(t *testing.T) {
 	defer notCDF.Close()
 	_, err = notCDF.Changes(ctx, 0, nil)
 	assert.ErrorIs(t, err, delta.ErrChangeFeedDisabled)
+}
+
+// TestChangesByTimestamp resolves time bounds over the in-commit
+// timestamps of cdc_ict_table (v2 at 16:36:52.175, v3 at 16:36:53.881,
+// 2026-07-12 UTC), never over its commit-file times (copy times here).
+func TestChangesByTimestamp(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	tbl, err := delta.Open(ctx, filepath.Join(testdataDir(t), "delta-rs", "cdc_ict_table", "delta"), &delta.Options{Allocator: mem})
+	require.NoError(t, err)
+	defer tbl.Close()
+	v2 := time.Date(2026, 7, 12, 16, 36, 52, 175e6, time.UTC)
+	v3 := time.Date(2026, 7, 12, 16, 36, 53, 881e6, time.UTC)
+	five := int64(5)
+
+	tests := []struct {
+		name     string
+		start    int64
+		opts     delta.ChangesOptions
+		versions map[int64]int // rows per _commit_version
+		err      error
+	}{
+		{"one version by its own time", 0, delta.ChangesOptions{StartTimestamp: v2, EndTimestamp: v2}, map[int64]int{2: 2}, nil},
+		{"start just after v2", 0, delta.ChangesOptions{StartTimestamp: v2.Add(time.Millisecond)}, map[int64]int{3: 4}, nil},
+		{"end just before v3, start by version", 2, delta.ChangesOptions{EndTimestamp: v3.Add(-time.Millisecond)}, map[int64]int{2: 2}, nil},
+		{"end in the future is the latest", 2, delta.ChangesOptions{EndTimestamp: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}, map[int64]int{2: 2, 3: 4}, nil},
+		{"start after the latest commit", 0, delta.ChangesOptions{StartTimestamp: v3.Add(time.Millisecond)}, nil, delta.ErrVersionNotFound},
+		{"end before start", 0, delta.ChangesOptions{StartTimestamp: v3, EndTimestamp: v3.Add(-time.Millisecond)}, nil, delta.ErrVersionNotFound},
+		{"start both ways", 2, delta.ChangesOptions{StartTimestamp: v2}, nil, delta.ErrInvalidArgument},
+		{"end both ways", 2, delta.ChangesOptions{EndVersion: &five, EndTimestamp: v3}, nil, delta.ErrInvalidArgument},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rr, err := tbl.Changes(ctx, tc.start, &tc.opts)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			defer rr.Release()
+			got := map[int64]int{}
+			for _, row := range renderAll(t, rr) {
+				var m struct {
+					Version int64  `json:"_commit_version"`
+					TS      string `json:"_commit_timestamp"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(row), &m))
+				got[m.Version]++
+				want := map[int64]time.Time{2: v2, 3: v3}[m.Version]
+				ts, err := time.Parse(time.RFC3339Nano, m.TS)
+				require.NoError(t, err)
+				assert.Equal(t, want, ts, "the _commit_timestamp of version %d is its in-commit timestamp", m.Version)
+			}
+			assert.Equal(t, tc.versions, got)
+		})
+	}
 }

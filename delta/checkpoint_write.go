@@ -390,33 +390,3 @@ func nestLeaves(leaves []statsLeaf) *arrow.StructType {
 	}
 	return arrow.StructOf(fields...)
 }
-
-// cleanupLog deletes log files made unnecessary by a checkpoint and older
-// than delta.logRetentionDuration: everything before the newest checkpoint
-// that is itself past the retention cutoff. Versions from that checkpoint
-// on stay reconstructable, so no reader loses a version it may still use.
-func (t *Table) cleanupLog(ctx context.Context, snap *Snapshot) error {
-	cutoff := time.Now().Add(-snap.config.LogRetention())
-	files, err := t.listLog(ctx)
-	if err != nil {
-		return err
-	}
-	boundary := int64(-1)
-	for _, f := range files {
-		if f.IsCheckpoint() && f.Version <= snap.Version() && time.UnixMilli(f.ModTime).Before(cutoff) && f.Version > boundary {
-			boundary = f.Version
-		}
-	}
-	if boundary <= 0 {
-		return nil
-	}
-	for _, f := range files {
-		if f.Kind == logreplay.KindOther || f.Version >= boundary || (f.Kind == logreplay.KindCompaction && f.EndVersion >= boundary) {
-			continue
-		}
-		if err := t.store.Delete(ctx, f.Path); err != nil && !storage.IsNotExist(err) {
-			return fmt.Errorf("delta: log cleanup: %w", err)
-		}
-	}
-	return nil
-}

@@ -200,3 +200,50 @@ func ExampleTable_Changes() {
 	// 1 insert 1
 	// 2 insert 2
 }
+
+// Read the change data feed from a point in time: the feed starts at the
+// first version committed at or after StartTimestamp, and EndTimestamp
+// would end it at the last version committed at or before.
+func ExampleChangesOptions() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "lakehouse-example")
+	defer os.RemoveAll(dir)
+	rr := orders(nil, nil, nil)
+	tbl, err := delta.Create(ctx, filepath.Join(dir, "t"), rr.Schema(), &delta.CreateOptions{
+		Properties: map[string]string{"delta.enableChangeDataFeed": "true"},
+	})
+	rr.Release()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tbl.Close()
+	for _, id := range []int64{1, 2, 3} {
+		batch := orders([]int64{id}, []string{"Oslo"}, []float64{float64(id)})
+		if _, err := tbl.Append(ctx, batch, nil); err != nil {
+			log.Fatal(err)
+		}
+		batch.Release()
+	}
+	since, err := tbl.CommitTimestamp(ctx, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	changes, err := tbl.Changes(ctx, 0, &delta.ChangesOptions{StartTimestamp: since})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer changes.Release()
+	for changes.Next() {
+		rec := changes.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			// id, _change_type, _commit_version
+			fmt.Println(rec.Column(0).ValueStr(i), rec.Column(3).ValueStr(i), rec.Column(4).ValueStr(i))
+		}
+	}
+	if err := changes.Err(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// 2 insert 2
+	// 3 insert 3
+}

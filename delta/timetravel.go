@@ -131,30 +131,94 @@ func (t *Table) versionAsOf(ctx context.Context, latest *Snapshot, ts time.Time)
 	if err != nil {
 		return 0, err
 	}
-	if ictFrom, on := ictEnablement(latest); on {
-		if enabledAt, ok := latest.config[protocol.PropICTEnablementTimestamp]; ok {
-			ms, err := parseMillis(enabledAt)
-			if err == nil {
-				keep := commits[:0:0]
-				for _, c := range commits {
-					if (!ts.Before(time.UnixMilli(ms))) == (c.version >= ictFrom) {
-						keep = append(keep, c)
-					}
-				}
-				commits = keep
-			}
-		}
+	return versionAt(commits, ictLookupOf(latest), ts)
+}
+
+// ictLookup is what a timestamp lookup must know about in-commit
+// timestamps: from which version they exist, and from which time.
+type ictLookup struct {
+	from      int64
+	enabledAt time.Time // zero: no split (ICT off, or on from the start)
+}
+
+func ictLookupOf(latest *Snapshot) ictLookup {
+	from, on := ictEnablement(latest)
+	if !on {
+		return ictLookup{}
 	}
-	// Only versions that can still be reconstructed count.
-	idx := sort.Search(len(commits), func(i int) bool { return commits[i].ts.After(ts) }) - 1
-	if idx < 0 {
+	at, ok := latest.config[protocol.PropICTEnablementTimestamp]
+	if !ok {
+		return ictLookup{}
+	}
+	ms, err := parseMillis(at)
+	if err != nil {
+		return ictLookup{}
+	}
+	return ictLookup{from: from, enabledAt: time.UnixMilli(ms)}
+}
+
+// window returns the commits [lo, hi) a lookup of ts searches. When
+// in-commit timestamps were enabled on an existing table, a time at or
+// after the enablement time only searches the versions that carry them,
+// and an earlier time only the versions before, as the spec asks: the two
+// clocks are not comparable. commits are ascending by version.
+func (l ictLookup) window(commits []commitTime, ts time.Time) (lo, hi int) {
+	if l.enabledAt.IsZero() {
+		return 0, len(commits)
+	}
+	split := sort.Search(len(commits), func(i int) bool { return commits[i].version >= l.from })
+	if ts.Before(l.enabledAt) {
+		return 0, split
+	}
+	return split, len(commits)
+}
+
+// lastCommitAtOrBefore returns the index in commits of the last commit at
+// or before ts, searching the lookup window by bisection as Spark does;
+// lo-1 (possibly -1) when ts precedes the whole window. Commit times are
+// strictly increasing by construction for file times and by the spec for
+// in-commit timestamps; where a writer broke that, the bisection's answer
+// is Spark's answer.
+func lastCommitAtOrBefore(commits []commitTime, l ictLookup, ts time.Time) (i, lo, hi int) {
+	lo, hi = l.window(commits, ts)
+	i = lo + sort.Search(hi-lo, func(k int) bool { return commits[lo+k].ts.After(ts) }) - 1
+	return i, lo, hi
+}
+
+// versionAt returns the version current at ts: the last commit at or
+// before it (time travel, and the end of a change feed). A time after the
+// latest commit gives the latest version; one before the earliest commit
+// is ErrVersionNotFound.
+func versionAt(commits []commitTime, l ictLookup, ts time.Time) (int64, error) {
+	i, lo, hi := lastCommitAtOrBefore(commits, l, ts)
+	if i < lo {
 		earliest := "none"
-		if len(commits) > 0 {
-			earliest = commits[0].ts.Format(time.RFC3339Nano)
+		if lo < hi {
+			earliest = commits[lo].ts.Format(time.RFC3339Nano)
 		}
 		return 0, fmt.Errorf("%w: no version committed at or before %s (earliest commit: %s)", ErrVersionNotFound, ts.Format(time.RFC3339Nano), earliest)
 	}
-	return commits[idx].version, nil
+	return commits[i].version, nil
+}
+
+// firstVersionFrom returns the first version committed at or after ts (the
+// start of a change feed, Spark's startingTimestamp). A time before the
+// earliest commit gives the earliest version; one after the latest commit
+// is ErrVersionNotFound, as in Spark without its allow-out-of-range option.
+func firstVersionFrom(commits []commitTime, l ictLookup, ts time.Time) (int64, error) {
+	i, lo, _ := lastCommitAtOrBefore(commits, l, ts)
+	if i >= lo && commits[i].ts.Equal(ts) {
+		return commits[i].version, nil
+	}
+	if i+1 < len(commits) {
+		return commits[i+1].version, nil
+	}
+	if len(commits) == 0 {
+		return 0, fmt.Errorf("%w: no commits", ErrVersionNotFound)
+	}
+	last := commits[len(commits)-1]
+	return 0, fmt.Errorf("%w: %s is after the latest commit (version %d at %s)", ErrVersionNotFound,
+		ts.Format(time.RFC3339Nano), last.version, last.ts.Format(time.RFC3339Nano))
 }
 
 func parseMillis(s string) (int64, error) {

@@ -21,6 +21,7 @@ const (
 	PropDataSkippingNumIndexedCols = "delta.dataSkippingNumIndexedCols"
 	PropDataSkippingStatsColumns   = "delta.dataSkippingStatsColumns"
 	PropLogRetentionDuration       = "delta.logRetentionDuration"
+	PropEnableExpiredLogCleanup    = "delta.enableExpiredLogCleanup"
 	PropDeletedFileRetention       = "delta.deletedFileRetentionDuration"
 	PropColumnMappingMode          = "delta.columnMapping.mode"
 	PropColumnMappingMaxID         = "delta.columnMapping.maxColumnId"

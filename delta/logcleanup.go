@@ -1,0 +1,94 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lakehouse-go/lakehouse/internal/logreplay"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+)
+
+// cleanupLog deletes the log files expiredLogFiles selects, after a
+// checkpoint of snap. The configuration is snap's: the version just
+// checkpointed says whether cleanup is on and what the retention is.
+func (t *Table) cleanupLog(ctx context.Context, snap *Snapshot) error {
+	files, err := t.listLog(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range expiredLogFiles(files, snap.config, time.Now()) {
+		if err := t.store.Delete(ctx, f.Path); err != nil && !storage.IsNotExist(err) {
+			return fmt.Errorf("delta: log cleanup: %w", err)
+		}
+	}
+	return nil
+}
+
+// expiredLogFiles chooses the log files cleanup may delete from a listing
+// of _delta_log (any order), so that every version it leaves a commit for
+// stays reconstructable:
+//
+//   - nothing when delta.enableExpiredLogCleanup is false;
+//   - only files older than delta.logRetentionDuration, and of those only
+//     the leading run in version order: the first file modified after the
+//     cutoff ends it, so a clock that went backwards cannot punch a hole
+//     in the log;
+//   - of that run, only commits, checkpoints, checksums and compactions
+//     (ending) strictly below the boundary, the newest complete checkpoint
+//     inside the run. The boundary checkpoint itself and every commit after
+//     it stay, so no checkpoint means nothing is deleted, and a checkpoint
+//     newer than the cutoff is never the boundary (the versions between an
+//     older checkpoint and it are still within retention).
+//
+// Other files (_last_checkpoint, temporary files) are never selected.
+func expiredLogFiles(files []logreplay.LogFile, cfg protocol.Config, now time.Time) []logreplay.LogFile {
+	if !cfg.Bool(protocol.PropEnableExpiredLogCleanup, true) {
+		return nil
+	}
+	cutoff := now.Add(-cfg.LogRetention()).UnixMilli()
+	logFiles := make([]logreplay.LogFile, 0, len(files))
+	for _, f := range files {
+		if f.Kind != logreplay.KindOther {
+			logFiles = append(logFiles, f)
+		}
+	}
+	// Zero-padded versions make name order version order.
+	slices.SortFunc(logFiles, func(a, b logreplay.LogFile) int { return strings.Compare(a.Name, b.Name) })
+	n := 0
+	for n < len(logFiles) && logFiles[n].ModTime <= cutoff {
+		n++
+	}
+	expired := logFiles[:n]
+
+	checkpoints := map[int64][]logreplay.LogFile{}
+	for _, f := range expired {
+		if f.IsCheckpoint() {
+			checkpoints[f.Version] = append(checkpoints[f.Version], f)
+		}
+	}
+	boundary := int64(-1)
+	for v, cp := range checkpoints {
+		// A checkpoint's own files make a segment for its version only
+		// when they are complete (every part of a multi-part one).
+		if v > boundary {
+			if seg, err := logreplay.BuildSegment(cp, v); err == nil && seg.CheckpointVersion == v {
+				boundary = v
+			}
+		}
+	}
+	var out []logreplay.LogFile
+	for _, f := range expired {
+		last := f.Version
+		if f.Kind == logreplay.KindCompaction {
+			last = f.EndVersion
+		}
+		if last < boundary {
+			out = append(out, f)
+		}
+	}
+	return out
+}

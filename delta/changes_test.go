@@ -81,12 +81,6 @@ func readChangeFacts(t *testing.T) []changeFact {
 	return facts
 }
 
-// unresolvedChangeFacts are expectations we cannot meet yet, with why.
-var unresolvedChangeFacts = map[string]string{
-	"delta-kernel-rs/cdf-table-with-dv": "version 5's inline DV ends in the Z85 group \"##093\", above 2^32; keeping its low 32 bits " +
-		"(Delta's reference codec) gives row 28168 where kernel-rs expects row 3, so versions 5-6 differ; versions 0-4 match",
-}
-
 // cellOf renders a canonical JSON value as the corpus tables print it.
 func cellOf(raw json.RawMessage) string {
 	var s string
@@ -131,18 +125,11 @@ func sameCell(want, got string) bool {
 // TestChangeDataFeedCorpus compares Changes with every change-feed
 // expectation of the corpus (kernel-rs and delta-rs test tables: CDC
 // files, deletion vectors, column mapping, dataChange=false rewrites).
-//
-// Skips, each with its reason: an expectation whose start is a timestamp
-// over non-monotonic in-commit timestamps (TestSnapshotAsOfInCommitTimestamps
-// covers that resolution), and the tables of unresolvedChangeFacts, known
-// gaps named with why. A missing corpus skips locally and fails under
+// Nothing is skipped: a missing corpus skips locally and fails under
 // CI=true (corpustest.Dir).
 func TestChangeDataFeedCorpus(t *testing.T) {
 	for _, fact := range readChangeFacts(t) {
 		t.Run(fact.table+"/"+fact.headerLine, func(t *testing.T) {
-			if reason, ok := unresolvedChangeFacts[fact.table]; ok {
-				t.Skip(reason)
-			}
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 			defer mem.AssertSize(t, 0)
 			ctx := context.Background()

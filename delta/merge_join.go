@@ -155,7 +155,11 @@ func (m *mergeRun) joinTarget(ctx context.Context, part *mergePart, tr targetRow
 			if h {
 				matchCount[tIdx[k]]++
 				part.matched[sIdx[k]] = true
-				keep = append(keep, int64(k))
+				if matchCount[tIdx[k]] == 1 {
+					// A row matched again is an error below unless only
+					// unconditional deletes apply: act on it once.
+					keep = append(keep, int64(k))
+				}
 			}
 		}
 		if len(keep) > 0 && len(p.matched) > 0 {

@@ -264,7 +264,7 @@ func TestReadDeletedRowsAcrossRowGroups(t *testing.T) {
 	}
 	sb.WriteString("]")
 	data := writeParquet(t, file, sb.String(), 10) // row groups of 10, 10, 5
-	deleted := roaring64.BitmapOf(0, 3, 9, 10, 11, 19, 24, 1000)
+	deleted := roaring64.BitmapOf(0, 3, 9, 10, 11, 19, 24)
 	tests := []struct {
 		name   string
 		groups []int
@@ -280,6 +280,12 @@ func TestReadDeletedRowsAcrossRowGroups(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
+	}
+	// A deleted index at or past the row count means the vector is not
+	// this file's: an error, never rows silently kept.
+	for _, bad := range []uint64{25, 1000} {
+		_, err := parquetio.NewRecordReader(context.Background(), readerOf(data), &parquetio.ReadOptions{Schema: file, Deleted: roaring64.BitmapOf(1, bad)})
+		require.ErrorIs(t, err, parquetio.ErrDeletedRowOutOfRange, "row %d", bad)
 	}
 	// The row index column reports file-wide positions of surviving rows.
 	mem := checkedMem(t)

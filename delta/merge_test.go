@@ -1,0 +1,256 @@
+package delta
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+)
+
+func mustParse(t *testing.T, s string) expr.Expr {
+	t.Helper()
+	e, err := expr.Parse(s)
+	require.NoError(t, err)
+	return e
+}
+
+// sourceOf builds a one-batch reader of eventsSchema rows with the given
+// ids and scores.
+func sourceOf(t *testing.T, mem memory.Allocator, ids []int64, scores []float64) array.RecordReader {
+	t.Helper()
+	b := array.NewRecordBuilder(mem, eventsSchema)
+	defer b.Release()
+	for i, id := range ids {
+		b.Field(0).(*array.Int64Builder).Append(id)
+		b.Field(1).(*array.StringBuilder).Append("src")
+		b.Field(2).(*array.Float64Builder).Append(scores[i])
+		b.Field(3).(*array.StringBuilder).Append("d0")
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	rr, err := array.NewRecordReader(eventsSchema, []arrow.RecordBatch{rec})
+	require.NoError(t, err)
+	return rr
+}
+
+// logListing names the files under _delta_log, to show a failed operation
+// committed nothing.
+func logListing(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "_delta_log"))
+	require.NoError(t, err)
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// dataFiles lists every file under the table root outside _delta_log: a
+// failed operation must leave no staged file behind.
+func dataFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "_delta_log" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	}))
+	slices.Sort(out)
+	return out
+}
+
+// TestMergeFailuresLeaveTableUnchanged: every way a MERGE can fail leaves
+// the log and the data files exactly as they were.
+func TestMergeFailuresLeaveTableUnchanged(t *testing.T) {
+	upsert := func(t *testing.T) *MergeOptions {
+		return &MergeOptions{
+			WhenMatched:    []WhenMatched{{UpdateAll: true}},
+			WhenNotMatched: []WhenNotMatched{{InsertAll: true}},
+		}
+	}
+	tests := []struct {
+		name    string
+		ids     []int64
+		scores  []float64
+		on      string
+		opts    func(t *testing.T) *MergeOptions
+		props   map[string]string
+		wantErr error
+	}{
+		{"two source rows match one target row", []int64{3, 3}, []float64{1, 2}, "target.id = source.id", upsert, nil, ErrMergeCardinality},
+		{"two source rows match one target row, spilled", []int64{3, 3}, []float64{1, 2}, "target.id = source.id", func(t *testing.T) *MergeOptions {
+			o := upsert(t)
+			o.MaxMemory = 1
+			return o
+		}, nil, ErrMergeCardinality},
+		{"updated row violates a CHECK constraint", []int64{4}, []float64{-10}, "target.id = source.id", upsert, map[string]string{"delta.constraints.positive": "score >= 0"}, ErrConstraintViolation},
+		{"inserted row violates a CHECK constraint", []int64{1000}, []float64{-10}, "target.id = source.id", upsert, map[string]string{"delta.constraints.positive": "score >= 0"}, ErrConstraintViolation},
+		{"unknown column in ON", []int64{1}, []float64{1}, "target.nope = source.id", upsert, nil, ErrInvalidArgument},
+		{"non-boolean ON", []int64{1}, []float64{1}, "target.id + source.id", upsert, nil, ErrInvalidArgument},
+		{"SET of an unknown column", []int64{1}, []float64{1}, "target.id = source.id", func(t *testing.T) *MergeOptions {
+			return &MergeOptions{WhenMatched: []WhenMatched{{Update: map[string]expr.Expr{"nope": mustParse(t, "1")}}}}
+		}, nil, ErrInvalidArgument},
+		{"clause with two actions", []int64{1}, []float64{1}, "target.id = source.id", func(t *testing.T) *MergeOptions {
+			return &MergeOptions{WhenMatched: []WhenMatched{{UpdateAll: true, Delete: true}}}
+		}, nil, ErrInvalidArgument},
+		{"no clause", []int64{1}, []float64{1}, "target.id = source.id", func(t *testing.T) *MergeOptions { return &MergeOptions{} }, nil, ErrInvalidArgument},
+		{"update on an append-only table", []int64{1}, []float64{1}, "target.id = source.id", upsert, map[string]string{"delta.appendOnly": "true"}, ErrAppendOnly},
+	}
+	for _, dvs := range []string{"false", "true"} {
+		for _, tc := range tests {
+			t.Run("dv="+dvs+"/"+tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				mem := newCheckedAllocator(t)
+				dir := t.TempDir()
+				props := map[string]string{"delta.enableDeletionVectors": dvs, "delta.enableChangeDataFeed": "true"}
+				for k, v := range tc.props {
+					props[k] = v
+				}
+				tbl, err := Create(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, Properties: props})
+				require.NoError(t, err)
+				defer tbl.Close()
+				rr := eventsReader(t, mem, 0, 20, 2)
+				_, err = tbl.Append(ctx, rr, nil)
+				rr.Release()
+				require.NoError(t, err)
+				logBefore, filesBefore, rowsBefore := logListing(t, dir), dataFiles(t, dir), readRows(t, tbl)
+
+				src := sourceOf(t, mem, tc.ids, tc.scores)
+				defer src.Release()
+				_, err = tbl.Merge(ctx, src, mustParse(t, tc.on), tc.opts(t))
+				require.ErrorIs(t, err, tc.wantErr)
+
+				assert.Equal(t, logBefore, logListing(t, dir), "no commit")
+				assert.Equal(t, filesBefore, dataFiles(t, dir), "no staged file left behind")
+				assert.Equal(t, rowsBefore, readRows(t, tbl), "rows unchanged")
+			})
+		}
+	}
+}
+
+// TestMergeUnconditionalDeleteAllowsManyMatches: several source rows may
+// match one target row when the only MATCHED clause deletes it, as in
+// Spark.
+func TestMergeUnconditionalDeleteAllowsManyMatches(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 5, 1)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	src := sourceOf(t, mem, []int64{2, 2, 4}, []float64{0, 0, 0})
+	defer src.Release()
+	res, err := tbl.Merge(ctx, src, mustParse(t, "target.id = source.id"), &MergeOptions{WhenMatched: []WhenMatched{{Delete: true}}})
+	require.NoError(t, err)
+	assert.Equal(t, "2", res.Metrics["numTargetRowsDeleted"])
+	assert.Equal(t, "3", res.Metrics["numSourceRows"])
+	assert.Equal(t, expectedRows(t, [3]int{0, 2, 1}, [3]int{3, 1, 1}), readRows(t, tbl))
+}
+
+// TestMergeReadsOnlyFilesThatCanMatch: a one-row upsert into a table of
+// many files reads only the files whose key range covers the source key.
+func TestMergeReadsOnlyFilesThatCanMatch(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	for k := range 10 {
+		rr := eventsReader(t, mem, k*100, 100, 1)
+		_, err = tbl.Append(ctx, rr, nil)
+		rr.Release()
+		require.NoError(t, err)
+	}
+	src := sourceOf(t, mem, []int64{550}, []float64{7})
+	defer src.Release()
+	x, err := tbl.Begin(ctx, nil)
+	require.NoError(t, err)
+	defer x.Rollback()
+	require.NoError(t, x.merge(ctx, src, mustParse(t, "target.id = source.id"), MergeOptions{
+		WhenMatched: []WhenMatched{{UpdateAll: true}}, WhenNotMatched: []WhenNotMatched{{InsertAll: true}},
+	}))
+	assert.Len(t, x.mergeRun.files, 1, "files read")
+	assert.Len(t, x.readFiles, 1, "files the conflict check knows were read")
+	res, err := x.Commit(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "1", res.Metrics["numTargetRowsUpdated"])
+	assert.Equal(t, "99", res.Metrics["numTargetRowsCopied"])
+}
+
+// TestDMLConflicts: Delta's rules for a DELETE racing other commits. A
+// concurrent blind append into the partition the DELETE read conflicts
+// only under Serializable; a concurrent DELETE of the same file always
+// conflicts; a conflict leaves the table as the winner made it.
+func TestDMLConflicts(t *testing.T) {
+	tests := []struct {
+		name      string
+		isolation Isolation
+		winner    func(t *testing.T, tbl *Table, mem memory.Allocator)
+		conflict  bool
+	}{
+		{"blind append, WriteSerializable", WriteSerializable, appendDay0, false},
+		{"blind append, Serializable", Serializable, appendDay0, true},
+		{"delete of the same file", WriteSerializable, func(t *testing.T, tbl *Table, mem memory.Allocator) {
+			_, err := tbl.Delete(context.Background(), mustParse(t, "id = 2"), nil)
+			require.NoError(t, err)
+		}, true},
+	}
+	for _, dvs := range []string{"false", "true"} {
+		for _, tc := range tests {
+			t.Run("dv="+dvs+"/"+tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				mem := newCheckedAllocator(t)
+				tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"},
+					Properties: map[string]string{"delta.enableDeletionVectors": dvs}})
+				require.NoError(t, err)
+				defer tbl.Close()
+				rr := eventsReader(t, mem, 0, 10, 2)
+				_, err = tbl.Append(ctx, rr, nil)
+				rr.Release()
+				require.NoError(t, err)
+
+				x, err := tbl.Begin(ctx, &TxnOptions{Isolation: tc.isolation})
+				require.NoError(t, err)
+				defer x.Rollback()
+				require.NoError(t, x.deleteWhere(ctx, mustParse(t, "day = 'd0' AND id < 5")))
+				tc.winner(t, tbl, mem)
+				after := readRows(t, tbl)
+				_, err = x.Commit(ctx)
+				if !tc.conflict {
+					require.NoError(t, err)
+					return
+				}
+				require.ErrorIs(t, err, ErrConflict)
+				assert.Equal(t, after, readRows(t, tbl), "the loser changed nothing")
+			})
+		}
+	}
+}
+
+func appendDay0(t *testing.T, tbl *Table, mem memory.Allocator) {
+	rr := eventsReader(t, mem, 100, 2, 1) // day d0
+	defer rr.Release()
+	_, err := tbl.Append(context.Background(), rr, nil)
+	require.NoError(t, err)
+}

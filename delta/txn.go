@@ -175,6 +175,9 @@ type Transaction struct {
 	// are the cdc actions of the finished ones.
 	changes *dataWriter
 	cdcs    []*protocol.CDC
+	// insertChanges records written rows as change data inserts: set when
+	// the commit has other change data (readers then use nothing else).
+	insertChanges bool
 
 	writer  *dataWriter // open data-file writer, nil until the first Write
 	done    bool

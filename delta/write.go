@@ -47,7 +47,13 @@ func (x *Transaction) writeBatch(ctx context.Context, rec arrow.RecordBatch, cop
 		return err
 	}
 	defer out.Release()
-	return x.writeRows(ctx, out, copied)
+	if err := x.writeRows(ctx, out, copied); err != nil {
+		return err
+	}
+	if x.insertChanges && !copied {
+		return x.writeChanges(ctx, out, ChangeInsert)
+	}
+	return nil
 }
 
 // writeRows stages rows prepareBatch returned.

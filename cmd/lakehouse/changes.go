@@ -28,7 +28,7 @@ func runChanges(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
-	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 )
 
@@ -32,11 +30,11 @@ func parseAssignment(s string) (string, expr.Expr, error) {
 	col, val, ok := strings.Cut(s, "=")
 	col = strings.Trim(strings.TrimSpace(col), "`")
 	if !ok || col == "" || strings.TrimSpace(val) == "" {
-		return "", nil, usageErr(fmt.Errorf("--set %q: want 'column = expression'", s))
+		return "", nil, usagef("--set %q: want 'column = expression'", s)
 	}
 	e, err := expr.Parse(val)
 	if err != nil {
-		return "", nil, usageErr(fmt.Errorf("--set %q: %w", s, err))
+		return "", nil, exprError("--set "+col, strings.TrimSpace(val), err)
 	}
 	return col, e, nil
 }
@@ -48,7 +46,7 @@ func parseWhere(s string) (expr.Expr, error) {
 	}
 	e, err := expr.Parse(s)
 	if err != nil {
-		return nil, usageErr(fmt.Errorf("--where: %w", err))
+		return nil, exprError("--where", s, err)
 	}
 	return e, nil
 }
@@ -68,7 +66,7 @@ func runDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -94,7 +92,7 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(sets) == 0 {
-		return usageErr(fmt.Errorf("update needs at least one --set 'column = expression'"))
+		return usagef("update needs at least one --set 'column = expression'")
 	}
 	assign := map[string]expr.Expr{}
 	for _, s := range sets {
@@ -108,7 +106,7 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}

@@ -254,3 +254,50 @@ func appendDay0(t *testing.T, tbl *Table, mem memory.Allocator) {
 	_, err := tbl.Append(context.Background(), rr, nil)
 	require.NoError(t, err)
 }
+
+// TestPurge: REORG … APPLY (PURGE) rewrites exactly the files with
+// deletion vectors, keeps the rows, and leaves the change feed empty.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"},
+		Properties: map[string]string{"delta.enableDeletionVectors": "true", "delta.enableChangeDataFeed": "true"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 40, 2)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	_, err = tbl.Delete(ctx, mustParse(t, "id % 3 = 0"), nil)
+	require.NoError(t, err)
+	before := readRows(t, tbl)
+
+	res, err := tbl.Purge(ctx, mustParse(t, "day = 'd0'"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "REORG", res.Operation)
+	assert.Equal(t, "1", res.Metrics["numRemovedFiles"])
+	assert.Equal(t, "1", res.Metrics["numAddedFiles"])
+	assert.Equal(t, before, readRows(t, tbl))
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	withDV := 0
+	for f, err := range snap.Files(ctx) {
+		require.NoError(t, err)
+		if f.DeletionVector != nil {
+			withDV++
+			assert.Equal(t, "d1", *f.PartitionValues["day"], "only the other partition keeps its vector")
+		}
+	}
+	assert.Equal(t, 1, withDV)
+	changes := readChanges(t, tbl, res.Version, res.Version)
+	assert.Empty(t, changes, "a purge changes no rows")
+
+	_, err = tbl.Purge(ctx, mustParse(t, "id > 3"), nil)
+	require.ErrorIs(t, err, ErrInvalidArgument, "data columns are refused")
+	res, err = tbl.Purge(ctx, nil, nil)
+	require.NoError(t, err)
+	res, err = tbl.Purge(ctx, nil, nil)
+	require.NoError(t, err)
+	assert.Nil(t, res, "nothing left to purge: no commit")
+	assert.Equal(t, before, readRows(t, tbl))
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
@@ -12,6 +13,7 @@ func dmlCommands() []command {
 	return []command{
 		{"delete", "delete the rows matching --where (every row without it)", runDelete},
 		{"update", "set columns (--set 'col = expr', repeatable) of the rows matching --where", runUpdate},
+		{"purge", "rewrite files with deletion vectors without their deleted rows (REORG … APPLY (PURGE))", runPurge},
 	}
 }
 
@@ -113,6 +115,37 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 	defer tbl.Close()
 	res, err := tbl.Update(ctx, assign, pred, nil)
 	if err != nil {
+		return err
+	}
+	return printResult(e, res)
+}
+
+func runPurge(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "purge", "[--where PARTITION-PREDICATE] TABLE")
+	where := fs.String("where", "", "Spark SQL predicate on partition columns: only files of matching partitions are rewritten")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	url, err := oneTable(pos)
+	if err != nil {
+		return err
+	}
+	pred, err := parseWhere(*where)
+	if err != nil {
+		return err
+	}
+	tbl, err := openTable(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer tbl.Close()
+	res, err := tbl.Purge(ctx, pred, nil)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		_, err = fmt.Fprintln(e.stdout, `{"operation":"REORG","numRemovedFiles":"0","note":"no file has a deletion vector"}`)
 		return err
 	}
 	return printResult(e, res)

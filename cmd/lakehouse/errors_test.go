@@ -83,6 +83,7 @@ func specs() []cmdSpec {
 		{name: "write", args: func(_ *fixtures, tbl string) []string { return []string{"write", tbl} }, missing: []string{"write"}, stdin: `{"id":2}` + "\n", creates: true},
 		{name: "create", args: func(f *fixtures, tbl string) []string { return []string{"create", "--schema", f.schema, tbl} }, missing: []string{"create", "--schema", "s.json"}, creates: true},
 		{name: "delete", args: func(_ *fixtures, tbl string) []string { return []string{"delete", "--where", "id = 0", tbl} }, missing: []string{"delete", "--where", "id = 0"}},
+		plain("purge"),
 		{name: "update", args: func(_ *fixtures, tbl string) []string {
 			return []string{"update", "--set", "id = id", "--where", "id = 0", tbl}
 		}, missing: []string{"update", "--set", "id = id"}},

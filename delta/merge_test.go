@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -300,4 +301,38 @@ func TestPurge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, res, "nothing left to purge: no commit")
 	assert.Equal(t, before, readRows(t, tbl))
+}
+
+// TestExpiredTxnIdentifiers: with delta.setTransactionRetentionDuration,
+// an application id not updated within it is forgotten by snapshots and
+// left out of checkpoints, so an idempotent replay of it commits again.
+func TestExpiredTxnIdentifiers(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	dir := t.TempDir()
+	tbl, err := Create(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem},
+		Properties: map[string]string{"delta.setTransactionRetentionDuration": "interval 1 millisecond"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 3, 1)
+	_, err = tbl.Append(ctx, rr, &TxnOptions{AppID: "job", AppVersion: 1})
+	rr.Release()
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	_, ok := snap.TxnVersion("job")
+	assert.False(t, ok, "expired")
+	assert.Empty(t, snap.Txns())
+	_, err = tbl.Checkpoint(ctx, nil)
+	require.NoError(t, err)
+	cp, err := os.ReadFile(filepath.Join(dir, "_delta_log", "_last_checkpoint"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, cp)
+	reopened, err := Open(ctx, dir, &Options{Allocator: mem})
+	require.NoError(t, err)
+	defer reopened.Close()
+	snap, err = reopened.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, snap.state.Txns, "the checkpoint left the expired id out")
 }

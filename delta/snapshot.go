@@ -133,14 +133,28 @@ func (s *Snapshot) CommitInfo() (CommitInfo, bool) {
 }
 
 // TxnVersion returns the latest version recorded for an application
-// transaction id, for idempotent writers.
+// transaction id, for idempotent writers. Identifiers expired under
+// delta.setTransactionRetentionDuration are not reported, as in Spark.
 func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
 	t, ok := s.state.Txns[appID]
-	return t.Version, ok
+	if !ok || s.config.TxnExpired(t.LastUpdated, time.Now()) {
+		return 0, false
+	}
+	return t.Version, true
 }
 
-// Txns returns every application transaction identifier.
-func (s *Snapshot) Txns() map[string]Txn { return maps.Clone(s.state.Txns) }
+// Txns returns every application transaction identifier that has not
+// expired under delta.setTransactionRetentionDuration.
+func (s *Snapshot) Txns() map[string]Txn {
+	out := maps.Clone(s.state.Txns)
+	now := time.Now()
+	for id, t := range out {
+		if s.config.TxnExpired(t.LastUpdated, now) {
+			delete(out, id)
+		}
+	}
+	return out
+}
 
 // DomainMetadata returns the live metadata domains.
 func (s *Snapshot) DomainMetadata() map[string]DomainMetadata { return s.state.LiveDomains() }

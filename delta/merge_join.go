@@ -313,7 +313,7 @@ func (m *mergeRun) carryOut(ctx context.Context, c *mergeClause, sub arrow.Recor
 		return err
 	}
 	defer out.Release()
-	post, err := x.prepareBatch(ctx, out, false)
+	post, err := x.prepareBatch(ctx, out, false, c.action != mergeInsert)
 	if err != nil || post == nil {
 		return err
 	}

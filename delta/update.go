@@ -68,6 +68,9 @@ func (x *Transaction) compileAssignments(set map[string]expr.Expr) ([]assignment
 			return nil, fmt.Errorf("%w: UPDATE sets column %q twice (%q and %q)", ErrInvalidArgument, schema.Field(i).Name, prev, n)
 		}
 		seen[i] = n
+		if x.identityAlways(schema.Field(i).Name) {
+			return nil, fmt.Errorf("%w: UPDATE: column %q %s", ErrInvalidArgument, schema.Field(i).Name, identityGeneratedAlwaysMsg)
+		}
 		e := set[n]
 		if e == nil {
 			return nil, fmt.Errorf("%w: UPDATE: no value for column %q", ErrInvalidArgument, n)
@@ -145,7 +148,7 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 				return err
 			}
 			defer updated.Release()
-			post, err := x.prepareBatch(ctx, updated, false)
+			post, err := x.prepareBatch(ctx, updated, false, true)
 			if err != nil {
 				return err
 			}

@@ -45,6 +45,7 @@ var SupportedWriterFeatures = []string{
 	"changeDataFeed", "columnMapping", "deletionVectors", "timestampNtz",
 	"v2Checkpoint", "vacuumProtocolCheck", "domainMetadata", "inCommitTimestamp",
 	"typeWidening", "typeWidening-preview", "variantType", "variantType-preview",
+	"identityColumns",
 }
 
 // CheckReadSupported fails with *UnsupportedFeatureError when the protocol

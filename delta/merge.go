@@ -56,6 +56,9 @@ type MergeOptions struct {
 	Isolation    Isolation
 	MaxAttempts  int
 	UserMetadata string
+	// Progress, when set, is called as target files are joined and
+	// rewritten.
+	Progress func(Progress)
 }
 
 // WhenMatched is a WHEN MATCHED [AND Condition] THEN UPDATE SET … |
@@ -135,6 +138,7 @@ func (x *Transaction) merge(ctx context.Context, source array.RecordReader, on e
 	if err != nil {
 		return err
 	}
+	d.operation, d.progress = "MERGE", o.Progress
 	m := &mergeRun{x: x, d: d, plan: plan, opts: o}
 	if err := m.run(ctx, source); err != nil {
 		return err

@@ -90,6 +90,7 @@ func (m *mergeRun) scanTarget(ctx context.Context, fn func(targetRows) error) er
 		return err
 	}
 	for i, f := range m.files {
+		m.d.report("join", int64(i), int64(len(m.files)))
 		err := m.d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
 			idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
 			data := withoutRowIndex(rec)
@@ -424,6 +425,7 @@ func (m *mergeRun) retireConsumed(ctx context.Context) error {
 		if rows == nil {
 			continue
 		}
+		m.d.report("rewrite", int64(i+1), int64(len(m.files)))
 		live, err := m.d.liveRows(ctx, f)
 		if err != nil {
 			return err

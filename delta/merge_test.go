@@ -234,7 +234,7 @@ func TestDMLConflicts(t *testing.T) {
 				x, err := tbl.Begin(ctx, &TxnOptions{Isolation: tc.isolation})
 				require.NoError(t, err)
 				defer x.Rollback()
-				require.NoError(t, x.deleteWhere(ctx, mustParse(t, "day = 'd0' AND id < 5")))
+				require.NoError(t, x.deleteWhere(ctx, mustParse(t, "day = 'd0' AND id < 5"), nil))
 				tc.winner(t, tbl, mem)
 				after := readRows(t, tbl)
 				_, err = x.Commit(ctx)
@@ -335,4 +335,24 @@ func TestExpiredTxnIdentifiers(t *testing.T) {
 	snap, err = reopened.Snapshot(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, snap.state.Txns, "the checkpoint left the expired id out")
+}
+
+// TestDMLProgress: long operations report scan and rewrite progress, the
+// last rewrite report with Done == Total.
+func TestDMLProgress(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 30, 3)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	var got []Progress
+	_, err = tbl.Delete(ctx, mustParse(t, "id % 2 = 0"), &DMLOptions{Progress: func(p Progress) { got = append(got, p) }})
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	assert.Equal(t, Progress{Operation: "DELETE", Phase: "scan", Done: 1, Total: -1}, got[0])
+	assert.Equal(t, Progress{Operation: "DELETE", Phase: "rewrite", Done: 3, Total: 3}, got[len(got)-1])
 }

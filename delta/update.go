@@ -33,7 +33,7 @@ func (t *Table) Update(ctx context.Context, set map[string]expr.Expr, where expr
 		return nil, err
 	}
 	defer x.Rollback()
-	if err := x.update(ctx, set, where); err != nil {
+	if err := x.update(ctx, set, where, opts.progressFunc()); err != nil {
 		return nil, err
 	}
 	return x.Commit(ctx)
@@ -89,11 +89,12 @@ func (x *Transaction) compileAssignments(set map[string]expr.Expr) ([]assignment
 }
 
 // update stages an UPDATE in the transaction.
-func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, where expr.Expr) error {
+func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, where expr.Expr, progress func(Progress)) error {
 	d, err := x.newDML(where)
 	if err != nil {
 		return err
 	}
+	d.operation, d.progress = "UPDATE", progress
 	sets, err := x.compileAssignments(set)
 	if err != nil {
 		return err
@@ -103,10 +104,11 @@ func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, wher
 		return err
 	}
 	rewriteStart := time.Now()
-	for _, m := range matches {
+	for i, m := range matches {
 		if err := d.updateFile(ctx, m, sets); err != nil {
 			return err
 		}
+		d.report("rewrite", int64(i+1), int64(len(matches)))
 	}
 	if err := d.stageDeletionVectors(ctx); err != nil {
 		return err

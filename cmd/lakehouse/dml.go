@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 )
 
@@ -73,7 +74,9 @@ func runDelete(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer tbl.Close()
-	res, err := tbl.Delete(ctx, pred, nil)
+	progress, done := newProgress(e)
+	res, err := tbl.Delete(ctx, pred, &delta.DMLOptions{Progress: progress})
+	done()
 	if err != nil {
 		return err
 	}
@@ -113,7 +116,9 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer tbl.Close()
-	res, err := tbl.Update(ctx, assign, pred, nil)
+	progress, done := newProgress(e)
+	res, err := tbl.Update(ctx, assign, pred, &delta.DMLOptions{Progress: progress})
+	done()
 	if err != nil {
 		return err
 	}

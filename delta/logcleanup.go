@@ -3,6 +3,7 @@ package delta
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -20,12 +21,82 @@ func (t *Table) cleanupLog(ctx context.Context, snap *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range expiredLogFiles(files, snap.config, time.Now()) {
+	now := time.Now()
+	expired := expiredLogFiles(files, snap.config, now)
+	for _, f := range expired {
 		if err := t.store.Delete(ctx, f.Path); err != nil && !storage.IsNotExist(err) {
 			return fmt.Errorf("delta: log cleanup: %w", err)
 		}
 	}
+	return t.cleanupSidecars(ctx, files, expired, snap.config, now)
+}
+
+// cleanupSidecars deletes V2 checkpoint sidecars that no remaining
+// checkpoint references once they are older than the log retention: the
+// checkpoints that used them are gone. Tables without V2 checkpoints are
+// not listed at all.
+func (t *Table) cleanupSidecars(ctx context.Context, files, deleted []logreplay.LogFile, cfg protocol.Config, now time.Time) error {
+	gone := map[string]bool{}
+	for _, f := range deleted {
+		gone[f.Path] = true
+	}
+	referenced := map[string]bool{}
+	hadV2 := false
+	for _, f := range files {
+		if f.Kind != logreplay.KindV2Checkpoint {
+			continue
+		}
+		hadV2 = true
+		if gone[f.Path] {
+			continue
+		}
+		err := t.readCheckpointFile(ctx, f.Path, []string{"sidecar"}, func(actions []protocol.Action) error {
+			for _, a := range actions {
+				if a.Sidecar != nil {
+					referenced[path.Base(sidecarPath(a.Sidecar.Path))] = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !hadV2 || len(deleted) == 0 {
+		return nil
+	}
+	var sidecars []sidecarFile
+	for fi, err := range t.store.List(ctx, logDir+"_sidecars/") {
+		if err != nil {
+			return fmt.Errorf("delta: log cleanup: list sidecars: %w", err)
+		}
+		sidecars = append(sidecars, sidecarFile{path: fi.Path, modTime: fi.ModTime})
+	}
+	for _, p := range expiredSidecars(sidecars, referenced, now.Add(-cfg.LogRetention())) {
+		if err := t.store.Delete(ctx, p); err != nil && !storage.IsNotExist(err) {
+			return fmt.Errorf("delta: log cleanup: %w", err)
+		}
+	}
 	return nil
+}
+
+// sidecarFile is one listed file of _delta_log/_sidecars.
+type sidecarFile struct {
+	path    string
+	modTime time.Time
+}
+
+// expiredSidecars chooses the sidecars to delete: not referenced by any
+// remaining checkpoint (by file name) and last modified before cutoff, so
+// that a sidecar of a checkpoint being written right now is never taken.
+func expiredSidecars(files []sidecarFile, referenced map[string]bool, cutoff time.Time) []string {
+	var out []string
+	for _, f := range files {
+		if !referenced[path.Base(f.path)] && f.modTime.Before(cutoff) {
+			out = append(out, f.path)
+		}
+	}
+	return out
 }
 
 // expiredLogFiles chooses the log files cleanup may delete from a listing

@@ -234,3 +234,72 @@ func TestLogCleanupKeepsTimeTravel(t *testing.T) {
 		})
 	}
 }
+
+func TestExpiredSidecars(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	cutoff := now.Add(-30 * 24 * time.Hour)
+	old, recent := cutoff.Add(-time.Hour), cutoff.Add(time.Hour)
+	files := []sidecarFile{
+		{"_delta_log/_sidecars/a.parquet", old},    // unreferenced, expired: deleted
+		{"_delta_log/_sidecars/b.parquet", old},    // referenced by a remaining checkpoint
+		{"_delta_log/_sidecars/c.parquet", recent}, // unreferenced but recent (a checkpoint in progress?)
+	}
+	got := expiredSidecars(files, map[string]bool{"b.parquet": true}, cutoff)
+	assert.Equal(t, []string{"_delta_log/_sidecars/a.parquet"}, got)
+	assert.Empty(t, expiredSidecars(nil, nil, cutoff))
+}
+
+// TestLogCleanupRemovesExpiredSidecars: with V2 checkpoints, cleanup also
+// deletes the sidecars only expired checkpoints used; the newest
+// checkpoint's sidecar stays and the table reads.
+func TestLogCleanupRemovesExpiredSidecars(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	dir := filepath.Join(t.TempDir(), "t")
+	tbl, err := Create(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, Properties: map[string]string{
+		"delta.checkpointInterval":   "2",
+		"delta.checkpointPolicy":     "v2",
+		"delta.logRetentionDuration": "interval 1 hour",
+	}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	appendBatch := func(i int) {
+		rr := eventsReader(t, mem, i*3, 3, 1)
+		defer rr.Release()
+		res, err := tbl.Append(ctx, rr, nil)
+		require.NoError(t, err)
+		require.NoError(t, res.CheckpointErr)
+	}
+	sidecarDir := filepath.Join(dir, "_delta_log", "_sidecars")
+	appendBatch(0)
+	appendBatch(1) // version 2: the first V2 checkpoint
+	first, err := os.ReadDir(sidecarDir)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	appendBatch(2)
+	appendBatch(3) // version 4: the second
+	before, err := os.ReadDir(sidecarDir)
+	require.NoError(t, err)
+	require.Len(t, before, 2)
+	aged := time.Now().Add(-2 * time.Hour)
+	for _, d := range []string{filepath.Join(dir, "_delta_log"), sidecarDir} {
+		entries, err := os.ReadDir(d)
+		require.NoError(t, err)
+		for _, e := range entries {
+			if !e.IsDir() {
+				require.NoError(t, os.Chtimes(filepath.Join(d, e.Name()), aged, aged))
+			}
+		}
+	}
+	appendBatch(4)
+	appendBatch(5) // version 6: a V2 checkpoint, then cleanup up to the version-4 one
+	after, err := os.ReadDir(sidecarDir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range after {
+		names = append(names, e.Name())
+	}
+	assert.NotContains(t, names, first[0].Name(), "the version-2 checkpoint's sidecar expired with it")
+	assert.Len(t, names, 2, "the sidecars of the version-4 and version-6 checkpoints stay")
+	assert.Len(t, readRows(t, tbl), 18)
+}

@@ -172,18 +172,23 @@ func indexOfField(fs []arrow.Field, name string) int {
 // nil filter yields every file. Engines that schedule their own reads use
 // this to plan.
 func (s *Snapshot) FilesMatching(ctx context.Context, filter expr.Expr) iter.Seq2[*AddFile, error] {
+	return publicFiles(s.filesMatching(ctx, filter), newAddFile)
+}
+
+// filesMatching is FilesMatching over the log's own actions.
+func (s *Snapshot) filesMatching(ctx context.Context, filter expr.Expr) iter.Seq2[*protocol.Add, error] {
 	p, err := s.planScan(&ScanOptions{Filter: filter})
 	if err != nil {
-		return func(yield func(*AddFile, error) bool) { yield(nil, err) }
+		return func(yield func(*protocol.Add, error) bool) { yield(nil, err) }
 	}
 	return s.scanFiles(ctx, p)
 }
 
 // scanFiles yields the files a scan must read: live files not pruned by
 // the filter's data skipping.
-func (s *Snapshot) scanFiles(ctx context.Context, p *scanPlan) iter.Seq2[*AddFile, error] {
-	return func(yield func(*AddFile, error) bool) {
-		for f, err := range s.Files(ctx) {
+func (s *Snapshot) scanFiles(ctx context.Context, p *scanPlan) iter.Seq2[*protocol.Add, error] {
+	return func(yield func(*protocol.Add, error) bool) {
+		for f, err := range s.addFiles(ctx) {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -210,7 +215,7 @@ type scanReader struct {
 	ctx  context.Context
 	snap *Snapshot
 	plan *scanPlan
-	next func() (*AddFile, error, bool)
+	next func() (*protocol.Add, error, bool)
 	stop func()
 
 	cur  *fileBatches // batches of the current file
@@ -307,14 +312,14 @@ func (r *scanReader) fail(err error) {
 
 // fileBatches reads one data file and turns its batches into scan output.
 type fileBatches struct {
-	file  *AddFile
+	file  *protocol.Add
 	plan  *scanPlan
 	parts map[int]scalar.Scalar // read index → partition value
 	rr    array.RecordReader
 	close func()
 }
 
-func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile) (*fileBatches, error) {
+func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *protocol.Add) (*fileBatches, error) {
 	deleted, err := s.table.deletedRows(ctx, f.Path, f.DeletionVector)
 	if err != nil {
 		return nil, err
@@ -324,7 +329,7 @@ func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile)
 
 // deletedRows loads the rows a deletion vector removes from a data file;
 // nil without a DV.
-func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector) (*roaring64.Bitmap, error) {
+func (t *Table) deletedRows(ctx context.Context, path string, d *protocol.DeletionVector) (*roaring64.Bitmap, error) {
 	if d == nil {
 		return nil, nil
 	}
@@ -343,7 +348,7 @@ func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector)
 // openFileRows reads one data file, less the deleted rows, with the given
 // partition values materialised.
 func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, partValues map[string]*string, deleted *roaring64.Bitmap) (*fileBatches, error) {
-	f := &AddFile{Path: path, PartitionValues: partValues}
+	f := &protocol.Add{Path: path, PartitionValues: partValues}
 	fb := &fileBatches{file: f, plan: p, parts: map[int]scalar.Scalar{}}
 	for i, pf := range p.partIdx {
 		sc, err := s.partitionValue(f, pf)

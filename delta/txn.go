@@ -38,14 +38,32 @@ func (m WriteMode) String() string {
 	return fmt.Sprintf("WriteMode(%d)", int(m))
 }
 
-// Isolation is the isolation level a transaction commits at.
-type Isolation = conflict.Isolation
+// Isolation is the isolation level a transaction commits at: which
+// concurrent commits it can be rebased over. The zero value is
+// WriteSerializable.
+type Isolation int
 
 // Isolation levels. WriteSerializable is the default, as in Delta.
 const (
-	WriteSerializable = conflict.WriteSerializable
-	Serializable      = conflict.Serializable
+	// WriteSerializable lets a transaction that read the table commit
+	// after concurrent blind appends: the result is as if the appends ran
+	// after it, though a reader may have seen them first.
+	WriteSerializable Isolation = iota
+	// Serializable treats every concurrently added file as a possible
+	// change to what the transaction read, so concurrent appends to what
+	// it read are a conflict.
+	Serializable
 )
+
+// String returns Delta's name of the level, as commitInfo records it.
+func (i Isolation) String() string { return i.internal().String() }
+
+func (i Isolation) internal() conflict.Isolation {
+	if i == Serializable {
+		return conflict.Serializable
+	}
+	return conflict.WriteSerializable
+}
 
 // TxnOptions configure a transaction. A nil *TxnOptions, like the zero
 // value, is a plain append.
@@ -268,7 +286,7 @@ func (t *Table) beginAt(ctx context.Context, snap *Snapshot, o TxnOptions) (*Tra
 
 // checkWritable refuses tables this writer cannot write correctly.
 func checkWritable(p *protocol.Protocol, m *protocol.Metadata) error {
-	if err := protocol.CheckWriteSupported(p, protocol.SupportedWriterFeatures); err != nil {
+	if err := checkWriteSupported(p); err != nil {
 		return err
 	}
 	// Features this writer cannot produce data for, whatever the list of
@@ -339,7 +357,7 @@ func (x *Transaction) writeParams() map[string]any {
 // conflictTxn describes this transaction to the conflict rules.
 func (x *Transaction) conflictTxn() *conflict.Txn {
 	ct := &conflict.Txn{
-		Isolation:      x.opts.Isolation,
+		Isolation:      x.opts.Isolation.internal(),
 		ReadWholeTable: x.readWholeTable,
 		ReadPredicates: x.readPredicates,
 	}

@@ -25,7 +25,7 @@ func (x *Transaction) RemoveFiles(files []*AddFile, dataChange bool) error {
 		if f == nil || f.Path == "" {
 			return fmt.Errorf("%w: RemoveFiles: file without a path", ErrInvalidArgument)
 		}
-		x.removeFile(f)
+		x.removeFile(f.internal())
 		x.removes[len(x.removes)-1].DataChange = dataChange
 	}
 	return nil

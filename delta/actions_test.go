@@ -224,7 +224,8 @@ func TestUnsupportedFeatureErrors(t *testing.T) {
 		{protocol.Protocol{MinReaderVersion: 3, MinWriterVersion: 7, ReaderFeatures: []string{"catalogManaged"}}, &UnsupportedFeatureError{Feature: "catalogManaged"}, &UnsupportedFeatureError{Feature: "catalogManaged"}},
 		{protocol.Protocol{MinReaderVersion: 1, MinWriterVersion: 8}, nil, &UnsupportedFeatureError{Feature: "writerVersion=8", Writer: true}},
 		{protocol.Protocol{MinReaderVersion: 1, MinWriterVersion: 7, WriterFeatures: []string{"rowTracking"}}, nil, &UnsupportedFeatureError{Feature: "rowTracking", Writer: true}},
-		{protocol.Protocol{MinReaderVersion: 2, MinWriterVersion: 6}, nil, &UnsupportedFeatureError{Feature: "identityColumns", Writer: true}},
+		{protocol.Protocol{MinReaderVersion: 2, MinWriterVersion: 6}, nil, nil},
+		{protocol.Protocol{MinReaderVersion: 1, MinWriterVersion: 7, WriterFeatures: []string{"futureFeature"}}, nil, &UnsupportedFeatureError{Feature: "futureFeature", Writer: true}},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%+v", tc.proto), func(t *testing.T) {

@@ -122,7 +122,7 @@ func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) 
 		f := logreplay.LogFile{Path: logDir + logreplay.CommitName(v), Name: logreplay.CommitName(v), Version: v, Kind: logreplay.KindCommit}
 		actions, err := t.readCommit(ctx, f)
 		if err != nil {
-			return nil, fmt.Errorf("delta: change feed version %d: %w", v, err)
+			return nil, wrapf(err, "change feed version %d", v)
 		}
 		for _, a := range actions {
 			if a.Metadata != nil {

@@ -83,7 +83,7 @@ func (t *Table) writeCheckpoint(ctx context.Context, snap *Snapshot, opts *Check
 	var state []protocol.Action
 	p, m := *snap.state.Protocol, *snap.state.Metadata
 	state = append(state, protocol.Action{Protocol: &p}, protocol.Action{Metadata: &m})
-	for _, txn := range snap.state.Txns {
+	for _, txn := range snap.liveTxns() {
 		tx := txn
 		state = append(state, protocol.Action{Txn: &tx})
 	}

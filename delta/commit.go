@@ -69,6 +69,10 @@ func (x *Transaction) Commit(ctx context.Context) (*CommitResult, error) {
 		_ = x.cleanup(context.WithoutCancel(ctx))
 		return &CommitResult{Version: x.readVersion, ReadVersion: x.readVersion, Skipped: true, Operation: x.operation}, nil
 	}
+	if err := x.recordIdentityMarks(); err != nil {
+		_ = x.cleanup(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	if err := x.prepareCommit(); err != nil {
 		_ = x.cleanup(context.WithoutCancel(ctx))
 		return nil, err

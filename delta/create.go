@@ -123,6 +123,9 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 	if x.mapping, err = protocol.ColumnMapping(proto, meta); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
 	}
+	if x.identity, err = identityColumns(x.schema); err != nil {
+		return nil, err
+	}
 	x.operation, x.opParams = createOperation(replace, rr != nil, meta)
 	defer func() { _ = x.Rollback() }()
 	if rr != nil {

@@ -22,6 +22,9 @@ type DMLOptions struct {
 	MaxAttempts int
 	// UserMetadata is recorded in commitInfo.userMetadata.
 	UserMetadata string
+	// Progress, when set, is called as data files are scanned and
+	// rewritten.
+	Progress func(Progress)
 }
 
 func (o *DMLOptions) txnOptions() *TxnOptions {
@@ -50,14 +53,14 @@ func (t *Table) Delete(ctx context.Context, where expr.Expr, opts *DMLOptions) (
 		return nil, err
 	}
 	defer x.Rollback()
-	if err := x.deleteWhere(ctx, where); err != nil {
+	if err := x.deleteWhere(ctx, where, opts.progressFunc()); err != nil {
 		return nil, err
 	}
 	return x.Commit(ctx)
 }
 
 // deleteWhere stages a DELETE in the transaction.
-func (x *Transaction) deleteWhere(ctx context.Context, where expr.Expr) error {
+func (x *Transaction) deleteWhere(ctx context.Context, where expr.Expr, progress func(Progress)) error {
 	if x.snap != nil && x.snap.config.Bool(protocol.PropAppendOnly, false) {
 		return fmt.Errorf("%w: %s has delta.appendOnly=true; DELETE would remove data", ErrAppendOnly, x.table.url)
 	}
@@ -65,15 +68,17 @@ func (x *Transaction) deleteWhere(ctx context.Context, where expr.Expr) error {
 	if err != nil {
 		return err
 	}
+	d.operation, d.progress = "DELETE", progress
 	matches, err := d.findMatches(ctx)
 	if err != nil {
 		return err
 	}
 	rewriteStart := time.Now()
-	for _, m := range matches {
+	for i, m := range matches {
 		if err := d.deleteFromFile(ctx, m); err != nil {
 			return err
 		}
+		d.report("rewrite", int64(i+1), int64(len(matches)))
 	}
 	if err := d.stageDeletionVectors(ctx); err != nil {
 		return err
@@ -141,4 +146,11 @@ func (d *dml) deleteFromFile(ctx context.Context, m fileMatch) error {
 		}
 	}
 	return d.deleteRows(ctx, m, matched, live)
+}
+
+func (o *DMLOptions) progressFunc() func(Progress) {
+	if o == nil {
+		return nil
+	}
+	return o.Progress
 }

@@ -63,6 +63,9 @@ type dml struct {
 	started     time.Time
 	scanTime    time.Duration
 	rewriteTime time.Duration
+
+	operation string
+	progress  func(Progress)
 }
 
 // pendingDV is a file's vector after this operation: its old rows plus
@@ -155,10 +158,13 @@ func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: condition %s: %w", ErrInvalidArgument, d.where, err)
 	}
+	scanned := int64(0)
 	for f, err := range d.snap.filesMatching(ctx, d.where) {
 		if err != nil {
 			return nil, err
 		}
+		scanned++
+		d.report("scan", scanned, -1)
 		x.markRead(f.Path)
 		rows := roaring64.New()
 		err := d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
@@ -87,8 +88,24 @@ func TestDMLAgainstModel(t *testing.T) {
 		for _, cdf := range []bool{false, true} {
 			for _, partitioned := range []bool{false, true} {
 				name := fmt.Sprintf("dv=%v/cdf=%v/partitioned=%v", dvs, cdf, partitioned)
+				var dvsWritten, cdcFiles int
 				for seed := range uint64(*dmlModelSeeds) {
-					t.Run(fmt.Sprintf("%s/seed=%d", name, seed), func(t *testing.T) { runDMLModel(t, dvs, cdf, partitioned, seed) })
+					t.Run(fmt.Sprintf("%s/seed=%d", name, seed), func(t *testing.T) {
+						d, c := runDMLModel(t, dvs, cdf, partitioned, seed)
+						dvsWritten += d
+						cdcFiles += c
+					})
+				}
+				// The runs must have taken the paths the configuration names.
+				if dvs {
+					assert.Positive(t, dvsWritten, "%s: deletion vectors written", name)
+				} else {
+					assert.Zero(t, dvsWritten, "%s: deletion vectors written", name)
+				}
+				if cdf {
+					assert.Positive(t, cdcFiles, "%s: change data files written", name)
+				} else {
+					assert.Zero(t, cdcFiles, "%s: change data files written", name)
 				}
 			}
 		}
@@ -100,7 +117,7 @@ type modelChange struct {
 	row  modelRow
 }
 
-func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
+func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) (dvsWritten, cdcFiles int) {
 	ctx := context.Background()
 	mem := newCheckedAllocator(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -119,25 +136,10 @@ func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
 	versions := [][]string{renderModel(model)} // rows at each version
 	changes := [][]modelChange{nil}            // changes each version made
 	next := 0
-	var dvsWritten, cdcFiles int
-	defer func() {
-		if t.Failed() {
-			return
-		}
-		// The run must have taken the path its configuration names.
-		if dvs {
-			require.Positive(t, dvsWritten, "deletion vectors written")
-		} else {
-			require.Zero(t, dvsWritten, "deletion vectors written")
-		}
-		if !cdf {
-			require.Zero(t, cdcFiles, "change data files written")
-		}
-	}()
 	for step := 0; step < 12; step++ {
 		var res *CommitResult
 		var delta []modelChange
-		switch op := rng.IntN(4); {
+		switch op := rng.IntN(5); {
 		case op == 0 || len(model) == 0:
 			n := rng.IntN(40) + 10
 			rr := eventsReader(t, mem, next, n, 3)
@@ -166,6 +168,28 @@ func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
 			require.Equal(t, fmt.Sprint(len(delta)), res.Metrics["numDeletedRows"], "DELETE WHERE %s", p.sql)
 		case op == 3:
 			res, delta = runModelMerge(t, tbl, mem, rng, model, &next)
+		case op == 4:
+			// replaceWhere on a data column: rows matching it are replaced
+			// by the written ones (which match it too).
+			lo := int64(rng.IntN(next + 1))
+			n := rng.IntN(10) + 1
+			rr := eventsReader(t, mem, next, n, 3)
+			res, err = tbl.Overwrite(ctx, rr, &TxnOptions{Mode: Overwrite, ReplaceWhere: fmt.Sprintf("id >= %d", lo)})
+			rr.Release()
+			require.NoError(t, err, "replaceWhere id >= %d", lo)
+			for id, r := range model {
+				if id >= lo {
+					delete(model, id)
+					delta = append(delta, modelChange{ChangeDelete, r})
+				}
+			}
+			rec := eventsBatch(mem, next, n, 3)
+			for _, r := range modelRows(rec) {
+				model[r.id] = r
+				delta = append(delta, modelChange{ChangeInsert, r})
+			}
+			rec.Release()
+			next += n
 		default:
 			p, s := randomPred(rng), randomSet(rng)
 			e, err := expr.Parse(p.sql)
@@ -205,6 +229,7 @@ func runDMLModel(t *testing.T, dvs, cdf, partitioned bool, seed uint64) {
 			require.Equal(t, renderChanges(changes[from:to+1]), readChanges(t, tbl, from, to), "step %d: change feed %d..%d", step, from, to)
 		}
 	}
+	return dvsWritten, cdcFiles
 }
 
 func modelRows(rec arrow.RecordBatch) []modelRow {

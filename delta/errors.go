@@ -3,6 +3,7 @@ package delta
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lakehouse-go/lakehouse/internal/logreplay"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
@@ -96,12 +97,38 @@ func classify(err error) error {
 	}
 	switch {
 	case errors.Is(err, logreplay.ErrNoCommits):
-		return fmt.Errorf("%w: %w", ErrNotATable, err)
+		return under(ErrNotATable, err)
 	case errors.Is(err, logreplay.ErrLogGap), errors.Is(err, protocol.ErrMalformed):
 		if errors.Is(err, ErrCorruptLog) {
 			return err
 		}
-		return fmt.Errorf("%w: %w", ErrCorruptLog, err)
+		return under(ErrCorruptLog, err)
 	}
 	return err
 }
+
+// prefixed is an error that reads as one "delta: ..." message while
+// every error it was built from stays matchable with errors.Is and As.
+type prefixed struct {
+	msg  string
+	errs []error
+}
+
+func (e *prefixed) Error() string   { return e.msg }
+func (e *prefixed) Unwrap() []error { return e.errs }
+
+// wrapf is fmt.Errorf("delta: "+format+": %w", args..., err) for an err
+// that may itself come from this package: its own "delta: " is dropped,
+// so stacked context reads "delta: a: b: cause", not "delta: a: delta: b:
+// cause".
+func wrapf(err error, format string, args ...any) error {
+	return &prefixed{msg: "delta: " + fmt.Sprintf(format, args...) + ": " + unprefixed(err), errs: []error{err}}
+}
+
+// under files err under the sentinel kind as well, without repeating the
+// "delta: " prefix both carry.
+func under(kind, err error) error {
+	return &prefixed{msg: kind.Error() + ": " + unprefixed(err), errs: []error{kind, err}}
+}
+
+func unprefixed(err error) string { return strings.TrimPrefix(err.Error(), "delta: ") }

@@ -3,20 +3,26 @@ package delta
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 	"github.com/lakehouse-go/lakehouse/internal/storage/faultstore"
 )
 
 // TestFaultInjection fails the n-th storage operation of a partitioned
-// append, an overwrite and a create, for every n until the operation runs
-// clean. After each fault the table must open, be consistent, and hold
+// append, an overwrite, a create and the row-level operations (DELETE,
+// UPDATE, MERGE with and without deletion vectors), for every n until the
+// operation runs clean. After each fault the table must open, be consistent, and hold
 // all or none of the transaction's rows; a failed transaction must leave
 // no staged files behind.
 func TestFaultInjection(t *testing.T) {
@@ -71,6 +77,9 @@ func TestFaultInjection(t *testing.T) {
 			_, err := tbl.Overwrite(ctx, rr, &TxnOptions{PartitionOverwrite: true})
 			return err
 		}},
+	}
+	for _, d := range dmlFaultOps(t, mem) {
+		ops = append(ops, op(d))
 	}
 	kinds := []struct {
 		name string
@@ -130,3 +139,85 @@ func TestFaultInjection(t *testing.T) {
 }
 
 func equalRows(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b, "\n") }
+
+// baseWhere renders the base rows (ids 0..29, three days) that keep, each
+// passed through edit.
+func baseWhere(t *testing.T, keep func(id int) bool, edit func(id int, row string) string) []string {
+	var out []string
+	for i, r := range expectedRowsByID(t) {
+		if keep(i) {
+			out = append(out, edit(i, r))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// expectedRowsByID renders the base rows in id order.
+func expectedRowsByID(t *testing.T) []string {
+	out := make([]string, 30)
+	for i := range out {
+		out[i] = expectedRows(t, [3]int{i, 1, 3})[0]
+		// eventsBatch derives day from the id: render it as the base did.
+		out[i] = strings.Replace(out[i], "day: d0}", fmt.Sprintf("day: d%d}", i%3), 1)
+	}
+	return out
+}
+
+var scoreText = regexp.MustCompile(`score: [^,]+,`)
+
+func dmlFaultOps(t *testing.T, mem memory.Allocator) []struct {
+	name  string
+	run   func(ctx context.Context, tbl *Table) error
+	after func() []string
+	props map[string]string
+} {
+	type op = struct {
+		name  string
+		run   func(ctx context.Context, tbl *Table) error
+		after func() []string
+		props map[string]string
+	}
+	same := func(_ int, r string) string { return r }
+	var ops []op
+	for _, dvs := range []string{"false", "true"} {
+		props := map[string]string{"delta.enableDeletionVectors": dvs, "delta.enableChangeDataFeed": "true"}
+		ops = append(ops,
+			op{name: "delete dv=" + dvs, props: props,
+				after: func() []string { return baseWhere(t, func(id int) bool { return id%4 != 0 }, same) },
+				run: func(ctx context.Context, tbl *Table) error {
+					_, err := tbl.Delete(ctx, mustParse(t, "id % 4 = 0"), nil)
+					return err
+				}},
+			op{name: "update dv=" + dvs, props: props,
+				after: func() []string {
+					return baseWhere(t, func(int) bool { return true }, func(id int, r string) string {
+						if id < 10 {
+							return scoreText.ReplaceAllString(r, "score: -1,")
+						}
+						return r
+					})
+				},
+				run: func(ctx context.Context, tbl *Table) error {
+					_, err := tbl.Update(ctx, map[string]expr.Expr{"score": mustParse(t, "-1")}, mustParse(t, "id < 10"), nil)
+					return err
+				}},
+			op{name: "merge dv=" + dvs, props: props,
+				after: func() []string {
+					rows := baseWhere(t, func(id int) bool { return id != 5 }, same)
+					rows = append(rows, "{id: 5, name: src, score: 7, day: d0}", "{id: 100, name: src, score: 8, day: d0}")
+					sort.Strings(rows)
+					return rows
+				},
+				run: func(ctx context.Context, tbl *Table) error {
+					src := sourceOf(t, mem, []int64{5, 100}, []float64{7, 8})
+					defer src.Release()
+					_, err := tbl.Merge(ctx, src, mustParse(t, "target.id = source.id"), &MergeOptions{
+						WhenMatched: []WhenMatched{{UpdateAll: true}}, WhenNotMatched: []WhenNotMatched{{InsertAll: true}},
+					})
+					return err
+				}},
+		)
+	}
+	return ops
+}

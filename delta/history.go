@@ -2,7 +2,6 @@ package delta
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"sort"
 	"time"
@@ -51,7 +50,7 @@ func (t *Table) History(ctx context.Context, opts *HistoryOptions) ([]HistoryEnt
 			f := logreplay.LogFile{Path: logDir + logreplay.CommitName(ct.version), Name: logreplay.CommitName(ct.version), Version: ct.version, Kind: logreplay.KindCommit}
 			actions, err := t.readCommit(ctx, f)
 			if err != nil {
-				return nil, fmt.Errorf("delta: history of %s: %w", t.url, err)
+				return nil, wrapf(err, "history of %s", t.url)
 			}
 			for _, a := range actions {
 				if a.CommitInfo != nil {

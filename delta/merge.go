@@ -56,6 +56,9 @@ type MergeOptions struct {
 	Isolation    Isolation
 	MaxAttempts  int
 	UserMetadata string
+	// Progress, when set, is called as target files are joined and
+	// rewritten.
+	Progress func(Progress)
 }
 
 // WhenMatched is a WHEN MATCHED [AND Condition] THEN UPDATE SET … |
@@ -135,6 +138,7 @@ func (x *Transaction) merge(ctx context.Context, source array.RecordReader, on e
 	if err != nil {
 		return err
 	}
+	d.operation, d.progress = "MERGE", o.Progress
 	m := &mergeRun{x: x, d: d, plan: plan, opts: o}
 	if err := m.run(ctx, source); err != nil {
 		return err
@@ -169,6 +173,9 @@ type mergePlan struct {
 	// out is the schema rows are written with: the target's, plus
 	// source-only columns when schema evolution adds them.
 	out *arrow.Schema
+	// identityAlways reports GENERATED ALWAYS identity columns: the *
+	// forms leave them to the writer, explicit values are refused.
+	identityAlways func(name string) bool
 }
 
 // pairName is a top-level alias of one side's column in the pair schema.
@@ -212,6 +219,7 @@ func (x *Transaction) planMerge(src *arrow.Schema, on expr.Expr, o MergeOptions)
 		return nil, fmt.Errorf("%w: MERGE target and source aliases are both %q", ErrInvalidArgument, p.tAlias)
 	}
 	p.buildPairSchema()
+	p.identityAlways = x.identityAlways
 	copts := &expr.CompileOptions{Allocator: x.table.opts.Allocator}
 	compileBool := func(what string, e expr.Expr, schema *arrow.Schema) (*expr.Program, error) {
 		prog, err := expr.Compile(e, schema, copts)
@@ -295,7 +303,9 @@ func (p *mergePlan) compileClause(compileBool func(string, expr.Expr, *arrow.Sch
 	}
 	if all {
 		for i, f := range p.out.Fields() {
-			mc.fromSource[i] = fieldIndexFold(p.source, f.Name)
+			if !p.identityAlways(f.Name) {
+				mc.fromSource[i] = fieldIndexFold(p.source, f.Name)
+			}
 		}
 		return mc, nil
 	}
@@ -312,6 +322,9 @@ func (p *mergePlan) compileClause(compileBool func(string, expr.Expr, *arrow.Sch
 		}
 		if mc.values[i] != nil {
 			return mc, fmt.Errorf("%w: MERGE %s sets column %q twice", ErrInvalidArgument, what, p.out.Field(i).Name)
+		}
+		if p.identityAlways(p.out.Field(i).Name) {
+			return mc, fmt.Errorf("%w: MERGE %s: column %q %s", ErrInvalidArgument, what, p.out.Field(i).Name, identityGeneratedAlwaysMsg)
 		}
 		e := set[name]
 		if e == nil {

@@ -90,6 +90,7 @@ func (m *mergeRun) scanTarget(ctx context.Context, fn func(targetRows) error) er
 		return err
 	}
 	for i, f := range m.files {
+		m.d.report("join", int64(i), int64(len(m.files)))
 		err := m.d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
 			idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
 			data := withoutRowIndex(rec)
@@ -313,7 +314,7 @@ func (m *mergeRun) carryOut(ctx context.Context, c *mergeClause, sub arrow.Recor
 		return err
 	}
 	defer out.Release()
-	post, err := x.prepareBatch(ctx, out, false)
+	post, err := x.prepareBatch(ctx, out, false, c.action != mergeInsert)
 	if err != nil || post == nil {
 		return err
 	}
@@ -424,6 +425,7 @@ func (m *mergeRun) retireConsumed(ctx context.Context) error {
 		if rows == nil {
 			continue
 		}
+		m.d.report("rewrite", int64(i+1), int64(len(m.files)))
 		live, err := m.d.liveRows(ctx, f)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -233,7 +234,7 @@ func TestDMLConflicts(t *testing.T) {
 				x, err := tbl.Begin(ctx, &TxnOptions{Isolation: tc.isolation})
 				require.NoError(t, err)
 				defer x.Rollback()
-				require.NoError(t, x.deleteWhere(ctx, mustParse(t, "day = 'd0' AND id < 5")))
+				require.NoError(t, x.deleteWhere(ctx, mustParse(t, "day = 'd0' AND id < 5"), nil))
 				tc.winner(t, tbl, mem)
 				after := readRows(t, tbl)
 				_, err = x.Commit(ctx)
@@ -253,4 +254,105 @@ func appendDay0(t *testing.T, tbl *Table, mem memory.Allocator) {
 	defer rr.Release()
 	_, err := tbl.Append(context.Background(), rr, nil)
 	require.NoError(t, err)
+}
+
+// TestPurge: REORG … APPLY (PURGE) rewrites exactly the files with
+// deletion vectors, keeps the rows, and leaves the change feed empty.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"},
+		Properties: map[string]string{"delta.enableDeletionVectors": "true", "delta.enableChangeDataFeed": "true"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 40, 2)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	_, err = tbl.Delete(ctx, mustParse(t, "id % 3 = 0"), nil)
+	require.NoError(t, err)
+	before := readRows(t, tbl)
+
+	res, err := tbl.Purge(ctx, mustParse(t, "day = 'd0'"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "REORG", res.Operation)
+	assert.Equal(t, "1", res.Metrics["numRemovedFiles"])
+	assert.Equal(t, "1", res.Metrics["numAddedFiles"])
+	assert.Equal(t, before, readRows(t, tbl))
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	withDV := 0
+	for f, err := range snap.Files(ctx) {
+		require.NoError(t, err)
+		if f.DeletionVector != nil {
+			withDV++
+			assert.Equal(t, "d1", *f.PartitionValues["day"], "only the other partition keeps its vector")
+		}
+	}
+	assert.Equal(t, 1, withDV)
+	changes := readChanges(t, tbl, res.Version, res.Version)
+	assert.Empty(t, changes, "a purge changes no rows")
+
+	_, err = tbl.Purge(ctx, mustParse(t, "id > 3"), nil)
+	require.ErrorIs(t, err, ErrInvalidArgument, "data columns are refused")
+	res, err = tbl.Purge(ctx, nil, nil)
+	require.NoError(t, err)
+	res, err = tbl.Purge(ctx, nil, nil)
+	require.NoError(t, err)
+	assert.Nil(t, res, "nothing left to purge: no commit")
+	assert.Equal(t, before, readRows(t, tbl))
+}
+
+// TestExpiredTxnIdentifiers: with delta.setTransactionRetentionDuration,
+// an application id not updated within it is forgotten by snapshots and
+// left out of checkpoints, so an idempotent replay of it commits again.
+func TestExpiredTxnIdentifiers(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	dir := t.TempDir()
+	tbl, err := Create(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem},
+		Properties: map[string]string{"delta.setTransactionRetentionDuration": "interval 1 millisecond"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 3, 1)
+	_, err = tbl.Append(ctx, rr, &TxnOptions{AppID: "job", AppVersion: 1})
+	rr.Release()
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	_, ok := snap.TxnVersion("job")
+	assert.False(t, ok, "expired")
+	assert.Empty(t, snap.Txns())
+	_, err = tbl.Checkpoint(ctx, nil)
+	require.NoError(t, err)
+	cp, err := os.ReadFile(filepath.Join(dir, "_delta_log", "_last_checkpoint"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, cp)
+	reopened, err := Open(ctx, dir, &Options{Allocator: mem})
+	require.NoError(t, err)
+	defer reopened.Close()
+	snap, err = reopened.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, snap.state.Txns, "the checkpoint left the expired id out")
+}
+
+// TestDMLProgress: long operations report scan and rewrite progress, the
+// last rewrite report with Done == Total.
+func TestDMLProgress(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 30, 3)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	var got []Progress
+	_, err = tbl.Delete(ctx, mustParse(t, "id % 2 = 0"), &DMLOptions{Progress: func(p Progress) { got = append(got, p) }})
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	assert.Equal(t, Progress{Operation: "DELETE", Phase: "scan", Done: 1, Total: -1}, got[0])
+	assert.Equal(t, Progress{Operation: "DELETE", Phase: "rewrite", Done: 3, Total: 3}, got[len(got)-1])
 }

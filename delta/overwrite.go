@@ -198,43 +198,33 @@ func (x *Transaction) compilePartitionPredicate(e expr.Expr) (*partitionPred, er
 var errDataPredicate = errors.New("delta: predicate on data columns")
 
 // planDataReplaceWhere handles a ReplaceWhere that reads data columns:
-// every file is removed and the rows that do not match the predicate are
-// copied into new files, so the result is the old rows minus the matching
-// ones, plus what the transaction writes.
+// the files that may hold matching rows are read, and each one with a
+// match is rewritten without the matching rows (copy-on-write, as Spark
+// does for replaceWhere), so the result is the old rows minus the
+// matching ones, plus what the transaction writes. On a change-feed table
+// the replaced rows are recorded as deletes and the written ones as
+// inserts.
 func (x *Transaction) planDataReplaceWhere(ctx context.Context) error {
 	e, err := expr.Parse(x.opts.ReplaceWhere)
 	if err != nil {
 		return fmt.Errorf("%w: ReplaceWhere: %w", ErrInvalidArgument, err)
 	}
-	if x.snap.config.Bool(protocol.PropEnableCDF, false) {
-		// Copied rows would read as deleted and re-inserted in the change
-		// feed; exact changes need cdc files, which this writer does not
-		// produce.
-		return fmt.Errorf("%w: ReplaceWhere on data columns of a table with delta.enableChangeDataFeed=true (use a predicate on partition columns)", ErrUnsupportedFeature)
-	}
-	x.readWholeTable = true
-	for f, err := range x.snap.addFiles(ctx) {
-		if err != nil {
-			return err
-		}
-		x.removeFile(f)
-	}
-	keep := expr.Or(expr.Not(e), expr.IsNull(e))
-	rr, err := x.snap.Scan(ctx, &ScanOptions{Filter: keep})
+	d, err := x.newDML(e)
 	if err != nil {
 		return fmt.Errorf("%w: ReplaceWhere: %w", ErrInvalidArgument, err)
 	}
-	defer rr.Release()
-	for rr.Next() {
-		if err := x.writeBatch(ctx, rr.RecordBatch(), true); err != nil {
+	d.useDV = false
+	matches, err := d.findMatches(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		if err := d.deleteFromFile(ctx, m); err != nil {
 			_ = x.cleanup(context.WithoutCancel(ctx))
 			return err
 		}
 	}
-	if err := rr.Err(); err != nil {
-		_ = x.cleanup(context.WithoutCancel(ctx))
-		return err
-	}
+	x.insertChanges = d.cdf
 	return nil
 }
 

@@ -21,6 +21,7 @@ var readerWriterFeatures = []string{
 var legacyWriterVersion = map[string]int32{
 	"appendOnly": 2, "invariants": 2, "checkConstraints": 3,
 	"changeDataFeed": 4, "generatedColumns": 4, "columnMapping": 5,
+	"identityColumns": 6,
 }
 
 // featuresInUse lists the table features a schema and configuration use.
@@ -146,9 +147,6 @@ func minimalProtocol(feats []string, props map[string]string) (*protocol.Protoco
 			explicitWriter = int32(n)
 		}
 		delete(props, k)
-	}
-	if writer == 6 {
-		return nil, &UnsupportedFeatureError{Feature: "identityColumns", Writer: true}
 	}
 	if reader == 3 || writer == 7 {
 		needFeatures = true

@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"strconv"
@@ -21,7 +22,8 @@ func (x *Transaction) mergeSchema(in *arrow.Schema) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSchemaMismatch, err)
 	}
-	merged, changed := mergeStruct(x.schema, incoming)
+	widen := protocol.Config(x.meta.Configuration).Bool("delta.enableTypeWidening", false)
+	merged, changed := mergeStruct(x.schema, incoming, widen)
 	if !changed {
 		return nil
 	}
@@ -88,8 +90,11 @@ func (x *Transaction) setSchema(st *protocol.StructType, parts []string) error {
 }
 
 // mergeStruct returns base with the fields of add it lacks appended
-// (recursively into structs), and whether anything was added.
-func mergeStruct(base, add *protocol.StructType) (*protocol.StructType, bool) {
+// (recursively into structs), and whether anything changed. With widen
+// (delta.enableTypeWidening), a field whose type add widens takes the
+// wider type and records the change in delta.typeChanges, as Spark's
+// schema evolution does; readers convert the older files.
+func mergeStruct(base, add *protocol.StructType, widen bool) (*protocol.StructType, bool) {
 	out := &protocol.StructType{Fields: make([]*protocol.StructField, 0, len(base.Fields))}
 	changed := false
 	for _, f := range base.Fields {
@@ -98,12 +103,18 @@ func mergeStruct(base, add *protocol.StructType) (*protocol.StructType, bool) {
 			bs, ok1 := f.Type.(*protocol.StructType)
 			as, ok2 := af.Type.(*protocol.StructType)
 			if ok1 && ok2 {
-				if m, ch := mergeStruct(bs, as); ch {
+				if m, ch := mergeStruct(bs, as, widen); ch {
 					c := *f
 					c.Type = m
 					nf = &c
 					changed = true
 				}
+			}
+			bp, ok1 := f.Type.(protocol.PrimitiveType)
+			ap, ok2 := af.Type.(protocol.PrimitiveType)
+			if widen && ok1 && ok2 && protocol.AutoWidens(bp, ap) {
+				nf = widenedField(f, bp, ap)
+				changed = true
 			}
 		}
 		out.Fields = append(out.Fields, nf)
@@ -126,4 +137,26 @@ func fieldFold(st *protocol.StructType, name string) *protocol.StructField {
 		}
 	}
 	return nil
+}
+
+// widenedField is f with type to, its delta.typeChanges history extended.
+func widenedField(f *protocol.StructField, from, to protocol.PrimitiveType) *protocol.StructField {
+	c := *f
+	c.Type = to
+	c.Metadata = maps.Clone(f.Metadata)
+	if c.Metadata == nil {
+		c.Metadata = map[string]json.RawMessage{}
+	}
+	type change struct {
+		FromType string `json:"fromType"`
+		ToType   string `json:"toType"`
+	}
+	var history []json.RawMessage
+	if raw, ok := c.Metadata[protocol.MetaTypeChanges]; ok {
+		_ = json.Unmarshal(raw, &history) // a malformed history is replaced
+	}
+	entry, _ := json.Marshal(change{FromType: string(from), ToType: string(to)})
+	history = append(history, entry)
+	c.Metadata[protocol.MetaTypeChanges], _ = json.Marshal(history)
+	return &c
 }

@@ -103,17 +103,35 @@ func (s *Snapshot) CommitInfo() (CommitInfo, bool) {
 }
 
 // TxnVersion returns the latest version recorded for an application
-// transaction id, for idempotent writers.
+// transaction id, for idempotent writers. Identifiers expired under
+// delta.setTransactionRetentionDuration are not reported, as in Spark.
 func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
 	t, ok := s.state.Txns[appID]
-	return t.Version, ok
+	if !ok || s.config.TxnExpired(t.LastUpdated, time.Now()) {
+		return 0, false
+	}
+	return t.Version, true
 }
 
-// Txns returns every application transaction identifier, by app id.
+// Txns returns every application transaction identifier that has not
+// expired under delta.setTransactionRetentionDuration, by app id.
 func (s *Snapshot) Txns() map[string]Txn {
-	out := make(map[string]Txn, len(s.state.Txns))
-	for id, t := range s.state.Txns {
+	live := s.liveTxns()
+	out := make(map[string]Txn, len(live))
+	for id, t := range live {
 		out[id] = newTxn(t)
+	}
+	return out
+}
+
+// liveTxns is Txns as the log's own actions.
+func (s *Snapshot) liveTxns() map[string]protocol.Txn {
+	out := make(map[string]protocol.Txn, len(s.state.Txns))
+	now := time.Now()
+	for id, t := range s.state.Txns {
+		if !s.config.TxnExpired(t.LastUpdated, now) {
+			out[id] = t
+		}
 	}
 	return out
 }

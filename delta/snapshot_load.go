@@ -34,7 +34,7 @@ func (t *Table) loadSnapshot(ctx context.Context, version int64) (*Snapshot, err
 	}
 	s, err := t.replay(ctx, seg)
 	if err != nil {
-		return nil, fmt.Errorf("delta: %s version %d: %w", t.url, seg.Version, classify(err))
+		return nil, wrapf(classify(err), "%s version %d", t.url, seg.Version)
 	}
 	return s, nil
 }
@@ -65,7 +65,7 @@ func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment,
 	}
 	seg, err := logreplay.BuildSegment(files, version)
 	if err != nil {
-		return nil, fmt.Errorf("delta: %s: %w", t.url, classify(err))
+		return nil, wrapf(classify(err), "%s", t.url)
 	}
 	return seg, nil
 }
@@ -230,7 +230,7 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 	}
 	defer r.Close()
 	if err := checkpoint.ReadParquet(ctx, r, columns, t.opts.Allocator, fn); err != nil {
-		return fmt.Errorf("delta: checkpoint %s: %w", path.Base(p), classify(err))
+		return wrapf(classify(err), "checkpoint %s", path.Base(p))
 	}
 	return nil
 }

@@ -219,6 +219,14 @@ type Transaction struct {
 	// are the cdc actions of the finished ones.
 	changes *dataWriter
 	cdcs    []*protocol.CDC
+	// identity are the table's identity columns, whose values inserted
+	// rows get; identityUsed says new values were generated, so the
+	// high-water marks change in the commit.
+	identity     []identityColumn
+	identityUsed bool
+	// insertChanges records written rows as change data inserts: set when
+	// the commit has other change data (readers then use nothing else).
+	insertChanges bool
 
 	writer  *dataWriter // open data-file writer, nil until the first Write
 	done    bool
@@ -267,6 +275,11 @@ func (t *Table) beginAt(ctx context.Context, snap *Snapshot, o TxnOptions) (*Tra
 		mapping:     snap.mapping,
 		operation:   "WRITE",
 	}
+	ids, err := identityColumns(snap.schema)
+	if err != nil {
+		return nil, err
+	}
+	x.identity = ids
 	if o.AppID != "" {
 		if v, ok := snap.TxnVersion(o.AppID); ok && v >= o.AppVersion {
 			x.skipped = true

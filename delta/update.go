@@ -33,7 +33,7 @@ func (t *Table) Update(ctx context.Context, set map[string]expr.Expr, where expr
 		return nil, err
 	}
 	defer x.Rollback()
-	if err := x.update(ctx, set, where); err != nil {
+	if err := x.update(ctx, set, where, opts.progressFunc()); err != nil {
 		return nil, err
 	}
 	return x.Commit(ctx)
@@ -68,6 +68,9 @@ func (x *Transaction) compileAssignments(set map[string]expr.Expr) ([]assignment
 			return nil, fmt.Errorf("%w: UPDATE sets column %q twice (%q and %q)", ErrInvalidArgument, schema.Field(i).Name, prev, n)
 		}
 		seen[i] = n
+		if x.identityAlways(schema.Field(i).Name) {
+			return nil, fmt.Errorf("%w: UPDATE: column %q %s", ErrInvalidArgument, schema.Field(i).Name, identityGeneratedAlwaysMsg)
+		}
 		e := set[n]
 		if e == nil {
 			return nil, fmt.Errorf("%w: UPDATE: no value for column %q", ErrInvalidArgument, n)
@@ -86,11 +89,12 @@ func (x *Transaction) compileAssignments(set map[string]expr.Expr) ([]assignment
 }
 
 // update stages an UPDATE in the transaction.
-func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, where expr.Expr) error {
+func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, where expr.Expr, progress func(Progress)) error {
 	d, err := x.newDML(where)
 	if err != nil {
 		return err
 	}
+	d.operation, d.progress = "UPDATE", progress
 	sets, err := x.compileAssignments(set)
 	if err != nil {
 		return err
@@ -100,10 +104,11 @@ func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, wher
 		return err
 	}
 	rewriteStart := time.Now()
-	for _, m := range matches {
+	for i, m := range matches {
 		if err := d.updateFile(ctx, m, sets); err != nil {
 			return err
 		}
+		d.report("rewrite", int64(i+1), int64(len(matches)))
 	}
 	if err := d.stageDeletionVectors(ctx); err != nil {
 		return err
@@ -145,7 +150,7 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 				return err
 			}
 			defer updated.Release()
-			post, err := x.prepareBatch(ctx, updated, false)
+			post, err := x.prepareBatch(ctx, updated, false, true)
 			if err != nil {
 				return err
 			}

@@ -42,12 +42,18 @@ func (x *Transaction) WriteBatch(ctx context.Context, rec arrow.RecordBatch) err
 // writeBatch stages one batch; copied marks rows carried over from the
 // old table (by a data-column ReplaceWhere, or a DML rewrite).
 func (x *Transaction) writeBatch(ctx context.Context, rec arrow.RecordBatch, copied bool) error {
-	out, err := x.prepareBatch(ctx, rec, copied)
+	out, err := x.prepareBatch(ctx, rec, copied, copied)
 	if err != nil || out == nil {
 		return err
 	}
 	defer out.Release()
-	return x.writeRows(ctx, out, copied)
+	if err := x.writeRows(ctx, out, copied); err != nil {
+		return err
+	}
+	if x.insertChanges && !copied {
+		return x.writeChanges(ctx, out, ChangeInsert)
+	}
+	return nil
 }
 
 // writeRows stages rows prepareBatch returned.
@@ -64,7 +70,11 @@ func (x *Transaction) writeRows(ctx context.Context, rec arrow.RecordBatch, copi
 // prepareBatch evolves the schema if allowed, then conforms and checks one
 // batch: the rows exactly as they will be written (generated columns
 // filled), or nil when there is nothing to write.
-func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, copied bool) (arrow.RecordBatch, error) {
+//
+// keepIdentity marks rows that already carry their identity values
+// (copies, updated rows); other rows are inserts, whose identity values
+// are generated.
+func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, copied, keepIdentity bool) (arrow.RecordBatch, error) {
 	if x.done {
 		return nil, ErrTxnDone
 	}
@@ -98,6 +108,14 @@ func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, c
 			return nil, err
 		}
 		x.writer = w
+	}
+	if !keepIdentity && len(x.identity) > 0 {
+		filled, err := x.fillIdentity(rec, x.table.opts.Allocator)
+		if err != nil {
+			return nil, err
+		}
+		defer filled.Release()
+		rec = filled
 	}
 	conformed, err := conformBatch(rec, x.writer.tableSchema, x.table.opts.Allocator)
 	if err != nil {

@@ -45,7 +45,7 @@ func runCat(ctx context.Context, e *env, args []string) error {
 	if *where != "" {
 		f, err := expr.Parse(*where)
 		if err != nil {
-			return fmt.Errorf("--where: %w", err)
+			return exprError("--where", *where, err)
 		}
 		opts.Filter = f
 	}
@@ -56,7 +56,7 @@ func runCat(ctx context.Context, e *env, args []string) error {
 	defer tbl.Close()
 	rr, err := snap.Scan(ctx, opts)
 	if err != nil {
-		return err
+		return exprError("--where", *where, err)
 	}
 	defer rr.Release()
 	return printRows(w, rr, *limit)
@@ -105,7 +105,7 @@ func newRowWriter(format string, out io.Writer) (rowWriter, error) {
 	case "table":
 		return &tableWriter{w: tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)}, nil
 	}
-	return nil, fmt.Errorf("--format %q: use jsonl, csv or table", format)
+	return nil, usagef("--format %q: use jsonl, csv or table", format)
 }
 
 type jsonlWriter struct {

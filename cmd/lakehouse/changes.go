@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"time"
 
 	"github.com/lakehouse-go/lakehouse/delta"
@@ -28,7 +27,7 @@ func runChanges(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -43,12 +42,12 @@ func runChanges(ctx context.Context, e *env, args []string) error {
 
 // changesOptions turns the parsed bound flags into options; a bound given
 // both as a version and as a time is a usage error.
-func changesOptions(fs *flag.FlagSet, to int64, fromTS, toTS string) (*delta.ChangesOptions, error) {
+func changesOptions(fs *flagSet, to int64, fromTS, toTS string) (*delta.ChangesOptions, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, pair := range [][2]string{{"from", "from-timestamp"}, {"to", "to-timestamp"}} {
 		if set[pair[0]] && set[pair[1]] {
-			return nil, fmt.Errorf("--%s and --%s are mutually exclusive (run with -h for usage)", pair[0], pair[1])
+			return nil, usagef("--%s and --%s are mutually exclusive", pair[0], pair[1])
 		}
 	}
 	opts := &delta.ChangesOptions{}
@@ -64,7 +63,7 @@ func changesOptions(fs *flag.FlagSet, to int64, fromTS, toTS string) (*delta.Cha
 		}
 		ts, err := parseTime(b.value)
 		if err != nil {
-			return nil, fmt.Errorf("--%s %q is not a time: use RFC 3339 (2024-05-01T12:00:00Z), \"2024-05-01 12:00:00\" or 2024-05-01", b.name, b.value)
+			return nil, usagef("--%s %q is not a time: use RFC 3339 (2024-05-01T12:00:00Z), \"2024-05-01 12:00:00\" or 2024-05-01", b.name, b.value)
 		}
 		*b.dst = ts
 	}

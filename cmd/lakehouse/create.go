@@ -15,7 +15,7 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	description := fs.String("description", "", "table description")
 	replace := fs.Bool("replace", false, "replace the table if it exists (CREATE OR REPLACE)")
 	props := propertyFlags{}
-	fs.Var(props, "property", "table property k=v (repeatable)")
+	fs.Var(props, "property", "table property `k=v` (repeatable)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -25,15 +25,15 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *schemaFile == "" {
-		return fmt.Errorf("--schema FILE is required (run with -h for usage)")
+		return usagef("missing --schema FILE")
 	}
 	text, err := os.ReadFile(*schemaFile)
 	if err != nil {
-		return err
+		return fmt.Errorf("--schema: %w", err)
 	}
 	schema, err := delta.ParseSchemaJSON(string(text))
 	if err != nil {
-		return err
+		return fmt.Errorf("--schema %s: %w", *schemaFile, err)
 	}
 	opts := &delta.CreateOptions{PartitionBy: splitList(*partitionBy), Properties: props, Description: *description}
 	create := delta.Create
@@ -42,7 +42,7 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	}
 	tbl, err := create(ctx, url, schema, opts)
 	if err != nil {
-		return err
+		return explainOpen(url, err)
 	}
 	defer tbl.Close()
 	snap, err := tbl.Snapshot(ctx)
@@ -62,9 +62,9 @@ func runSetProperty(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) < 2 {
-		return fmt.Errorf("expected TABLE and at least one key=value (run with -h for usage)")
+		return usagef("expected TABLE and at least one key=value")
 	}
-	tbl, err := delta.Open(ctx, pos[0], nil)
+	tbl, err := openTable(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runSetProperty(ctx context.Context, e *env, args []string) error {
 		props := propertyFlags{}
 		for _, kv := range pos[1:] {
 			if err := props.Set(kv); err != nil {
-				return err
+				return usagef("%v", err)
 			}
 		}
 		res, err = tbl.SetProperties(ctx, props, nil)
@@ -97,7 +97,7 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}

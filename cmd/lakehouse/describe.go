@@ -21,7 +21,7 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 	}
 	*format = formatOr(*format, "json", "text", e.tty)
 	if *format != "json" && *format != "text" {
-		return fmt.Errorf("--format %q: use json or text", *format)
+		return usagef("--format %q: use json or text", *format)
 	}
 	tbl, snap, err := sf.open(ctx, url)
 	if err != nil {

@@ -14,6 +14,7 @@ func dmlCommands() []command {
 	return []command{
 		{"delete", "delete the rows matching --where (every row without it)", runDelete},
 		{"update", "set columns (--set 'col = expr', repeatable) of the rows matching --where", runUpdate},
+		{"purge", "rewrite files with deletion vectors without their deleted rows (REORG … APPLY (PURGE))", runPurge},
 	}
 }
 
@@ -32,11 +33,11 @@ func parseAssignment(s string) (string, expr.Expr, error) {
 	col, val, ok := strings.Cut(s, "=")
 	col = strings.Trim(strings.TrimSpace(col), "`")
 	if !ok || col == "" || strings.TrimSpace(val) == "" {
-		return "", nil, usageErr(fmt.Errorf("--set %q: want 'column = expression'", s))
+		return "", nil, usagef("--set %q: want 'column = expression'", s)
 	}
 	e, err := expr.Parse(val)
 	if err != nil {
-		return "", nil, usageErr(fmt.Errorf("--set %q: %w", s, err))
+		return "", nil, exprError("--set "+col, strings.TrimSpace(val), err)
 	}
 	return col, e, nil
 }
@@ -48,7 +49,7 @@ func parseWhere(s string) (expr.Expr, error) {
 	}
 	e, err := expr.Parse(s)
 	if err != nil {
-		return nil, usageErr(fmt.Errorf("--where: %w", err))
+		return nil, exprError("--where", s, err)
 	}
 	return e, nil
 }
@@ -68,12 +69,14 @@ func runDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer tbl.Close()
-	res, err := tbl.Delete(ctx, pred, nil)
+	progress, done := newProgress(e)
+	res, err := tbl.Delete(ctx, pred, &delta.DMLOptions{Progress: progress})
+	done()
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,7 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(sets) == 0 {
-		return usageErr(fmt.Errorf("update needs at least one --set 'column = expression'"))
+		return usagef("update needs at least one --set 'column = expression'")
 	}
 	assign := map[string]expr.Expr{}
 	for _, s := range sets {
@@ -108,13 +111,46 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer tbl.Close()
-	res, err := tbl.Update(ctx, assign, pred, nil)
+	progress, done := newProgress(e)
+	res, err := tbl.Update(ctx, assign, pred, &delta.DMLOptions{Progress: progress})
+	done()
 	if err != nil {
+		return err
+	}
+	return printResult(e, res)
+}
+
+func runPurge(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "purge", "[--where PARTITION-PREDICATE] TABLE")
+	where := fs.String("where", "", "Spark SQL predicate on partition columns: only files of matching partitions are rewritten")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	url, err := oneTable(pos)
+	if err != nil {
+		return err
+	}
+	pred, err := parseWhere(*where)
+	if err != nil {
+		return err
+	}
+	tbl, err := openTable(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer tbl.Close()
+	res, err := tbl.Purge(ctx, pred, nil)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		_, err = fmt.Fprintln(e.stdout, `{"operation":"REORG","numRemovedFiles":"0","note":"no file has a deletion vector"}`)
 		return err
 	}
 	return printResult(e, res)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/lakehouse-go/lakehouse/delta"
 )
@@ -19,7 +18,7 @@ func runFiles(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *format != "jsonl" {
-		return fmt.Errorf("--format %q: use jsonl", *format)
+		return usagef("--format %q: use jsonl", *format)
 	}
 	tbl, snap, err := sf.open(ctx, url)
 	if err != nil {

@@ -21,9 +21,9 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	}
 	*format = formatOr(*format, "jsonl", "table", e.tty)
 	if *format != "jsonl" && *format != "table" {
-		return fmt.Errorf("--format %q: use jsonl or table", *format)
+		return usagef("--format %q: use jsonl or table", *format)
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return err
 	}

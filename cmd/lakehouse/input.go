@@ -36,7 +36,7 @@ func readInput(ctx context.Context, data []byte, format string, schema *arrow.Sc
 	case "parquet":
 		return readParquet(ctx, data, mem)
 	}
-	return nil, fmt.Errorf("--format %q: use jsonl, csv or parquet", format)
+	return nil, usagef("--format %q: use jsonl, csv or parquet", format)
 }
 
 func readParquet(ctx context.Context, data []byte, mem memory.Allocator) (array.RecordReader, error) {

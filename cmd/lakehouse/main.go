@@ -7,8 +7,11 @@
 //	lakehouse changes --from N [--to M] [--format jsonl|csv|table] TABLE
 //
 // TABLE is a local path or a URL (file://, mem://, s3://, gs://, azblob://).
-// Errors go to stderr as one line starting "lakehouse:" and the exit status
-// is non-zero.
+// Errors go to stderr as one line starting "lakehouse:" (an expression
+// error in --where or --replace-where adds the expression and a caret
+// under the mistake on the next two lines). The
+// exit status is 2 for a mistake in the command line and 1 for any other
+// failure; help (-h, --help, "lakehouse help COMMAND") goes to stdout.
 package main
 
 import (
@@ -21,8 +24,6 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
-
-	"github.com/lakehouse-go/lakehouse/delta"
 
 	// Cloud drivers: the CLI is an application, so it links them; the
 	// library never does.
@@ -44,6 +45,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	tty            bool
+	// progressTTY: stderr is a terminal, where long operations draw a
+	// progress bar.
+	progressTTY bool
 }
 
 func commands() []command {
@@ -59,34 +63,44 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout), progressTTY: isTerminal(os.Stderr)}
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
-// run executes one command line and returns the exit status.
+// run executes one command line and returns the exit status: 0 on
+// success, 2 for a mistake in the command line, 1 for any other failure.
+// Help goes to stdout; an error is one "lakehouse: ..." line on stderr.
 func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(e.stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "lakehouse: no command given; run 'lakehouse help' for the list")
+		return exitUsage
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, e, args[1:])
-			if err == nil {
-				return 0
-			}
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			fmt.Fprintln(e.stderr, "lakehouse: "+oneLine(err.Error())+hint(err))
-			return 1
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) == 0 {
+			usage(e.stdout)
+			return exitOK
+		}
+		if len(rest) > 1 {
+			fmt.Fprintln(e.stderr, "lakehouse: help takes at most one COMMAND; run 'lakehouse help' for the list")
+			return exitUsage
+		}
+		// "lakehouse help CMD" is "lakehouse CMD -h".
+		name, rest = rest[0], []string{"-h"}
+	}
+	cs := commands()
+	for _, c := range cs {
+		if c.name == name {
+			return report(e.stderr, c.name, c.run(ctx, e, rest))
 		}
 	}
-	fmt.Fprintf(e.stderr, "lakehouse: unknown command %q; run 'lakehouse help' for the list\n", args[0])
-	return 2
+	msg := fmt.Sprintf("lakehouse: unknown command %q; ", name)
+	if near := closest(name, cs); near != "" {
+		msg += fmt.Sprintf("did you mean %q? ", near)
+	}
+	fmt.Fprintln(e.stderr, msg+"run 'lakehouse help' for the list")
+	return exitUsage
 }
 
 func usage(w io.Writer) {
@@ -96,46 +110,63 @@ func usage(w io.Writer) {
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "run 'lakehouse COMMAND -h' for a command's flags")
+	fmt.Fprintln(w, "run 'lakehouse help COMMAND' for a command's flags")
+	fmt.Fprintln(w, "exit status: 0 ok, 1 failure, 2 bad command line")
 }
 
-// hint adds what to do next for the errors users meet most.
-func hint(err error) string {
-	switch {
-	case errors.Is(err, delta.ErrNotATable):
-		return " (check the path: a Delta table directory holds a _delta_log folder)"
-	case errors.Is(err, delta.ErrVersionNotFound):
-		return " (run 'lakehouse history TABLE' to see the versions that exist)"
-	case errors.Is(err, delta.ErrUnsupportedFeature):
-		return ""
-	case errors.Is(err, delta.ErrCorruptLog):
-		return " (the table's log is damaged; no rows were printed)"
-	}
-	return ""
+// flagSet is a command's flags. It never prints: parse errors come back
+// as usage errors for run to word as one line, and -h prints the
+// command's usage to stdout.
+type flagSet struct {
+	*flag.FlagSet
+	stdout   io.Writer
+	synopsis string
 }
 
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// newFlags makes a flag set that reports errors instead of exiting.
-func newFlags(e *env, name, usage string) *flag.FlagSet {
+// newFlags makes the flag set of command name; synopsis is its usage line
+// after "lakehouse NAME".
+func newFlags(e *env, name, synopsis string) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: lakehouse %s %s\n", name, usage)
-		fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, stdout: e.stdout, synopsis: synopsis}
+}
+
+// printHelp writes the command's usage and flags to stdout.
+func (f *flagSet) printHelp() {
+	w := f.stdout
+	fmt.Fprintf(w, "usage: lakehouse %s %s\n", f.Name(), f.synopsis)
+	for _, c := range commands() {
+		if c.name == f.Name() {
+			fmt.Fprintf(w, "%s\n", c.summary)
+		}
 	}
-	return fs
+	f.VisitAll(func(fl *flag.Flag) {
+		typ, text := flag.UnquoteUsage(fl)
+		fmt.Fprintf(w, "  --%s", fl.Name)
+		if typ != "" {
+			fmt.Fprintf(w, " %s", typ)
+		}
+		fmt.Fprintf(w, "\n    \t%s", text)
+		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0" && fl.DefValue != "-1" && fl.DefValue != "map[]" {
+			fmt.Fprintf(w, " (default %s)", fl.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // parseArgs parses flags that may appear before or after the TABLE
-// argument, and returns the positional arguments.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+// argument, and returns the positional arguments. -h prints the usage
+// and returns flag.ErrHelp.
+func parseArgs(fs *flagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usageErr(err)
+			if errors.Is(err, flag.ErrHelp) {
+				fs.printHelp()
+				return nil, err
+			}
+			return nil, usagef("%v", err)
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -145,15 +176,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func usageErr(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return fmt.Errorf("%v (run with -h for usage)", err)
-}
-
 // tableArg parses a command's flags and returns its one TABLE argument.
-func tableArg(fs *flag.FlagSet, args []string) (string, error) {
+func tableArg(fs *flagSet, args []string) (string, error) {
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return "", err
@@ -174,10 +198,16 @@ func formatOr(chosen, machine, human string, tty bool) string {
 }
 
 func oneTable(pos []string) (string, error) {
-	if len(pos) != 1 {
-		return "", fmt.Errorf("expected exactly one TABLE argument, got %d (run with -h for usage)", len(pos))
+	switch len(pos) {
+	case 0:
+		return "", usagef("missing TABLE argument")
+	case 1:
+		if pos[0] == "" {
+			return "", usagef("TABLE is empty")
+		}
+		return pos[0], nil
 	}
-	return pos[0], nil
+	return "", usagef("expected one TABLE argument, got %d: %s", len(pos), strings.Join(pos, " "))
 }
 
 func isTerminal(f *os.File) bool {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,30 +116,6 @@ func TestHistoryAndFiles(t *testing.T) {
 		for _, k := range []string{"path", "partitionValues", "size", "modificationTime", "stats"} {
 			assert.Contains(t, f, k)
 		}
-	}
-}
-
-func TestErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"missing table", []string{"cat", filepath.Join(t.TempDir(), "nope")}, "not a Delta table"},
-		{"bad format", []string{"cat", "--format", "xml", "x"}, "--format"},
-		{"no table", []string{"describe"}, "exactly one TABLE"},
-		{"unknown command", []string{"frobnicate"}, "unknown command"},
-		{"bad where", []string{"cat", "--where", "a >", "x"}, "--where"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, stderr := lakehouse(t, tc.args...)
-			assert.NotEqual(t, 0, code)
-			assert.Empty(t, out)
-			assert.True(t, strings.HasPrefix(stderr, "lakehouse: "), stderr)
-			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
-			assert.Contains(t, stderr, tc.want)
-		})
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/lakehouse-go/lakehouse/delta"
@@ -18,9 +17,9 @@ type snapshotFlags struct {
 // closes the table.
 func (f *snapshotFlags) open(ctx context.Context, url string) (*delta.Table, *delta.Snapshot, error) {
 	if f.version >= 0 && f.timestamp != "" {
-		return nil, nil, fmt.Errorf("--version and --timestamp are mutually exclusive")
+		return nil, nil, usagef("--version and --timestamp are mutually exclusive: give one")
 	}
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := openTable(ctx, url)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,5 +50,15 @@ func parseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("--timestamp %q is not an RFC 3339 time (for example 2024-05-01T12:00:00Z)", s)
+	return time.Time{}, usagef("--timestamp %q is not an RFC 3339 time (for example 2024-05-01T12:00:00Z)", s)
+}
+
+// openTable opens the table at url, telling a missing directory apart
+// from one that holds no table.
+func openTable(ctx context.Context, url string) (*delta.Table, error) {
+	tbl, err := delta.Open(ctx, url, nil)
+	if err != nil {
+		return nil, explainOpen(url, err)
+	}
+	return tbl, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakehouse-go/lakehouse/delta"
+	"github.com/lakehouse-go/lakehouse/delta/expr"
 )
 
 // writeCommands are the commands that change tables.
@@ -61,7 +63,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
 	compression := fs.String("compression", "snappy", "parquet codec: snappy, zstd, gzip or uncompressed")
 	props := propertyFlags{}
-	fs.Var(props, "property", "table property k=v when the table is created (repeatable)")
+	fs.Var(props, "property", "table property `k=v` when the table is created (repeatable)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -77,7 +79,13 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	case "overwrite":
 		m = delta.Overwrite
 	default:
-		return fmt.Errorf("--mode %q: use append or overwrite", *mode)
+		return usagef("--mode %q: use append or overwrite", *mode)
+	}
+	if *replaceWhere != "" {
+		// Checked before stdin is read; the table checks the columns.
+		if _, err := expr.Parse(*replaceWhere); err != nil {
+			return exprError("--replace-where", *replaceWhere, err)
+		}
 	}
 	data, err := io.ReadAll(e.stdin)
 	if err != nil {
@@ -93,6 +101,9 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 
 	tbl, err := delta.Open(ctx, url, nil)
 	if errors.Is(err, delta.ErrNotATable) {
+		if len(bytes.TrimSpace(data)) == 0 {
+			return fmt.Errorf("no rows on stdin to create %s from: pipe rows in (--format %s), or make an empty table with 'lakehouse create'", url, *format)
+		}
 		rr, err := readInput(ctx, data, *format, nil, mem)
 		if err != nil {
 			return err
@@ -108,7 +119,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 		return printResult(e, res)
 	}
 	if err != nil {
-		return err
+		return explainOpen(url, err)
 	}
 	defer tbl.Close()
 	snap, err := tbl.Snapshot(ctx)

@@ -23,6 +23,7 @@ const (
 	PropLogRetentionDuration       = "delta.logRetentionDuration"
 	PropEnableExpiredLogCleanup    = "delta.enableExpiredLogCleanup"
 	PropDeletedFileRetention       = "delta.deletedFileRetentionDuration"
+	PropSetTxnRetention            = "delta.setTransactionRetentionDuration"
 	PropColumnMappingMode          = "delta.columnMapping.mode"
 	PropColumnMappingMaxID         = "delta.columnMapping.maxColumnId"
 	PropWriteStatsAsJSON           = "delta.checkpoint.writeStatsAsJson"
@@ -84,6 +85,17 @@ func (c Config) Duration(key string, def time.Duration) time.Duration {
 // LogRetention is delta.logRetentionDuration (default 30 days).
 func (c Config) LogRetention() time.Duration {
 	return c.Duration(PropLogRetentionDuration, 30*24*time.Hour)
+}
+
+// TxnExpired reports whether an application transaction identifier last
+// updated at lastUpdated (Unix ms; nil when not recorded) has expired at
+// now under delta.setTransactionRetentionDuration. Without the property
+// identifiers never expire; one without lastUpdated never does either.
+func (c Config) TxnExpired(lastUpdated *int64, now time.Time) bool {
+	if _, ok := c[PropSetTxnRetention]; !ok || lastUpdated == nil {
+		return false
+	}
+	return *lastUpdated < now.Add(-c.Duration(PropSetTxnRetention, 0)).UnixMilli()
 }
 
 // DeletedFileRetention is delta.deletedFileRetentionDuration (default 1 week).

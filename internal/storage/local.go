@@ -37,7 +37,7 @@ func newLocalStore(root string, noSync bool) (*localStore, error) {
 		return nil, fmt.Errorf("storage: local root %q: %w", root, err)
 	}
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("storage: local root %q is not a directory: %w", root, ErrInvalidURL)
+		return nil, fmt.Errorf("%w: local root %q is not a directory", ErrInvalidURL, root)
 	}
 	return &localStore{root: abs, noSync: noSync, link: os.Link}, nil
 }

@@ -88,17 +88,17 @@ type location struct {
 // with "file:" is a local path, so relative paths and Windows paths work.
 func parseLocation(raw string) (location, error) {
 	if raw == "" {
-		return location{}, fmt.Errorf("storage: empty location: %w", ErrInvalidURL)
+		return location{}, fmt.Errorf("%w: empty location", ErrInvalidURL)
 	}
 	if !strings.Contains(raw, "://") && !strings.HasPrefix(raw, "file:") {
 		return location{kind: locLocal, localPath: filepath.Clean(raw)}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return location{}, fmt.Errorf("storage: parse %q: %w: %w", redact(raw), ErrInvalidURL, err)
+		return location{}, fmt.Errorf("%w: parse %q: %w", ErrInvalidURL, redact(raw), err)
 	}
 	bad := func(why string) (location, error) {
-		return location{}, fmt.Errorf("storage: %q: %s: %w", redact(raw), why, ErrInvalidURL)
+		return location{}, fmt.Errorf("%w: %q: %s", ErrInvalidURL, redact(raw), why)
 	}
 	if u.Scheme == "" {
 		return bad("missing scheme")

@@ -1,0 +1,80 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// Purge rewrites the data files that carry deletion vectors without their
+// deleted rows, so that the deleted data is gone from storage once VACUUM
+// removes the old files: Spark's REORG TABLE … [WHERE partition predicate]
+// APPLY (PURGE). where, when not nil, may name partition columns only and
+// limits the files rewritten. The rewrite changes no rows (dataChange
+// false): readers of the change feed see nothing and it does not conflict
+// with concurrent appends. The commit records operation "REORG" with the
+// rewrite metrics; a table without deletion vectors gets no commit and a
+// nil result.
+func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*CommitResult, error) {
+	o := opts.txnOptions()
+	o.NoDataChange = true
+	x, err := t.Begin(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer x.Rollback()
+	d, err := x.newDML(nil)
+	if err != nil {
+		return nil, err
+	}
+	var part *partitionPred
+	if where != nil {
+		if part, err = x.compilePartitionPredicate(where); err != nil {
+			return nil, fmt.Errorf("%w: REORG … APPLY (PURGE) takes a predicate on partition columns only: %w", ErrInvalidArgument, err)
+		}
+	}
+	var files []*protocol.Add
+	for f, err := range x.snap.addFiles(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if f.DeletionVector == nil {
+			continue
+		}
+		if part != nil {
+			ok, err := part.matches([]map[string]*string{f.PartitionValues})
+			if err != nil {
+				return nil, err
+			}
+			if !ok[0] {
+				continue
+			}
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	for _, f := range files {
+		err := d.eachLiveBatch(ctx, f, func(rec arrow.RecordBatch, _ []bool) error {
+			return x.writeBatch(ctx, rec, true)
+		}, nil)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := x.removeAdds(files, false); err != nil {
+		return nil, err
+	}
+	pred := []string{}
+	if where != nil {
+		pred = append(pred, where.String())
+	}
+	x.operation = "REORG"
+	x.opParams = map[string]any{"predicate": jsonString(pred), "applyPurge": true}
+	return x.Commit(ctx)
+}

@@ -32,8 +32,10 @@ func ParseSchemaJSON(text string) (*arrow.Schema, error) {
 // alter runs one metadata-changing commit on the latest snapshot: change
 // edits the transaction's metadata (a private copy).
 func (t *Table) alter(ctx context.Context, opts *TxnOptions, op string, params map[string]any, change func(x *Transaction) error) (*CommitResult, error) {
-	o := opts.withDefaults()
-	o.Mode = Append
+	o, err := opts.withMode(Append, op)
+	if err != nil {
+		return nil, err
+	}
 	if err := o.validate(); err != nil {
 		return nil, err
 	}

@@ -7,19 +7,25 @@ import (
 )
 
 // Append writes the rows of rr in one transaction (Begin, Write, Commit).
-// opts.Mode is ignored.
+// opts.Mode must be unset or Append; any other Mode is ErrInvalidArgument
+// and the table is left unchanged.
 func (t *Table) Append(ctx context.Context, rr array.RecordReader, opts *TxnOptions) (*CommitResult, error) {
-	o := opts.withDefaults()
-	o.Mode = Append
+	o, err := opts.withMode(Append, "Append")
+	if err != nil {
+		return nil, err
+	}
 	return t.writeOnce(ctx, rr, &o)
 }
 
 // Overwrite replaces the table's rows with those of rr in one transaction
 // (or, with opts.ReplaceWhere or opts.PartitionOverwrite, only part of
-// them). opts.Mode is ignored.
+// them). opts.Mode must be unset or Overwrite; any other Mode is
+// ErrInvalidArgument and the table is left unchanged.
 func (t *Table) Overwrite(ctx context.Context, rr array.RecordReader, opts *TxnOptions) (*CommitResult, error) {
-	o := opts.withDefaults()
-	o.Mode = Overwrite
+	o, err := opts.withMode(Overwrite, "Overwrite")
+	if err != nil {
+		return nil, err
+	}
 	return t.writeOnce(ctx, rr, &o)
 }
 

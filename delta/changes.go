@@ -212,9 +212,9 @@ type changeUnit struct {
 	// (the rows a grown deletion vector newly deletes); otherwise the rows
 	// read are all rows less dropDV's.
 	keepOnly *roaring64.Bitmap
-	dropDV   *DeletionVector
+	dropDV   *protocol.DeletionVector
 	// newDV and oldDV describe a deletion-vector change to resolve lazily.
-	newDV, oldDV *DeletionVector
+	newDV, oldDV *protocol.DeletionVector
 }
 
 // changeUnitsOf turns one commit into change units.

@@ -81,9 +81,9 @@ func (t *Table) writeCheckpoint(ctx context.Context, snap *Snapshot, opts *Check
 		return nil, err
 	}
 	var state []protocol.Action
-	p, m := snap.Protocol(), snap.Metadata()
+	p, m := *snap.state.Protocol, *snap.state.Metadata
 	state = append(state, protocol.Action{Protocol: &p}, protocol.Action{Metadata: &m})
-	for _, txn := range snap.Txns() {
+	for _, txn := range snap.liveTxns() {
 		tx := txn
 		state = append(state, protocol.Action{Txn: &tx})
 	}
@@ -94,7 +94,7 @@ func (t *Table) writeCheckpoint(ctx context.Context, snap *Snapshot, opts *Check
 		}
 	}
 	var files []protocol.Action
-	for f, err := range snap.Files(ctx) {
+	for f, err := range snap.addFiles(ctx) {
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +103,7 @@ func (t *Table) writeCheckpoint(ctx context.Context, snap *Snapshot, opts *Check
 		files = append(files, protocol.Action{Add: &a})
 	}
 	cutoff := time.Now().Add(-snap.config.DeletedFileRetention()).UnixMilli()
-	for r, err := range snap.Tombstones(ctx) {
+	for r, err := range snap.removeFiles(ctx) {
 		if err != nil {
 			return nil, err
 		}

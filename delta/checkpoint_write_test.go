@@ -89,7 +89,7 @@ func TestCheckpointKinds(t *testing.T) {
 			}
 			assert.Equal(t, 4, tombstones, "d0 files of the four appends")
 			// Parsed stats and partition values are there for every add.
-			for f, err := range snap.Files(ctx) {
+			for f, err := range snap.addFiles(ctx) {
 				require.NoError(t, err)
 				n, ok := fileNumRecords(f)
 				assert.True(t, ok, f.Path)

@@ -37,6 +37,7 @@ type CreateOptions struct {
 	// Name and Description go to metaData.name and metaData.description.
 	Name, Description string
 	// Txn configures the data write of CreateAsSelect (file size, codec).
+	// Its Mode must be unset: creating appends and replacing overwrites.
 	Txn *TxnOptions
 }
 
@@ -91,8 +92,10 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 	if err != nil {
 		return nil, err
 	}
+	if opts.Txn != nil && opts.Txn.Mode != 0 {
+		return nil, fmt.Errorf("%w: CreateOptions.Txn.Mode %s (leave it unset: creating appends, replacing overwrites)", ErrInvalidArgument, opts.Txn.Mode)
+	}
 	to := opts.Txn.withDefaults()
-	to.Mode = Append
 	if err := to.validate(); err != nil {
 		return nil, err
 	}

@@ -123,7 +123,7 @@ func (r *ownedReader) Close() error {
 // partitionValue returns the typed value of a partition column for one
 // file. Under column mapping the log keys partition values by physical
 // name; logical names are accepted too.
-func (s *Snapshot) partitionValue(f *AddFile, col *protocol.StructField) (scalar.Scalar, error) {
+func (s *Snapshot) partitionValue(f *protocol.Add, col *protocol.StructField) (scalar.Scalar, error) {
 	t, err := protocol.ToArrowType(col.Type)
 	if err != nil {
 		return nil, err

@@ -34,7 +34,7 @@ import (
 
 // fileMatch is what the first pass learned about one live file.
 type fileMatch struct {
-	file *AddFile
+	file *protocol.Add
 	// rows are the file row indexes of live rows that match; nil when
 	// whole is set.
 	rows *roaring64.Bitmap
@@ -71,7 +71,7 @@ type dml struct {
 // pendingDV is a file's vector after this operation: its old rows plus
 // the newly deleted ones.
 type pendingDV struct {
-	file *AddFile
+	file *protocol.Add
 	rows *roaring64.Bitmap
 }
 
@@ -130,7 +130,7 @@ func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
 
 	var out []fileMatch
 	if d.where == nil || part != nil {
-		for f, err := range d.snap.Files(ctx) {
+		for f, err := range d.snap.addFiles(ctx) {
 			if err != nil {
 				return nil, err
 			}
@@ -159,7 +159,7 @@ func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
 		return nil, fmt.Errorf("%w: condition %s: %w", ErrInvalidArgument, d.where, err)
 	}
 	scanned := int64(0)
-	for f, err := range d.snap.FilesMatching(ctx, d.where) {
+	for f, err := range d.snap.filesMatching(ctx, d.where) {
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +222,7 @@ func evalMask(ctx context.Context, pred *expr.Program, rec arrow.RecordBatch) ([
 
 // liveRows returns how many rows of f are visible before this operation:
 // numRecords less the old vector, from stats, else from the file footer.
-func (d *dml) liveRows(ctx context.Context, f *AddFile) (int64, error) {
+func (d *dml) liveRows(ctx context.Context, f *protocol.Add) (int64, error) {
 	n, ok := fileNumRecords(f)
 	if !ok {
 		r, err := d.snap.table.openDataFile(ctx, f.Path)
@@ -271,7 +271,7 @@ func (d *dml) deleteRows(ctx context.Context, m fileMatch, matched, live int64) 
 
 // eachLiveBatch streams every live row of f with all table columns and
 // the row index last.
-func (d *dml) eachLiveBatch(ctx context.Context, f *AddFile, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap) error {
+func (d *dml) eachLiveBatch(ctx context.Context, f *protocol.Add, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap) error {
 	plan, err := d.snap.planRowScan(nil)
 	if err != nil {
 		return err
@@ -305,7 +305,7 @@ func (s *Snapshot) planRowScan(columns []string) (*scanPlan, error) {
 }
 
 // eachFileBatch streams the batches a plan reads from one file.
-func (s *Snapshot) eachFileBatch(ctx context.Context, p *scanPlan, f *AddFile, fn func(arrow.RecordBatch) error) error {
+func (s *Snapshot) eachFileBatch(ctx context.Context, p *scanPlan, f *protocol.Add, fn func(arrow.RecordBatch) error) error {
 	fb, err := s.openFileBatches(ctx, p, f)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
 // TestCorpusDeletionVectors checks every deletion vector of every version of
@@ -60,7 +61,7 @@ func TestCorpusDeletionVectors(t *testing.T) {
 				// should load is the conformance test's business.
 				break
 			}
-			for f, err := range snap.Files(ctx) {
+			for f, err := range snap.addFiles(ctx) {
 				require.NoError(t, err, "%s@%d", name, v)
 				if f.DeletionVector == nil || seen[f.Path+"|"+f.DeletionVector.UniqueID()] {
 					continue
@@ -84,7 +85,7 @@ func TestCorpusDeletionVectors(t *testing.T) {
 }
 
 // checkFileDV checks one file's DV; false when the data file is absent.
-func checkFileDV(t *testing.T, ctx context.Context, snap *Snapshot, f *AddFile, name string, v int64) bool {
+func checkFileDV(t *testing.T, ctx context.Context, snap *Snapshot, f *protocol.Add, name string, v int64) bool {
 	t.Helper()
 	what := name + "@" + itoa(v) + " " + f.Path
 	r, err := snap.table.openDataFile(ctx, f.Path)

@@ -31,8 +31,11 @@ var (
 	// also matches ErrCorruptLog.
 	ErrLogGap = logreplay.ErrLogGap
 
-	// ErrUnsupportedFeature matches every *UnsupportedFeatureError.
-	ErrUnsupportedFeature = protocol.ErrUnsupportedFeature
+	// ErrUnsupportedFeature is returned when a table needs a protocol
+	// version or table feature this library does not implement (every
+	// *UnsupportedFeatureError matches it), and for operations this
+	// library does not offer on a table with a given feature enabled.
+	ErrUnsupportedFeature = errors.New("delta: unsupported table feature")
 
 	// ErrInvalidArgument is returned for bad options, unknown columns and
 	// other caller mistakes.
@@ -40,8 +43,46 @@ var (
 )
 
 // UnsupportedFeatureError names a reader/writer version or table feature
-// this library cannot honour. It matches ErrUnsupportedFeature.
-type UnsupportedFeatureError = protocol.UnsupportedFeatureError
+// this library cannot honour. Reading or writing such a table would give
+// wrong results, so the operation stops before any work. It matches
+// ErrUnsupportedFeature.
+type UnsupportedFeatureError struct {
+	// Feature is the table feature's name (deletionVectors, rowTracking,
+	// …), or "readerVersion=N" / "writerVersion=N" for a protocol version
+	// newer than this library's.
+	Feature string
+	// Writer is true when only writing is affected: the table can still
+	// be read.
+	Writer bool
+}
+
+func (e *UnsupportedFeatureError) Error() string {
+	side := "read"
+	if e.Writer {
+		side = "write"
+	}
+	return fmt.Sprintf("delta: unsupported table feature %q: this library cannot %s the table safely; use an engine that supports it (or drop the feature with that engine)", e.Feature, side)
+}
+
+// Is makes errors.Is(err, ErrUnsupportedFeature) hold.
+func (e *UnsupportedFeatureError) Is(target error) bool { return target == ErrUnsupportedFeature }
+
+// checkReadSupported fails with *UnsupportedFeatureError when reading a
+// table with protocol p needs something this library lacks.
+func checkReadSupported(p *protocol.Protocol) error {
+	if u, ok := protocol.ReadUnsupported(p); ok {
+		return &UnsupportedFeatureError{Feature: u.Feature, Writer: u.Writer}
+	}
+	return nil
+}
+
+// checkWriteSupported is checkReadSupported for writing.
+func checkWriteSupported(p *protocol.Protocol) error {
+	if u, ok := protocol.WriteUnsupported(p, protocol.SupportedWriterFeatures); ok {
+		return &UnsupportedFeatureError{Feature: u.Feature, Writer: u.Writer}
+	}
+	return nil
+}
 
 // corrupt wraps a cause as ErrCorruptLog with context.
 func corrupt(format string, args ...any) error {

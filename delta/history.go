@@ -45,7 +45,7 @@ func (t *Table) History(ctx context.Context, opts *HistoryOptions) ([]HistoryEnt
 	}
 	out := make([]HistoryEntry, 0, len(times))
 	for _, ct := range times {
-		e := HistoryEntry{Version: ct.version, Timestamp: ct.ts, CommitInfo: maps.Clone(ct.info)}
+		e := HistoryEntry{Version: ct.version, Timestamp: ct.ts, CommitInfo: CommitInfo(maps.Clone(ct.info))}
 		if ct.info == nil {
 			f := logreplay.LogFile{Path: logDir + logreplay.CommitName(ct.version), Name: logreplay.CommitName(ct.version), Version: ct.version, Kind: logreplay.KindCommit}
 			actions, err := t.readCommit(ctx, f)
@@ -54,7 +54,7 @@ func (t *Table) History(ctx context.Context, opts *HistoryOptions) ([]HistoryEnt
 			}
 			for _, a := range actions {
 				if a.CommitInfo != nil {
-					e.CommitInfo = maps.Clone(a.CommitInfo)
+					e.CommitInfo = CommitInfo(maps.Clone(a.CommitInfo))
 					break
 				}
 			}

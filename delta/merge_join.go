@@ -26,7 +26,7 @@ type mergeRun struct {
 
 	// files are the target files read, by the index the join carries;
 	// consumed[i] are rows of files[i] updated or deleted.
-	files    []*AddFile
+	files    []*protocol.Add
 	consumed map[int]*roaring64.Bitmap
 
 	sourceRows                      int64

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
 // A MERGE holds its source in memory when it fits in MaxMemory. A larger
@@ -217,7 +218,7 @@ func (in *mergeInput) observeKeys(rec arrow.RecordBatch) {
 // targetFiles picks the target files the join must read: all of them for
 // NOT MATCHED BY SOURCE, else those whose key columns may hold a value in
 // the source's key range (partition values and statistics decide).
-func (m *mergeRun) targetFiles(ctx context.Context, in *mergeInput) ([]*AddFile, error) {
+func (m *mergeRun) targetFiles(ctx context.Context, in *mergeInput) ([]*protocol.Add, error) {
 	p := m.plan
 	var filters []expr.Expr
 	if len(p.bySource) == 0 {
@@ -237,8 +238,8 @@ func (m *mergeRun) targetFiles(ctx context.Context, in *mergeInput) ([]*AddFile,
 	if len(filters) > 0 {
 		filter = expr.And(filters...)
 	}
-	var out []*AddFile
-	for f, err := range m.d.snap.FilesMatching(ctx, filter) {
+	var out []*protocol.Add
+	for f, err := range m.d.snap.filesMatching(ctx, filter) {
 		if err != nil {
 			return nil, err
 		}

@@ -37,8 +37,8 @@ func (x *Transaction) planOverwrite(ctx context.Context) error {
 			ok, err := pred.matches([]map[string]*string{f.PartitionValues})
 			return err != nil || ok[0]
 		})
-		var files []*AddFile
-		for f, err := range x.snap.Files(ctx) {
+		var files []*protocol.Add
+		for f, err := range x.snap.addFiles(ctx) {
 			if err != nil {
 				return err
 			}
@@ -60,7 +60,7 @@ func (x *Transaction) planOverwrite(ctx context.Context) error {
 		return nil
 	default:
 		x.readWholeTable = true
-		for f, err := range x.snap.Files(ctx) {
+		for f, err := range x.snap.addFiles(ctx) {
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ func (x *Transaction) planOverwrite(ctx context.Context) error {
 }
 
 // removeFile stages the removal of a live file.
-func (x *Transaction) removeFile(f *AddFile) {
+func (x *Transaction) removeFile(f *protocol.Add) {
 	ext := true
 	size := f.Size
 	x.removes = append(x.removes, &protocol.Remove{
@@ -111,7 +111,7 @@ func (x *Transaction) removeWrittenPartitions(ctx context.Context) error {
 	}
 	written := x.dynamicPartitions
 	x.readPredicates = append(x.readPredicates, func(f conflict.File) bool { return written[keyOf(f.PartitionValues)] })
-	for f, err := range x.snap.Files(ctx) {
+	for f, err := range x.snap.addFiles(ctx) {
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
 // Purge rewrites the data files that carry deletion vectors without their
@@ -36,8 +37,8 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 			return nil, fmt.Errorf("%w: REORG … APPLY (PURGE) takes a predicate on partition columns only: %w", ErrInvalidArgument, err)
 		}
 	}
-	var files []*AddFile
-	for f, err := range x.snap.Files(ctx) {
+	var files []*protocol.Add
+	for f, err := range x.snap.addFiles(ctx) {
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +67,7 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 			return nil, err
 		}
 	}
-	if err := x.RemoveFiles(files, false); err != nil {
+	if err := x.removeAdds(files, false); err != nil {
 		return nil, err
 	}
 	pred := []string{}

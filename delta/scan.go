@@ -16,6 +16,7 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/internal/dv"
+	"github.com/lakehouse-go/lakehouse/internal/dvstore"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
@@ -171,18 +172,23 @@ func indexOfField(fs []arrow.Field, name string) int {
 // nil filter yields every file. Engines that schedule their own reads use
 // this to plan.
 func (s *Snapshot) FilesMatching(ctx context.Context, filter expr.Expr) iter.Seq2[*AddFile, error] {
+	return publicFiles(s.filesMatching(ctx, filter), newAddFile)
+}
+
+// filesMatching is FilesMatching over the log's own actions.
+func (s *Snapshot) filesMatching(ctx context.Context, filter expr.Expr) iter.Seq2[*protocol.Add, error] {
 	p, err := s.planScan(&ScanOptions{Filter: filter})
 	if err != nil {
-		return func(yield func(*AddFile, error) bool) { yield(nil, err) }
+		return func(yield func(*protocol.Add, error) bool) { yield(nil, err) }
 	}
 	return s.scanFiles(ctx, p)
 }
 
 // scanFiles yields the files a scan must read: live files not pruned by
 // the filter's data skipping.
-func (s *Snapshot) scanFiles(ctx context.Context, p *scanPlan) iter.Seq2[*AddFile, error] {
-	return func(yield func(*AddFile, error) bool) {
-		for f, err := range s.Files(ctx) {
+func (s *Snapshot) scanFiles(ctx context.Context, p *scanPlan) iter.Seq2[*protocol.Add, error] {
+	return func(yield func(*protocol.Add, error) bool) {
+		for f, err := range s.addFiles(ctx) {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -209,7 +215,7 @@ type scanReader struct {
 	ctx  context.Context
 	snap *Snapshot
 	plan *scanPlan
-	next func() (*AddFile, error, bool)
+	next func() (*protocol.Add, error, bool)
 	stop func()
 
 	cur  *fileBatches // batches of the current file
@@ -306,14 +312,14 @@ func (r *scanReader) fail(err error) {
 
 // fileBatches reads one data file and turns its batches into scan output.
 type fileBatches struct {
-	file  *AddFile
+	file  *protocol.Add
 	plan  *scanPlan
 	parts map[int]scalar.Scalar // read index → partition value
 	rr    array.RecordReader
 	close func()
 }
 
-func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile) (*fileBatches, error) {
+func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *protocol.Add) (*fileBatches, error) {
 	deleted, err := s.table.deletedRows(ctx, f.Path, f.DeletionVector)
 	if err != nil {
 		return nil, err
@@ -323,11 +329,11 @@ func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *AddFile)
 
 // deletedRows loads the rows a deletion vector removes from a data file;
 // nil without a DV.
-func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector) (*roaring64.Bitmap, error) {
+func (t *Table) deletedRows(ctx context.Context, path string, d *protocol.DeletionVector) (*roaring64.Bitmap, error) {
 	if d == nil {
 		return nil, nil
 	}
-	bm, err := dv.Load(ctx, t.store, t.rootURL(), *d)
+	bm, err := dvstore.Load(ctx, t.store, t.rootURL(), *d)
 	switch {
 	case errors.Is(err, dv.ErrCorrupt), errors.Is(err, dv.ErrZ85), errors.Is(err, dv.ErrDescriptor):
 		// The log names a vector that cannot be the one written for this
@@ -342,7 +348,7 @@ func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector)
 // openFileRows reads one data file, less the deleted rows, with the given
 // partition values materialised.
 func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, partValues map[string]*string, deleted *roaring64.Bitmap) (*fileBatches, error) {
-	f := &AddFile{Path: path, PartitionValues: partValues}
+	f := &protocol.Add{Path: path, PartitionValues: partValues}
 	fb := &fileBatches{file: f, plan: p, parts: map[int]scalar.Scalar{}}
 	for i, pf := range p.partIdx {
 		sc, err := s.partitionValue(f, pf)

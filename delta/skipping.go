@@ -18,11 +18,11 @@ import (
 // keep a file, never skip it.
 type fileStats struct {
 	snap  *Snapshot
-	file  *AddFile
+	file  *protocol.Add
 	stats *protocol.Stats
 }
 
-func (s *Snapshot) fileStatsSource(f *AddFile) (*fileStats, error) {
+func (s *Snapshot) fileStatsSource(f *protocol.Add) (*fileStats, error) {
 	st := f.StatsParsed
 	if st == nil && f.Stats != "" {
 		var err error

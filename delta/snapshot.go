@@ -16,26 +16,6 @@ import (
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
-// Log actions, as this package exposes them.
-type (
-	// Protocol is the table's protocol action.
-	Protocol = protocol.Protocol
-	// Metadata is the table's metaData action.
-	Metadata = protocol.Metadata
-	// AddFile is a live data file (an add action).
-	AddFile = protocol.Add
-	// RemoveFile is a tombstone (a remove action).
-	RemoveFile = protocol.Remove
-	// DeletionVector describes the rows deleted from a data file.
-	DeletionVector = protocol.DeletionVector
-	// CommitInfo is the free-form provenance of one commit.
-	CommitInfo = protocol.CommitInfo
-	// Txn is an application transaction identifier.
-	Txn = protocol.Txn
-	// DomainMetadata is one metadata domain.
-	DomainMetadata = protocol.DomainMetadata
-)
-
 // Snapshot is the immutable state of a table at one version. It is safe
 // for concurrent use; file lists are streamed from the log on each call,
 // never cached whole.
@@ -63,7 +43,7 @@ func (s *Snapshot) init() error {
 	if s.state.Metadata == nil {
 		return corrupt("no metaData action at version %d", s.segment.Version)
 	}
-	if err := protocol.CheckReadSupported(s.state.Protocol); err != nil {
+	if err := checkReadSupported(s.state.Protocol); err != nil {
 		return err
 	}
 	schema, err := protocol.ParseSchema(s.state.Metadata.SchemaString)
@@ -90,20 +70,10 @@ func (s *Snapshot) init() error {
 func (s *Snapshot) Version() int64 { return s.segment.Version }
 
 // Protocol returns the table's protocol at this version.
-func (s *Snapshot) Protocol() Protocol {
-	p := *s.state.Protocol
-	p.ReaderFeatures = slices.Clone(p.ReaderFeatures)
-	p.WriterFeatures = slices.Clone(p.WriterFeatures)
-	return p
-}
+func (s *Snapshot) Protocol() Protocol { return newProtocol(s.state.Protocol) }
 
 // Metadata returns the table's metadata at this version.
-func (s *Snapshot) Metadata() Metadata {
-	m := *s.state.Metadata
-	m.PartitionColumns = slices.Clone(m.PartitionColumns)
-	m.Configuration = maps.Clone(m.Configuration)
-	return m
-}
+func (s *Snapshot) Metadata() Metadata { return newMetadata(s.state.Metadata) }
 
 // Schema returns the table schema in Arrow form (logical names; Delta
 // column metadata on each field).
@@ -129,7 +99,7 @@ func (s *Snapshot) ColumnMapping() string { return s.mapping.String() }
 // CommitInfo returns the commitInfo of the commit at this version, if the
 // commit file is still present and recorded one.
 func (s *Snapshot) CommitInfo() (CommitInfo, bool) {
-	return maps.Clone(s.commitInfo), s.commitInfo != nil
+	return CommitInfo(maps.Clone(s.commitInfo)), s.commitInfo != nil
 }
 
 // TxnVersion returns the latest version recorded for an application
@@ -144,26 +114,65 @@ func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
 }
 
 // Txns returns every application transaction identifier that has not
-// expired under delta.setTransactionRetentionDuration.
+// expired under delta.setTransactionRetentionDuration, by app id.
 func (s *Snapshot) Txns() map[string]Txn {
-	out := maps.Clone(s.state.Txns)
+	live := s.liveTxns()
+	out := make(map[string]Txn, len(live))
+	for id, t := range live {
+		out[id] = newTxn(t)
+	}
+	return out
+}
+
+// liveTxns is Txns as the log's own actions.
+func (s *Snapshot) liveTxns() map[string]protocol.Txn {
+	out := make(map[string]protocol.Txn, len(s.state.Txns))
 	now := time.Now()
-	for id, t := range out {
-		if s.config.TxnExpired(t.LastUpdated, now) {
-			delete(out, id)
+	for id, t := range s.state.Txns {
+		if !s.config.TxnExpired(t.LastUpdated, now) {
+			out[id] = t
 		}
 	}
 	return out
 }
 
-// DomainMetadata returns the live metadata domains.
-func (s *Snapshot) DomainMetadata() map[string]DomainMetadata { return s.state.LiveDomains() }
+// DomainMetadata returns the live metadata domains, by name.
+func (s *Snapshot) DomainMetadata() map[string]DomainMetadata {
+	live := s.state.LiveDomains()
+	out := make(map[string]DomainMetadata, len(live))
+	for name, d := range live {
+		out[name] = DomainMetadata{Domain: d.Domain, Configuration: d.Configuration}
+	}
+	return out
+}
 
 // Files yields the live data files (add actions), newest commits first,
 // then the checkpoint's. It streams: a checkpoint with millions of files
-// is read one batch at a time.
+// is read one batch at a time. Each AddFile is the caller's own copy.
 func (s *Snapshot) Files(ctx context.Context) iter.Seq2[*AddFile, error] {
-	return func(yield func(*AddFile, error) bool) {
+	return publicFiles(s.addFiles(ctx), newAddFile)
+}
+
+// publicFiles converts the actions an internal iterator yields.
+func publicFiles[In, Out any](files iter.Seq2[In, error], convert func(In) Out) iter.Seq2[Out, error] {
+	return func(yield func(Out, error) bool) {
+		for f, err := range files {
+			if err != nil {
+				var zero Out
+				yield(zero, err)
+				return
+			}
+			if !yield(convert(f), nil) {
+				return
+			}
+		}
+	}
+}
+
+// addFiles is Files over the log's own actions, for this package's use:
+// no copies, and checkpoint statistics stay parsed.
+func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error] {
+	return func(yield func(*protocol.Add, error) bool) {
 		for _, a := range s.state.DeltaAdds() {
 			if !yield(a, nil) {
 				return
@@ -219,7 +228,12 @@ func (s *Snapshot) Files(ctx context.Context) iter.Seq2[*AddFile, error] {
 // Tombstones yields the remove actions still in the table state (for
 // VACUUM and for CDF readers), newest first.
 func (s *Snapshot) Tombstones(ctx context.Context) iter.Seq2[*RemoveFile, error] {
-	return func(yield func(*RemoveFile, error) bool) {
+	return publicFiles(s.removeFiles(ctx), newRemoveFile)
+}
+
+// removeFiles is Tombstones over the log's own actions.
+func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, error] {
+	return func(yield func(*protocol.Remove, error) bool) {
 		for _, r := range s.state.DeltaRemoves() {
 			if !yield(r, nil) {
 				return
@@ -273,7 +287,7 @@ type FileStats struct {
 // FileStats counts live files and bytes (one streaming pass).
 func (s *Snapshot) FileStats(ctx context.Context) (FileStats, error) {
 	var st FileStats
-	for f, err := range s.Files(ctx) {
+	for f, err := range s.addFiles(ctx) {
 		if err != nil {
 			return FileStats{}, err
 		}
@@ -294,7 +308,7 @@ func (s *Snapshot) FileStats(ctx context.Context) (FileStats, error) {
 	return st, nil
 }
 
-func fileNumRecords(f *AddFile) (int64, bool) {
+func fileNumRecords(f *protocol.Add) (int64, bool) {
 	if st := f.StatsParsed; st != nil {
 		if st.NumRecords == nil {
 			return 0, false

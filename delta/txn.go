@@ -11,12 +11,15 @@ import (
 )
 
 // WriteMode says what a transaction does with the rows already in the
-// table.
+// table. The zero WriteMode is unset: Begin then appends, and the methods
+// that imply a mode (Table.Append, Table.Overwrite, table changes and
+// creation) use theirs. A mode set explicitly is never replaced: a method
+// given options whose Mode contradicts it fails with ErrInvalidArgument.
 type WriteMode int
 
 const (
 	// Append adds rows; existing rows stay.
-	Append WriteMode = iota
+	Append WriteMode = iota + 1
 	// Overwrite replaces the table's rows (all of them, or only those
 	// matching ReplaceWhere, or only the partitions written to with
 	// PartitionOverwrite).
@@ -24,24 +27,49 @@ const (
 )
 
 func (m WriteMode) String() string {
-	if m == Overwrite {
+	switch m {
+	case 0:
+		return "unset"
+	case Append:
+		return "Append"
+	case Overwrite:
 		return "Overwrite"
 	}
-	return "Append"
+	return fmt.Sprintf("WriteMode(%d)", int(m))
 }
 
-// Isolation is the isolation level a transaction commits at.
-type Isolation = conflict.Isolation
+// Isolation is the isolation level a transaction commits at: which
+// concurrent commits it can be rebased over. The zero value is
+// WriteSerializable.
+type Isolation int
 
 // Isolation levels. WriteSerializable is the default, as in Delta.
 const (
-	WriteSerializable = conflict.WriteSerializable
-	Serializable      = conflict.Serializable
+	// WriteSerializable lets a transaction that read the table commit
+	// after concurrent blind appends: the result is as if the appends ran
+	// after it, though a reader may have seen them first.
+	WriteSerializable Isolation = iota
+	// Serializable treats every concurrently added file as a possible
+	// change to what the transaction read, so concurrent appends to what
+	// it read are a conflict.
+	Serializable
 )
+
+// String returns Delta's name of the level, as commitInfo records it.
+func (i Isolation) String() string { return i.internal().String() }
+
+func (i Isolation) internal() conflict.Isolation {
+	if i == Serializable {
+		return conflict.Serializable
+	}
+	return conflict.WriteSerializable
+}
 
 // TxnOptions configure a transaction. A nil *TxnOptions, like the zero
 // value, is a plain append.
 type TxnOptions struct {
+	// Mode is Append or Overwrite; unset (zero) means Append for Begin and
+	// the mode the called method implies elsewhere.
 	Mode WriteMode
 	// ReplaceWhere, with Overwrite, replaces only the rows matching this
 	// SQL predicate; every written row must match it too.
@@ -92,12 +120,28 @@ func (o *TxnOptions) withDefaults() TxnOptions {
 	if out.Compression == "" {
 		out.Compression = "snappy"
 	}
+	if out.Mode == 0 {
+		out.Mode = Append
+	}
 	return out
+}
+
+// withMode is withDefaults for a method that implies mode m (op names it
+// in the error). A Mode the caller set to something else is an error, not
+// silently replaced: Append called with Mode Overwrite would otherwise
+// quietly keep rows the caller meant to replace.
+func (o *TxnOptions) withMode(m WriteMode, op string) (TxnOptions, error) {
+	if o != nil && o.Mode != 0 && o.Mode != m {
+		return TxnOptions{}, fmt.Errorf("%w: %s with TxnOptions.Mode %s (leave Mode unset or set it to %s)", ErrInvalidArgument, op, o.Mode, m)
+	}
+	out := o.withDefaults()
+	out.Mode = m
+	return out, nil
 }
 
 func (o *TxnOptions) validate() error {
 	if o.Mode != Append && o.Mode != Overwrite {
-		return fmt.Errorf("%w: write mode %d", ErrInvalidArgument, o.Mode)
+		return fmt.Errorf("%w: write mode %s", ErrInvalidArgument, o.Mode)
 	}
 	if o.Mode == Append && (o.ReplaceWhere != "" || o.PartitionOverwrite || o.OverwriteSchema) {
 		return fmt.Errorf("%w: ReplaceWhere, PartitionOverwrite and OverwriteSchema need Mode Overwrite", ErrInvalidArgument)
@@ -255,7 +299,7 @@ func (t *Table) beginAt(ctx context.Context, snap *Snapshot, o TxnOptions) (*Tra
 
 // checkWritable refuses tables this writer cannot write correctly.
 func checkWritable(p *protocol.Protocol, m *protocol.Metadata) error {
-	if err := protocol.CheckWriteSupported(p, protocol.SupportedWriterFeatures); err != nil {
+	if err := checkWriteSupported(p); err != nil {
 		return err
 	}
 	// Features this writer cannot produce data for, whatever the list of
@@ -326,7 +370,7 @@ func (x *Transaction) writeParams() map[string]any {
 // conflictTxn describes this transaction to the conflict rules.
 func (x *Transaction) conflictTxn() *conflict.Txn {
 	ct := &conflict.Txn{
-		Isolation:      x.opts.Isolation,
+		Isolation:      x.opts.Isolation.internal(),
 		ReadWholeTable: x.readWholeTable,
 		ReadPredicates: x.readPredicates,
 	}

@@ -3,6 +3,8 @@ package delta
 import (
 	"fmt"
 	"maps"
+
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
 // Methods for engines built on transactions (compaction, streaming sinks,
@@ -15,6 +17,18 @@ import (
 // a concurrent commit always conflicts. Removing data (dataChange true)
 // from an append-only table fails at Commit.
 func (x *Transaction) RemoveFiles(files []*AddFile, dataChange bool) error {
+	adds := make([]*protocol.Add, len(files))
+	for i, f := range files {
+		if f == nil {
+			return fmt.Errorf("%w: RemoveFiles: nil file", ErrInvalidArgument)
+		}
+		adds[i] = f.internal()
+	}
+	return x.removeAdds(adds, dataChange)
+}
+
+// removeAdds is RemoveFiles for the log's own add actions.
+func (x *Transaction) removeAdds(files []*protocol.Add, dataChange bool) error {
 	if x.done {
 		return ErrTxnDone
 	}
@@ -22,7 +36,7 @@ func (x *Transaction) RemoveFiles(files []*AddFile, dataChange bool) error {
 		return fmt.Errorf("%w: a transaction creating a table has no files to remove", ErrInvalidArgument)
 	}
 	for _, f := range files {
-		if f == nil || f.Path == "" {
+		if f.Path == "" {
 			return fmt.Errorf("%w: RemoveFiles: file without a path", ErrInvalidArgument)
 		}
 		x.removeFile(f)

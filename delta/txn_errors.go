@@ -46,18 +46,62 @@ var (
 )
 
 // ConflictKind names the Delta conflict rule a transaction broke.
-type ConflictKind = conflict.Kind
+type ConflictKind int
 
 // Conflict kinds, with the names of Delta's concurrency exceptions.
 const (
-	ConflictProtocolChanged        = conflict.ProtocolChanged
-	ConflictMetadataChanged        = conflict.MetadataChanged
-	ConflictConcurrentAppend       = conflict.ConcurrentAppend
-	ConflictConcurrentDeleteRead   = conflict.ConcurrentDeleteRead
-	ConflictConcurrentDeleteDelete = conflict.ConcurrentDeleteDelete
-	ConflictConcurrentTransaction  = conflict.ConcurrentTransaction
-	ConflictConcurrentDomain       = conflict.ConcurrentDomainMetadata
+	// ConflictProtocolChanged: a concurrent commit changed the table's
+	// protocol (versions or features).
+	ConflictProtocolChanged ConflictKind = iota + 1
+	// ConflictMetadataChanged: a concurrent commit changed the schema,
+	// partitioning or properties.
+	ConflictMetadataChanged
+	// ConflictConcurrentAppend: files were added to the part of the table
+	// the transaction read.
+	ConflictConcurrentAppend
+	// ConflictConcurrentDeleteRead: a file the transaction read was
+	// removed concurrently.
+	ConflictConcurrentDeleteRead
+	// ConflictConcurrentDeleteDelete: a file the transaction removes was
+	// removed concurrently.
+	ConflictConcurrentDeleteDelete
+	// ConflictConcurrentTransaction: another transaction with the same
+	// TxnOptions.AppID committed.
+	ConflictConcurrentTransaction
+	// ConflictConcurrentDomain: a metadata domain the transaction changes
+	// was changed concurrently.
+	ConflictConcurrentDomain
 )
+
+// String returns the kind's name, as in Delta's exception names
+// ("ConcurrentAppend", …).
+func (k ConflictKind) String() string {
+	if c, ok := conflictKinds[k]; ok {
+		return c.String()
+	}
+	return fmt.Sprintf("ConflictKind(%d)", int(k))
+}
+
+// conflictKinds maps each kind to the conflict rule that reports it.
+var conflictKinds = map[ConflictKind]conflict.Kind{
+	ConflictProtocolChanged:        conflict.ProtocolChanged,
+	ConflictMetadataChanged:        conflict.MetadataChanged,
+	ConflictConcurrentAppend:       conflict.ConcurrentAppend,
+	ConflictConcurrentDeleteRead:   conflict.ConcurrentDeleteRead,
+	ConflictConcurrentDeleteDelete: conflict.ConcurrentDeleteDelete,
+	ConflictConcurrentTransaction:  conflict.ConcurrentTransaction,
+	ConflictConcurrentDomain:       conflict.ConcurrentDomainMetadata,
+}
+
+// newConflictKind is the public kind of a conflict rule's result.
+func newConflictKind(k conflict.Kind) ConflictKind {
+	for pub, in := range conflictKinds {
+		if in == k {
+			return pub
+		}
+	}
+	return 0
+}
 
 // ConflictError reports a transaction that lost the race for a version to
 // a commit it conflicts with. It matches ErrConflict.
@@ -66,7 +110,8 @@ type ConflictError struct {
 	Version int64
 	// ReadVersion is the snapshot version the transaction started from.
 	ReadVersion int64
-	Kind        ConflictKind
+	// Kind is the conflict rule the transaction broke.
+	Kind ConflictKind
 	// Path is the data file involved, for file-level conflicts.
 	Path string
 	// Detail is the conflict rule's explanation.

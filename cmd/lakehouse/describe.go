@@ -89,12 +89,16 @@ func describe(ctx context.Context, snap *delta.Snapshot) (*description, error) {
 			ReaderFeatures: nonNil(p.ReaderFeatures), WriterFeatures: nonNil(p.WriterFeatures),
 		},
 		Metadata: metadataJSON{
-			ID: m.ID, Provider: m.Format.Provider, PartitionColumns: nonNil(m.PartitionColumns),
-			Configuration: m.Configuration, SchemaString: m.SchemaString, CreatedTime: m.CreatedTime,
+			ID: m.ID, Provider: m.Provider, PartitionColumns: nonNil(m.PartitionColumns),
+			Configuration: m.Configuration, SchemaString: m.SchemaString,
 		},
 		NumFiles:    st.NumFiles,
 		SizeInBytes: st.SizeInBytes,
 		Timestamp:   snap.Timestamp().UTC().Format("2006-01-02T15:04:05.000000Z"),
+	}
+	if !m.CreatedTime.IsZero() {
+		ms := m.CreatedTime.UnixMilli()
+		d.Metadata.CreatedTime = &ms
 	}
 	if m.Name != "" {
 		d.Metadata.Name = &m.Name

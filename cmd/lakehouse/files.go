@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/lakehouse-go/lakehouse/delta"
 )
 
 func runFiles(ctx context.Context, e *env, args []string) error {
@@ -29,18 +31,55 @@ func runFiles(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		out := *f
-		if out.Stats == "" && out.StatsParsed != nil {
-			if s, err := out.StatsParsed.Encode(); err == nil {
-				out.Stats = s
-			}
-		}
-		if out.PartitionValues == nil {
-			out.PartitionValues = map[string]*string{}
-		}
-		if err := enc.Encode(&out); err != nil {
+		if err := enc.Encode(newAddJSON(f)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addJSON is a live file printed as the log's add action spells it, so
+// listings compare directly with the log and with other engines' output.
+type addJSON struct {
+	Path                    string             `json:"path"`
+	PartitionValues         map[string]*string `json:"partitionValues"`
+	Size                    int64              `json:"size"`
+	ModificationTime        int64              `json:"modificationTime"`
+	DataChange              bool               `json:"dataChange"`
+	Stats                   string             `json:"stats,omitempty"`
+	Tags                    map[string]string  `json:"tags,omitempty"`
+	DeletionVector          *dvJSON            `json:"deletionVector,omitempty"`
+	BaseRowID               *int64             `json:"baseRowId,omitempty"`
+	DefaultRowCommitVersion *int64             `json:"defaultRowCommitVersion,omitempty"`
+	ClusteringProvider      string             `json:"clusteringProvider,omitempty"`
+}
+
+type dvJSON struct {
+	StorageType    string `json:"storageType"`
+	PathOrInlineDv string `json:"pathOrInlineDv"`
+	Offset         *int32 `json:"offset,omitempty"`
+	SizeInBytes    int32  `json:"sizeInBytes"`
+	Cardinality    int64  `json:"cardinality"`
+}
+
+func newAddJSON(f *delta.AddFile) addJSON {
+	out := addJSON{
+		Path:                    f.Path,
+		PartitionValues:         f.PartitionValues,
+		Size:                    f.Size,
+		ModificationTime:        f.ModificationTime.UnixMilli(),
+		DataChange:              f.DataChange,
+		Stats:                   f.Stats,
+		Tags:                    f.Tags,
+		BaseRowID:               f.BaseRowID,
+		DefaultRowCommitVersion: f.DefaultRowCommitVersion,
+		ClusteringProvider:      f.ClusteringProvider,
+	}
+	if out.PartitionValues == nil {
+		out.PartitionValues = map[string]*string{}
+	}
+	if d := f.DeletionVector; d != nil {
+		out.DeletionVector = &dvJSON{StorageType: d.StorageType, PathOrInlineDv: d.PathOrInlineDv, Offset: d.Offset, SizeInBytes: d.SizeInBytes, Cardinality: d.Cardinality}
+	}
+	return out
 }

@@ -92,8 +92,10 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("reading stdin: %w", err)
 	}
 	mem := memory.DefaultAllocator
+	// Mode stays unset: writeInto picks Table.Append or Table.Overwrite,
+	// and creating a table takes no mode.
 	opts := &delta.TxnOptions{
-		Mode: m, ReplaceWhere: *replaceWhere, MergeSchema: *mergeSchema, OverwriteSchema: *overwriteSchema,
+		ReplaceWhere: *replaceWhere, MergeSchema: *mergeSchema, OverwriteSchema: *overwriteSchema,
 		PartitionBy: splitList(*partitionBy), AppID: *appID, AppVersion: *appVersion, Compression: *compression,
 	}
 
@@ -133,15 +135,15 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer rr.Release()
-	res, err := writeInto(ctx, tbl, rr, opts)
+	res, err := writeInto(ctx, tbl, rr, m, opts)
 	if err != nil {
 		return err
 	}
 	return printResult(e, res)
 }
 
-func writeInto(ctx context.Context, tbl *delta.Table, rr array.RecordReader, opts *delta.TxnOptions) (*delta.CommitResult, error) {
-	if opts.Mode == delta.Overwrite {
+func writeInto(ctx context.Context, tbl *delta.Table, rr array.RecordReader, m delta.WriteMode, opts *delta.TxnOptions) (*delta.CommitResult, error) {
+	if m == delta.Overwrite {
 		return tbl.Overwrite(ctx, rr, opts)
 	}
 	return tbl.Append(ctx, rr, opts)

@@ -63,6 +63,24 @@ func TestWriteJSONLCreatesAndAppends(t *testing.T) {
 	assert.Equal(t, []string{`{"id":9}`}, lines(out))
 }
 
+// TestWriteModeOnNewTable checks that either --mode creates a missing
+// table: creation takes no mode, so the CLI must not pass one on.
+func TestWriteModeOnNewTable(t *testing.T) {
+	for _, mode := range []string{"append", "overwrite"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "t")
+			code, out, errs := lakehouseIn(t, `{"id":1}`+"\n", "write", "--mode", mode, dir)
+			require.Equal(t, 0, code, errs)
+			var res map[string]any
+			require.NoError(t, json.Unmarshal([]byte(out), &res))
+			assert.Equal(t, "CREATE TABLE AS SELECT", res["operation"])
+			code, out, _ = lakehouse(t, "cat", "--format", "jsonl", dir)
+			require.Equal(t, 0, code)
+			assert.Equal(t, []string{`{"id":1}`}, lines(out))
+		})
+	}
+}
+
 func TestWriteCSVAndParquet(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "t")
 	code, _, errs := lakehouseIn(t, "id,price,ok,when,name\n1,2.5,true,2024-03-01,x\n2,,false,2024-03-02,\n", "write", "--format", "csv", dir)

@@ -5,17 +5,22 @@
 //
 //	go run ./examples/quickstart [TABLE_DIR]
 //
-// TABLE_DIR defaults to ./quickstart-table; the table is replaced on each
-// run. Read it afterwards with the CLI:
+// TABLE_DIR defaults to ./quickstart-table. The quickstart replaces a
+// table it wrote on an earlier run (it leaves a marker file there), uses a
+// missing or empty directory, and refuses anything else rather than delete
+// data it did not create. Read the table afterwards with the CLI:
 //
 //	go run ./cmd/lakehouse cat quickstart-table
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -61,13 +66,51 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	if err := run(context.Background(), dir); err != nil {
+	if err := run(context.Background(), dir, os.Stdout); err != nil {
 		log.Fatalf("quickstart: %v", err)
 	}
 }
 
-func run(ctx context.Context, dir string) error {
-	if err := os.RemoveAll(dir); err != nil {
+// markerName is the file the quickstart leaves in a table directory it
+// created. Its leading dot makes Delta readers (and VACUUM) ignore it.
+const markerName = ".lakehouse-quickstart"
+
+const markerText = "written by lakehouse examples/quickstart; the quickstart deletes and rewrites this directory on its next run\n"
+
+// errNotOurs is returned when the target exists and is not a directory the
+// quickstart created. main prefixes "quickstart: " to every error.
+var errNotOurs = errors.New("refusing to replace a path the quickstart did not create")
+
+// prepare makes dir ready for a new table. A missing or empty directory is
+// used as is; a directory holding the quickstart's marker is its own table
+// from an earlier run and is deleted. Anything else is left alone and is
+// errNotOurs: deleting a directory because of its name would destroy
+// whatever a user keeps there. The marker is written before the table so
+// that a run that fails half way can still be cleaned up by the next.
+func prepare(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("%w: %s: %w", errNotOurs, dir, err)
+	case len(entries) == 0:
+	default:
+		marker, err := os.Lstat(filepath.Join(dir, markerName))
+		if err != nil || !marker.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s is not empty and has no %s file; pass another directory", errNotOurs, dir, markerName)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, markerName), []byte(markerText), 0o644)
+}
+
+func run(ctx context.Context, dir string, w io.Writer) error {
+	if err := prepare(dir); err != nil {
 		return err
 	}
 	first := events(0, 1000)
@@ -80,7 +123,7 @@ func run(ctx context.Context, dir string) error {
 		return err
 	}
 	defer tbl.Close()
-	fmt.Printf("created %s at version %d\n", dir, res.Version)
+	fmt.Fprintf(w, "created %s at version %d\n", dir, res.Version)
 
 	more := events(1000, 500)
 	defer more.Release()
@@ -88,7 +131,7 @@ func run(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("appended 500 rows: version %d\n", res.Version)
+	fmt.Fprintf(w, "appended 500 rows: version %d\n", res.Version)
 
 	snap, err := tbl.Snapshot(ctx)
 	if err != nil {
@@ -98,7 +141,7 @@ func run(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("version %d: %d files, %d bytes, %d rows\n", snap.Version(), st.NumFiles, st.SizeInBytes, st.NumRecords)
+	fmt.Fprintf(w, "version %d: %d files, %d bytes, %d rows\n", snap.Version(), st.NumFiles, st.SizeInBytes, st.NumRecords)
 
 	filter, err := expr.Parse("country = 'NO' AND amount > 1000 AND day = DATE '2024-03-18'")
 	if err != nil {
@@ -108,7 +151,7 @@ func run(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("rows where %s: %d (read %d of %d files)\n", filter, n, files, st.NumFiles)
+	fmt.Fprintf(w, "rows where %s: %d (read %d of %d files)\n", filter, n, files, st.NumFiles)
 
 	v0, err := tbl.SnapshotAt(ctx, 0)
 	if err != nil {
@@ -118,14 +161,14 @@ func run(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("time travel to version 0: %d rows\n", n0)
+	fmt.Fprintf(w, "time travel to version 0: %d rows\n", n0)
 
 	history, err := tbl.History(ctx, nil)
 	if err != nil {
 		return err
 	}
 	for _, h := range history {
-		fmt.Printf("history: version %d %s at %s\n", h.Version, h.Operation(), h.Timestamp.Format("2006-01-02T15:04:05Z"))
+		fmt.Fprintf(w, "history: version %d %s at %s\n", h.Version, h.Operation(), h.Timestamp.Format("2006-01-02T15:04:05Z"))
 	}
 	return nil
 }

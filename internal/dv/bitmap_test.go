@@ -2,10 +2,7 @@ package dv_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -64,7 +61,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 }
 
-func TestWriteFileThenLoad(t *testing.T) {
+func TestWriteFileThenDecodeEntries(t *testing.T) {
 	all := bitmaps()
 	names := []string{"single", "several", "high bucket", "run", "dense", "empty"}
 	var list []*roaring64.Bitmap
@@ -76,29 +73,59 @@ func TestWriteFileThenLoad(t *testing.T) {
 	descs, err := dv.WriteFile(&buf, "ab", id, list)
 	require.NoError(t, err)
 	require.Len(t, descs, len(list))
-
 	rel, err := descs[0].RelativePath()
 	require.NoError(t, err)
 	assert.Equal(t, "ab/deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin", rel)
 	// The protocol's example pathOrInlineDv for this UUID and prefix.
 	assert.Equal(t, "ab^-aqEH.-t@S}K{vb[*k^", descs[0].PathOrInlineDv)
 
-	root := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(root, "ab"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(root, filepath.FromSlash(rel)), buf.Bytes(), 0o644))
+	file := buf.Bytes()
 	for i, d := range descs {
-		bm, err := dv.Load(context.Background(), dirStore{root}, root, d)
+		loc, err := d.Locate("s3://bucket/table")
+		require.NoError(t, err, names[i])
+		assert.Equal(t, rel, loc.Path)
+		assert.Equal(t, int64(*d.Offset), loc.Offset)
+		assert.Equal(t, int64(d.SizeInBytes)+8, loc.Length)
+		bm, err := dv.DecodeFileEntry(d, file[loc.Offset:loc.Offset+loc.Length])
 		require.NoError(t, err, names[i])
 		assert.True(t, list[i].Equals(bm), names[i])
 	}
 
-	entries, err := dv.DecodeFile(buf.Bytes())
+	entries, err := dv.DecodeFile(file)
 	require.NoError(t, err)
 	require.Len(t, entries, len(list))
 	for i, e := range entries {
 		assert.Equal(t, *descs[i].Offset, e.Offset)
 		assert.Equal(t, descs[i].SizeInBytes, e.SizeInBytes)
 		assert.True(t, list[i].Equals(e.Bitmap))
+	}
+}
+
+func TestLocateAndDecodeFileEntryErrors(t *testing.T) {
+	var buf bytes.Buffer
+	descs, err := dv.WriteFile(&buf, "", uuid.New(), []*roaring64.Bitmap{roaring64.BitmapOf(2, 4)})
+	require.NoError(t, err)
+	good := descs[0]
+	entry := buf.Bytes()[1:]
+
+	_, err = dv.Descriptor{StorageType: "i", PathOrInlineDv: "abcde"}.Locate("/t")
+	assert.ErrorIs(t, err, dv.ErrDescriptor, "inline DVs have no file")
+	_, err = dv.Descriptor{StorageType: "p", PathOrInlineDv: "s3://other/x.bin"}.Locate("s3://bucket/t")
+	assert.ErrorIs(t, err, dv.ErrDescriptor, "absolute path outside the root")
+	_, err = dv.Descriptor{StorageType: "u", PathOrInlineDv: good.PathOrInlineDv, SizeInBytes: -1}.Locate("/t")
+	assert.ErrorIs(t, err, dv.ErrDescriptor, "invalid descriptor")
+
+	tests := map[string]func(*dv.Descriptor){
+		"cardinality": func(d *dv.Descriptor) { d.Cardinality = 3 },
+		"size":        func(d *dv.Descriptor) { d.SizeInBytes-- },
+	}
+	for name, mutate := range tests {
+		t.Run(name, func(t *testing.T) {
+			d := good
+			mutate(&d)
+			_, err := dv.DecodeFileEntry(d, entry)
+			require.ErrorIs(t, err, dv.ErrCorrupt)
+		})
 	}
 }
 

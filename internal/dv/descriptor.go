@@ -1,13 +1,12 @@
 package dv
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // Storage types of a deletion vector descriptor.
@@ -90,15 +89,22 @@ func (d Descriptor) RelativePath() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: uuid %q: %w", ErrDescriptor, encoded, err)
 	}
-	id, err := uuid.FromBytes(raw)
-	if err != nil {
-		return "", fmt.Errorf("%w: uuid %q: %w", ErrDescriptor, encoded, err)
-	}
-	return path.Join(prefix, FileName(id)), nil
+	// Z85 turns 20 characters into exactly 16 bytes.
+	return path.Join(prefix, FileName([16]byte(raw))), nil
 }
 
 // FileName is the name of the DV file for id: "deletion_vector_<uuid>.bin".
-func FileName(id uuid.UUID) string { return "deletion_vector_" + id.String() + ".bin" }
+//
+// UUIDs are taken as [16]byte (a uuid.UUID converts implicitly) rather than
+// through github.com/google/uuid, which imports net: this package is part
+// of the protocol core, whose dependencies must not reach the network.
+func FileName(id [16]byte) string { return "deletion_vector_" + uuidString(id) + ".bin" }
+
+// uuidString formats id in the canonical 8-4-4-4-12 hex form.
+func uuidString(id [16]byte) string {
+	h := hex.EncodeToString(id[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
 
 // AbsolutePath returns the DV file's location: tableRoot joined with the
 // relative path for storage type "u", the stored path for "p". Inline DVs

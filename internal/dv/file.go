@@ -8,7 +8,6 @@ import (
 	"math"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
-	"github.com/google/uuid"
 )
 
 // FileFormatVersion is the version byte at the start of every DV file.
@@ -79,7 +78,7 @@ func DecodeFile(data []byte) ([]FileEntry, error) {
 // UUIDPathOrInlineDv builds the pathOrInlineDv of a "u" descriptor: the
 // optional random prefix (a directory under the table root) followed by the
 // Z85-encoded UUID.
-func UUIDPathOrInlineDv(prefix string, id uuid.UUID) string {
+func UUIDPathOrInlineDv(prefix string, id [16]byte) string {
 	// A UUID is 16 bytes, a multiple of 4, so encoding cannot fail.
 	s, _ := Z85Encode(id[:])
 	return prefix + s
@@ -88,7 +87,7 @@ func UUIDPathOrInlineDv(prefix string, id uuid.UUID) string {
 // WriteFile writes a DV file holding bitmaps, in order, to w and returns one
 // "u" descriptor per bitmap. The file must be stored at the descriptors'
 // RelativePath: "<prefix>/deletion_vector_<id>.bin" under the table root.
-func WriteFile(w io.Writer, prefix string, id uuid.UUID, bitmaps []*roaring64.Bitmap) ([]Descriptor, error) {
+func WriteFile(w io.Writer, prefix string, id [16]byte, bitmaps []*roaring64.Bitmap) ([]Descriptor, error) {
 	if _, err := w.Write([]byte{FileFormatVersion}); err != nil {
 		return nil, fmt.Errorf("dv: write file header: %w", err)
 	}

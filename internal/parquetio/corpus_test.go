@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lakehouse-go/lakehouse/internal/dv"
+	"github.com/lakehouse-go/lakehouse/internal/dvstore"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/prereq"
 )
@@ -72,7 +72,7 @@ func TestReadCorpusDataFiles(t *testing.T) {
 				}
 				want := f.NumRecords
 				if f.DV != nil {
-					bm, err := dv.Load(context.Background(), dirStore{root: root}, root, *f.DV)
+					bm, err := dvstore.Load(context.Background(), dirStore{root: root}, root, *f.DV)
 					require.NoError(t, err)
 					opts.Deleted = bm
 					if want >= 0 {
@@ -141,7 +141,7 @@ func TestReadMatchesExpected(t *testing.T) {
 				}
 				opts := &parquetio.ReadOptions{Schema: tb.DataSchema, ColumnMapping: tb.Mode, Allocator: mem}
 				if f.DV != nil {
-					bm, err := dv.Load(context.Background(), dirStore{root: root}, root, *f.DV)
+					bm, err := dvstore.Load(context.Background(), dirStore{root: root}, root, *f.DV)
 					require.NoError(t, err)
 					opts.Deleted = bm
 				}

@@ -51,7 +51,7 @@ func openFile(t testing.TB, path string) storage.ReaderAt {
 	return osReader{f, st.Size()}
 }
 
-// dirStore is a read-only storage.Store over a directory for dv.Load.
+// dirStore is a read-only storage.Store over a directory for dvstore.Load.
 type dirStore struct {
 	storage.Store
 	root string

@@ -1,33 +1,18 @@
 package protocol
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 )
 
-// ErrUnsupportedFeature matches every UnsupportedFeatureError.
-var ErrUnsupportedFeature = errors.New("delta: unsupported table feature")
-
-// UnsupportedFeatureError names a protocol version or table feature this
-// library cannot honour. Reading or writing such a table would give wrong
-// results, so the operation stops before any work.
-type UnsupportedFeatureError struct {
-	Feature string // feature name, or "readerVersion=N" / "writerVersion=N"
-	Writer  bool   // true when only writing is affected
+// Unsupported names what a table requires that this library does not
+// implement: a table feature, or "readerVersion=N" / "writerVersion=N"
+// for a protocol version. Package delta turns it into its public error.
+type Unsupported struct {
+	Feature string
+	Writer  bool // only writing is affected
 }
-
-func (e *UnsupportedFeatureError) Error() string {
-	side := "read"
-	if e.Writer {
-		side = "write"
-	}
-	return fmt.Sprintf("delta: unsupported table feature %q: this library cannot %s the table safely; use an engine that supports it (or drop the feature with that engine)", e.Feature, side)
-}
-
-// Is makes errors.Is(err, ErrUnsupportedFeature) hold.
-func (e *UnsupportedFeatureError) Is(target error) bool { return target == ErrUnsupportedFeature }
 
 // Reader features this library implements. Every feature the spec lets a
 // reader see is here except catalog-managed tables (they need a catalog
@@ -48,48 +33,45 @@ var SupportedWriterFeatures = []string{
 	"identityColumns",
 }
 
-// CheckReadSupported fails with *UnsupportedFeatureError when the protocol
-// requires something this reader does not implement.
-func CheckReadSupported(p *Protocol) error {
-	if p == nil {
-		return fmt.Errorf("%w: table has no protocol action", ErrMalformed)
-	}
+// ReadUnsupported returns what in p this reader cannot honour, if
+// anything. Reading such a table would give wrong results.
+func ReadUnsupported(p *Protocol) (Unsupported, bool) {
 	if p.MinReaderVersion < 1 || p.MinReaderVersion > 3 {
-		return &UnsupportedFeatureError{Feature: fmt.Sprintf("readerVersion=%d", p.MinReaderVersion)}
+		return Unsupported{Feature: fmt.Sprintf("readerVersion=%d", p.MinReaderVersion)}, true
 	}
 	if p.MinReaderVersion == 3 {
 		for _, f := range p.ReaderFeatures {
 			if !slices.Contains(supportedReaderFeatures, f) {
-				return &UnsupportedFeatureError{Feature: f}
+				return Unsupported{Feature: f}, true
 			}
 		}
 	}
-	return nil
+	return Unsupported{}, false
 }
 
-// CheckWriteSupported fails with *UnsupportedFeatureError when writing the
-// table needs a writer version or feature this library does not implement.
-func CheckWriteSupported(p *Protocol, supported []string) error {
-	if err := CheckReadSupported(p); err != nil {
-		return err
+// WriteUnsupported returns what in p a writer honouring the features in
+// supported cannot honour, reading included, if anything.
+func WriteUnsupported(p *Protocol, supported []string) (Unsupported, bool) {
+	if u, ok := ReadUnsupported(p); ok {
+		return u, true
 	}
 	if p.MinWriterVersion < 1 || p.MinWriterVersion > 7 {
-		return &UnsupportedFeatureError{Feature: fmt.Sprintf("writerVersion=%d", p.MinWriterVersion), Writer: true}
+		return Unsupported{Feature: fmt.Sprintf("writerVersion=%d", p.MinWriterVersion), Writer: true}, true
 	}
 	if p.MinWriterVersion == 7 {
 		for _, f := range p.WriterFeatures {
 			if !slices.Contains(supported, f) {
-				return &UnsupportedFeatureError{Feature: f, Writer: true}
+				return Unsupported{Feature: f, Writer: true}, true
 			}
 		}
-		return nil
+		return Unsupported{}, false
 	}
 	// Legacy writer versions imply feature sets: 5/6 need column mapping,
 	// 6 needs identity columns, which this writer does not generate.
 	if p.MinWriterVersion >= 6 && !slices.Contains(supported, "identityColumns") {
-		return &UnsupportedFeatureError{Feature: "identityColumns", Writer: true}
+		return Unsupported{Feature: "identityColumns", Writer: true}, true
 	}
-	return nil
+	return Unsupported{}, false
 }
 
 // SupportsFeature reports whether the protocol supports a feature, either by

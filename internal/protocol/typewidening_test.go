@@ -26,7 +26,7 @@ func TestAutoWidens(t *testing.T) {
 		{protocol.DecimalType(10, 2), protocol.DecimalType(12, 4), true},
 		{protocol.DecimalType(10, 2), protocol.DecimalType(12, 5), false}, // integer digits shrink
 		{protocol.DecimalType(10, 2), protocol.DecimalType(10, 1), false},
-		{protocol.TypeInteger, protocol.TypeDouble, false},  // across families: ALTER only
+		{protocol.TypeInteger, protocol.TypeDouble, false}, // across families: ALTER only
 		{protocol.TypeInteger, protocol.DecimalType(10, 0), false},
 		{protocol.TypeString, protocol.TypeLong, false},
 	}

@@ -3,7 +3,6 @@ package delta
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -69,30 +68,7 @@ func (x *Transaction) deleteWhere(ctx context.Context, where expr.Expr, progress
 		return err
 	}
 	d.operation, d.progress = "DELETE", progress
-	matches, err := d.findMatches(ctx)
-	if err != nil {
-		return err
-	}
-	rewriteStart := time.Now()
-	for i, m := range matches {
-		if err := d.deleteFromFile(ctx, m); err != nil {
-			return err
-		}
-		d.report("rewrite", int64(i+1), int64(len(matches)))
-	}
-	if err := d.stageDeletionVectors(ctx); err != nil {
-		return err
-	}
-	x.operation = "DELETE"
-	preds := []string{}
-	if where != nil {
-		preds = append(preds, where.String())
-	}
-	x.opParams = map[string]any{"predicate": jsonString(preds)}
-	x.dml = d
-	x.dmlKind = "DELETE"
-	d.rewriteTime = time.Since(rewriteStart)
-	return nil
+	return d.rewriteMatches(ctx, d.deleteFromFile)
 }
 
 // deleteFromFile deletes the matched rows of one file: by deletion vector,

@@ -96,6 +96,36 @@ func (x *Transaction) newDML(where expr.Expr) (*dml, error) {
 	return d, nil
 }
 
+// rewriteMatches runs a DELETE or UPDATE: the first pass finds the rows,
+// perFile handles each touched file, the new deletion vectors are
+// written, and the commit records the operation with its predicate.
+func (d *dml) rewriteMatches(ctx context.Context, perFile func(context.Context, fileMatch) error) error {
+	matches, err := d.findMatches(ctx)
+	if err != nil {
+		return err
+	}
+	rewriteStart := time.Now()
+	for i, m := range matches {
+		if err := perFile(ctx, m); err != nil {
+			return err
+		}
+		d.report("rewrite", int64(i+1), int64(len(matches)))
+	}
+	if err := d.stageDeletionVectors(ctx); err != nil {
+		return err
+	}
+	d.rewriteTime = time.Since(rewriteStart)
+	preds := []string{}
+	if d.where != nil {
+		preds = append(preds, d.where.String())
+	}
+	x := d.x
+	x.operation = d.operation
+	x.opParams = map[string]any{"predicate": jsonString(preds)}
+	x.dml = d
+	return nil
+}
+
 // findMatches is the first pass: the touched files and their matching
 // rows. It also records what the operation read for conflict detection.
 func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
@@ -414,7 +444,7 @@ func (x *Transaction) dmlMetrics() map[string]string {
 		"scanTimeMs":          itoa(d.scanTime.Milliseconds()),
 		"rewriteTimeMs":       itoa(d.rewriteTime.Milliseconds()),
 	}
-	if x.dmlKind == "UPDATE" {
+	if d.operation == "UPDATE" {
 		out["numUpdatedRows"] = itoa(d.matchedRows)
 	} else {
 		out["numDeletedRows"] = itoa(d.matchedRows)

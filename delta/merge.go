@@ -146,7 +146,6 @@ func (x *Transaction) merge(ctx context.Context, source array.RecordReader, on e
 	x.operation = "MERGE"
 	x.opParams = plan.params(on)
 	x.dml = d
-	x.dmlKind = "MERGE"
 	x.mergeRun = m
 	return nil
 }

@@ -205,10 +205,9 @@ type Transaction struct {
 	operation string
 	opParams  map[string]any
 	metrics   writeMetrics
-	// dml is the row-level operation staged in this transaction, for its
-	// metrics; dmlKind is "DELETE" or "UPDATE".
+	// dml and mergeRun are the row-level operation staged in this
+	// transaction, for its metrics.
 	dml      *dml
-	dmlKind  string
 	mergeRun *mergeRun
 
 	// ictEnablement: this commit turns in-commit timestamps on for an

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -99,30 +98,7 @@ func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, wher
 	if err != nil {
 		return err
 	}
-	matches, err := d.findMatches(ctx)
-	if err != nil {
-		return err
-	}
-	rewriteStart := time.Now()
-	for i, m := range matches {
-		if err := d.updateFile(ctx, m, sets); err != nil {
-			return err
-		}
-		d.report("rewrite", int64(i+1), int64(len(matches)))
-	}
-	if err := d.stageDeletionVectors(ctx); err != nil {
-		return err
-	}
-	x.operation = "UPDATE"
-	preds := []string{}
-	if where != nil {
-		preds = append(preds, where.String())
-	}
-	x.opParams = map[string]any{"predicate": jsonString(preds)}
-	x.dml = d
-	x.dmlKind = "UPDATE"
-	d.rewriteTime = time.Since(rewriteStart)
-	return nil
+	return d.rewriteMatches(ctx, func(ctx context.Context, m fileMatch) error { return d.updateFile(ctx, m, sets) })
 }
 
 // updateFile writes the updated rows of one file (and, copy-on-write,

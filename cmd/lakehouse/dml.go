@@ -54,28 +54,51 @@ func parseWhere(s string) (expr.Expr, error) {
 	return e, nil
 }
 
-func runDelete(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "delete", "[--where EXPR] TABLE")
-	where := fs.String("where", "", "Spark SQL predicate; rows for which it is TRUE are deleted (default: all rows)")
+// rowCommand is what delete, update and purge share: flags parsed, the
+// TABLE argument, --where parsed, and the table opened.
+type rowCommand struct {
+	tbl   *delta.Table
+	where expr.Expr
+}
+
+// openRowCommand parses args (after the caller declared its own flags on
+// fs, with --where at *where) and opens the table; validate runs on the
+// parsed flags before any I/O.
+func openRowCommand(ctx context.Context, fs *flagSet, args []string, where *string, validate func() error) (*rowCommand, error) {
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	url, err := oneTable(pos)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if validate != nil {
+		if err := validate(); err != nil {
+			return nil, err
+		}
 	}
 	pred, err := parseWhere(*where)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tbl, err := openTable(ctx, url)
 	if err != nil {
+		return nil, err
+	}
+	return &rowCommand{tbl: tbl, where: pred}, nil
+}
+
+func runDelete(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "delete", "[--where EXPR] TABLE")
+	where := fs.String("where", "", "Spark SQL predicate; rows for which it is TRUE are deleted (default: all rows)")
+	rc, err := openRowCommand(ctx, fs, args, where, nil)
+	if err != nil {
 		return err
 	}
-	defer tbl.Close()
+	defer rc.tbl.Close()
 	progress, done := newProgress(e)
-	res, err := tbl.Delete(ctx, pred, &delta.DMLOptions{Progress: progress})
+	res, err := rc.tbl.Delete(ctx, rc.where, &delta.DMLOptions{Progress: progress})
 	done()
 	if err != nil {
 		return err
@@ -88,36 +111,26 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 	var sets setFlags
 	fs.Var(&sets, "set", "assignment 'column = Spark SQL expression' (repeatable)")
 	where := fs.String("where", "", "Spark SQL predicate; rows for which it is TRUE are updated (default: all rows)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	url, err := oneTable(pos)
-	if err != nil {
-		return err
-	}
-	if len(sets) == 0 {
-		return usagef("update needs at least one --set 'column = expression'")
-	}
 	assign := map[string]expr.Expr{}
-	for _, s := range sets {
-		col, val, err := parseAssignment(s)
-		if err != nil {
-			return err
+	rc, err := openRowCommand(ctx, fs, args, where, func() error {
+		if len(sets) == 0 {
+			return usagef("update needs at least one --set 'column = expression'")
 		}
-		assign[col] = val
-	}
-	pred, err := parseWhere(*where)
+		for _, s := range sets {
+			col, val, err := parseAssignment(s)
+			if err != nil {
+				return err
+			}
+			assign[col] = val
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	tbl, err := openTable(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer tbl.Close()
+	defer rc.tbl.Close()
 	progress, done := newProgress(e)
-	res, err := tbl.Update(ctx, assign, pred, &delta.DMLOptions{Progress: progress})
+	res, err := rc.tbl.Update(ctx, assign, rc.where, &delta.DMLOptions{Progress: progress})
 	done()
 	if err != nil {
 		return err
@@ -128,24 +141,12 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 func runPurge(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "purge", "[--where PARTITION-PREDICATE] TABLE")
 	where := fs.String("where", "", "Spark SQL predicate on partition columns: only files of matching partitions are rewritten")
-	pos, err := parseArgs(fs, args)
+	rc, err := openRowCommand(ctx, fs, args, where, nil)
 	if err != nil {
 		return err
 	}
-	url, err := oneTable(pos)
-	if err != nil {
-		return err
-	}
-	pred, err := parseWhere(*where)
-	if err != nil {
-		return err
-	}
-	tbl, err := openTable(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer tbl.Close()
-	res, err := tbl.Purge(ctx, pred, nil)
+	defer rc.tbl.Close()
+	res, err := rc.tbl.Purge(ctx, rc.where, nil)
 	if err != nil {
 		return err
 	}

@@ -383,8 +383,9 @@ func (m *mergeRun) outputRows(ctx context.Context, c *mergeClause, sub arrow.Rec
 	// new values.
 	for i, f := range m.x.schema.Fields {
 		if _, gen := f.Metadata[protocol.MetaGeneration]; gen && i < len(cols) && !assigned[i] {
+			typ := cols[i].DataType()
 			cols[i].Release()
-			cols[i] = array.MakeArrayOfNull(m.mem, cols[i].DataType(), n)
+			cols[i] = array.MakeArrayOfNull(m.mem, typ, n)
 		}
 	}
 	out := array.NewRecordBatch(p.out, cols, int64(n))

@@ -356,3 +356,54 @@ func TestDMLProgress(t *testing.T) {
 	assert.Equal(t, Progress{Operation: "DELETE", Phase: "scan", Done: 1, Total: -1}, got[0])
 	assert.Equal(t, Progress{Operation: "DELETE", Phase: "rewrite", Done: 3, Total: 3}, got[len(got)-1])
 }
+
+// TestDMLGeneratedColumnsAndSchemaEvolution: UPDATE and MERGE recompute
+// generated columns from the new values, and MERGE with MergeSchema adds
+// the source's extra column for UPDATE SET * and INSERT *.
+func TestDMLGeneratedColumnsAndSchemaEvolution(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "twice", Type: arrow.PrimitiveTypes.Int64, Nullable: true, Metadata: arrow.NewMetadata([]string{"delta.generationExpression"}, []string{"id * 2"})},
+	}, nil)
+	tbl, err := Create(ctx, t.TempDir(), schema, &CreateOptions{Table: &Options{Allocator: mem},
+		Properties: map[string]string{"delta.enableDeletionVectors": "true"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	ids := func(s *arrow.Schema, cols ...[]int64) array.RecordReader {
+		b := array.NewRecordBuilder(mem, s)
+		defer b.Release()
+		for i, c := range cols {
+			b.Field(i).(*array.Int64Builder).AppendValues(c, nil)
+		}
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		rr, err := array.NewRecordReader(s, []arrow.RecordBatch{rec})
+		require.NoError(t, err)
+		return rr
+	}
+	idOnly := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	rr := ids(idOnly, []int64{1, 2, 3})
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+
+	_, err = tbl.Update(ctx, map[string]expr.Expr{"id": mustParse(t, "id + 10")}, mustParse(t, "id = 1"), nil)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"{id: 11, twice: 22}", "{id: 2, twice: 4}", "{id: 3, twice: 6}"}, readRows(t, tbl))
+
+	withExtra := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "extra", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	src := ids(withExtra, []int64{2, 7}, []int64{200, 700})
+	defer src.Release()
+	_, err = tbl.Merge(ctx, src, mustParse(t, "target.id = source.id"), &MergeOptions{
+		MergeSchema:    true,
+		WhenMatched:    []WhenMatched{{UpdateAll: true}},
+		WhenNotMatched: []WhenNotMatched{{InsertAll: true}},
+	})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{
+		"{id: 11, twice: 22, extra: null}", "{id: 2, twice: 4, extra: 200}",
+		"{id: 3, twice: 6, extra: null}", "{id: 7, twice: 14, extra: 700}",
+	}, readRows(t, tbl))
+}

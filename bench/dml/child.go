@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -52,7 +54,7 @@ type childResult struct {
 
 // runChild is the lakehouse side of one measurement, in its own process
 // so that its peak RSS is its own.
-func runChild(op, path, spec, cpuprofile string, rows, upserts int64, noSync bool) error {
+func runChild(op, path, spec, cpuprofile, memprofile string, rows, upserts int64, noSync bool) error {
 	ctx := context.Background()
 	var w workload
 	for _, c := range workloads(rows, upserts) {
@@ -81,6 +83,10 @@ func runChild(op, path, spec, cpuprofile string, rows, upserts int64, noSync boo
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if memprofile != "" {
+		stop := heapAtPeak(memprofile)
+		defer stop()
 	}
 	start := time.Now()
 	tbl, err := delta.Open(ctx, path, &delta.Options{NoSync: noSync})
@@ -141,6 +147,41 @@ func runChild(op, path, spec, cpuprofile string, rows, upserts int64, noSync boo
 		raw[k] = v
 	}
 	return json.NewEncoder(os.Stdout).Encode(childResult{Ms: float64(elapsed) / float64(time.Millisecond), PeakRSS: peakRSS(), Counts: counts, RawStats: raw})
+}
+
+// heapAtPeak samples the heap every 10 ms and keeps the heap profile
+// taken when the heap in use was largest; stop writes it to path. The
+// profile shows what the last GC before the peak found live.
+func heapAtPeak(path string) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	var best bytes.Buffer
+	go func() {
+		defer close(finished)
+		var m runtime.MemStats
+		var peak uint64
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak+peak/20 {
+				peak = m.HeapInuse
+				best.Reset()
+				_ = pprof.Lookup("heap").WriteTo(&best, 0)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		if err := os.WriteFile(path, best.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "dml: heap profile:", err)
+		}
+	}
 }
 
 // peakRSS is this process's peak resident set (VmHWM). The parent cannot

@@ -20,7 +20,9 @@
 // lakehouse) must equal what the workload must produce; on the first run
 // delta-rs also reads the tables lakehouse wrote and must agree.
 //
-// -cpuprofile DIR writes a CPU profile of each lakehouse child there.
+// -cpuprofile DIR writes a CPU profile of each lakehouse child there;
+// -memprofile DIR a heap profile taken near its peak heap (the profiles
+// perturb the timings: measure without them).
 package main
 
 import (
@@ -61,6 +63,7 @@ func main() {
 	only := flag.String("workloads", "", "comma-separated workloads to run (default all)")
 	python := flag.String("python", os.Getenv("LAKEHOUSE_DELTALAKE_PYTHON"), "Python with deltalake 1.6.6 (empty: lakehouse only)")
 	cpuprofile := flag.String("cpuprofile", "", "directory for CPU profiles of the lakehouse children")
+	memprofile := flag.String("memprofile", "", "directory for heap profiles of the lakehouse children, taken at their peak heap")
 	only2 := flag.String("engines", "", "comma-separated engines to run: dv, cow, dv-nosync, cow-nosync, delta-rs (default all)")
 	noSync := flag.Bool("nosync", false, "internal: the lakehouse child skips fsync")
 	child := flag.String("child", "", "internal: run one operation (delete, update, merge, idle) and print the result")
@@ -71,17 +74,17 @@ func main() {
 		*upserts = *rows / 100
 	}
 	if *child != "" {
-		if err := runChild(*child, *table, *spec, *cpuprofile, *rows, *upserts, *noSync); err != nil {
+		if err := runChild(*child, *table, *spec, *cpuprofile, *memprofile, *rows, *upserts, *noSync); err != nil {
 			log.Fatal(err)
 		}
 		return
 	}
-	if err := run(*dir, *rows, *upserts, *runs, *only, *only2, *python, *cpuprofile); err != nil {
+	if err := run(*dir, *rows, *upserts, *runs, *only, *only2, *python, *cpuprofile, *memprofile); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, cpuprofile string) error {
+func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, cpuprofile, memprofile string) error {
 	ctx := context.Background()
 	self, err := os.Executable()
 	if err != nil {
@@ -91,11 +94,14 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 	if err != nil {
 		return err
 	}
-	if cpuprofile != "" {
-		if cpuprofile, err = filepath.Abs(cpuprofile); err != nil {
+	for _, d := range []*string{&cpuprofile, &memprofile} {
+		if *d == "" {
+			continue
+		}
+		if *d, err = filepath.Abs(*d); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(cpuprofile, 0o755); err != nil {
+		if err := os.MkdirAll(*d, 0o755); err != nil {
 			return err
 		}
 	}
@@ -126,7 +132,7 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 	load0 := loadAvg()
 	idle := map[string]measurement{}
 	for _, e := range engines {
-		m, _, err := childRun(e, self, python, "idle", workload{name: "delete"}, dir, rows, upserts, "")
+		m, _, err := childRun(e, self, python, "idle", workload{name: "delete"}, dir, rows, upserts, "", "")
 		if err != nil {
 			return err
 		}
@@ -147,11 +153,15 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 				if err := copyTree(e.source, path); err != nil {
 					return err
 				}
-				prof := ""
-				if cpuprofile != "" && !e.python {
-					prof = filepath.Join(cpuprofile, fmt.Sprintf("%s-%s-%d.pprof", w.name, e.name, r))
+				var profs []string
+				for _, d := range []string{cpuprofile, memprofile} {
+					p := ""
+					if d != "" && !e.python {
+						p = filepath.Join(d, fmt.Sprintf("%s-%s-%d.pprof", w.name, e.name, r))
+					}
+					profs = append(profs, p)
 				}
-				m, counts, err := childRun(e, self, python, w.op, w, path, rows, upserts, prof)
+				m, counts, err := childRun(e, self, python, w.op, w, path, rows, upserts, profs[0], profs[1])
 				if err != nil {
 					return fmt.Errorf("%s on %s: %w", w.name, e.name, err)
 				}
@@ -182,7 +192,7 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 
 // childRun runs one operation in a child and returns its time, peak RSS
 // and reported counts.
-func childRun(e engine, self, python, op string, w workload, path string, rows, upserts int64, prof string) (measurement, map[string]int64, error) {
+func childRun(e engine, self, python, op string, w workload, path string, rows, upserts int64, prof, memprof string) (measurement, map[string]int64, error) {
 	var cmd *exec.Cmd
 	if e.python {
 		spec, err := json.Marshal(map[string]any{"where": w.where, "set": w.set, "on": w.on})
@@ -195,6 +205,9 @@ func childRun(e engine, self, python, op string, w workload, path string, rows, 
 			"-rows", strconv.FormatInt(rows, 10), "-upserts", strconv.FormatInt(upserts, 10)}
 		if prof != "" {
 			args = append(args, "-cpuprofile", prof)
+		}
+		if memprof != "" {
+			args = append(args, "-memprofile", memprof)
 		}
 		if e.noSync {
 			args = append(args, "-nosync")

@@ -306,16 +306,41 @@ func (d *dml) eachLiveBatch(ctx context.Context, f *protocol.Add, fn func(rec ar
 	if err != nil {
 		return err
 	}
-	return d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
-		idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
-		matched := make([]bool, rec.NumRows())
-		for i := range matched {
-			matched[i] = rows == nil || rows.Contains(uint64(idx.Value(i)))
-		}
+	return d.snap.eachFileBatchAhead(ctx, plan, f, func(rec arrow.RecordBatch) error {
+		idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64).Int64Values()
+		matched := matchedRows(idx, rows)
 		data := withoutRowIndex(rec)
 		defer data.Release()
 		return fn(data, matched)
 	})
+}
+
+// matchedRows marks which of the file row indexes idx (ascending, as a
+// file is read) are in rows; nil rows matches all. One pass of an
+// iterator over the bitmap: a lookup per row would cost a search each.
+func matchedRows(idx []int64, rows *roaring64.Bitmap) []bool {
+	matched := make([]bool, len(idx))
+	if rows == nil {
+		for i := range matched {
+			matched[i] = true
+		}
+		return matched
+	}
+	if len(idx) == 0 {
+		return matched
+	}
+	it := rows.Iterator()
+	it.AdvanceIfNeeded(uint64(idx[0]))
+	for i, r := range idx {
+		for it.HasNext() && it.PeekNext() < uint64(r) {
+			it.AdvanceIfNeeded(uint64(r))
+		}
+		if it.HasNext() && it.PeekNext() == uint64(r) {
+			matched[i] = true
+			it.Next()
+		}
+	}
+	return matched
 }
 
 // planRowScan plans a DML read of columns (nil: all) plus each row's
@@ -355,6 +380,61 @@ func (s *Snapshot) eachFileBatch(ctx context.Context, p *scanPlan, f *protocol.A
 			return err
 		}
 	}
+}
+
+// eachFileBatchAhead is eachFileBatch with the file decoded one batch
+// ahead on another goroutine: when fn is heavy (rows rewritten, encoded
+// into new files) decoding and writing overlap on two cores.
+func (s *Snapshot) eachFileBatchAhead(ctx context.Context, p *scanPlan, f *protocol.Add, fn func(arrow.RecordBatch) error) error {
+	fb, err := s.openFileBatches(ctx, p, f)
+	if err != nil {
+		return err
+	}
+	defer fb.close() // after the decoder below has returned: ch is closed by then
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type decoded struct {
+		rec arrow.RecordBatch
+		err error
+	}
+	ch := make(chan decoded, 1)
+	go func() {
+		defer close(ch)
+		for {
+			rec, err := fb.next(ctx)
+			if err != nil {
+				ch <- decoded{err: err}
+				return
+			}
+			if rec == nil {
+				return
+			}
+			select {
+			case ch <- decoded{rec: rec}:
+			case <-ctx.Done():
+				rec.Release()
+				return
+			}
+		}
+	}()
+	var first error
+	for d := range ch {
+		switch {
+		case d.err != nil:
+			if first == nil {
+				first = d.err
+			}
+		case first != nil:
+			d.rec.Release()
+		default:
+			first = fn(d.rec)
+			d.rec.Release()
+			if first != nil {
+				cancel()
+			}
+		}
+	}
+	return first
 }
 
 // withoutRowIndex returns rec less its last (row index) column, as a new

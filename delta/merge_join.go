@@ -536,12 +536,14 @@ func takeRecord(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch
 }
 
 // rowKeys encodes each row's key columns into a comparable byte string;
-// nil for a row with a NULL key, which matches nothing under `=`.
+// nil for a row with a NULL key, which matches nothing under `=`. The
+// keys share one buffer: a MERGE hashes every source and target row.
 func rowKeys(rec arrow.RecordBatch, keyCols []int) [][]byte {
 	n := int(rec.NumRows())
 	out := make([][]byte, n)
+	buf := make([]byte, 0, n*8*len(keyCols))
 	for i := range n {
-		var k []byte
+		start := len(buf)
 		null := false
 		for _, c := range keyCols {
 			col := rec.Column(c)
@@ -549,23 +551,31 @@ func rowKeys(rec arrow.RecordBatch, keyCols []int) [][]byte {
 				null = true
 				break
 			}
-			k = appendKey(k, col, i)
+			buf = appendKey(buf, col, i)
 		}
 		if !null {
-			out[i] = k
+			out[i] = buf[start:len(buf):len(buf)]
+		} else {
+			buf = buf[:start]
 		}
 	}
 	return out
 }
 
 // appendKey appends one value in a form where equal SQL values are equal
-// bytes (-0.0 is 0.0, every NaN is one NaN, as Spark compares them).
+// bytes (-0.0 is 0.0, every NaN is one NaN, as Spark compares them). Both
+// sides of a key have the same type, so fixed-width values are their
+// bytes as stored.
 func appendKey(k []byte, col arrow.Array, i int) []byte {
 	switch a := col.(type) {
 	case *array.Float64:
 		return binary.BigEndian.AppendUint64(k, canonicalFloat(a.Value(i)))
 	case *array.Float32:
 		return binary.BigEndian.AppendUint64(k, canonicalFloat(float64(a.Value(i))))
+	case *array.Int64:
+		return binary.LittleEndian.AppendUint64(k, uint64(a.Value(i)))
+	case *array.Int32:
+		return binary.LittleEndian.AppendUint32(k, uint32(a.Value(i)))
 	case *array.String:
 		s := a.Value(i)
 		k = binary.AppendUvarint(k, uint64(len(s)))
@@ -574,8 +584,20 @@ func appendKey(k []byte, col arrow.Array, i int) []byte {
 		b := a.Value(i)
 		k = binary.AppendUvarint(k, uint64(len(b)))
 		return append(k, b...)
+	case *array.Boolean:
+		if a.Value(i) {
+			return append(k, 1)
+		}
+		return append(k, 0)
 	}
-	// Fixed-width values: their bytes in the data buffer.
+	if fw, ok := col.DataType().(arrow.FixedWidthDataType); ok && fw.BitWidth()%8 == 0 {
+		w := fw.BitWidth() / 8
+		data := col.Data()
+		if bufs := data.Buffers(); len(bufs) > 1 && bufs[1] != nil {
+			off := (data.Offset() + i) * w
+			return append(k, bufs[1].Bytes()[off:off+w]...)
+		}
+	}
 	v := col.ValueStr(i)
 	k = binary.AppendUvarint(k, uint64(len(v)))
 	return append(k, v...)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -406,4 +407,21 @@ func TestDMLGeneratedColumnsAndSchemaEvolution(t *testing.T) {
 		"{id: 11, twice: 22, extra: null}", "{id: 2, twice: 4, extra: 200}",
 		"{id: 3, twice: 6, extra: null}", "{id: 7, twice: 14, extra: 700}",
 	}, readRows(t, tbl))
+}
+
+func TestMatchedRows(t *testing.T) {
+	rows := roaring64.BitmapOf(0, 3, 4, 100, 1<<33)
+	tests := []struct {
+		idx  []int64
+		want []bool
+	}{
+		{[]int64{0, 1, 2, 3, 4, 5}, []bool{true, false, false, true, true, false}},
+		{[]int64{2, 4, 50, 100, 101}, []bool{false, true, false, true, false}},
+		{[]int64{99, 1 << 33}, []bool{false, true}},
+		{nil, []bool{}},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, matchedRows(tc.idx, rows), "%v", tc.idx)
+	}
+	assert.Equal(t, []bool{true, true}, matchedRows([]int64{7, 9}, nil), "nil bitmap matches all")
 }

@@ -165,6 +165,9 @@ type Transaction struct {
 	// metrics; dmlKind is "DELETE" or "UPDATE".
 	dml     *dml
 	dmlKind string
+	// maint, set by RESTORE, CLONE and VACUUM, replaces the write metrics
+	// in commitInfo with the operation's own.
+	maint *maintInfo
 
 	// ictEnablement: this commit turns in-commit timestamps on for an
 	// existing table, so it records the enablement version and time.

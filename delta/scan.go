@@ -327,7 +327,7 @@ func (t *Table) deletedRows(ctx context.Context, path string, d *DeletionVector)
 	if d == nil {
 		return nil, nil
 	}
-	bm, err := dv.Load(ctx, t.store, t.rootURL(), *d)
+	bm, err := t.loadDV(ctx, d)
 	switch {
 	case errors.Is(err, dv.ErrCorrupt), errors.Is(err, dv.ErrZ85), errors.Is(err, dv.ErrDescriptor):
 		// The log names a vector that cannot be the one written for this

@@ -12,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+	"github.com/lakehouse-go/lakehouse/internal/storage/faultstore"
 )
 
 // vacuumScenario is a table with every kind of file VACUUM must tell
@@ -315,4 +318,29 @@ func TestVacuumProtocolCheck(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupportedFeature, "a writer feature this package does not know: vacuuming could break it")
 	assert.Contains(t, err.Error(), "someFutureWriterFeature")
 	assert.FileExists(t, orphan)
+}
+
+// TestVacuumDeleteFails: when deleting fails part-way, Vacuum reports the
+// error and records VACUUM END with status FAILED, as Spark does; the
+// table's rows are untouched.
+func TestVacuumDeleteFails(t *testing.T) {
+	ctx := context.Background()
+	s := newVacuumScenario(t)
+	inner, err := storage.Open(ctx, s.dir, nil)
+	require.NoError(t, err)
+	fs := faultstore.New(inner, faultstore.Plan{FailOn: faultstore.OpDelete, N: 2})
+	tbl := &Table{url: s.dir, store: fs, opts: s.tbl.opts}
+	rows := readRows(t, tbl)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+
+	zero := time.Duration(0)
+	_, err = tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true, Parallelism: 1})
+	require.ErrorIs(t, err, faultstore.ErrInjected)
+	start := commitInfoOf(t, tbl, snap.Version()+1)
+	assert.Equal(t, "VACUUM START", start["operation"])
+	end := commitInfoOf(t, tbl, snap.Version()+2)
+	assert.Equal(t, "VACUUM END", end["operation"])
+	assert.Equal(t, map[string]any{"status": "FAILED"}, end["operationParameters"])
+	assert.Equal(t, rows, readRows(t, tbl))
 }

@@ -83,8 +83,10 @@ const lastVacuumInfo = logDir + "_last_vacuum_info"
 // (and their ".lakehouse-tmp-*" temporary files on local disks). It never
 // touches _delta_log, nor any file or directory whose name starts with
 // "_" or "." (hidden, as Spark treats them) except partition directories
-// and _change_data. Files outside the root (a shallow clone's) are never
-// deleted. Files are deleted in parallel.
+// and _change_data; a deleted file's Hadoop checksum (".<name>.crc",
+// which Spark writes beside files on local disks) goes with it. Files
+// outside the root (a shallow clone's) are never deleted. Files are
+// deleted in parallel.
 //
 // A retention shorter than the table's delta.deletedFileRetentionDuration
 // fails with ErrRetentionTooShort unless DisableRetentionCheck is set.
@@ -213,6 +215,10 @@ type vacuum struct {
 	// found are the files to delete; dirs the directories seen.
 	found []vacuumFile
 	dirs  map[string]struct{}
+	// checksums are the hidden ".<name>.crc" files listed: Hadoop's local
+	// file system writes one beside each file and deletes it with the
+	// file, and so does vacuum.
+	checksums map[string]bool
 	// outside is the newest version committed before the cutoff, once a
 	// LITE vacuum resolved it; -1 before.
 	outside int64
@@ -290,11 +296,15 @@ func (v *vacuum) candidatesFromListing(ctx context.Context) error {
 		}
 		return true
 	}
+	v.checksums = map[string]bool{}
 	for fi, err := range v.t.store.List(ctx, "") {
 		if err != nil {
 			return fmt.Errorf("delta: vacuum of %s: %w", v.t.url, err)
 		}
 		if !visible(fi.Path) {
+			if name := path.Base(fi.Path); strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".crc") {
+				v.checksums[fi.Path] = true
+			}
 			continue
 		}
 		for d := path.Dir(fi.Path); d != "."; d = path.Dir(d) {
@@ -452,6 +462,12 @@ func (v *vacuum) deleteAll(ctx context.Context, parallelism int, lite bool) (int
 				return fmt.Errorf("delta: vacuum: delete %s: %w", f.path, err)
 			}
 			n.Add(1)
+			dir, name := path.Split(f.path)
+			if crc := dir + "." + name + ".crc"; v.checksums[crc] {
+				if err := v.t.store.Delete(gctx, crc); err != nil {
+					return fmt.Errorf("delta: vacuum: delete %s: %w", crc, err)
+				}
+			}
 			return nil
 		})
 	}

@@ -257,3 +257,28 @@ func TestSQLTimestamp(t *testing.T) {
 		assert.Equal(t, tc.want, sqlTimestamp(tc.in))
 	}
 }
+
+// TestRestoreKeepsInCommitTimestamps: restoring a version from before
+// in-commit timestamps were enabled keeps them on, so commit times never
+// go back to file times.
+func TestRestoreKeepsInCommitTimestamps(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, _ := newMaintTable(t, mem, 10, false, nil)
+	_, err := tbl.SetProperties(ctx, map[string]string{"delta.enableInCommitTimestamps": "true"}, nil) // v2
+	require.NoError(t, err)
+	appendRows(t, tbl, mem, 10, 5) // v3
+	enabled, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+
+	res, err := tbl.Restore(ctx, RestoreTarget{Version: 1}, nil)
+	require.NoError(t, err)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, k := range []string{"delta.enableInCommitTimestamps", "delta.inCommitTimestampEnablementVersion", "delta.inCommitTimestampEnablementTimestamp"} {
+		assert.Equal(t, enabled.Properties()[k], snap.Properties()[k], k)
+	}
+	ci := commitInfoOf(t, tbl, res.Version)
+	assert.Contains(t, ci, "inCommitTimestamp")
+	assert.Equal(t, expectedRows(t, [3]int{0, 10, 2}), readRows(t, tbl))
+}

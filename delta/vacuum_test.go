@@ -350,3 +350,45 @@ func TestVacuumDeleteFails(t *testing.T) {
 	assert.Equal(t, map[string]any{"status": "FAILED"}, end["operationParameters"])
 	assert.Equal(t, rows, readRows(t, tbl))
 }
+
+// TestMaintenanceParallel runs the parallel parts of RESTORE (existence
+// checks), CLONE (copies) and VACUUM (deletes) over many files; the race
+// detector runs it in CI.
+func TestMaintenanceParallel(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, dir := newMaintTable(t, mem, 0, false, nil)
+	const files = 12
+	for i := range files {
+		appendRows(t, tbl, mem, i*5, 5) // v1..v12
+	}
+	want := readRows(t, tbl)
+	rr := eventsReader(t, mem, 1000, 3, 1)
+	_, err := tbl.Overwrite(ctx, rr, nil) // v13
+	rr.Release()
+	require.NoError(t, err)
+
+	res, err := tbl.Restore(ctx, RestoreTarget{Version: files}, &RestoreOptions{Parallelism: 4})
+	require.NoError(t, err)
+	assert.Equal(t, itoa(files), res.Metrics["numRestoredFiles"])
+	assert.Equal(t, want, readRows(t, tbl))
+
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	c, cres, err := Clone(ctx, snap, filepath.Join(t.TempDir(), "c"), &CloneOptions{Parallelism: 4, Table: &Options{Allocator: mem}})
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, itoa(files), cres.Metrics["numCopiedFiles"])
+	assert.Equal(t, want, readRows(t, c))
+
+	rr = eventsReader(t, mem, 2000, 3, 1)
+	_, err = tbl.Overwrite(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	zero := time.Duration(0)
+	vres, err := tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true, Parallelism: 4})
+	require.NoError(t, err)
+	assert.Equal(t, int64(files+1), vres.NumDeletedFiles, "the twelve appends' files and the first overwrite's")
+	assert.Len(t, filesOnDisk(t, dir), 1)
+	assert.Equal(t, expectedRows(t, [3]int{2000, 3, 1}), readRows(t, tbl))
+}

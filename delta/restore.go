@@ -117,6 +117,11 @@ func (t *Table) Restore(ctx context.Context, target RestoreTarget, opts *Restore
 		plan.dropAdds(missing)
 	}
 
+	if len(plan.remove) > 0 && latest.config.Bool(protocol.PropAppendOnly, false) {
+		// Like Spark, the table as it is now decides: removing data from an
+		// append-only table is refused even if the old version allowed it.
+		return nil, fmt.Errorf("%w: %s has delta.appendOnly=true; restoring version %d would remove %d file(s)", ErrAppendOnly, t.url, version, len(plan.remove))
+	}
 	for _, f := range plan.remove {
 		x.removeFile(f)
 	}

@@ -282,3 +282,24 @@ func TestRestoreKeepsInCommitTimestamps(t *testing.T) {
 	assert.Contains(t, ci, "inCommitTimestamp")
 	assert.Equal(t, expectedRows(t, [3]int{0, 10, 2}), readRows(t, tbl))
 }
+
+func TestRestoreAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, _ := newMaintTable(t, mem, 10, false, nil)
+	_, err := tbl.SetProperties(ctx, map[string]string{"delta.appendOnly": "true"}, nil) // v2
+	require.NoError(t, err)
+	_, err = tbl.SetProperties(ctx, map[string]string{"owner": "qa"}, nil) // v3
+	require.NoError(t, err)
+
+	// Restoring what removes no file is allowed.
+	res, err := tbl.Restore(ctx, RestoreTarget{Version: 2}, nil) // v4
+	require.NoError(t, err)
+	assert.Equal(t, "0", res.Metrics["numRemovedFiles"])
+
+	appendRows(t, tbl, mem, 10, 5) // v5
+	before := logListing(t, tbl)
+	_, err = tbl.Restore(ctx, RestoreTarget{Version: 1}, nil)
+	require.ErrorIs(t, err, ErrAppendOnly, "the table as it is now decides")
+	assert.Equal(t, before, logListing(t, tbl))
+}

@@ -242,6 +242,9 @@ func (x *Transaction) commitInfo(now time.Time, txnID string) protocol.CommitInf
 	} else {
 		info["isolationLevel"] = x.opts.Isolation.String()
 	}
+	if x.maint != nil && x.maint.isolation != "" {
+		info["isolationLevel"] = x.maint.isolation
+	}
 	info["isBlindAppend"] = blind
 	if m := x.operationMetrics(); len(m) > 0 {
 		info["operationMetrics"] = m
@@ -257,6 +260,9 @@ func (x *Transaction) commitInfo(now time.Time, txnID string) protocol.CommitInf
 // operationMetrics are the metrics Spark records for the operation, as
 // strings like Spark writes them.
 func (x *Transaction) operationMetrics() map[string]string {
+	if x.maint != nil {
+		return x.maint.metrics
+	}
 	m := x.metrics
 	switch x.operation {
 	case "WRITE", "CREATE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT", "REPLACE TABLE AS SELECT", "STREAMING UPDATE":

@@ -43,6 +43,14 @@
 // conflict are rebased and retried; conflicting ones fail with a
 // [ConflictError]. A failed or conflicting write leaves the table as it was.
 //
+// # Maintenance
+//
+// [Table.Restore] returns a table to an earlier version, [Clone] copies one
+// (deep) or points a new table at its files (shallow), and [Table.Vacuum]
+// deletes the files no version within the retention window needs. Each
+// records Spark's operation, parameters and metrics in the log, so Spark's
+// DESCRIBE HISTORY shows them as its own.
+//
 // # Invariants
 //
 //   - I1: a snapshot's file list is the spec's reconciliation of its log

@@ -16,7 +16,6 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/internal/dv"
-	"github.com/lakehouse-go/lakehouse/internal/dvstore"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
@@ -333,7 +332,7 @@ func (t *Table) deletedRows(ctx context.Context, path string, d *protocol.Deleti
 	if d == nil {
 		return nil, nil
 	}
-	bm, err := dvstore.Load(ctx, t.store, t.rootURL(), *d)
+	bm, err := t.loadDV(ctx, d)
 	switch {
 	case errors.Is(err, dv.ErrCorrupt), errors.Is(err, dv.ErrZ85), errors.Is(err, dv.ErrDescriptor):
 		// The log names a vector that cannot be the one written for this

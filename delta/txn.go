@@ -209,6 +209,9 @@ type Transaction struct {
 	// transaction, for its metrics.
 	dml      *dml
 	mergeRun *mergeRun
+	// maint, set by RESTORE, CLONE and VACUUM, replaces the write metrics
+	// in commitInfo with the operation's own.
+	maint *maintInfo
 
 	// ictEnablement: this commit turns in-commit timestamps on for an
 	// existing table, so it records the enablement version and time.

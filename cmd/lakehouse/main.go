@@ -5,6 +5,9 @@
 //	lakehouse history [--limit N] [--format jsonl|table] TABLE
 //	lakehouse files [--version N] [--format jsonl] TABLE
 //	lakehouse changes --from N [--to M] [--format jsonl|csv|table] TABLE
+//	lakehouse restore --version N | --timestamp T TABLE
+//	lakehouse clone [--shallow] [--version N | --timestamp T] SOURCE TARGET
+//	lakehouse vacuum [--retain 168h] [--dry-run] [--lite] [--force] TABLE
 //
 // TABLE is a local path or a URL (file://, mem://, s3://, gs://, azblob://).
 // Errors go to stderr as one line starting "lakehouse:" (an expression
@@ -57,7 +60,7 @@ func commands() []command {
 		{"history", "print the commit history, newest first", runHistory},
 		{"files", "print the live data files (add actions)", runFiles},
 		{"changes", "print the change data feed between two versions", runChanges},
-	}, append(writeCommands(), dmlCommands()...)...)
+	}, append(append(writeCommands(), dmlCommands()...), maintenanceCommands()...)...)
 }
 
 func main() {

@@ -39,7 +39,8 @@
 //     kernel decides the race (gocloud's fileblob checks-then-renames and lets two
 //     writers both win). Put and Create write a temporary file and rename
 //     it. Temporary files are named ".lakehouse-tmp-*" and never listed;
-//     a crash can leave one behind, and such names are reserved. Delete
+//     a crash can leave one behind, and such names are reserved
+//     ([TempFiles] finds and removes leftovers, for VACUUM). Delete
 //     leaves emptied directories in place (as Spark does); they are not
 //     objects and never listed.
 //   - "mem://": a fresh in-memory gocloud memblob bucket per Open call, so

@@ -29,10 +29,11 @@ func TestRestoreCommand(t *testing.T) {
 	result(t, `{"id":3,"p":"a"}`+"\n", "write", dir)                                                // v2
 
 	cases := []struct {
-		name string
-		args []string
-		want map[string]any
-		rows []string
+		name     string
+		args     []string
+		want     map[string]any
+		rows     []string
+		wantCode int // for failures: 2 for a bad command line, 1 for a runtime failure
 	}{
 		{
 			name: "by version",
@@ -46,15 +47,15 @@ func TestRestoreCommand(t *testing.T) {
 			want: map[string]any{"version": float64(4), "operation": "RESTORE", "numRestoredFiles": "0", "numRemovedFiles": "1", "numOfFilesAfterRestore": "1"},
 			rows: []string{`{"id":2,"p":"b"}`},
 		},
-		{name: "timestamp before the first commit", args: []string{"--timestamp", "2001-01-01T00:00:00Z"}},
-		{name: "no target", args: nil},
-		{name: "both targets", args: []string{"--version", "0", "--timestamp", "2024-01-01"}},
+		{name: "timestamp before the first commit", args: []string{"--timestamp", "2001-01-01T00:00:00Z"}, wantCode: 1},
+		{name: "no target", args: nil, wantCode: 2},
+		{name: "both targets", args: []string{"--version", "0", "--timestamp", "2024-01-01"}, wantCode: 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.want == nil {
 				code, _, errs := lakehouse(t, append(append([]string{"restore"}, tc.args...), dir)...)
-				assert.Equal(t, 2, code, "a usage error")
+				assert.Equal(t, tc.wantCode, code, errs)
 				assert.Contains(t, errs, "lakehouse: ")
 				return
 			}

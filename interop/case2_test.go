@@ -37,6 +37,9 @@ type builtTable struct {
 		End   int64    `json:"end"`
 		Rows  []string `json:"rows"`
 	} `json:"cdf"`
+	// Changes is the change feed a table lakehouse wrote must show,
+	// computed while writing it (a peer's table carries CDF instead).
+	Changes []string `json:"-"`
 }
 
 type buildSlot struct {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,17 +47,22 @@ type exported struct {
 }
 
 // export has the delta-rs peer (pure pyarrow, no engine involved) write rows
-// of one of the shared datasets to a Parquet file.
-func (s *suite) export(ctx context.Context, p *Peer, dataset string, start, n int) (*exported, error) {
+// of one of the shared datasets to a Parquet file; tag, when not empty, is
+// the name prefix of the simple dataset's rows (a merge source's differ).
+func (s *suite) export(ctx context.Context, p *Peer, dataset string, start, n int, tag string) (*exported, error) {
 	dir := filepath.Join(s.out, "exports")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%d-%d.parquet", dataset, start, n))
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d-%d%s.parquet", dataset, start, n, tag))
+	args := map[string]any{"dataset": dataset, "start": start, "n": n, "path": path}
+	if tag != "" {
+		args["tag"] = tag
+	}
 	var out struct {
 		Rows []string `json:"rows"`
 	}
-	if err := p.Call(ctx, "export", map[string]any{"dataset": dataset, "start": start, "n": n, "path": path}, &out); err != nil {
+	if err := p.Call(ctx, "export", args, &out); err != nil {
 		return nil, err
 	}
 	rows, err := NormalizeRows(out.Rows)
@@ -69,19 +76,23 @@ func (s *suite) export(ctx context.Context, p *Peer, dataset string, start, n in
 	return &exported{path: path, data: b, rows: rows}, nil
 }
 
-// lhStep is one lakehouse write of a dataset slice.
+// lhStep is one lakehouse write of a dataset slice or, with dml set, one
+// row-level operation (for a merge, the slice is its source).
 type lhStep struct {
 	mode      string // append or overwrite
 	dataset   string
 	start, n  int
+	tag       string // simple dataset: name prefix of the rows ("r" when empty)
 	partition []string
 	after     []string // CLI commands run after the write, e.g. {"checkpoint"}
+	dml       *lhDML
 }
 
 // writeWithLakehouse runs steps through the CLI and returns, per version,
-// the rows the table must hold (append adds, overwrite replaces). After each
-// step `lakehouse describe` names the version it produced; commits that
-// change no data (set-property) carry the rows of the write before them.
+// the rows the table must hold (append adds, overwrite replaces, a DML step
+// applies its Go model) and the change feed it must show. After each step
+// `lakehouse describe` names the version it produced; commits that change
+// no data (set-property) carry the rows of the write before them.
 func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, sc lhScenario) (*builtTable, error) {
 	_ = os.RemoveAll(path)
 	tbl := &builtTable{Path: path}
@@ -89,10 +100,17 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 	steps, props := sc.steps, sc.props
 	if len(sc.create) > 0 {
 		schemaFile := filepath.Join(s.out, sc.name+".schema.json")
-		if err := os.WriteFile(schemaFile, []byte(simpleSchemaJSON), 0o644); err != nil {
+		schema := sc.schema
+		if schema == "" {
+			schema = simpleSchemaJSON
+		}
+		if err := os.WriteFile(schemaFile, []byte(schema), 0o644); err != nil {
 			return nil, err
 		}
 		args := []string{"create", "--schema", schemaFile}
+		if len(sc.partitionBy) > 0 {
+			args = append(args, "--partition-by", strings.Join(sc.partitionBy, ","))
+		}
 		for _, p := range sc.create {
 			args = append(args, "--property", p)
 		}
@@ -104,24 +122,36 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 		}
 	}
 	for i, st := range steps {
-		ex, err := s.export(ctx, dp, st.dataset, st.start, st.n)
-		if err != nil {
-			return nil, fmt.Errorf("exporting %s: %w", st.dataset, err)
+		var rows []string
+		var changes []Change
+		var err error
+		if st.dml != nil {
+			rows, changes, err = s.runDML(ctx, dp, path, st, state)
+		} else {
+			rows, err = s.runWrite(ctx, dp, path, st, state)
 		}
-		if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet"}); err != nil {
-			return nil, err
-		}
-		if st.mode == "overwrite" {
-			state = nil
-		}
-		state = append(append([]string(nil), state...), ex.rows...)
-		rows, err := NormalizeRows(state)
 		if err != nil {
 			return nil, err
 		}
+		prev := state
+		state = rows
 		if err := s.recordVersion(ctx, tbl, rows); err != nil {
 			return nil, err
 		}
+		version := tbl.Versions[len(tbl.Versions)-1].Version
+		var feed []string
+		if st.dml != nil {
+			feed, err = ChangeRows(changes, version)
+			if err == nil {
+				err = checkDeletionVectors(path, version, st.dml.dv)
+			}
+		} else {
+			feed, err = diffChanges(prev, rows, version)
+		}
+		if err != nil {
+			return nil, err
+		}
+		tbl.Changes = append(tbl.Changes, feed...)
 		if i == 0 && len(props) > 0 {
 			if _, err := s.cli.Run(ctx, nil, append([]string{"set-property", path}, props...)...); err != nil {
 				return nil, err
@@ -136,7 +166,53 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 			}
 		}
 	}
+	sort.Strings(tbl.Changes)
 	return tbl, nil
+}
+
+// runWrite runs one `lakehouse write` step and returns the rows the table
+// holds after it.
+func (s *suite) runWrite(ctx context.Context, dp *Peer, path string, st lhStep, state []string) ([]string, error) {
+	ex, err := s.export(ctx, dp, st.dataset, st.start, st.n, st.tag)
+	if err != nil {
+		return nil, fmt.Errorf("exporting %s: %w", st.dataset, err)
+	}
+	if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet"}); err != nil {
+		return nil, err
+	}
+	if st.mode == "overwrite" {
+		state = nil
+	}
+	return NormalizeRows(append(append([]string(nil), state...), ex.rows...))
+}
+
+// diffChanges is the change feed of a write: rows that appear are inserts,
+// rows that vanish (an overwrite) deletes.
+func diffChanges(before, after []string, version int64) ([]string, error) {
+	count := func(rows []string) map[string]int {
+		m := map[string]int{}
+		for _, r := range rows {
+			m[r]++
+		}
+		return m
+	}
+	b, a := count(before), count(after)
+	var out []string
+	for _, d := range []struct {
+		from, to map[string]int
+		kind     string
+	}{{b, a, "insert"}, {a, b, "delete"}} {
+		for r, n := range d.to {
+			for i := d.from[r]; i < n; i++ {
+				line, err := withChange(r, d.kind, version)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, line)
+			}
+		}
+	}
+	return NormalizeRows(out)
 }
 
 // recordVersion notes that the table's current version must hold rows.

@@ -173,6 +173,9 @@ var caseMethod = []string{
 	"Every engine prints rows in the canonical JSON lines of `lakehouse cat --format jsonl` " +
 		"(interop/peers/canon.py for the peers); rows are compared as sorted sets after normalising key order and float text.",
 	"Case 1: lakehouse writes through `lakehouse write` (Parquet made by pyarrow, so every type arrives typed); the expected rows are the rows written. " +
+		"The lh_dml_* tables then run `lakehouse delete`, `update` and `merge` (sources exported by pyarrow); their expected rows and change feed come from " +
+		"the same operation written in Go over the expected rows (interop/dmlmodel.go), never from a lakehouse read, and each DML commit's deletion vectors " +
+		"(in a file, inline, or none on copy-on-write tables) are checked in the log. " +
 		"Constraints: Spark must reject rows breaking lakehouse's CHECK constraint and generated column, and lakehouse must reject rows breaking Spark's.",
 	"Case 2: the peer writes (interop/peers/*_peer.py scenarios) and records its own reading of every version (and change feed); " +
 		"lakehouse (`cat --version N`) and the other peer must read the same. A version the writer cannot read (files vacuumed) must fail for the reader too.",

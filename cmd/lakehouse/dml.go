@@ -14,6 +14,7 @@ func dmlCommands() []command {
 	return []command{
 		{"delete", "delete the rows matching --where (every row without it)", runDelete},
 		{"update", "set columns (--set 'col = expr', repeatable) of the rows matching --where", runUpdate},
+		{"merge", "upsert rows of a file, stdin or another table: --source … --on COND with WHEN clause flags", runMerge},
 		{"purge", "rewrite files with deletion vectors without their deleted rows (REORG … APPLY (PURGE))", runPurge},
 	}
 }

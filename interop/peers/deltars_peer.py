@@ -126,6 +126,27 @@ def _dml_dv(peer, path):
     _dml(path, {"delta.enableDeletionVectors": "true"})
 
 
+@scenario(REGISTRY, "drs_dml_partitioned_cdf",
+          "partitioned by int and bool: DELETE of a whole partition and of rows, UPDATE, MERGE (incl. not matched by source) "
+          "with change data feed", cdf=True)
+def _dml_partitioned_cdf(peer, path):
+    write_deltalake(path, data.partitioned(0, 40), partition_by=["p_int", "p_bool"],
+                    configuration={"delta.enableChangeDataFeed": "true"})
+    _pause()
+    DeltaTable(path).delete("p_int = 1")
+    _pause()
+    DeltaTable(path).delete("id % 3 = 0")
+    _pause()
+    DeltaTable(path).update(updates={"v": "concat(v, '-u')"}, predicate="p_date IS NULL OR p_str = 'a b'")
+    _pause()
+    (DeltaTable(path).merge(data.partitioned(30, 20), predicate="t.id = s.id", source_alias="s", target_alias="t")
+        .when_matched_delete(predicate="s.p_bool = false")
+        .when_matched_update(updates={"v": "concat(s.v, '-m')"})
+        .when_not_matched_insert_all()
+        .when_not_matched_by_source_delete(predicate="t.id < 10")
+        .execute())
+
+
 @scenario(REGISTRY, "drs_optimize", "many small appends, OPTIMIZE compact, Z-ORDER, VACUUM (old versions unreadable)")
 def _optimize(peer, path):
     for k in range(5):

@@ -58,8 +58,8 @@ class Base:
         tbl = self.cdf_arrow(path, start, end)
         return {"rows": canon.rows(tbl, drop=("_commit_timestamp",))}
 
-    def op_export(self, dataset, start, n, path, format="parquet"):
-        return export_dataset(dataset, start, n, path, format)
+    def op_export(self, dataset, start, n, path, format="parquet", tag=None):
+        return export_dataset(dataset, start, n, path, format, tag)
 
     def op_shutdown(self):
         return {}
@@ -84,14 +84,20 @@ class Base:
         return out
 
 
-def export_dataset(dataset, start, n, path, fmt="parquet"):
-    """Writes rows of a data.py dataset to a file for `lakehouse write`; returns their canonical rows."""
+def export_dataset(dataset, start, n, path, fmt="parquet", tag=None):
+    """Writes rows of a data.py dataset to a file for `lakehouse write` or `lakehouse merge --source`;
+    returns their canonical rows. tag is the name prefix of the simple dataset (a merge source's rows differ)."""
     import json
 
     import pyarrow.parquet as pq
 
     import data
-    tbl = {"all_types": data.all_types, "partitioned": data.partitioned, "simple": data.simple}[dataset](start, n)
+    if tag is not None and dataset != "simple":
+        raise ValueError("export: tag applies to the simple dataset only")
+    if tag is not None:
+        tbl = data.simple(start, n, tag=tag)
+    else:
+        tbl = {"all_types": data.all_types, "partitioned": data.partitioned, "simple": data.simple}[dataset](start, n)
     if fmt == "parquet":
         pq.write_table(tbl, path)
     elif fmt == "jsonl":

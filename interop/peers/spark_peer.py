@@ -282,6 +282,25 @@ def _cdf(peer, path):
              "WHEN NOT MATCHED THEN INSERT *" % _t(path))
 
 
+@scenario(REGISTRY, "spark_dml_partitioned_cdf",
+          "partitioned by strings with special characters: DELETE, UPDATE moving rows between partitions, MERGE "
+          "(incl. not matched by source); copy-on-write with change data feed", cdf=True)
+def _dml_partitioned_cdf(peer, path):
+    peer.sql("CREATE TABLE %s (id BIGINT, v STRING, p_str STRING, p_int INT, p_date DATE, p_bool BOOLEAN) USING delta "
+             "PARTITIONED BY (p_str) TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true', "
+             "'delta.enableDeletionVectors' = 'false')" % _t(path))
+    peer.save(data.partitioned(0, 40), path)
+    peer.save(data.partitioned(40, 20), path)
+    peer.sql("DELETE FROM %s WHERE p_int = 1" % _t(path))
+    peer.sql("UPDATE %s SET v = concat(v, '-u'), p_str = 'moved' WHERE id %% 5 = 0" % _t(path))
+    peer.frame(data.partitioned(50, 20)).createOrReplaceTempView("part_src")
+    peer.sql("MERGE INTO %s t USING part_src s ON t.id = s.id "
+             "WHEN MATCHED AND s.p_bool = false THEN DELETE "
+             "WHEN MATCHED THEN UPDATE SET v = concat(s.v, '-m'), p_str = 'merged' "
+             "WHEN NOT MATCHED THEN INSERT * "
+             "WHEN NOT MATCHED BY SOURCE AND t.p_str = 'plain' THEN DELETE" % _t(path))
+
+
 @scenario(REGISTRY, "spark_schema_evolution", "mergeSchema append, type widening int->long, overwriteSchema")
 def _schema_evolution(peer, path):
     _create_simple(peer, path, {"delta.enableTypeWidening": "true"})

@@ -47,9 +47,9 @@ func TestRestore(t *testing.T) {
 		{
 			name: "by timestamp",
 			build: func(t *testing.T, tbl *Table, mem memory.Allocator) (RestoreTarget, int64) {
-				appendRows(t, tbl, mem, 10, 10) // v2
+				appendRows(t, tbl, mem, 10, 10)   // v2
 				time.Sleep(50 * time.Millisecond) // file times are coarse (a jiffy) on some filesystems
-				appendRows(t, tbl, mem, 20, 10) // v3
+				appendRows(t, tbl, mem, 20, 10)   // v3
 				ts, err := tbl.CommitTimestamp(context.Background(), 2)
 				require.NoError(t, err)
 				return RestoreTarget{Timestamp: ts.Add(time.Millisecond)}, 2

@@ -1,6 +1,9 @@
 package interop
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Verdict is what one recorded result does to the Go test that recorded it.
 type Verdict int
@@ -32,6 +35,9 @@ func Judge(r Result, inCI bool) (Verdict, string) {
 	case Fail:
 		if r.Writer != Lakehouse && r.Reader != Lakehouse {
 			return Noted, name + " FAILED between peers: " + r.Detail
+		}
+		if b, ok := knownPeerBug(r); ok {
+			return Noted, name + " FAILED by a reviewed " + b.reader + " bug (" + b.reason + "): " + r.Detail
 		}
 		return Fails, name + ": " + r.Detail
 	case Skip:
@@ -69,4 +75,31 @@ func Enforce(t TB, r Result, inCI bool) {
 func Unavailable(r Result, reason string) Result {
 	r.Status, r.Detail, r.Checked = Skip, reason, 0
 	return r
+}
+
+// peerBug is a reviewed failure of a peer reading a table lakehouse wrote:
+// the same peer fails the same way on the equivalent table Spark wrote,
+// so the fault is the peer's. It stays a FAIL in INTEROP.md; it does not
+// fail the suite. Each entry names the evidence.
+type peerBug struct {
+	scenario, reader string
+	detail           string // a substring the failure's detail must hold
+	reason           string
+}
+
+var peerBugs = []peerBug{{
+	scenario: "lh_dml_partitioned_special_cdf (change feed)", reader: DeltaRS, detail: "not found",
+	reason: "delta-rs 1.6.6 load_cdf opens add/cdc paths without URI-decoding them, so a partition value holding '%' " +
+		"(folder p_str=a%2Fb, logged as p_str=a%252Fb as the protocol requires) is looked up under its escaped name; " +
+		"it fails the same way on spark_dml_partitioned_cdf, which Spark wrote",
+}}
+
+// knownPeerBug finds the reviewed bug a failure matches, if any.
+func knownPeerBug(r Result) (peerBug, bool) {
+	for _, b := range peerBugs {
+		if r.Scenario == b.scenario && r.Reader == b.reader && r.Writer == Lakehouse && strings.Contains(r.Detail, b.detail) {
+			return b, true
+		}
+	}
+	return peerBug{}, false
 }

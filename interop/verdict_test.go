@@ -49,6 +49,10 @@ func TestJudge(t *testing.T) {
 			"case 2 spark_dml spark→delta-rs skipped under CI=true, where every peer and the CLI must be present: delta-rs peer not available: no venv"},
 		{"skip without a reason", with(lhSpark, Skip, ""), false, Fails,
 			"case 2 spark_dml spark→lakehouse skipped without a reason"},
+		{"reviewed peer bug", with(Result{Case: "1", Scenario: "lh_dml_partitioned_special_cdf (change feed)", Writer: Lakehouse, Reader: DeltaRS}, Fail, "Object at location p_str=a%252Fb/x.parquet not found"), true, Noted,
+			"case 1 lh_dml_partitioned_special_cdf (change feed) lakehouse→delta-rs FAILED by a reviewed delta-rs bug (" + peerBugs[0].reason + "): Object at location p_str=a%252Fb/x.parquet not found"},
+		{"same table, another failure", with(Result{Case: "1", Scenario: "lh_dml_partitioned_special_cdf (change feed)", Writer: Lakehouse, Reader: DeltaRS}, Fail, "3 rows expected, 2 read"), true, Fails,
+			"case 1 lh_dml_partitioned_special_cdf (change feed) lakehouse→delta-rs: 3 rows expected, 2 read"},
 		{"unknown status", with(lhSpark, "maybe", "x"), false, Fails,
 			`case 2 spark_dml spark→lakehouse: unknown status "maybe": x`},
 	} {

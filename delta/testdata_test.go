@@ -58,15 +58,25 @@ func renderBatch(t testing.TB, rec arrow.RecordBatch) []string {
 // keeping numbers exactly as written.
 func sortKeys(t testing.TB, b []byte) string {
 	t.Helper()
+	s, err := sortKeysErr(b)
+	require.NoError(t, err)
+	return s
+}
+
+func sortKeysErr(b []byte) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
-	require.NoError(t, dec.Decode(&v))
+	if err := dec.Decode(&v); err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	require.NoError(t, enc.Encode(v))
-	return strings.TrimSpace(buf.String())
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(buf.String()), nil
 }
 
 // readExpectedParquet reads every parquet file in dir (Spark-written

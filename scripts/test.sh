@@ -19,5 +19,14 @@ go test -race -count=1 ./delta/expr/
 # Listed first, so a failing `go list` stops the script (inside the go test
 # line its status would be lost).
 pkgs=$(go list ./... | grep -v /internal/)
+# The conformance test's tally of how each corpus table version was checked
+# (expected data, delta-rs, neither): go test shows a passing package's log
+# only with -v, so the test also writes it here, printed after the run.
+LAKEHOUSE_CORPUS_SUMMARY="$(mktemp)"
+export LAKEHOUSE_CORPUS_SUMMARY
+status=0
 # shellcheck disable=SC2086 # one package per word
-go test -count=1 $pkgs
+go test -count=1 $pkgs || status=$?
+cat "$LAKEHOUSE_CORPUS_SUMMARY"
+rm -f "$LAKEHOUSE_CORPUS_SUMMARY"
+exit $status

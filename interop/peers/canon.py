@@ -5,8 +5,9 @@ rows from three engines byte for byte (after its own light normalisation of
 numbers). The rules mirror the CLI contract:
 
   integers      JSON integers
-  float/double  shortest decimal that round-trips at the column's width,
-                "NaN", "Infinity", "-Infinity" as strings
+  float/double  shortest decimal that round-trips at the column's width, in
+                Go's encoding/json notation (exponent only below 1e-6 or from
+                1e21 on), "NaN", "Infinity", "-Infinity" as strings
   decimal       string with exactly `scale` fraction digits
   binary        standard base64
   date          "2006-01-02"
@@ -17,6 +18,7 @@ numbers). The rules mirror the CLI contract:
 
 import base64
 import datetime as _dt
+import decimal
 import json
 import math
 import struct
@@ -37,14 +39,41 @@ def _float32_text(x):
     return repr(x)
 
 
+def _as_float32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+# Where Go's encoding/json (and so lakehouse's jsonrows) switches from plain
+# decimals to exponents, at each width.
+_SMALL = {False: 1e-6, True: _as_float32(1e-6)}
+_LARGE = {False: 1e21, True: _as_float32(1e21)}
+
+
+def _go_notation(text, x, width32):
+    """Rewrites a shortest round-trip decimal in the notation jsonrows uses.
+
+    Plain digits ("1048699", "0.5", "-0") for magnitudes in [1e-6, 1e21), else
+    one leading digit and an exponent ("1e+21", "1.5e-7"): Go's
+    strconv.FormatFloat(x, 'f' or 'e', -1) with encoding/json's e-07 -> e-7.
+    """
+    d = decimal.Decimal(text).normalize()
+    a = abs(x)
+    if a == 0 or _SMALL[width32] <= a < _LARGE[width32]:
+        return format(d, "f")
+    sign, digits, exp = d.as_tuple()
+    mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+    e10 = exp + len(digits) - 1
+    return ("-" if sign else "") + mant + ("e-%d" % -e10 if e10 < 0 else "e+%02d" % e10)
+
+
 def _float_text(x, width32):
     if math.isnan(x):
         return '"NaN"'
     if math.isinf(x):
         return '"Infinity"' if x > 0 else '"-Infinity"'
     if width32:
-        return _float32_text(x)
-    return repr(float(x))
+        return _go_notation(_float32_text(x), x, True)
+    return _go_notation(repr(float(x)), x, False)
 
 
 def _micros(value):
@@ -99,16 +128,33 @@ def encode(value, typ):
     raise TypeError("canon: unsupported arrow type %s" % typ)
 
 
+def _column_text(values, typ):
+    """encode() over a whole column, with the type dispatch done once.
+
+    The common flat types take a shortcut (a million-row corpus table goes
+    through here); everything else goes value by value through encode().
+    """
+    if pt.is_integer(typ):
+        return ["null" if v is None else str(v) for v in values]
+    if pt.is_decimal(typ):
+        spec = ".%df" % typ.scale
+        return ["null" if v is None else '"' + format(v, spec) + '"' for v in values]
+    return [encode(v, typ) for v in values]
+
+
 def rows(table, drop=()):
     """Returns the sorted canonical JSON lines of a pyarrow Table."""
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
     fields = [f for f in table.schema if f.name not in drop]
-    cols = [table.column(f.name).to_pylist(maps_as_pydicts=None) for f in fields]
-    out = []
-    for i in range(table.num_rows):
-        parts = [json.dumps(f.name) + ":" + encode(col[i], f.type) for f, col in zip(fields, cols)]
-        out.append("{" + ",".join(parts) + "}")
+    if not fields:
+        return ["{}"] * table.num_rows
+    cols = []
+    for f in fields:
+        key = json.dumps(f.name) + ":"
+        values = table.column(f.name).to_pylist(maps_as_pydicts=None)
+        cols.append([key + text for text in _column_text(values, f.type)])
+    out = ["{" + ",".join(parts) + "}" for parts in zip(*cols)]
     out.sort()
     return out
 

@@ -35,6 +35,8 @@ type CloneOptions struct {
 	// CLONE … TBLPROPERTIES); features they enable upgrade the protocol.
 	// The column mapping mode cannot change.
 	Properties map[string]string
+	// Progress, when set, is called as a deep clone copies each file.
+	Progress func(Progress)
 	// Parallelism bounds the files a deep clone copies at once; default
 	// 16.
 	Parallelism int
@@ -120,7 +122,7 @@ func (t *Table) clone(ctx context.Context, src *Snapshot, srcRoot string, o Clon
 	}
 	defer x.Rollback()
 
-	c := &cloner{src: src, srcRoot: srcRoot, dst: x, parallelism: o.Parallelism}
+	c := &cloner{src: src, srcRoot: srcRoot, dst: x, parallelism: o.Parallelism, progress: o.Progress}
 	if err := c.collect(ctx, o.Shallow); err != nil {
 		return nil, err
 	}
@@ -193,6 +195,7 @@ type cloner struct {
 	srcRoot     string
 	dst         *Transaction
 	parallelism int
+	progress    func(Progress)
 
 	adds   []*protocol.Add
 	copies []fileCopy
@@ -334,6 +337,7 @@ func (c *cloner) copyAll(ctx context.Context) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.parallelism)
+	counter := newFileCounter(c.progress, "CLONE", "copy", len(c.copies))
 	for _, fc := range c.copies {
 		c.dst.staged = append(c.dst.staged, fc.to)
 		g.Go(func() error {
@@ -347,6 +351,7 @@ func (c *cloner) copyAll(ctx context.Context) error {
 				c.copiedBytes += n
 				mu.Unlock()
 			}
+			counter.add()
 			return nil
 		})
 	}

@@ -425,3 +425,35 @@ func TestMatchedRows(t *testing.T) {
 	}
 	assert.Equal(t, []bool{true, true}, matchedRows([]int64{7, 9}, nil), "nil bitmap matches all")
 }
+
+// TestMaintenanceProgress: a deep clone reports each copied file and
+// VACUUM each deleted one, ending at Done == Total.
+func TestMaintenanceProgress(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	rr := eventsReader(t, mem, 0, 30, 3)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	var got []Progress
+	record := func(p Progress) { got = append(got, p) }
+	clone, _, err := Clone(ctx, snap, t.TempDir(), &CloneOptions{Progress: record})
+	require.NoError(t, err)
+	defer clone.Close()
+	require.Len(t, got, 3)
+	assert.Equal(t, Progress{Operation: "CLONE", Phase: "copy", Done: 3, Total: 3}, got[2])
+
+	_, err = tbl.Delete(ctx, nil, nil)
+	require.NoError(t, err)
+	got = nil
+	zero := time.Duration(0)
+	_, err = tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true, Progress: record})
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.Equal(t, Progress{Operation: "VACUUM", Phase: "delete", Done: 3, Total: 3}, got[2])
+}

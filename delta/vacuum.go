@@ -44,6 +44,8 @@ type VacuumOptions struct {
 	// Fails with ErrVacuumLiteUnavailable when those commits were cleaned
 	// up.
 	Lite bool
+	// Progress, when set, is called as each file is deleted.
+	Progress func(Progress)
 	// Parallelism bounds concurrent deletes; default 16.
 	Parallelism int
 }
@@ -166,7 +168,7 @@ func (t *Table) Vacuum(ctx context.Context, opts *VacuumOptions) (*VacuumResult,
 		return nil, err
 	}
 	res.StartVersion = start.Version
-	deleted, delErr := v.deleteAll(ctx, o.Parallelism, o.Lite)
+	deleted, delErr := v.deleteAll(ctx, o.Parallelism, o.Lite, o.Progress)
 	res.NumDeletedFiles = deleted
 	if delErr != nil {
 		// Spark records the failure too; the deletion error is the one
@@ -439,8 +441,9 @@ func (v *vacuum) candidatesFromLog(ctx context.Context) error {
 // deleteAll deletes the files found, a bounded number at a time, and
 // returns how many it deleted. In lite mode a file already gone is not
 // counted (the log names files long deleted).
-func (v *vacuum) deleteAll(ctx context.Context, parallelism int, lite bool) (int64, error) {
+func (v *vacuum) deleteAll(ctx context.Context, parallelism int, lite bool, progress func(Progress)) (int64, error) {
 	var n atomic.Int64
+	counter := newFileCounter(progress, "VACUUM", "delete", len(v.found))
 	tf, _ := v.t.store.(storage.TempFiles)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism)
@@ -462,6 +465,7 @@ func (v *vacuum) deleteAll(ctx context.Context, parallelism int, lite bool) (int
 				return fmt.Errorf("delta: vacuum: delete %s: %w", f.path, err)
 			}
 			n.Add(1)
+			counter.add()
 			dir, name := path.Split(f.path)
 			if crc := dir + "." + name + ".crc"; v.checksums[crc] {
 				if err := v.t.store.Delete(gctx, crc); err != nil {

@@ -70,7 +70,9 @@ func runClone(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer src.Close()
-	tbl, res, err := delta.Clone(ctx, snap, pos[1], &delta.CloneOptions{Shallow: *shallow})
+	progress, done := newProgress(e)
+	tbl, res, err := delta.Clone(ctx, snap, pos[1], &delta.CloneOptions{Shallow: *shallow, Progress: progress})
+	done()
 	if err != nil {
 		return err
 	}
@@ -88,7 +90,8 @@ func runVacuum(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := &delta.VacuumOptions{DryRun: *dryRun, Lite: *lite, DisableRetentionCheck: *force}
+	progress, done := newProgress(e)
+	opts := &delta.VacuumOptions{DryRun: *dryRun, Lite: *lite, DisableRetentionCheck: *force, Progress: progress}
 	if flagGiven(fs, "retain") {
 		opts.Retention = retain
 	}
@@ -98,6 +101,7 @@ func runVacuum(ctx context.Context, e *env, args []string) error {
 	}
 	defer tbl.Close()
 	res, err := tbl.Vacuum(ctx, opts)
+	done()
 	if err != nil {
 		return err
 	}

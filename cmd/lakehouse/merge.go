@@ -106,7 +106,10 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeSrc()
+	progress, done := newProgress(e)
+	opts.Progress = progress
 	res, err := tbl.Merge(ctx, rr, cond, opts)
+	done()
 	if err != nil {
 		return err
 	}

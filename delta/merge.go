@@ -248,6 +248,15 @@ func (x *Transaction) planMerge(src *arrow.Schema, on expr.Expr, o MergeOptions)
 		p.matched = append(p.matched, mc)
 	}
 	for i, c := range o.WhenNotMatched {
+		what := fmt.Sprintf("WHEN NOT MATCHED clause %d", i+1)
+		if err := p.oneSide(what, c.Condition, true); err != nil {
+			return nil, err
+		}
+		for _, v := range c.Insert {
+			if err := p.oneSide(what, v, true); err != nil {
+				return nil, err
+			}
+		}
 		mc, err := p.compileClause(compileBool, copts, "WHEN NOT MATCHED", c.Condition, c.Insert, c.InsertAll, false, true, i)
 		if err != nil {
 			return nil, err
@@ -255,6 +264,15 @@ func (x *Transaction) planMerge(src *arrow.Schema, on expr.Expr, o MergeOptions)
 		p.notMatched = append(p.notMatched, mc)
 	}
 	for i, c := range o.WhenNotMatchedBySource {
+		what := fmt.Sprintf("WHEN NOT MATCHED BY SOURCE clause %d", i+1)
+		if err := p.oneSide(what, c.Condition, false); err != nil {
+			return nil, err
+		}
+		for _, v := range c.Update {
+			if err := p.oneSide(what, v, false); err != nil {
+				return nil, err
+			}
+		}
 		mc, err := p.compileClause(compileBool, copts, "WHEN NOT MATCHED BY SOURCE", c.Condition, c.Update, false, c.Delete, false, i)
 		if err != nil {
 			return nil, err
@@ -367,31 +385,11 @@ func (p *mergePlan) buildPairSchema() {
 // findKeys picks the ON condition's equalities between a target column
 // and a source column of the same type: the hash join's keys.
 func (p *mergePlan) findKeys(on expr.Expr) {
-	side := func(path []string) (source bool, idx int, ok bool) {
-		switch {
-		case len(path) == 2 && strings.EqualFold(path[0], p.tAlias):
-			i := fieldIndexFold(p.target, path[1])
-			return false, i, i >= 0
-		case len(path) == 2 && strings.EqualFold(path[0], p.sAlias):
-			i := fieldIndexFold(p.source, path[1])
-			return true, i, i >= 0
-		case len(path) == 1:
-			for _, n := range p.pairNames {
-				s := p.target
-				if n.source {
-					s = p.source
-				}
-				if strings.EqualFold(s.Field(n.idx).Name, path[0]) {
-					return n.source, n.idx, true
-				}
-			}
-		}
-		return false, -1, false
-	}
+	side := p.columnSide
 	for _, c := range expr.Conjuncts(on) {
 		l, r, ok := expr.ColumnEquality(c)
-		if !ok {
-			continue
+		if !ok || len(l) > 2 || len(r) > 2 {
+			continue // nested fields are left to the residual condition
 		}
 		ls, li, ok1 := side(l)
 		rs, ri, ok2 := side(r)
@@ -407,6 +405,46 @@ func (p *mergePlan) findKeys(on expr.Expr) {
 		p.tKeys = append(p.tKeys, li)
 		p.sKeys = append(p.sKeys, ri)
 	}
+}
+
+// columnSide resolves a column path as written in a clause: which side
+// it names (source or target) and the column's index there.
+func (p *mergePlan) columnSide(path []string) (source bool, idx int, ok bool) {
+	switch {
+	case len(path) >= 2 && strings.EqualFold(path[0], p.tAlias):
+		i := fieldIndexFold(p.target, path[1])
+		return false, i, i >= 0
+	case len(path) >= 2 && strings.EqualFold(path[0], p.sAlias):
+		i := fieldIndexFold(p.source, path[1])
+		return true, i, i >= 0
+	case len(path) >= 1:
+		for _, n := range p.pairNames {
+			s := p.target
+			if n.source {
+				s = p.source
+			}
+			if strings.EqualFold(s.Field(n.idx).Name, path[0]) {
+				return n.source, n.idx, true
+			}
+		}
+	}
+	return false, -1, false
+}
+
+// oneSide fails when e names a column of the side a clause cannot see:
+// NOT MATCHED clauses have no target row, NOT MATCHED BY SOURCE clauses
+// no source row, and Spark refuses such references rather than read NULL.
+func (p *mergePlan) oneSide(what string, e expr.Expr, source bool) error {
+	if e == nil {
+		return nil
+	}
+	for _, path := range expr.Columns(e) {
+		if s, _, ok := p.columnSide(path); ok && s != source {
+			side := map[bool]string{true: "source", false: "target"}[s]
+			return fmt.Errorf("%w: MERGE %s refers to %s column %s, which it has no row for", ErrInvalidArgument, what, side, strings.Join(path, "."))
+		}
+	}
+	return nil
 }
 
 // evolvedSchema is the target schema plus the source columns the *

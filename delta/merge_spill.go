@@ -41,8 +41,6 @@ type mergeInput struct {
 // keyRange tracks the smallest and largest source key of one column, for
 // the types a range predicate can be built on.
 type keyRange struct {
-	ints     bool
-	strs     bool
 	min, max any
 	nonNull  bool
 	disabled bool

@@ -114,6 +114,12 @@ func TestMergeFailuresLeaveTableUnchanged(t *testing.T) {
 			return &MergeOptions{WhenMatched: []WhenMatched{{UpdateAll: true, Delete: true}}}
 		}, nil, ErrInvalidArgument},
 		{"no clause", []int64{1}, []float64{1}, "target.id = source.id", func(t *testing.T) *MergeOptions { return &MergeOptions{} }, nil, ErrInvalidArgument},
+		{"INSERT value from the target", []int64{1000}, []float64{1}, "target.id = source.id", func(t *testing.T) *MergeOptions {
+			return &MergeOptions{WhenNotMatched: []WhenNotMatched{{Insert: map[string]expr.Expr{"id": mustParse(t, "target.id")}}}}
+		}, nil, ErrInvalidArgument},
+		{"NOT MATCHED BY SOURCE condition on the source", []int64{1}, []float64{1}, "target.id = source.id", func(t *testing.T) *MergeOptions {
+			return &MergeOptions{WhenNotMatchedBySource: []WhenNotMatchedBySource{{Condition: mustParse(t, "source.score > 1"), Delete: true}}}
+		}, nil, ErrInvalidArgument},
 		{"update on an append-only table", []int64{1}, []float64{1}, "target.id = source.id", upsert, map[string]string{"delta.appendOnly": "true"}, ErrAppendOnly},
 	}
 	for _, dvs := range []string{"false", "true"} {

@@ -164,9 +164,6 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 	if matched == 0 {
 		return nil
 	}
-	if m.whole {
-		m.rows = nil
-	}
 	return d.deleteRows(ctx, m, matched, live)
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -220,4 +221,70 @@ func dmlFaultOps(t *testing.T, mem memory.Allocator) []struct {
 		)
 	}
 	return ops
+}
+
+// TestVacuumRemovesOrphansOfFailedDML: a DML whose store went down after
+// it staged files leaves them behind (it cannot delete them either); the
+// table is still at the old version, and VACUUM, once the store is back,
+// removes exactly those orphans.
+func TestVacuumRemovesOrphansOfFailedDML(t *testing.T) {
+	for _, op := range []string{"delete", "update", "merge"} {
+		t.Run(op, func(t *testing.T) {
+			ctx := context.Background()
+			mem := newCheckedAllocator(t)
+			inner, err := storage.Open(ctx, "mem://", nil)
+			require.NoError(t, err)
+			defer inner.Close()
+			fs := faultstore.New(inner, faultstore.Plan{})
+			tbl := &Table{url: "mem://orphans", store: fs, opts: (&Options{Allocator: mem}).withDefaults()}
+			_, err = tbl.create(ctx, eventsSchema, nil, false, &CreateOptions{PartitionBy: []string{"day"}})
+			require.NoError(t, err)
+			rr := eventsReader(t, mem, 0, 30, 3)
+			_, err = tbl.Append(ctx, rr, nil)
+			rr.Release()
+			require.NoError(t, err)
+			before := readRows(t, tbl)
+
+			// The commit and every delete fail during the operation: its
+			// data files are written, then neither committed nor cleaned
+			// up, as when a writer is killed between the two.
+			var files int
+			for fi, err := range inner.List(ctx, "") {
+				require.NoError(t, err)
+				if !strings.HasPrefix(fi.Path, "_delta_log/") {
+					files++
+				}
+			}
+			fs.SetPlan(faultstore.Plan{FailOn: faultstore.OpPutIfAbsent | faultstore.OpDelete, N: 1, Repeat: true})
+			switch op {
+			case "delete":
+				_, err = tbl.Delete(ctx, mustParse(t, "id % 4 = 0"), nil)
+			case "update":
+				_, err = tbl.Update(ctx, map[string]expr.Expr{"score": mustParse(t, "-1")}, mustParse(t, "id < 10"), nil)
+			case "merge":
+				src := sourceOf(t, mem, []int64{5, 100}, []float64{7, 8})
+				_, err = tbl.Merge(ctx, src, mustParse(t, "target.id = source.id"), &MergeOptions{
+					WhenMatched: []WhenMatched{{UpdateAll: true}}, WhenNotMatched: []WhenNotMatched{{InsertAll: true}},
+				})
+				src.Release()
+			}
+			require.ErrorIs(t, err, faultstore.ErrInjected)
+			fs.SetPlan(faultstore.Plan{})
+			assert.Equal(t, before, readRows(t, tbl), "the failed operation committed nothing")
+			var after int
+			for fi, err := range inner.List(ctx, "") {
+				require.NoError(t, err)
+				if !strings.HasPrefix(fi.Path, "_delta_log/") {
+					after++
+				}
+			}
+			require.Greater(t, after, files, "the failed operation left orphans")
+
+			zero := time.Duration(0)
+			_, err = tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true})
+			require.NoError(t, err)
+			assertOnlyReferencedFiles(t, tbl)
+			assert.Equal(t, before, readRows(t, tbl))
+		})
+	}
 }

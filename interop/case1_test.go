@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ type lhScenario struct {
 	schema       string   // Delta schema JSON for create; default the simple dataset's
 	partitionBy  []string // partition columns for create
 	cdf          bool     // compare the change feed too
+	clone        *lhClone // when set: the table is a clone of another (lhmaint_test.go)
 }
 
 // simpleSchemaJSON is the Delta schema of the "simple" dataset (data.py).
@@ -86,7 +88,7 @@ func manyVersionSteps() []lhStep {
 // version and must see the rows we wrote.
 func TestCase1LakehouseWrites(t *testing.T) {
 	readers := []string{Lakehouse, DeltaRS, Spark}
-	for _, sc := range append(lhScenarios, lhDMLScenarios()...) {
+	for _, sc := range slices.Concat(lhScenarios, lhDMLScenarios(), lhMaintScenarios()) {
 		t.Run(sc.name, func(t *testing.T) {
 			base := Result{Case: "1", Scenario: sc.name, Covers: sc.covers, Writer: Lakehouse}
 			if reason := s.lakehouseWrites(t); reason != "" {
@@ -108,11 +110,17 @@ func TestCase1LakehouseWrites(t *testing.T) {
 				r := withReader(base, rd)
 				var n int
 				var fails []string
+				var p *Peer
 				if rd == Lakehouse {
 					n, fails = s.compareVersions(ctx, s.cliReader(), tbl, "the expected rows")
 				} else {
-					n, fails = s.compareVersions(ctx, s.peerReader(s.peer(t, rd, r)), tbl, "the expected rows")
+					p = s.peer(t, rd, r)
+					n, fails = s.compareVersions(ctx, s.peerReader(p), tbl, "the expected rows")
 				}
+				// Restore, clone and vacuum commits must show in every
+				// reader's history under Spark's operation names.
+				hn, hfails := s.compareOperations(ctx, rd, p, tbl)
+				n, fails = n+hn, append(fails, hfails...)
 				r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
 				s.record(t, r)
 			}

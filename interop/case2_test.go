@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,14 @@ type builtTable struct {
 		End   int64    `json:"end"`
 		Rows  []string `json:"rows"`
 	} `json:"cdf"`
+	// Expect are versions a RESTORE or CLONE made, with the rows of the
+	// version they copy as the writer reads that one: every reader of the
+	// restored or cloned version must see them.
+	Expect []struct {
+		Version int64    `json:"version"`
+		Why     string   `json:"why"`
+		Rows    []string `json:"rows"`
+	} `json:"expect"`
 	// Changes is the change feed a table lakehouse wrote must show,
 	// computed while writing it (a peer's table carries CDF instead).
 	Changes []string `json:"-"`
@@ -80,6 +89,14 @@ func (s *suite) build(t *testing.T, p *Peer, scenario string) (*builtTable, erro
 				return
 			}
 			tbl.Versions[i].Rows = rows
+		}
+		for i := range tbl.Expect {
+			rows, err := NormalizeRows(tbl.Expect[i].Rows)
+			if err != nil {
+				slot.err = err
+				return
+			}
+			tbl.Expect[i].Rows = rows
 		}
 		if tbl.CDF != nil {
 			rows, err := NormalizeRows(tbl.CDF.Rows)
@@ -208,13 +225,17 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 		t.Logf("%s notes: %s", sc.Name, strings.Join(tbl.Notes, "; "))
 	}
 
-	// lakehouse reads every version.
+	// lakehouse reads every version, and its history names the
+	// writer's operations.
 	r := withReader(base, Lakehouse)
 	if s.cli == nil {
 		r = Unavailable(r, s.cliErr.Error())
 	} else {
 		n, fails := s.compareVersions(ctx, s.cliReader(), tbl, writer)
-		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
+		en, efails := s.compareExpected(ctx, s.cliReader(), tbl)
+		hn, hfails := s.compareOperations(ctx, Lakehouse, nil, tbl)
+		fails = slices.Concat(fails, efails, hfails)
+		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n+en+hn
 	}
 	s.record(t, r)
 
@@ -227,7 +248,9 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 		r = Unavailable(r, s.peerMissing(other))
 	} else {
 		n, fails := s.compareVersions(ctx, s.peerReader(op.peer), tbl, writer)
-		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n
+		en, efails := s.compareExpected(ctx, s.peerReader(op.peer), tbl)
+		fails = append(fails, efails...)
+		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), n+en
 	}
 	s.record(t, r)
 
@@ -264,6 +287,22 @@ func (s *suite) case2(t *testing.T, wp *Peer, sc scenarioInfo) {
 		r.Status, r.Detail, r.Checked = cdfOutcome(s.rel(tbl.Path), tbl.CDF.Start, tbl.CDF.End, tbl.CDF.Rows, rows, err)
 	}
 	s.record(t, r)
+}
+
+// compareExpected has r read the versions a RESTORE or CLONE made and
+// compares them with the rows of the version they copy.
+func (s *suite) compareExpected(ctx context.Context, r reader, tbl *builtTable) (int, []string) {
+	var fails []string
+	for _, e := range tbl.Expect {
+		ver := e.Version
+		rows, err := r.read(ctx, tbl.Path, &ver, "")
+		if err != nil {
+			fails = append(fails, fmt.Sprintf("table %s, version %d (%s): %s read failed: %v", s.rel(tbl.Path), ver, e.Why, r.engine, err))
+		} else if d := CompareRows(e.Rows, rows); d != nil {
+			fails = append(fails, fmt.Sprintf("table %s, version %d (%s): %s", s.rel(tbl.Path), ver, e.Why, d))
+		}
+	}
+	return len(tbl.Expect), fails
 }
 
 // cdfOutcome judges one reader's change feed against the writer's.

@@ -86,6 +86,7 @@ type lhStep struct {
 	partition []string
 	after     []string // CLI commands run after the write, e.g. {"checkpoint"}
 	dml       *lhDML
+	maint     *lhMaint // restore or vacuum (lhmaint_test.go); no write
 }
 
 // writeWithLakehouse runs steps through the CLI and returns, per version,
@@ -98,6 +99,13 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 	tbl := &builtTable{Path: path}
 	var state []string
 	steps, props := sc.steps, sc.props
+	if sc.clone != nil {
+		rows, err := s.cloneWithLakehouse(ctx, path, sc.clone, tbl)
+		if err != nil {
+			return nil, err
+		}
+		state = rows
+	}
 	if len(sc.create) > 0 {
 		schemaFile := filepath.Join(s.out, sc.name+".schema.json")
 		schema := sc.schema
@@ -125,9 +133,12 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 		var rows []string
 		var changes []Change
 		var err error
-		if st.dml != nil {
+		switch {
+		case st.dml != nil:
 			rows, changes, err = s.runDML(ctx, dp, path, st, state)
-		} else {
+		case st.maint != nil:
+			rows, err = s.runMaint(ctx, path, st.maint, tbl, state)
+		default:
 			rows, err = s.runWrite(ctx, dp, path, st, state)
 		}
 		if err != nil {
@@ -139,6 +150,9 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 			return nil, err
 		}
 		version := tbl.Versions[len(tbl.Versions)-1].Version
+		if st.maint != nil {
+			tbl.Versions[len(tbl.Versions)-1].Operation = maintOperation(st.maint)
+		}
 		var feed []string
 		if st.dml != nil {
 			feed, err = ChangeRows(changes, version)
@@ -167,6 +181,7 @@ func (s *suite) writeWithLakehouse(ctx context.Context, dp *Peer, path string, s
 		}
 	}
 	sort.Strings(tbl.Changes)
+	lhBuilt.Store(sc.name, tbl)
 	return tbl, nil
 }
 

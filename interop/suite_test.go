@@ -176,9 +176,17 @@ var caseMethod = []string{
 		"The lh_dml_* tables then run `lakehouse delete`, `update` and `merge` (sources exported by pyarrow); their expected rows and change feed come from " +
 		"the same operation written in Go over the expected rows (interop/dmlmodel.go), never from a lakehouse read, and each DML commit's deletion vectors " +
 		"(in a file, inline, or none on copy-on-write tables) are checked in the log. " +
+		"The lh_restore_*, lh_clone_* and lh_vacuum_* tables run `lakehouse restore` (by version and by timestamp), `clone` (shallow and deep, latest and " +
+		"older versions) and `vacuum --retain 0h --force` (full and `--lite`): a restored or cloned version must hold the rows recorded for the version it " +
+		"copies; after a vacuum the suite replays the log itself (interop/logfiles.go) and checks the files: those the latest version needs are there, " +
+		"those commits removed are gone, a planted never-committed file is gone after a full vacuum and kept by a lite one; every earlier version needing " +
+		"a deleted file must be refused by every reader, and every reader's history must name these commits RESTORE, CLONE, VACUUM START/END. " +
 		"Constraints: Spark must reject rows breaking lakehouse's CHECK constraint and generated column, and lakehouse must reject rows breaking Spark's.",
 	"Case 2: the peer writes (interop/peers/*_peer.py scenarios) and records its own reading of every version (and change feed); " +
-		"lakehouse (`cat --version N`) and the other peer must read the same. A version the writer cannot read (files vacuumed) must fail for the reader too.",
+		"lakehouse (`cat --version N`) and the other peer must read the same. A version the writer cannot read (files vacuumed) must fail for the reader too. " +
+		"A version made by RESTORE or CLONE must also hold the writer's reading of the version it copies, and lakehouse's history must name every " +
+		"commit as the writer's does. Spark OSS has no DEEP CLONE (delta-spark 4.4 does not parse it: a Databricks feature), so deep clones are " +
+		"covered lakehouse-written only.",
 	"Case 3: every version but the last is read by timestamp, taken halfway between its commit and the next, on all three engines " +
 		"(after the last commit engines differ by design: Spark refuses such timestamps).",
 	"Case 4: lakehouse (CLI) and delta-rs append concurrently; the log must hold one version per commit and all three read every row.",

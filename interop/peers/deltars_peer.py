@@ -1,5 +1,6 @@
 """delta-rs (Python `deltalake`) as an interop peer: reads, history, change feed, scenarios."""
 
+import datetime as _dt
 import re
 import time
 from importlib import metadata
@@ -218,3 +219,56 @@ def _constraints(peer, path):
     DeltaTable(path).alter.add_constraint({"x_nonneg": "x >= 0"})
     _pause()
     write_deltalake(path, pa.table({"id": pa.array([1, 2, 3], pa.int64()), "x": pa.array([0, 5, 7], pa.int32())}), mode="append")
+
+
+def _between(path, version):
+    """A UTC time halfway between a version's commit and the next one's, as delta-rs's history dates them."""
+    ts = {h["version"]: h["timestamp"] for h in DeltaTable(path).history()}
+    lo, hi = ts[version], ts[version + 1]
+    if hi - lo < 2:
+        raise ValueError("versions %d and %d of %s are too close in time to restore between them" % (version, version + 1, path))
+    return _dt.datetime.fromtimestamp((lo + (hi - lo) // 2) / 1000.0, tz=_dt.timezone.utc)
+
+
+@scenario(REGISTRY, "drs_restore", "restore to a version before a DELETE, UPDATE, restore to a datetime (copy-on-write)")
+def _restore(peer, path):
+    write_deltalake(path, data.simple(0, 40))
+    _pause()
+    write_deltalake(path, data.simple(40, 20), mode="append")
+    _pause()
+    DeltaTable(path).delete("x < 20")
+    _pause()
+    DeltaTable(path).update(updates={"name": "concat(name, '-u')"}, predicate="y > 40")
+    _pause()
+    DeltaTable(path).restore(1)
+    _pause()
+    write_deltalake(path, data.simple(1000, 5), mode="append")
+    _pause()
+    DeltaTable(path).restore(_between(path, 3))
+    _pause()
+    write_deltalake(path, data.simple(2000, 3), mode="append")
+    return {"expect": [{"version": 4, "of": 1, "why": "restore(1)"},
+                       {"version": 6, "of": 3, "why": "restore to a datetime between versions 3 and 4"}]}
+
+
+@scenario(REGISTRY, "drs_vacuum",
+          "vacuum at retention 0 (log-only, full=False), then full vacuum, after DELETE, UPDATE and overwrite "
+          "(versions needing deleted files unreadable)")
+def _vacuum(peer, path):
+    write_deltalake(path, data.simple(0, 40))
+    _pause()
+    write_deltalake(path, data.simple(40, 20), mode="append")
+    _pause()
+    DeltaTable(path).delete("x < 20")
+    _pause()
+    DeltaTable(path).update(updates={"amount": "amount * 2"}, predicate="y > 40")
+    _pause()
+    DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    _pause()
+    DeltaTable(path).delete("id >= 50 AND id < 56")
+    _pause()
+    write_deltalake(path, data.simple(1000, 5), mode="overwrite")
+    _pause()
+    DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True)
+    _pause()
+    write_deltalake(path, data.simple(2000, 3), mode="append")

@@ -3,7 +3,10 @@
 A scenario is a function (peer, path) -> dict|None that writes one Delta table
 with the peer's own writer. `build` runs it and then records the peer's own
 reading of every version (and of the change feed when the scenario enables
-it): those are the expected rows the other engines must reproduce.
+it): those are the expected rows the other engines must reproduce. The dict
+may carry "notes" (logged), "cdf_start" and "expect": versions a RESTORE or
+CLONE made, each with the version ("of", of this table or of "path") whose
+rows it must hold.
 """
 
 import datetime as _dt
@@ -78,6 +81,12 @@ class Base:
                 v["error"] = "%s: %s" % (type(exc).__name__, str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "")
             versions.append(v)
         out = {"path": path, "versions": versions, "notes": info.get("notes", [])}
+        # A restore or a clone must hold the rows of the version it copies:
+        # the writer's own reading of that version, which the other engines'
+        # reading of the restored or cloned version must equal too.
+        out["expect"] = [{"version": e["version"], "why": e["why"],
+                          "rows": self.op_read(e.get("path") or path, version=e["of"])["rows"]}
+                         for e in info.get("expect", [])]
         if entry["cdf"]:
             start = info.get("cdf_start", 0)
             out["cdf"] = {"start": start, "end": hist[-1]["version"], **self.op_cdf(path, start, hist[-1]["version"])}

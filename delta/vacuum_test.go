@@ -78,6 +78,9 @@ func newVacuumScenario(t *testing.T) *vacuumScenario {
 	when := time.Now().Add(-2 * time.Hour)
 	require.NoError(t, os.Chtimes(filepath.Join(dir, "_delta_log", ".lakehouse-tmp-KILLEDCOMMIT"), when, when))
 	write("fresh orphan", "day=d1/part-00010-still-writing.c000.snappy.parquet")
+	// A zero retention keeps what was removed this very millisecond: let
+	// the log's deletion timestamps fall behind "now".
+	time.Sleep(10 * time.Millisecond)
 	return s
 }
 
@@ -273,6 +276,7 @@ func TestVacuumDeletionVectors(t *testing.T) {
 	age(t, dir, time.Hour)
 	want := readRows(t, tbl)
 
+	time.Sleep(10 * time.Millisecond) // past this millisecond: a zero retention keeps what is as new as "now"
 	zero := time.Duration(0)
 	res, err := tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true})
 	require.NoError(t, err)
@@ -294,6 +298,7 @@ func TestVacuumShallowClone(t *testing.T) {
 	srcFiles := filesOnDisk(t, srcDir)
 	age(t, srcDir, time.Hour)
 
+	time.Sleep(10 * time.Millisecond) // past this millisecond: a zero retention keeps what is as new as "now"
 	zero := time.Duration(0)
 	res, err := c.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true})
 	require.NoError(t, err)
@@ -340,6 +345,7 @@ func TestVacuumDeleteFails(t *testing.T) {
 	snap, err := tbl.Snapshot(ctx)
 	require.NoError(t, err)
 
+	time.Sleep(10 * time.Millisecond) // past this millisecond: a zero retention keeps what is as new as "now"
 	zero := time.Duration(0)
 	_, err = tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true, Parallelism: 1})
 	require.ErrorIs(t, err, faultstore.ErrInjected)

@@ -25,8 +25,10 @@ func result(t *testing.T, stdin string, args ...string) map[string]any {
 func TestRestoreCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "t")
 	result(t, `{"id":1,"p":"a"}`+"\n"+`{"id":2,"p":"b"}`+"\n", "write", "--partition-by", "p", dir) // v0
+	time.Sleep(20 * time.Millisecond)                                                               // commit times a millisecond apart must not tie
 	result(t, "", "delete", "--where", "p = 'a'", dir)                                              // v1
-	result(t, `{"id":3,"p":"a"}`+"\n", "write", dir)                                                // v2
+	time.Sleep(20 * time.Millisecond)
+	result(t, `{"id":3,"p":"a"}`+"\n", "write", dir) // v2
 
 	cases := []struct {
 		name     string

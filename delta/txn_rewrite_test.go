@@ -176,7 +176,6 @@ func TestFileWritersRewriteInParallelWithTagsAndMetrics(t *testing.T) {
 	assert.Equal(t, 2, tagged)
 }
 
-
 func TestFileWriterMisuse(t *testing.T) {
 	ctx := context.Background()
 	mem := newCheckedAllocator(t)

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/lakehouse-go/lakehouse/delta"
 )
 
@@ -249,31 +247,15 @@ feed:
 }
 
 // rewriteBin writes the live rows of one bin into new files: as they come
-// for bin-packing, sorted by Z-value for Z-ordering, in which case the
-// files are tagged as one new Z-cube.
+// for bin-packing, sorted by Z-value for Z-ordering.
 func (r *run) rewriteBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*delta.AddFile, error) {
-	var fo *delta.FileWriterOptions
+	var out []*delta.AddFile
+	var err error
 	if len(r.c.zorder) > 0 {
-		fo = &delta.FileWriterOptions{Tags: map[string]string{
-			TagZCubeID:     uuid.NewString(),
-			TagZOrderBy:    columnsJSON(r.c.zorder),
-			TagZOrderCurve: "zorder",
-		}}
-	}
-	fw, err := x.NewFileWriter(fo)
-	if err != nil {
-		return nil, err
-	}
-	if len(r.c.zorder) > 0 {
-		err = r.zorderBin(ctx, fw, b)
+		out, err = r.zorderBin(ctx, x, b)
 	} else {
-		err = r.copyBin(ctx, fw, b)
+		out, err = r.copyBin(ctx, x, b)
 	}
-	if err != nil {
-		fw.Abort()
-		return nil, err
-	}
-	out, err := fw.Close(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -281,14 +263,22 @@ func (r *run) rewriteBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*
 	return out, nil
 }
 
-// copyBin streams the bin's rows, one batch at a time, into fw.
-func (r *run) copyBin(ctx context.Context, fw *delta.FileWriter, b *bin) error {
-	rr, err := r.snap.ScanFiles(ctx, b.files, nil)
+// copyBin streams the bin's rows, one batch at a time, into new files.
+func (r *run) copyBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*delta.AddFile, error) {
+	fw, err := x.NewFileWriter(nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer rr.Release()
-	return fw.Write(ctx, rr)
+	rr, err := r.snap.ScanFiles(ctx, b.files, nil)
+	if err == nil {
+		err = fw.Write(ctx, rr)
+		rr.Release()
+	}
+	if err != nil {
+		fw.Abort()
+		return nil, err
+	}
+	return fw.Close(ctx)
 }
 
 // progress records n more input files rewritten.

@@ -26,7 +26,10 @@
 // than raw bytes gives skewed columns (a few hot ids, clustered
 // timestamps) their share of the curve, so each output file covers a
 // narrow box of the columns' values and a query on any of them reads few
-// files. The files of one partition form a Z-cube, recorded in their
+// files. (Unlike Spark, a hot value that fills several ranges is spread
+// over them rather than packed into one.) A partition becomes
+// max(1, input bytes / TargetFileSize) files of equal row counts, as in
+// Spark. The files of one partition form a Z-cube, recorded in their
 // tags (ZCUBE_ID, ZCUBE_ZORDER_BY, ZCUBE_ZORDER_CURVE); a later ZORDER BY
 // the same columns leaves a partition that is one Z-cube alone, and
 // merges only new files and cubes smaller than [Options.MinCubeSize].

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/uuid"
 
 	"github.com/lakehouse-go/lakehouse/delta"
 )
@@ -55,7 +56,24 @@ type zkeyer struct {
 	bounds [][][]byte // per column
 	rng    *rand.Rand
 	ids    []int32
+	spans  []int32
 	buf    []byte
+}
+
+// spread places a value that fills several ranges of its column in one
+// of them, by where the row falls in the next column: its rows then
+// spread over those ranges in the order of that column instead of piling
+// into one (Spark keeps them in one range, so a heavy value's rows share
+// wide files with its neighbours).
+func (z *zkeyer) spread() {
+	for k, n := range z.spans {
+		if n <= 1 || len(z.ids) == 1 {
+			continue
+		}
+		o := (k + 1) % len(z.ids)
+		frac := float64(z.ids[o]) / float64(len(z.bounds[o])+1)
+		z.ids[k] += int32(frac * float64(n))
+	}
 }
 
 // width is the size of one key: 4 bytes per column and the noise byte.
@@ -77,8 +95,9 @@ func (z *zkeyer) keys(dst []byte, rec arrow.RecordBatch) ([]byte, error) {
 			if !null {
 				z.buf = encode(z.buf[:0], a, i)
 			}
-			z.ids[k] = rangeID(z.bounds[k], z.buf, null)
+			z.ids[k], z.spans[k] = rangeSpan(z.bounds[k], z.buf, null)
 		}
+		z.spread()
 		dst = interleaveBits(dst, z.ids)
 		dst = append(dst, byte(z.rng.Uint32()))
 	}
@@ -91,8 +110,9 @@ func (z *zkeyer) sampleKeys(sample [][][]byte) [][]byte {
 	out := make([][]byte, len(sample))
 	for i, row := range sample {
 		for k, v := range row {
-			z.ids[k] = rangeID(z.bounds[k], v, v == nil)
+			z.ids[k], z.spans[k] = rangeSpan(z.bounds[k], v, v == nil)
 		}
+		z.spread()
 		key := interleaveBits(nil, z.ids)
 		out[i] = append(key, byte(z.rng.Uint32()))
 	}
@@ -142,14 +162,16 @@ func (r *run) sampleColumns(ctx context.Context, b *bin, rng *rand.Rand) ([][][]
 	return sample, seen, nil
 }
 
-// zorderBin writes the live rows of b to fw in Z-order.
-func (r *run) zorderBin(ctx context.Context, fw *delta.FileWriter, b *bin) error {
+// zorderBin writes the live rows of b in Z-order into new files tagged
+// as one Z-cube. Like Spark, it writes max(1, input bytes / target size)
+// files of equal row counts.
+func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*delta.AddFile, error) {
 	rng := rand.New(rand.NewPCG(uint64(len(b.files)), uint64(b.size)))
 	sample, rows, err := r.sampleColumns(ctx, b, rng)
 	if err != nil || rows == 0 {
-		return err
+		return nil, err
 	}
-	z := &zkeyer{cols: r.c.zorder, rng: rng, ids: make([]int32, len(r.c.zorder))}
+	z := &zkeyer{cols: r.c.zorder, rng: rng, ids: make([]int32, len(r.c.zorder)), spans: make([]int32, len(r.c.zorder))}
 	for k := range z.cols {
 		var vals [][]byte
 		for _, row := range sample {
@@ -160,9 +182,25 @@ func (r *run) zorderBin(ctx context.Context, fw *delta.FileWriter, b *bin) error
 		slices.SortFunc(vals, bytes.Compare)
 		z.bounds = append(z.bounds, rangeBounds(vals, r.c.ZOrderRanges))
 	}
-	s := &zsorter{r: r, fw: fw, z: z, mem: r.tbl.Allocator(), total: rows, sample: sample}
-	defer s.close()
-	rr, err := r.snap.ScanFiles(ctx, b.files, nil)
+	nfiles := max(1, b.size/r.c.TargetFileSize)
+	out := &fileSplitter{x: x, perFile: (rows + nfiles - 1) / nfiles, opts: &delta.FileWriterOptions{Tags: map[string]string{
+		TagZCubeID:     uuid.NewString(),
+		TagZOrderBy:    columnsJSON(r.c.zorder),
+		TagZOrderCurve: "zorder",
+	}}}
+	s := &zsorter{r: r, out: out, z: z, mem: r.tbl.Allocator(), total: rows, sample: sample}
+	err = s.sort(ctx, b)
+	s.close()
+	if err != nil {
+		out.abort()
+		return nil, err
+	}
+	return out.close(ctx)
+}
+
+// sort reads the bin and writes its rows in key order.
+func (s *zsorter) sort(ctx context.Context, b *bin) error {
+	rr, err := s.r.snap.ScanFiles(ctx, b.files, nil)
 	if err != nil {
 		return err
 	}
@@ -178,11 +216,77 @@ func (r *run) zorderBin(ctx context.Context, fw *delta.FileWriter, b *bin) error
 	return s.finish(ctx)
 }
 
+// fileSplitter writes rows into files of perFile rows each, one
+// FileWriter per file.
+type fileSplitter struct {
+	x       *delta.Transaction
+	opts    *delta.FileWriterOptions
+	perFile int64
+	cur     *delta.FileWriter
+	inCur   int64
+	added   []*delta.AddFile
+}
+
+// WriteBatch writes rec, starting new files as they fill.
+func (s *fileSplitter) WriteBatch(ctx context.Context, rec arrow.RecordBatch) error {
+	for off := int64(0); off < rec.NumRows(); {
+		if s.cur != nil && s.inCur >= s.perFile {
+			if err := s.finishFile(ctx); err != nil {
+				return err
+			}
+		}
+		if s.cur == nil {
+			fw, err := s.x.NewFileWriter(s.opts)
+			if err != nil {
+				return err
+			}
+			s.cur, s.inCur = fw, 0
+		}
+		n := min(rec.NumRows()-off, s.perFile-s.inCur)
+		part := rec.NewSlice(off, off+n)
+		err := s.cur.WriteBatch(ctx, part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+		s.inCur += n
+		off += n
+	}
+	return nil
+}
+
+func (s *fileSplitter) finishFile(ctx context.Context) error {
+	fw := s.cur
+	s.cur = nil
+	out, err := fw.Close(ctx)
+	s.added = append(s.added, out...)
+	return err
+}
+
+// close finishes the last file and returns every file written.
+func (s *fileSplitter) close(ctx context.Context) ([]*delta.AddFile, error) {
+	if s.cur != nil {
+		if err := s.finishFile(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.added, nil
+}
+
+// abort discards the open file; closed ones are the transaction's to
+// clean up.
+func (s *fileSplitter) abort() {
+	if s.cur != nil {
+		s.cur.Abort()
+		s.cur = nil
+	}
+}
+
 // zsorter sorts one partition's rows by key, in memory or through spill
 // ranges.
 type zsorter struct {
 	r      *run
-	fw     *delta.FileWriter
+	out    *fileSplitter
 	z      *zkeyer
 	mem    memory.Allocator
 	total  int64      // rows in the partition
@@ -270,8 +374,8 @@ func (s *zsorter) finish(ctx context.Context) error {
 }
 
 // writeSorted writes the rows of recs (keys[i] holding the keys of
-// recs[i]) to the file writer sorted by key, in slices small enough for
-// the writer to cut files near the target size. It releases recs.
+// recs[i]) to the output sorted by key, in batches of up to 8192 rows.
+// It releases recs.
 func (s *zsorter) writeSorted(ctx context.Context, recs []arrow.RecordBatch, keys [][]byte) error {
 	if len(recs) == 0 {
 		return nil
@@ -297,8 +401,7 @@ func (s *zsorter) writeSorted(ctx context.Context, recs []arrow.RecordBatch, key
 	slices.SortStableFunc(perm, func(a, b int64) int {
 		return bytes.Compare(all[int(a)*w:int(a+1)*w], all[int(b)*w:int(b+1)*w])
 	})
-	rowBytes := max(recordBytes(whole)/int64(n), 1)
-	chunk := int(min(max(s.r.c.TargetFileSize/(8*rowBytes), 64), 8192))
+	const chunk = 8192
 	st := array.RecordToStructArray(whole)
 	defer st.Release()
 	cctx := compute.WithAllocator(ctx, s.mem)
@@ -315,7 +418,7 @@ func (s *zsorter) writeSorted(ctx context.Context, recs []arrow.RecordBatch, key
 		}
 		out := array.RecordFromStructArray(taken.(*array.Struct), whole.Schema())
 		taken.Release()
-		err = s.fw.WriteBatch(ctx, out)
+		err = s.out.WriteBatch(ctx, out)
 		out.Release()
 		if err != nil {
 			return err

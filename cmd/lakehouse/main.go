@@ -57,7 +57,7 @@ func commands() []command {
 		{"history", "print the commit history, newest first", runHistory},
 		{"files", "print the live data files (add actions)", runFiles},
 		{"changes", "print the change data feed between two versions", runChanges},
-	}, append(writeCommands(), dmlCommands()...)...)
+	}, append(append(writeCommands(), dmlCommands()...), optimizeCommands()...)...)
 }
 
 func main() {

@@ -29,6 +29,7 @@ func TestCompactKeepsEveryRow(t *testing.T) {
 	}{
 		{name: "unpartitioned", wantFiles: 1, wantRemoved: 8},
 		{name: "partitioned", partitioned: true, wantFiles: 3, wantRemoved: 24},
+		{name: "table's target file size", props: map[string]string{"delta.targetFileSize": "4000"}, wantFiles: 4, wantRemoved: 8},
 		{name: "where on a partition", partitioned: true, opts: &Options{Where: expr.Col("day").Eq(expr.Lit("d1"))}, wantFiles: 1 + 8 + 8, wantRemoved: 8},
 		{name: "deletion vectors purged", props: dvs, delete: expr.Col("id").Lt(expr.Lit(int64(120))), wantFiles: 1, wantRemoved: 6, wantDVs: 1},
 		{name: "deletion vectors, partitioned", partitioned: true, props: dvs, delete: expr.Col("id").Mod(expr.Lit(int64(10))).Eq(expr.Lit(int64(0))), wantFiles: 3, wantRemoved: 24, wantDVs: 24},
@@ -312,4 +313,30 @@ func TestCompactSpillLeavesNoFiles(t *testing.T) {
 	left, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, left)
+}
+
+// TestCompactIgnoresDeletesElsewhere: a concurrent DELETE of files
+// OPTIMIZE does not rewrite is no conflict.
+func TestCompactIgnoresDeletesElsewhere(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl := newEventsTable(t, mem, true, map[string]string{"delta.enableDeletionVectors": "true"}, 4)
+	deleted := false
+	res, err := Compact(ctx, tbl, &Options{Where: expr.Col("day").Eq(expr.Lit("d0")), Progress: func(delta.Progress) {
+		if deleted {
+			return
+		}
+		deleted = true
+		// id 1 is in partition d1.
+		_, err := tbl.Delete(ctx, expr.Col("id").Eq(expr.Lit(int64(1))), nil)
+		require.NoError(t, err)
+	}})
+	require.NoError(t, err)
+	require.Len(t, res.Commits, 1)
+	assert.Equal(t, int64(4), res.Metrics.NumFilesRemoved)
+	rows := tableRows(t, tbl)
+	assert.Len(t, rows, 199)
+	for _, r := range rows {
+		assert.False(t, strings.HasPrefix(r, "id=1,"))
+	}
 }

@@ -134,11 +134,9 @@ func resolveOptions(o *Options, snap *delta.Snapshot) (*config, error) {
 	}
 	if c.TargetFileSize == 0 {
 		c.TargetFileSize = DefaultTargetFileSize
-		if s, ok := snap.Properties()["delta.targetFileSize"]; ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil || n <= 0 {
-				return nil, invalidf("table property delta.targetFileSize=%q is not a positive number of bytes", s)
-			}
+		// An unreadable property is ignored, as the writer ignores it.
+		n, err := strconv.ParseInt(strings.TrimSpace(snap.Properties()["delta.targetFileSize"]), 10, 64)
+		if err == nil && n > 0 {
 			c.TargetFileSize = n
 		}
 	}

@@ -55,8 +55,9 @@ type zkeyer struct {
 	cols   []string
 	bounds [][][]byte // per column
 	rng    *rand.Rand
-	ids    []int32
-	spans  []int32
+	ids    []int32 // per column: the row's range
+	spans  []int32 // per column: how many ranges the row's value fills
+	first  []int32
 	buf    []byte
 }
 
@@ -66,13 +67,18 @@ type zkeyer struct {
 // into one (Spark keeps them in one range, so a heavy value's rows share
 // wide files with its neighbours).
 func (z *zkeyer) spread() {
+	if len(z.ids) == 1 {
+		return
+	}
+	// Positions are read before any column moves.
+	z.first = append(z.first[:0], z.ids...)
 	for k, n := range z.spans {
-		if n <= 1 || len(z.ids) == 1 {
+		if n <= 1 {
 			continue
 		}
 		o := (k + 1) % len(z.ids)
-		frac := float64(z.ids[o]) / float64(len(z.bounds[o])+1)
-		z.ids[k] += int32(frac * float64(n))
+		frac := float64(z.first[o]) / float64(len(z.bounds[o])+1)
+		z.ids[k] = z.first[k] + int32(frac*float64(n))
 	}
 }
 

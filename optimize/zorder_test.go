@@ -92,22 +92,26 @@ func TestSpreadFollowsTheNextColumn(t *testing.T) {
 		spans:  make([]int32, 2),
 	}
 	tests := []struct {
-		x, xSpan, y int32
-		wantX       int32
+		x, xSpan, y, ySpan int32
+		wantX, wantY       int32
 	}{
-		{x: 2, xSpan: 1, y: 9, wantX: 2},  // one range: kept
-		{x: 2, xSpan: 4, y: 0, wantX: 2},  // low y: first range
-		{x: 2, xSpan: 4, y: 5, wantX: 4},  // middle y: middle range
-		{x: 2, xSpan: 4, y: 9, wantX: 5},  // high y: last range
-		{x: 0, xSpan: 10, y: 3, wantX: 3}, // a value filling everything
+		{x: 2, xSpan: 1, y: 9, ySpan: 1, wantX: 2, wantY: 9},  // one range: kept
+		{x: 2, xSpan: 4, y: 0, ySpan: 1, wantX: 2, wantY: 0},  // low y: first range
+		{x: 2, xSpan: 4, y: 5, ySpan: 1, wantX: 4, wantY: 5},  // middle y: middle range
+		{x: 2, xSpan: 4, y: 9, ySpan: 1, wantX: 5, wantY: 9},  // high y: last range
+		{x: 0, xSpan: 10, y: 3, ySpan: 1, wantX: 3, wantY: 3}, // a value filling everything
+		// Both spread, each by where the other started.
+		{x: 2, xSpan: 4, y: 6, ySpan: 3, wantX: 4, wantY: 6},
+		{x: 8, xSpan: 2, y: 1, ySpan: 5, wantX: 8, wantY: 5},
 	}
 	for _, tc := range tests {
-		z.ids[0], z.spans[0], z.ids[1], z.spans[1] = tc.x, tc.xSpan, tc.y, 1
+		z.ids[0], z.spans[0], z.ids[1], z.spans[1] = tc.x, tc.xSpan, tc.y, tc.ySpan
 		z.spread()
-		assert.Equal(t, tc.wantX, z.ids[0], "%+v", tc)
-		assert.Equal(t, tc.y, z.ids[1])
+		assert.Equal(t, []int32{tc.wantX, tc.wantY}, z.ids, "%+v", tc)
 		assert.GreaterOrEqual(t, z.ids[0], tc.x)
 		assert.Less(t, z.ids[0], tc.x+tc.xSpan)
+		assert.GreaterOrEqual(t, z.ids[1], tc.y)
+		assert.Less(t, z.ids[1], tc.y+tc.ySpan)
 	}
 }
 

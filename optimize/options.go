@@ -92,10 +92,9 @@ type Options struct {
 	MaxConcurrency int
 	// MaxMemory bounds the bytes of rows one Z-order worker holds to sort
 	// a partition; a larger partition is split by Z-value range into
-	// files under SpillDir and each range sorted on its own. Sorting
-	// gathers the held rows into one batch, so a worker's peak is about
-	// twice this. Bin-packing streams and holds one batch per worker.
-	// Default DefaultMaxMemory.
+	// files under SpillDir and each range sorted on its own (a range of
+	// one dominant Z-value can exceed it). Bin-packing streams and holds
+	// one batch per worker. Default DefaultMaxMemory.
 	MaxMemory int64
 	// SpillDir is where Z-ordering spills; default os.TempDir().
 	SpillDir string

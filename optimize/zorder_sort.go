@@ -25,10 +25,11 @@ import (
 //  2. Every column is read. Each row gets its key: the interleaved range
 //     ids of its Z-order columns, then one random byte that spreads rows
 //     with equal Z-values (Spark adds the same noise to its range
-//     repartitioning). Rows are held in memory until MaxMemory; if the
+//     repartitioning). Rows are held in memory up to half of MaxMemory
+//     (sorting gathers them into one batch, a second copy); if the
 //     partition fits, its rows are sorted by key and written.
 //
-// A partition that outgrows MaxMemory is split instead: key ranges cut at
+// A partition that outgrows that is split instead: key ranges cut at
 // quantiles of the sampled rows' keys, sized so that each range holds
 // about half of MaxMemory, route every row (those already held, then the
 // rest) to a local spill file per range (Arrow IPC, under SpillDir). The
@@ -336,7 +337,7 @@ func (s *zsorter) add(ctx context.Context, rec arrow.RecordBatch) error {
 	s.heldKeys = append(s.heldKeys, keys)
 	s.heldBytes += recordBytes(rec) + int64(len(keys))
 	s.heldRows += rec.NumRows()
-	if s.heldBytes <= s.r.c.MaxMemory {
+	if s.heldBytes <= s.r.c.MaxMemory/2 {
 		return nil
 	}
 	return s.startSpill(ctx)

@@ -2,6 +2,7 @@ package optimize
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -134,7 +135,15 @@ func (r *run) params() map[string]string {
 // change to any of its files, even one committed before the batch began,
 // is a conflict.
 func (r *run) commitBatch(ctx context.Context, bins []*bin) error {
-	x, err := r.tbl.BeginAt(ctx, r.snap, &delta.TxnOptions{NoDataChange: true, TargetFileSize: r.c.TargetFileSize})
+	// A bin becomes one file (Z-order: files of equal row counts), as in
+	// Spark; the writer starts another only if a file comes out at twice
+	// the target, far larger than its input, rather than leaving a sliver
+	// whenever re-encoding adds a few bytes.
+	roll := r.c.TargetFileSize
+	if roll < math.MaxInt64/2 {
+		roll *= 2
+	}
+	x, err := r.tbl.BeginAt(ctx, r.snap, &delta.TxnOptions{NoDataChange: true, TargetFileSize: roll})
 	if err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func (x *Transaction) commitInfo(now time.Time, txnID string) protocol.CommitInf
 		info["isolationLevel"] = x.maint.isolation
 	}
 	info["isBlindAppend"] = blind
-	if m := x.operationMetrics(); len(m) > 0 {
+	if m := x.withOperationMetrics(x.operationMetrics()); len(m) > 0 {
 		info["operationMetrics"] = m
 	}
 	if x.opts.UserMetadata != "" {

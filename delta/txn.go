@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lakehouse-go/lakehouse/internal/conflict"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
@@ -233,6 +234,13 @@ type Transaction struct {
 	writer  *dataWriter // open data-file writer, nil until the first Write
 	done    bool
 	skipped bool // idempotent replay: commit nothing
+
+	// fileWriters are the open FileWriters; fileMu guards them and what a
+	// FileWriter records when it closes (adds, staged files, metrics).
+	fileMu      sync.Mutex
+	fileWriters map[*FileWriter]struct{}
+	// opMetrics are the caller's operationMetrics (SetOperationMetrics).
+	opMetrics map[string]string
 }
 
 // writeMetrics are counted as files are written and removed.
@@ -334,6 +342,7 @@ func (x *Transaction) Rollback() error {
 // harmless, VACUUM removes it, but a missing one would corrupt the table,
 // so this only ever runs when no commit can reference them).
 func (x *Transaction) cleanup(ctx context.Context) error {
+	x.abortFileWriters()
 	for _, w := range []*dataWriter{x.writer, x.changes} {
 		if w != nil {
 			w.abort()

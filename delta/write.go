@@ -127,6 +127,9 @@ func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, c
 
 // finishWrites closes the open data files and records their add actions.
 func (x *Transaction) finishWrites(ctx context.Context) error {
+	if err := x.checkFileWriters(); err != nil {
+		return err
+	}
 	if err := x.flushWriter(ctx); err != nil {
 		return err
 	}

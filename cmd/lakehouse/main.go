@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,7 +61,7 @@ func commands() []command {
 		{"history", "print the commit history, newest first", runHistory},
 		{"files", "print the live data files (add actions)", runFiles},
 		{"changes", "print the change data feed between two versions", runChanges},
-	}, append(append(writeCommands(), dmlCommands()...), maintenanceCommands()...)...)
+	}, slices.Concat(writeCommands(), dmlCommands(), maintenanceCommands(), optimizeCommands())...)
 }
 
 func main() {

@@ -1,0 +1,52 @@
+// Package optimize keeps Delta tables fast to read: it compacts the small
+// files frequent appends leave behind, purges rows deletion vectors mark
+// as deleted, and clusters rows so that data skipping prunes files. It is
+// Spark's OPTIMIZE, built on the public API of package delta, and writes
+// tables Spark reads and optimizes further.
+//
+// # Bin-packing
+//
+// [Compact] with nil options is OPTIMIZE: in each partition, files
+// smaller than [Options.MinFileSize] (and files whose deletion vectors
+// delete more than [Options.MaxDeletedRowsRatio] of their rows) are packed,
+// smallest first, into bins of up to [Options.TargetFileSize] bytes, and
+// each bin is rewritten as one file. [Options.Where] limits the run to
+// partitions matching a predicate on partition columns.
+//
+//	res, err := optimize.Compact(ctx, tbl, nil)
+//	fmt.Println(res.Metrics.NumFilesRemoved, "files became", res.Metrics.NumFilesAdded)
+//
+// # Z-ordering
+//
+// With [Options.ZOrderBy], every partition is rewritten with its rows
+// sorted along a Z-order curve over the named columns, computed as Spark
+// does: each value is replaced by the number of its range among
+// [Options.ZOrderRanges] ranges cut at quantiles of a sample of the
+// column, and the range numbers' bits are interleaved. Using ranks rather
+// than raw bytes gives skewed columns (a few hot ids, clustered
+// timestamps) their share of the curve, so each output file covers a
+// narrow box of the columns' values and a query on any of them reads few
+// files. (Unlike Spark, a hot value that fills several ranges is spread
+// over them rather than packed into one.) A partition becomes
+// max(1, input bytes / TargetFileSize) files of equal row counts, as in
+// Spark. The files of one partition form a Z-cube, recorded in their
+// tags (ZCUBE_ID, ZCUBE_ZORDER_BY, ZCUBE_ZORDER_CURVE); a later ZORDER BY
+// the same columns leaves a partition that is one Z-cube alone, and
+// merges only new files and cubes smaller than [Options.MinCubeSize].
+//
+// # Commits and concurrency
+//
+// Rewrites are committed with dataChange=false, operation "OPTIMIZE" and
+// Spark's operation parameters and metrics. Every batch's transaction
+// reads the snapshot the work was planned from ([delta.Table.BeginAt]),
+// so appends committed meanwhile are kept (they never conflict), while a
+// concurrent DELETE, UPDATE or OPTIMIZE of a file being rewritten makes
+// the batch fail with a [delta.ConflictError] and commit nothing.
+//
+// Bins are rewritten by [Options.MaxConcurrency] goroutines, each reading
+// and writing one bin at a time. Bin-packing streams batches; Z-ordering
+// sorts a partition in memory up to [Options.MaxMemory] and beyond that
+// splits it by Z-value range into spill files that are sorted one at a
+// time. [Options.BatchSize] splits a very large run into several commits,
+// so that an interrupted run keeps what it finished.
+package optimize

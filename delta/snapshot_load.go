@@ -235,14 +235,33 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 	return nil
 }
 
-// sidecarPath resolves a sidecar action's path: sidecars live in
-// _delta_log/_sidecars, and the action usually stores just the file name.
-func sidecarPath(p string) string {
-	if i := strings.LastIndex(p, "/_delta_log/_sidecars/"); i >= 0 {
-		return p[i+1:]
+// sidecarPath resolves a sidecar action's (decoded) path to a path in the
+// table's store. Sidecars live in _delta_log/_sidecars and the action
+// usually stores just the file name; a relative path is taken inside that
+// directory, and an absolute one must name a file in this table's
+// _delta_log/_sidecars. Anything else, in particular a path that climbs
+// out, is ErrOutsideRoot: AllowedRoots does not apply to sidecars.
+func (t *Table) sidecarPath(p string) (string, error) {
+	const dir = logDir + "_sidecars/"
+	var rel string
+	if isAbsolutePath(p) {
+		abs := normalizeLocation(p)
+		r, ok := strings.CutPrefix(abs, t.rootLocation()+"/")
+		if !ok || !strings.HasPrefix(r, dir) {
+			return "", t.outsideErr(p)
+		}
+		rel = r
+	} else {
+		rel = path.Clean(p)
+		if !strings.HasPrefix(rel, dir) {
+			rel = path.Clean(dir + rel)
+		}
+		if !strings.HasPrefix(rel, dir) {
+			return "", t.outsideErr(p)
+		}
 	}
-	if strings.HasPrefix(p, "_delta_log/_sidecars/") {
-		return p
+	if err := t.checkLinks(t.rootLocation(), rel, p); err != nil {
+		return "", err
 	}
-	return logDir + "_sidecars/" + path.Base(p)
+	return rel, nil
 }

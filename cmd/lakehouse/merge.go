@@ -92,7 +92,7 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (t *Table) locate(p string) (fileLoc, error) {
 }
 
 func (t *Table) outsideErr(p string) error {
-	return fmt.Errorf("%w: %s names %s; add its location to Options.AllowedRoots (lakehouse: --allow-root) if the table may read it",
+	return fmt.Errorf("%w: %s names %s; add its location to Options.AllowedRoots if the table may read it",
 		ErrOutsideRoot, t.url, p)
 }
 

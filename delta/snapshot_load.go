@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/lakehouse-go/lakehouse/internal/checkpoint"
@@ -252,6 +253,9 @@ func (t *Table) sidecarPath(p string) (string, error) {
 		}
 		rel = r
 	} else {
+		if slices.Contains(strings.Split(p, "/"), "..") {
+			return "", t.outsideErr(p)
+		}
 		rel = path.Clean(p)
 		if !strings.HasPrefix(rel, dir) {
 			rel = path.Clean(dir + rel)

@@ -12,13 +12,11 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/google/uuid"
-	"gocloud.dev/blob"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lakehouse-go/lakehouse/internal/dv"
 	"github.com/lakehouse-go/lakehouse/internal/dvstore"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
-	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
 // CloneOptions configure Clone. A nil *CloneOptions makes a deep clone
@@ -54,7 +52,9 @@ type CloneOptions struct {
 // deletion vectors of storage type "p"), so Spark, delta-rs and this
 // package read it. A shallow clone depends on the source's files: VACUUM
 // on the source does not know about the clone and deletes files it needs
-// once the source no longer references them.
+// once the source no longer references them. Reading a shallow clone
+// (through the returned handle or a later Open) needs the source's root in
+// Options.AllowedRoots; without it the reads fail with ErrOutsideRoot.
 //
 // The commit records operation "CLONE" with Spark's parameters (source,
 // sourceVersion, plus isShallow) and metrics (sourceTableSize,
@@ -394,40 +394,39 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// loadDV returns the rows a deletion vector deletes. Vectors stored at an
-// absolute URI outside the table (a shallow clone's) are read from a store
-// opened at their directory, as data files outside the table are.
+// loadDV returns the rows a deletion vector deletes. Its file is
+// confined like data files (see openDataFile): vectors under an allowed
+// root outside the table (a shallow clone's) are read from a store opened
+// at their directory.
 func (t *Table) loadDV(ctx context.Context, d *protocol.DeletionVector) (*roaring64.Bitmap, error) {
-	if d.StorageType != dv.StorageAbsolute {
+	var p string
+	switch d.StorageType {
+	case dv.StorageUUID:
+		rel, err := d.RelativePath()
+		if err != nil {
+			return nil, err
+		}
+		p = rel
+	case dv.StorageAbsolute:
+		abs, err := protocol.DecodePath(d.PathOrInlineDv)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", dv.ErrDescriptor, err)
+		}
+		p = abs
+	default: // inline, or a storage type Load rejects
 		return dvstore.Load(ctx, t.store, t.rootURL(), *d)
 	}
-	p, err := protocol.DecodePath(d.PathOrInlineDv)
+	loc, err := t.locate(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", dv.ErrDescriptor, err)
+		return nil, err
 	}
-	if _, inside := t.relativeToRoot(p); inside {
-		return dvstore.Load(ctx, t.store, t.rootURL(), *d)
+	if !loc.outside {
+		return dvstore.LoadAt(ctx, t.store, loc.rel, *d)
 	}
-	st, dir, err := openDirOf(ctx, p, t.opts.URLMux)
+	st, base, err := t.openOutside(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	return dvstore.Load(ctx, st, dir, *d)
-}
-
-// openDirOf opens a store at the directory of an absolute file URI or
-// path, returning it with that directory's location.
-func openDirOf(ctx context.Context, p string, mux *blob.URLMux) (storage.Store, string, error) {
-	dir := p[:strings.LastIndex(p, "/")]
-	loc := dir
-	if strings.HasPrefix(dir, "file:") || strings.HasPrefix(dir, "/") {
-		abs := normalizeLocation(p)
-		loc = strings.TrimPrefix(abs[:strings.LastIndex(abs, "/")], "file://")
-	}
-	st, err := storage.Open(ctx, loc, &storage.OpenOptions{URLMux: mux})
-	if err != nil {
-		return nil, "", fmt.Errorf("delta: %s is outside the table and its location cannot be opened: %w", p, err)
-	}
-	return st, dir, nil
+	return dvstore.LoadAt(ctx, st, base, *d)
 }

@@ -59,7 +59,7 @@ func TestClone(t *testing.T) {
 			}
 
 			dst := filepath.Join(t.TempDir(), "clone")
-			clone, res, err := Clone(ctx, snap, dst, &CloneOptions{Shallow: tc.shallow, Table: &Options{Allocator: mem}})
+			clone, res, err := Clone(ctx, snap, dst, &CloneOptions{Shallow: tc.shallow, Table: &Options{Allocator: mem, AllowedRoots: []string{srcDir}}})
 			require.NoError(t, err)
 			defer clone.Close()
 			assert.Equal(t, int64(0), res.Version)
@@ -142,12 +142,14 @@ func dvFileCount(t *testing.T, snap *Snapshot) int {
 func TestCloneOfClone(t *testing.T) {
 	ctx := context.Background()
 	mem := newCheckedAllocator(t)
-	src, _ := newMaintTable(t, mem, 1000, true, map[string]string{"delta.enableDeletionVectors": "true"})
+	src, srcDir := newMaintTable(t, mem, 1000, true, map[string]string{"delta.enableDeletionVectors": "true"})
 	deleteWhere(t, src, "id % 2 = 1")
 	want := readRows(t, src)
 	snap, err := src.Snapshot(ctx)
 	require.NoError(t, err)
-	shallow, _, err := Clone(ctx, snap, filepath.Join(t.TempDir(), "shallow"), &CloneOptions{Shallow: true, Table: &Options{Allocator: mem}})
+	// The clones read the source's files: its root must be allowed.
+	allowSrc := &Options{Allocator: mem, AllowedRoots: []string{srcDir}}
+	shallow, _, err := Clone(ctx, snap, filepath.Join(t.TempDir(), "shallow"), &CloneOptions{Shallow: true, Table: allowSrc})
 	require.NoError(t, err)
 	defer shallow.Close()
 	ss, err := shallow.Snapshot(ctx)
@@ -155,7 +157,7 @@ func TestCloneOfClone(t *testing.T) {
 
 	for _, shallowAgain := range []bool{true, false} {
 		dst := filepath.Join(t.TempDir(), "clone")
-		c, _, err := Clone(ctx, ss, dst, &CloneOptions{Shallow: shallowAgain, Table: &Options{Allocator: mem}})
+		c, _, err := Clone(ctx, ss, dst, &CloneOptions{Shallow: shallowAgain, Table: allowSrc})
 		require.NoError(t, err)
 		assert.Equal(t, want, readRows(t, c))
 		if shallowAgain {

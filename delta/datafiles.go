@@ -62,34 +62,26 @@ func isAbsolutePath(p string) bool {
 	return i > 0 && !strings.ContainsAny(p[:i], "/=")
 }
 
-// openDataFile opens a data file named by an add action's path: relative
-// to the table root, or absolute. Absolute paths inside the table are read
-// through the table's store; others (shallow clones point into their
-// source table) through a store opened for the file's directory.
+// openDataFile opens a data file named by an add, remove or cdc action's
+// path: relative to the table root, or absolute. Files inside the root
+// are read through the table's store; files under an allowed root outside
+// it (a shallow clone's, in its source table) through a store opened for
+// the file's directory; anything else is ErrOutsideRoot, before any open.
 func (t *Table) openDataFile(ctx context.Context, p string) (storage.ReaderAt, error) {
-	if !isAbsolutePath(p) {
-		r, err := t.store.Open(ctx, p)
-		if err != nil {
-			return nil, dataFileErr(p, err)
-		}
-		return r, nil
-	}
-	root := normalizeLocation(t.rootURL()) + "/"
-	abs := normalizeLocation(p)
-	if strings.HasPrefix(abs, root) {
-		r, err := t.store.Open(ctx, strings.TrimPrefix(abs, root))
-		if err != nil {
-			return nil, dataFileErr(p, err)
-		}
-		return r, nil
-	}
-	dir, base := path.Split(p)
-	if strings.HasPrefix(dir, "file:") || strings.HasPrefix(dir, "/") {
-		dir = strings.TrimPrefix(abs[:strings.LastIndex(abs, "/")], "file://")
-	}
-	st, err := storage.Open(ctx, dir, &storage.OpenOptions{URLMux: t.opts.URLMux})
+	loc, err := t.locate(p)
 	if err != nil {
-		return nil, fmt.Errorf("delta: data file %s is outside the table and its location cannot be opened: %w", p, err)
+		return nil, err
+	}
+	if !loc.outside {
+		r, err := t.store.Open(ctx, loc.rel)
+		if err != nil {
+			return nil, dataFileErr(p, err)
+		}
+		return r, nil
+	}
+	st, base, err := t.openOutside(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	r, err := st.Open(ctx, base)
 	if err != nil {

@@ -40,6 +40,16 @@ var (
 	// ErrInvalidArgument is returned for bad options, unknown columns and
 	// other caller mistakes.
 	ErrInvalidArgument = errors.New("delta: invalid argument")
+
+	// ErrOutsideRoot is returned when the log names a file to read (data,
+	// change data, deletion vector or checkpoint sidecar) outside the
+	// table's root: an absolute path elsewhere, a relative path that climbs
+	// out with "..", a symbolic link on local disk that leads out, or
+	// another URL scheme. Such a file is never opened unless
+	// Options.AllowedRoots holds its location (or Options.AllowAnyRoot is
+	// set): a table written by someone else could otherwise make the reader
+	// open any file the process can read.
+	ErrOutsideRoot = errors.New("delta: file outside the table root")
 )
 
 // UnsupportedFeatureError names a reader/writer version or table feature

@@ -74,7 +74,10 @@ func ExampleClone() {
 		if shallow {
 			target = filepath.Join(dir, "orders_dev")
 		}
-		clone, res, err := delta.Clone(ctx, snap, target, &delta.CloneOptions{Shallow: shallow})
+		// A shallow clone reads the source's files: its handle must be
+		// allowed to leave its own root for the source's.
+		opts := &delta.CloneOptions{Shallow: shallow, Table: &delta.Options{AllowedRoots: []string{src.URL()}}}
+		clone, res, err := delta.Clone(ctx, snap, target, opts)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -52,8 +52,15 @@ func (t *Table) cleanupSidecars(ctx context.Context, files, deleted []logreplay.
 		}
 		err := t.readCheckpointFile(ctx, f.Path, []string{"sidecar"}, func(actions []protocol.Action) error {
 			for _, a := range actions {
-				if a.Sidecar != nil {
-					referenced[path.Base(sidecarPath(a.Sidecar.Path))] = true
+				if a.Sidecar == nil {
+					continue
+				}
+				// A sidecar outside _delta_log/_sidecars is not one
+				// cleanup could delete: nothing to keep.
+				if p, err := protocol.DecodePath(a.Sidecar.Path); err == nil {
+					if rel, err := t.sidecarPath(p); err == nil {
+						referenced[path.Base(rel)] = true
+					}
 				}
 			}
 			return nil

@@ -338,6 +338,8 @@ func (t *Table) deletedRows(ctx context.Context, path string, d *protocol.Deleti
 		// The log names a vector that cannot be the one written for this
 		// file: reading on would keep or drop rows by guesswork.
 		return nil, fmt.Errorf("%w: deletion vector of %s: %w", ErrCorruptLog, path, err)
+	case errors.Is(err, ErrOutsideRoot):
+		return nil, err // names the vector's path already
 	case err != nil:
 		return nil, fmt.Errorf("delta: deletion vector of %s: %w", path, err)
 	}

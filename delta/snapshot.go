@@ -210,7 +210,12 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 				yield(nil, corrupt("sidecar path %q: %v", sc.Path, err))
 				return
 			}
-			files = append(files, sidecarPath(p))
+			rel, err := s.table.sidecarPath(p)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			files = append(files, rel)
 		}
 		for _, p := range files {
 			err := s.table.readCheckpointFile(ctx, p, checkpoint.AddColumns, emit)
@@ -244,9 +249,17 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 			files = append(files, f.Path)
 		}
 		for _, sc := range s.sidecars {
-			if p, err := protocol.DecodePath(sc.Path); err == nil {
-				files = append(files, sidecarPath(p))
+			p, err := protocol.DecodePath(sc.Path)
+			if err != nil {
+				yield(nil, corrupt("sidecar path %q: %v", sc.Path, err))
+				return
 			}
+			rel, err := s.table.sidecarPath(p)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			files = append(files, rel)
 		}
 		for _, p := range files {
 			err := s.table.readCheckpointFile(ctx, p, []string{"remove"}, func(actions []protocol.Action) error {

@@ -2,8 +2,10 @@ package delta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/lakehouse-go/lakehouse/internal/checkpoint"
@@ -34,9 +36,60 @@ func (t *Table) loadSnapshot(ctx context.Context, version int64) (*Snapshot, err
 	}
 	s, err := t.replay(ctx, seg)
 	if err != nil {
+		if s, ferr := t.fallBackFromCheckpoint(ctx, seg, err); ferr == nil {
+			return s, nil
+		}
 		return nil, wrapf(classify(err), "%s version %d", t.url, seg.Version)
 	}
 	return s, nil
+}
+
+// checkpointError marks a failure to read a segment's checkpoint (as
+// opposed to its commits), which an older checkpoint can work around.
+type checkpointError struct{ err error }
+
+func (e *checkpointError) Error() string { return e.err.Error() }
+func (e *checkpointError) Unwrap() error { return e.err }
+
+// fallBackFromCheckpoint rebuilds the snapshot of seg without its
+// checkpoint when that checkpoint could not be read (cause): from the
+// newest older checkpoint plus the commits after it, or from the commits
+// alone back to version 0, as Spark does. Each skipped checkpoint is
+// logged as a warning. It fails, and the caller reports cause, when the
+// commits such a replay needs are gone.
+func (t *Table) fallBackFromCheckpoint(ctx context.Context, seg *logreplay.Segment, cause error) (*Snapshot, error) {
+	var files []logreplay.LogFile
+	for err := cause; ; {
+		var cpErr *checkpointError
+		if !errors.As(err, &cpErr) || seg.CheckpointVersion < 0 || ctx.Err() != nil {
+			return nil, err
+		}
+		if files == nil {
+			var lerr error
+			if files, lerr = t.listLog(ctx); lerr != nil {
+				return nil, lerr
+			}
+		}
+		bad := seg.CheckpointVersion
+		files = slices.DeleteFunc(files, func(f logreplay.LogFile) bool {
+			return f.Version >= bad && f.IsCheckpoint()
+		})
+		older, serr := logreplay.BuildSegment(files, seg.Version)
+		if serr != nil {
+			return nil, serr
+		}
+		from := "the commits from version 0"
+		if older.CheckpointVersion >= 0 {
+			from = fmt.Sprintf("the checkpoint of version %d and the commits after it", older.CheckpointVersion)
+		}
+		t.opts.Logger.WarnContext(ctx, "delta: checkpoint unreadable; reading "+from+" instead",
+			"table", t.url, "version", seg.Version, "checkpoint", bad, "error", err.Error())
+		s, rerr := t.replay(ctx, older)
+		if rerr == nil {
+			return s, nil
+		}
+		seg, err = older, rerr
+	}
 }
 
 // segment lists the log and chooses the files of one snapshot. For the
@@ -169,7 +222,7 @@ func (t *Table) replay(ctx context.Context, seg *logreplay.Segment) (*Snapshot, 
 	s := &Snapshot{table: t, segment: seg, state: state, commitInfo: commitInfo}
 	if len(seg.Checkpoint) > 0 {
 		if err := s.readCheckpointState(ctx); err != nil {
-			return nil, err
+			return nil, &checkpointError{err: err}
 		}
 	}
 	if err := s.init(); err != nil {
@@ -235,14 +288,36 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 	return nil
 }
 
-// sidecarPath resolves a sidecar action's path: sidecars live in
-// _delta_log/_sidecars, and the action usually stores just the file name.
-func sidecarPath(p string) string {
-	if i := strings.LastIndex(p, "/_delta_log/_sidecars/"); i >= 0 {
-		return p[i+1:]
+// sidecarPath resolves a sidecar action's (decoded) path to a path in the
+// table's store. Sidecars live in _delta_log/_sidecars and the action
+// usually stores just the file name; a relative path is taken inside that
+// directory, and an absolute one must name a file in this table's
+// _delta_log/_sidecars. Anything else, in particular a path that climbs
+// out, is ErrOutsideRoot: AllowedRoots does not apply to sidecars.
+func (t *Table) sidecarPath(p string) (string, error) {
+	const dir = logDir + "_sidecars/"
+	var rel string
+	if isAbsolutePath(p) {
+		abs := normalizeLocation(p)
+		r, ok := strings.CutPrefix(abs, t.rootLocation()+"/")
+		if !ok || !strings.HasPrefix(r, dir) {
+			return "", t.outsideErr(p)
+		}
+		rel = r
+	} else {
+		if slices.Contains(strings.Split(p, "/"), "..") {
+			return "", t.outsideErr(p)
+		}
+		rel = path.Clean(p)
+		if !strings.HasPrefix(rel, dir) {
+			rel = path.Clean(dir + rel)
+		}
+		if !strings.HasPrefix(rel, dir) {
+			return "", t.outsideErr(p)
+		}
 	}
-	if strings.HasPrefix(p, "_delta_log/_sidecars/") {
-		return p
+	if err := t.checkLinks(t.rootLocation(), rel, p); err != nil {
+		return "", err
 	}
-	return logDir + "_sidecars/" + path.Base(p)
+	return rel, nil
 }

@@ -3,6 +3,7 @@ package delta
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -31,6 +32,25 @@ type Options struct {
 	// NoSync skips fsync on local disks: commits stay atomic for readers but
 	// a machine crash can lose recent ones. For tests and scratch tables.
 	NoSync bool
+	// AllowedRoots lists locations besides the table's own root from which
+	// the log may name files to read: data, change data and deletion-vector
+	// files given by absolute path. Each entry is a URL (s3://bucket/t,
+	// file:///data/t) or a local path; a file is allowed when it lies
+	// under one of them. A shallow clone's files live in its source table,
+	// so reading one needs the source's root here. By default only the
+	// table's root is read: any other path fails with ErrOutsideRoot
+	// before anything is opened. Checkpoint sidecars are always confined
+	// to the table's own _delta_log/_sidecars, as the protocol requires.
+	AllowedRoots []string
+	// AllowAnyRoot lifts the confinement of AllowedRoots altogether, and
+	// the check of local symbolic links with it, for tables whose every
+	// writer is trusted. Relative paths that climb out with ".." are still
+	// refused.
+	AllowAnyRoot bool
+	// Logger receives warnings about recoverable problems found while
+	// reading, such as a corrupt checkpoint that was skipped in favour of
+	// an older one and the commits. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 func (o *Options) withDefaults() Options {
@@ -40,6 +60,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.PartitionTimeZone == nil {
 		out.PartitionTimeZone = time.UTC
+	}
+	if out.Logger == nil {
+		out.Logger = slog.Default()
 	}
 	if out.Allocator == nil {
 		out.Allocator = memory.DefaultAllocator

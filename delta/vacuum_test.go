@@ -292,7 +292,7 @@ func TestVacuumShallowClone(t *testing.T) {
 	snap, err := src.Snapshot(ctx)
 	require.NoError(t, err)
 	dst := t.TempDir()
-	c, _, err := Clone(ctx, snap, dst, &CloneOptions{Shallow: true})
+	c, _, err := Clone(ctx, snap, dst, &CloneOptions{Shallow: true, Table: &Options{AllowedRoots: []string{srcDir}}})
 	require.NoError(t, err)
 	defer c.Close()
 	srcFiles := filesOnDisk(t, srcDir)

@@ -49,7 +49,7 @@ func runCat(ctx context.Context, e *env, args []string) error {
 		}
 		opts.Filter = f
 	}
-	tbl, snap, err := sf.open(ctx, url)
+	tbl, snap, err := sf.open(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func runChanges(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func runSetProperty(ctx context.Context, e *env, args []string) error {
 	if len(pos) < 2 {
 		return usagef("expected TABLE and at least one key=value")
 	}
-	tbl, err := openTable(ctx, pos[0])
+	tbl, err := openTable(ctx, pos[0], fs.tableOptions())
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

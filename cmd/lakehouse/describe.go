@@ -23,7 +23,7 @@ func runDescribe(ctx context.Context, e *env, args []string) error {
 	if *format != "json" && *format != "text" {
 		return usagef("--format %q: use json or text", *format)
 	}
-	tbl, snap, err := sf.open(ctx, url)
+	tbl, snap, err := sf.open(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

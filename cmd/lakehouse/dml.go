@@ -83,7 +83,7 @@ func openRowCommand(ctx context.Context, fs *flagSet, args []string, where *stri
 	if err != nil {
 		return nil, err
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return nil, err
 	}

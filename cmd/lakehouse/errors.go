@@ -74,6 +74,8 @@ func hint(err error) string {
 		return " (a Delta table needs at least one commit in _delta_log, such as 00000000000000000000.json)"
 	case errors.Is(err, delta.ErrVersionNotFound):
 		return " (run 'lakehouse history TABLE' to see the versions that exist)"
+	case errors.Is(err, delta.ErrOutsideRoot):
+		return " (nothing was read from there; if the table may read that location, as a shallow clone reads its source, pass --allow-root LOCATION)"
 	case errors.Is(err, delta.ErrCorruptLog):
 		return " (nothing was printed; restore the damaged _delta_log files or repair the table with the engine that wrote it)"
 	}

@@ -20,7 +20,7 @@ func runFiles(ctx context.Context, e *env, args []string) error {
 	if *format != "jsonl" {
 		return usagef("--format %q: use jsonl", *format)
 	}
-	tbl, snap, err := sf.open(ctx, url)
+	tbl, snap, err := sf.open(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

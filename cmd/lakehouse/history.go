@@ -23,7 +23,7 @@ func runHistory(ctx context.Context, e *env, args []string) error {
 	if *format != "jsonl" && *format != "table" {
 		return usagef("--format %q: use jsonl or table", *format)
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,8 @@ import (
 	_ "gocloud.dev/blob/azureblob"
 	_ "gocloud.dev/blob/gcsblob"
 	_ "gocloud.dev/blob/s3blob"
+
+	"github.com/lakehouse-go/lakehouse/delta"
 )
 
 // command is one subcommand.
@@ -125,6 +127,7 @@ type flagSet struct {
 	*flag.FlagSet
 	stdout   io.Writer
 	synopsis string
+	roots    rootList // --allow-root, which every command takes
 }
 
 // newFlags makes the flag set of command name; synopsis is its usage line
@@ -133,7 +136,30 @@ func newFlags(e *env, name, synopsis string) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	return &flagSet{FlagSet: fs, stdout: e.stdout, synopsis: synopsis}
+	f := &flagSet{FlagSet: fs, stdout: e.stdout, synopsis: synopsis}
+	fs.Var(&f.roots, "allow-root", "also read data and deletion-vector files under this location (repeatable; a shallow clone needs its source's root)")
+	return f
+}
+
+// rootList collects repeated --allow-root flags.
+type rootList []string
+
+func (r *rootList) String() string { return strings.Join(*r, ", ") }
+func (r *rootList) Set(v string) error {
+	if v == "" {
+		return errors.New("--allow-root needs a path or URL")
+	}
+	*r = append(*r, v)
+	return nil
+}
+
+// tableOptions are the delta.Options the flags ask for; nil means the
+// defaults.
+func (f *flagSet) tableOptions() *delta.Options {
+	if len(f.roots) == 0 {
+		return nil
+	}
+	return &delta.Options{AllowedRoots: f.roots}
 }
 
 // printHelp writes the command's usage and flags to stdout.

@@ -40,7 +40,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("restore needs --version N or --timestamp T")
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func runClone(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("expected SOURCE and TARGET, got %d arguments", len(pos))
 	}
-	src, snap, err := sf.open(ctx, pos[0])
+	src, snap, err := sf.open(ctx, pos[0], fs.tableOptions())
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func runVacuum(ctx context.Context, e *env, args []string) error {
 	if flagGiven(fs, "retain") {
 		opts.Retention = retain
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,16 @@ func TestCloneCommand(t *testing.T) {
 			assert.Equal(t, "CLONE", got["operation"])
 			assert.Equal(t, float64(0), got["version"])
 			assert.Equal(t, tc.copied, got["numCopiedFiles"])
-			code, out, errs := lakehouse(t, "cat", "--format", "jsonl", dst)
+			if tc.copied == "0" {
+				// A shallow clone reads its source's files only when told
+				// it may, and the error says how.
+				code, out, errs := lakehouse(t, "cat", "--format", "jsonl", dst)
+				assert.Equal(t, 1, code)
+				assert.Empty(t, out)
+				assert.Contains(t, errs, "file outside the table root")
+				assert.Contains(t, errs, "--allow-root")
+			}
+			code, out, errs := lakehouse(t, "cat", "--format", "jsonl", "--allow-root", src, dst)
 			require.Equal(t, 0, code, errs)
 			assert.ElementsMatch(t, tc.rows, lines(out))
 		})

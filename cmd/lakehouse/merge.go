@@ -88,11 +88,14 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	src, err := classifySource(*source, *sourceFormat, *sourceVersion)
+	if src != nil {
+		src.opts = fs.tableOptions()
+	}
 	if err != nil {
 		return err
 	}
 
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, fs.tableOptions())
 	if err != nil {
 		return err
 	}
@@ -119,9 +122,10 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 // mergeSource is where the source rows come from.
 type mergeSource struct {
 	arg     string
-	table   bool   // a Delta table (path or URL)
-	format  string // file or stdin format
-	version int64  // table version; -1 for the latest
+	table   bool           // a Delta table (path or URL)
+	format  string         // file or stdin format
+	version int64          // table version; -1 for the latest
+	opts    *delta.Options // for a table: --allow-root
 }
 
 // classifySource decides what --source names: "-" is stdin; a URL or a
@@ -188,7 +192,7 @@ func formatOfPath(p string) string {
 // open returns the source rows and what to call when done with them.
 func (s *mergeSource) open(ctx context.Context, e *env, target *arrow.Schema, mem memory.Allocator) (array.RecordReader, func(), error) {
 	if s.table {
-		tbl, err := delta.Open(ctx, s.arg, nil)
+		tbl, err := delta.Open(ctx, s.arg, s.opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--source: %w", err)
 		}

@@ -15,11 +15,11 @@ type snapshotFlags struct {
 
 // open opens the table and the snapshot the flags select. The caller
 // closes the table.
-func (f *snapshotFlags) open(ctx context.Context, url string) (*delta.Table, *delta.Snapshot, error) {
+func (f *snapshotFlags) open(ctx context.Context, url string, opts *delta.Options) (*delta.Table, *delta.Snapshot, error) {
 	if f.version >= 0 && f.timestamp != "" {
 		return nil, nil, usagef("--version and --timestamp are mutually exclusive: give one")
 	}
-	tbl, err := openTable(ctx, url)
+	tbl, err := openTable(ctx, url, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,8 +55,8 @@ func parseTime(s string) (time.Time, error) {
 
 // openTable opens the table at url, telling a missing directory apart
 // from one that holds no table.
-func openTable(ctx context.Context, url string) (*delta.Table, error) {
-	tbl, err := delta.Open(ctx, url, nil)
+func openTable(ctx context.Context, url string, opts *delta.Options) (*delta.Table, error) {
+	tbl, err := delta.Open(ctx, url, opts)
 	if err != nil {
 		return nil, explainOpen(url, err)
 	}

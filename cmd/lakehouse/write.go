@@ -99,7 +99,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 		PartitionBy: splitList(*partitionBy), AppID: *appID, AppVersion: *appVersion, Compression: *compression,
 	}
 
-	tbl, err := delta.Open(ctx, url, nil)
+	tbl, err := delta.Open(ctx, url, fs.tableOptions())
 	if errors.Is(err, delta.ErrNotATable) {
 		if len(bytes.TrimSpace(data)) == 0 {
 			return fmt.Errorf("no rows on stdin to create %s from: pipe rows in (--format %s), or make an empty table with 'lakehouse create'", url, *format)

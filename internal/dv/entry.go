@@ -1,6 +1,8 @@
 package dv
 
 import (
+	"fmt"
+
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
 )
 
@@ -28,6 +30,18 @@ func (d Descriptor) Locate(tableRoot string) (EntryLocation, error) {
 	p, err := d.storePath(tableRoot)
 	if err != nil {
 		return EntryLocation{}, err
+	}
+	return EntryLocation{Path: p, Offset: d.offset(), Length: int64(d.SizeInBytes) + entryOverhead}, nil
+}
+
+// EntryAt is Locate for a caller that has already resolved (and checked)
+// where the DV file is: the entry's range within the file at p.
+func (d Descriptor) EntryAt(p string) (EntryLocation, error) {
+	if err := d.Validate(); err != nil {
+		return EntryLocation{}, err
+	}
+	if d.IsInline() {
+		return EntryLocation{}, fmt.Errorf("%w: an inline deletion vector has no file", ErrDescriptor)
 	}
 	return EntryLocation{Path: p, Offset: d.offset(), Length: int64(d.SizeInBytes) + entryOverhead}, nil
 }

@@ -26,6 +26,20 @@ func Load(ctx context.Context, store storage.Store, tableRoot string, d dv.Descr
 	if err != nil {
 		return nil, err
 	}
+	return load(ctx, store, loc, d)
+}
+
+// LoadAt is Load for a file DV whose file the caller has already located
+// (and confined): it reads d's entry from the file at p in store.
+func LoadAt(ctx context.Context, store storage.Store, p string, d dv.Descriptor) (*roaring64.Bitmap, error) {
+	loc, err := d.EntryAt(p)
+	if err != nil {
+		return nil, err
+	}
+	return load(ctx, store, loc, d)
+}
+
+func load(ctx context.Context, store storage.Store, loc dv.EntryLocation, d dv.Descriptor) (*roaring64.Bitmap, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

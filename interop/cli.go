@@ -65,6 +65,10 @@ func BuildCLI(ctx context.Context, o BuildOptions) (*CLI, error) {
 // CLI runs the lakehouse command-line tool built from ./cmd/lakehouse.
 type CLI struct {
 	Bin string
+	// AllowRoots are passed as --allow-root to every command: the suite's
+	// own tables directory, where shallow clones point into their
+	// sources (reads outside a table's root are refused otherwise).
+	AllowRoots []string
 }
 
 // CatOptions selects what `lakehouse cat` reads; zero values mean "latest, all columns".
@@ -77,6 +81,11 @@ type CatOptions struct {
 
 // Run runs the CLI with args and stdin, returning stdout.
 func (c *CLI) Run(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	if len(args) > 0 {
+		for _, r := range c.AllowRoots {
+			args = append(args, "--allow-root", r)
+		}
+	}
 	cmd := exec.CommandContext(ctx, c.Bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout = &out

@@ -254,6 +254,9 @@ func (s *suite) buildCLI() {
 	// INTEROP_GO_TAGS lets a developer try a CLI still gated behind a build
 	// tag; CI never sets it, so CI measures the CLI as it ships.
 	s.cli, s.cliErr = BuildCLI(ctx, BuildOptions{Dir: s.root, Bin: filepath.Join(s.out, "bin", "lakehouse"), Tags: os.Getenv("INTEROP_GO_TAGS")})
+	if s.cli != nil {
+		s.cli.AllowRoots = []string{s.tables}
+	}
 }
 
 func (s *suite) lakehouseVersion() string {

@@ -73,7 +73,7 @@ func resentFromEarlier(g int) (int, bool) {
 func recordLine(g int) string {
 	id := fmt.Sprintf("txn-%07d", g)
 	customer := fmt.Sprintf("cust-%03d", g*17%50)
-	category := categories[g*3%len(categories)]
+	category := categories[g/10%len(categories)]
 	currency := currencies[g*5%len(currencies)]
 	day := firstDay.AddDate(0, 0, g*7%10).Format(time.DateOnly)
 	cents := g*7919%50000 + 100

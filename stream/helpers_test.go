@@ -168,3 +168,12 @@ func runToEnd(t testing.TB, p *stream.Pipeline, sink stream.Sink, opts *stream.O
 	}
 	return q.AwaitTermination(context.Background())
 }
+
+// kindAs gives a sink another kind name (to wrap a sink and keep the
+// checkpoint's sink kind).
+type kindAs struct {
+	stream.Sink
+	kind string
+}
+
+func (k *kindAs) Kind() string { return k.kind }

@@ -177,3 +177,5 @@ type kindAs struct {
 }
 
 func (k *kindAs) Kind() string { return k.kind }
+
+type arrowRecord = arrow.RecordBatch

@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -28,6 +29,9 @@ type DeltaSourceOptions struct {
 	// StartingVersion, when set, starts the stream with the changes of
 	// that version (no initial snapshot).
 	StartingVersion *int64
+	// StartingTimestamp, when not zero (and StartingVersion is nil),
+	// starts with the first version committed at or after it.
+	StartingTimestamp time.Time
 	// MaxFilesPerTrigger caps the files per batch (default 1000);
 	// MaxBytesPerTrigger caps their bytes, softly: a batch holds at least
 	// one file. Both are ignored by Trigger Once.
@@ -149,6 +153,13 @@ func (s *DeltaSource) initial(ctx context.Context) (deltaOffset, error) {
 	if v := s.opts.StartingVersion; v != nil {
 		return deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: *v, Index: -1}, nil
 	}
+	if ts := s.opts.StartingTimestamp; !ts.IsZero() {
+		v, err := s.firstVersionFrom(ctx, ts)
+		if err != nil {
+			return deltaOffset{}, err
+		}
+		return deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: v, Index: -1}, nil
+	}
 	snap, err := s.tbl.Snapshot(ctx)
 	if err != nil {
 		return deltaOffset{}, err
@@ -158,6 +169,27 @@ func (s *DeltaSource) initial(ctx context.Context) (deltaOffset, error) {
 		v = s.capAt
 	}
 	return deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: v, Index: -1, IsStartingVersion: true}, nil
+}
+
+// firstVersionFrom resolves a starting timestamp: the first version
+// committed at or after ts (a time before the first commit is version 0 of
+// what remains; after the latest, the next version to come).
+func (s *DeltaSource) firstVersionFrom(ctx context.Context, ts time.Time) (int64, error) {
+	snap, err := s.tbl.SnapshotAsOf(ctx, ts)
+	if errors.Is(err, delta.ErrVersionNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	at, err := s.tbl.CommitTimestamp(ctx, snap.Version())
+	if err != nil {
+		return 0, err
+	}
+	if at.Before(ts) {
+		return snap.Version() + 1, nil
+	}
+	return snap.Version(), nil
 }
 
 // files returns the data files a position's version contributes, in the

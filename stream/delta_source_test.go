@@ -149,3 +149,34 @@ func TestBadSQLIsRefusedAtStart(t *testing.T) {
 		})
 	}
 }
+
+func TestDeltaSourceStartingPoint(t *testing.T) {
+	dir := t.TempDir()
+	src := sourceTable(t, dir, seq(1, 2), seq(3, 4), seq(5, 6))
+	ctx := context.Background()
+	tbl, err := delta.Open(ctx, src, nil)
+	require.NoError(t, err)
+	ts1, err := tbl.CommitTimestamp(ctx, 1)
+	require.NoError(t, err)
+	require.NoError(t, tbl.Close())
+	v2 := int64(2)
+	cases := []struct {
+		name string
+		opts stream.DeltaSourceOptions
+		want []string
+	}{
+		{"initial snapshot", stream.DeltaSourceOptions{}, []string{`{"id":1,"name":"n1"}`, `{"id":2,"name":"n2"}`, `{"id":3,"name":"n3"}`, `{"id":4,"name":"n4"}`, `{"id":5,"name":"n5"}`, `{"id":6,"name":"n6"}`}},
+		{"starting version", stream.DeltaSourceOptions{StartingVersion: &v2}, []string{`{"id":5,"name":"n5"}`, `{"id":6,"name":"n6"}`}},
+		{"starting timestamp", stream.DeltaSourceOptions{StartingTimestamp: ts1}, []string{`{"id":3,"name":"n3"}`, `{"id":4,"name":"n4"}`, `{"id":5,"name":"n5"}`, `{"id":6,"name":"n6"}`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			col := &collector{}
+			require.NoError(t, runToEnd(t, stream.From(stream.NewDeltaSource(src, &tc.opts)), col.sink(),
+				&stream.Options{Checkpoint: t.TempDir(), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
+			assert.Equal(t, tc.want, col.all())
+		})
+	}
+}

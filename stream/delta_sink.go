@@ -78,6 +78,9 @@ func (s *DeltaSink) Close() error {
 func (s *DeltaSink) AddBatch(ctx context.Context, b *Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b.Mode == Update {
+		return fmt.Errorf("%w: the Delta sink does not support Update output mode (use Append, Complete or a ForeachBatch MERGE)", ErrInvalidArgument)
+	}
 	if b.Schema == nil {
 		return nil // nothing to write and no schema to create a table with
 	}

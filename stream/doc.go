@@ -33,6 +33,7 @@ Spark's layout:
 	offsets/<batchId>     "v1", {"batchWatermarkMs":…,"batchTimestampMs":…,"conf":{…}}, one offset per source
 	commits/<batchId>     "v1", {"nextBatchWatermarkMs":…}
 	sources/0/…           the source's own files (the files source's file log and schemas)
+	state/<op>/<batchId>  stateful operators' state after each batch
 
 The invariants that make a query exactly-once:
 
@@ -45,8 +46,9 @@ The invariants that make a query exactly-once:
     transaction carrying the txn action (appId = query id, version = batch
     id), so a batch the table already has is skipped (CommitResult.Skipped).
   - C4: a checkpoint written for another source kind, another number of
-    sources, another sink kind or another source table is refused with an
-    *IncompatibleCheckpointError (ErrIncompatibleCheckpoint).
+    sources, another sink kind, another source table or other stateful
+    operators is refused with an *IncompatibleCheckpointError
+    (ErrIncompatibleCheckpoint).
 
 # Triggers and limits
 
@@ -65,7 +67,19 @@ does: each file exactly once through a file log in the checkpoint, schema
 inference kept in a schema location, type hints, a _rescued_data column and
 the addNewColumns, rescue, failOnNewColumns and none evolution modes.
 
-Kafka, stateful operators (dropDuplicates, windowed aggregation) and the
-update output mode are not implemented yet.
+# Stateful operators
+
+WithWatermark declares the event-time column and delay; DropDuplicates,
+DropDuplicatesWithinWatermark and WindowAggregate (tumbling windows with
+count, sum, avg, min and max) keep state that is checkpointed with every
+batch under state/<operator>/<batchId> and bounded by the watermark. Output
+modes are Append (a window once, when the watermark passes its end),
+Update (the windows a batch changed; not for the Delta sink) and Complete.
+When the watermark moves and no new data comes, a batch without data runs
+so that windows close, as Spark's no-data batches do. A checkpoint whose
+state belongs to other operators is refused (C4).
+
+Kafka, sliding windows, approximate distinct counts and stream–static joins
+are not implemented.
 */
 package stream

@@ -18,7 +18,6 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/delta/expr"
-	"github.com/lakehouse-go/lakehouse/internal/protocol"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
@@ -63,11 +62,7 @@ func (l *schemaLog) latest(ctx context.Context) (*arrow.Schema, error) {
 }
 
 func (l *schemaLog) write(ctx context.Context, schema *arrow.Schema) error {
-	st, err := protocol.FromArrowSchema(schema)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
-	}
-	text, err := protocol.MarshalSchema(st)
+	text, err := schemaJSON(schema)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"sort"
@@ -179,3 +180,5 @@ type kindAs struct {
 func (k *kindAs) Kind() string { return k.kind }
 
 type arrowRecord = arrow.RecordBatch
+
+var jsonMarshal = json.Marshal

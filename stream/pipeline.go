@@ -183,8 +183,13 @@ func (s *selectStep) apply(ctx context.Context, in arrow.RecordBatch, mem memory
 
 // run applies the steps to one batch; in is released.
 func (p *Pipeline) run(ctx context.Context, in arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	return p.runFrom(ctx, in, mem, 0)
+}
+
+// runFrom applies the steps from index from on.
+func (p *Pipeline) runFrom(ctx context.Context, in arrow.RecordBatch, mem memory.Allocator, from int) (arrow.RecordBatch, error) {
 	cur := in
-	for _, s := range p.steps {
+	for _, s := range p.steps[from:] {
 		next, err := s.apply(ctx, cur, mem)
 		cur.Release()
 		if err != nil {

@@ -27,8 +27,10 @@ type Progress struct {
 	// EventTime has max, min and watermark (ISO-8601) when the query has
 	// a watermark.
 	EventTime map[string]string `json:"eventTime,omitempty"`
-	Sources   []SourceProgress  `json:"sources"`
-	Sink      SinkProgress      `json:"sink"`
+	// StateOperators describe the state of stateful operators.
+	StateOperators []StateOperatorProgress `json:"stateOperators"`
+	Sources        []SourceProgress        `json:"sources"`
+	Sink           SinkProgress            `json:"sink"`
 	// NumOutputRows is what the sink was given.
 	NumOutputRows int64 `json:"numOutputRows"`
 	// Rerun is set when the batch re-ran offsets planned by an earlier

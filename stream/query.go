@@ -57,6 +57,8 @@ type Query struct {
 	done     chan struct{}
 	err      error
 
+	stateful []statefulRef
+
 	mu       sync.Mutex
 	status   Status
 	last     *Progress
@@ -100,6 +102,10 @@ func (p *Pipeline) Start(ctx context.Context, sink Sink, opts *Options) (*Query,
 	q := &Query{p: p, sink: sink, opts: o, name: o.Name, log: o.Logger,
 		ck: &checkpoint{store: store, where: o.Checkpoint}, closeStore: closeStore,
 		stopCh: make(chan struct{}), done: make(chan struct{}), runID: uuid.NewString()}
+	if err := q.collectStateful(); err != nil {
+		_ = closeStore()
+		return nil, err
+	}
 	if err := q.open(ctx); err != nil {
 		_ = closeStore()
 		return nil, err

@@ -22,6 +22,11 @@ type engineState struct {
 	end         Offset // the last planned batch's end offset
 	watermarkMs int64
 	prevStart   time.Time
+	// lastBatchWM is the watermark the previous batch ran with: when the
+	// watermark moved past it, a stateful query runs a batch without new
+	// data so that windows close and state is evicted (Spark's no-data
+	// batches).
+	lastBatchWM int64
 }
 
 func (q *Query) run(ctx context.Context) {
@@ -82,6 +87,10 @@ func (q *Query) loop(ctx context.Context) error {
 		st.watermarkMs = c.NextBatchWatermarkMs
 	}
 	st.nextBatch = lastOff + 1
+	st.lastBatchWM = st.watermarkMs
+	if err := q.loadState(ctx, lastCommit); err != nil {
+		return err
+	}
 	trig := q.opts.Trigger
 	if lastOff >= 0 {
 		seq, err := q.ck.readOffsets(ctx, lastOff)
@@ -133,6 +142,14 @@ func (q *Query) loop(ctx context.Context) error {
 		}
 		latestMs := time.Since(tick).Milliseconds()
 		if sameOffset(end, st.end) || end == nil {
+			if len(q.stateful) > 0 && st.watermarkMs > st.lastBatchWM && trig.kind != triggerOnce && st.end != nil {
+				seq := &offsetSeq{meta: offsetSeqMetadata{BatchWatermarkMs: st.watermarkMs, BatchTimestampMs: time.Now().UnixMilli(), Conf: confOf(q.opts.Conf)}, offsets: []Offset{st.end}}
+				if err := q.runBatch(ctx, st, st.nextBatch, st.end, seq, false, latestMs); err != nil {
+					return err
+				}
+				st.nextBatch++
+				continue
+			}
 			if trig.kind != triggerProcessingTime {
 				return nil
 			}
@@ -146,10 +163,7 @@ func (q *Query) loop(ctx context.Context) error {
 			}
 			continue
 		}
-		seq := &offsetSeq{meta: offsetSeqMetadata{BatchWatermarkMs: st.watermarkMs, BatchTimestampMs: time.Now().UnixMilli(), Conf: maps.Clone(q.opts.Conf)}, offsets: []Offset{end}}
-		if seq.meta.Conf == nil {
-			seq.meta.Conf = map[string]string{}
-		}
+		seq := &offsetSeq{meta: offsetSeqMetadata{BatchWatermarkMs: st.watermarkMs, BatchTimestampMs: time.Now().UnixMilli(), Conf: confOf(q.opts.Conf)}, offsets: []Offset{end}}
 		if err := q.runBatch(ctx, st, st.nextBatch, st.end, seq, false, latestMs); err != nil {
 			return err
 		}
@@ -166,6 +180,13 @@ func (q *Query) loop(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+func confOf(conf map[string]string) map[string]string {
+	if conf == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(conf)
 }
 
 // sleep waits d, or until Stop (true: the loop notices) or ctx ends (false).
@@ -196,6 +217,9 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 		dur["walCommit"] = time.Since(t).Milliseconds()
 	}
 	q.setStatus("Processing new data", true, true)
+	for _, sp := range q.stateful {
+		sp.step.begin(seq.meta.BatchWatermarkMs, q.opts.OutputMode)
+	}
 	t := time.Now()
 	rr, err := q.p.src.Read(ctx, start, end)
 	if err != nil {
@@ -230,7 +254,26 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	if err := rr.Err(); err != nil {
 		return fmt.Errorf("stream: batch %d: %w", id, err)
 	}
+	for _, sp := range q.stateful {
+		emitted, err := sp.step.finish(ctx, q.opts.Allocator)
+		if err != nil {
+			return fmt.Errorf("stream: batch %d: %w", id, err)
+		}
+		if emitted == nil {
+			continue
+		}
+		o, err := q.p.runFrom(ctx, emitted, q.opts.Allocator, sp.index+1)
+		if err != nil {
+			return fmt.Errorf("stream: batch %d: %w", id, err)
+		}
+		if o != nil {
+			out = append(out, o)
+		}
+	}
 	dur["getBatch"] = time.Since(t).Milliseconds()
+	if err := q.saveState(ctx, id); err != nil {
+		return err
+	}
 	schema := rr.Schema()
 	if len(out) > 0 {
 		schema = out[0].Schema()
@@ -262,6 +305,7 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	dur["triggerExecution"] = elapsed.Milliseconds()
 	st.end = end
 	st.watermarkMs = next
+	st.lastBatchWM = seq.meta.BatchWatermarkMs
 
 	p := &Progress{ID: q.id, RunID: q.runID, Name: q.name, Timestamp: began.UTC(), BatchID: id,
 		BatchDuration: elapsed.Milliseconds(), NumInputRows: inRows, DurationMs: dur, Rerun: rerun,
@@ -285,6 +329,9 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	p.Sources = []SourceProgress{{Description: describe(q.p.src), StartOffset: start, EndOffset: end,
 		NumInputRows: inRows, InputRowsPerSecond: p.InputRowsPerSecond, ProcessedRowsPerSecond: p.ProcessedRowsPerSecond}}
 	p.Sink = SinkProgress{Description: describe(q.sink), NumOutputRows: p.NumOutputRows}
+	for _, sp := range q.stateful {
+		p.StateOperators = append(p.StateOperators, StateOperatorProgress{OperatorName: sp.step.descriptor(), NumRowsTotal: sp.step.rows()})
+	}
 	q.record(p)
 	return nil
 }

@@ -16,11 +16,18 @@ const (
 	// Complete: each batch holds the whole result; the sink replaces
 	// what it had.
 	Complete
+	// Update: each batch holds the aggregation rows it changed (for
+	// ForeachBatch sinks that upsert; the Delta sink refuses it, as
+	// Spark's does).
+	Update
 )
 
 func (m OutputMode) String() string {
-	if m == Complete {
+	switch m {
+	case Complete:
 		return "Complete"
+	case Update:
+		return "Update"
 	}
 	return "Append"
 }

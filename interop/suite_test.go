@@ -167,6 +167,7 @@ var caseTitles = map[string]string{
 	"3": "time travel",
 	"4": "mixed writers",
 	"5": "data skipping",
+	"6": "streaming sink",
 }
 
 var caseMethod = []string{

@@ -1,0 +1,166 @@
+package stream_test
+
+import (
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/stream"
+)
+
+func events(rows ...string) string {
+	out := ""
+	for _, r := range rows {
+		out += r + "\n"
+	}
+	return out
+}
+
+// Tumbling windows of one minute with a 10 s watermark delay. File 1 moves
+// the watermark to 10:01:00; file 2 brings a late row (10:00:50, dropped
+// in Append and Update) and moves it to 10:02:10.
+func TestWindowAggregate(t *testing.T) {
+	file1 := events(`{"k":"a","v":1,"ts":"2026-01-01T10:00:01Z"}`, `{"k":"a","v":2,"ts":"2026-01-01T10:00:30Z"}`, `{"k":"b","v":5,"ts":"2026-01-01T10:01:10Z"}`)
+	file2 := events(`{"k":"a","v":100,"ts":"2026-01-01T10:00:50Z"}`, `{"k":"a","v":1,"ts":"2026-01-01T10:02:20Z"}`)
+	w := func(start, end, k string, n, sum int, avg float64) string {
+		return `{"avg(v)":` + fmtFloat(avg) + `,"count(1)":` + itoa(int64(n)) + `,"k":"` + k + `","sum(v)":` + itoa(int64(sum)) + `,"window":{"end":"2026-01-01T` + end + `Z","start":"2026-01-01T` + start + `Z"}}`
+	}
+	cases := []struct {
+		name    string
+		mode    stream.OutputMode
+		restart bool // stop after file 1, restart for file 2
+		last    []string
+		all     []string
+	}{
+		{"append", stream.Append, false, nil, []string{
+			w("10:00:00", "10:01:00", "a", 2, 3, 1.5), w("10:01:00", "10:02:00", "b", 1, 5, 5)}},
+		{"append across a restart", stream.Append, true, nil, []string{
+			w("10:00:00", "10:01:00", "a", 2, 3, 1.5), w("10:01:00", "10:02:00", "b", 1, 5, 5)}},
+		{"update", stream.Update, false, nil, []string{
+			w("10:00:00", "10:01:00", "a", 2, 3, 1.5), w("10:01:00", "10:02:00", "b", 1, 5, 5), w("10:02:00", "10:03:00", "a", 1, 1, 1)}},
+		{"complete", stream.Complete, false, []string{
+			w("10:00:00", "10:01:00", "a", 3, 103, 103.0/3), w("10:01:00", "10:02:00", "b", 1, 5, 5), w("10:02:00", "10:03:00", "a", 1, 1, 1)}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in")
+			base := time.Now().Add(-time.Hour)
+			writeFile(t, in, "1.json", file1, base)
+			if !tc.restart {
+				writeFile(t, in, "2.json", file2, base.Add(time.Minute))
+			}
+			col := &collector{}
+			rec := &recorder{}
+			run := func() {
+				src := stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", MaxFilesPerTrigger: 1, SchemaHints: "k string, v bigint, ts timestamp"})
+				p := stream.From(src).WithWatermark("ts", 10*time.Second).
+					WindowAggregate("ts", time.Minute, []string{"k"}, stream.Count("*"), stream.Sum("v"), stream.Avg("v"))
+				require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), OutputMode: tc.mode, Logger: quiet, Allocator: mem, Listener: rec}))
+			}
+			run()
+			if tc.restart {
+				writeFile(t, in, "2.json", file2, base.Add(time.Minute))
+				run()
+			}
+			if tc.all != nil {
+				sort.Strings(tc.all)
+				assert.Equal(t, tc.all, col.all())
+			}
+			if tc.last != nil {
+				sort.Strings(tc.last)
+				assert.Equal(t, tc.last, col.batches[len(col.batches)-1])
+			}
+			last := rec.progress[len(rec.progress)-1]
+			require.Len(t, last.StateOperators, 1)
+			assert.Contains(t, last.StateOperators[0].OperatorName, "window(ts,60000ms;k;")
+			assert.Equal(t, "2026-01-01T10:02:10Z", last.EventTime["watermark"])
+		})
+	}
+}
+
+func fmtFloat(f float64) string {
+	b, _ := jsonMarshal(f)
+	return string(b)
+}
+
+func TestDropDuplicates(t *testing.T) {
+	file1 := events(`{"id":1,"ts":"2026-01-01T10:00:00Z"}`, `{"id":1,"ts":"2026-01-01T10:00:05Z"}`, `{"id":2,"ts":"2026-01-01T10:00:10Z"}`)
+	file2 := events(`{"id":2,"ts":"2026-01-01T10:00:20Z"}`, `{"id":3,"ts":"2026-01-01T10:05:00Z"}`)
+	file3 := events(`{"id":1,"ts":"2026-01-01T10:05:30Z"}`, `{"id":3,"ts":"2026-01-01T10:05:40Z"}`)
+	row := func(id int, ts string) string { return `{"id":` + itoa(int64(id)) + `,"ts":"2026-01-01T` + ts + `Z"}` }
+	cases := []struct {
+		name   string
+		within bool
+		want   []string
+	}{
+		// Without a watermark every id is kept once, forever (even across a restart).
+		{"dropDuplicates", false, []string{row(1, "10:00:00"), row(2, "10:00:10"), row(3, "10:05:00")}},
+		// Within a 1 minute watermark: id 1 expired (10:00:00+1m < 10:04:00) and comes back; id 3 did not.
+		{"dropDuplicatesWithinWatermark", true, []string{row(1, "10:00:00"), row(1, "10:05:30"), row(2, "10:00:10"), row(3, "10:05:00")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in")
+			base := time.Now().Add(-time.Hour)
+			col := &collector{}
+			run := func() {
+				p := stream.From(stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", MaxFilesPerTrigger: 1, SchemaHints: "id bigint, ts timestamp"}))
+				if tc.within {
+					p = p.WithWatermark("ts", time.Minute).DropDuplicatesWithinWatermark("id")
+				} else {
+					p = p.DropDuplicates("id")
+				}
+				require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
+			}
+			writeFile(t, in, "1.json", file1, base)
+			writeFile(t, in, "2.json", file2, base.Add(time.Minute))
+			run()
+			writeFile(t, in, "3.json", file3, base.Add(2*time.Minute))
+			run() // the state comes back from the checkpoint
+			assert.Equal(t, tc.want, col.all())
+		})
+	}
+}
+
+func TestStatefulCheckpointChecks(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, in, "1.json", events(`{"id":1,"ts":"2026-01-01T10:00:00Z"}`), time.Now())
+	ck := filepath.Join(dir, "ck")
+	src := func() *stream.Pipeline {
+		return stream.From(stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", SchemaHints: "id bigint, ts timestamp"}))
+	}
+	col := &collector{}
+	opts := &stream.Options{Checkpoint: ck, Trigger: stream.AvailableNow(), Logger: quiet}
+	require.NoError(t, runToEnd(t, src().DropDuplicates("id"), col.sink(), opts))
+	cases := []struct {
+		name string
+		p    *stream.Pipeline
+		mode stream.OutputMode
+		err  error
+	}{
+		{"other dedup columns", src().DropDuplicates("id", "ts"), stream.Append, stream.ErrIncompatibleCheckpoint},
+		{"stateful operator removed", src(), stream.Append, stream.ErrIncompatibleCheckpoint},
+		{"operator added", src().DropDuplicates("id").DropDuplicates("ts"), stream.Append, stream.ErrIncompatibleCheckpoint},
+		{"within watermark without watermark", src().DropDuplicatesWithinWatermark("id"), stream.Append, stream.ErrInvalidArgument},
+		{"append window without watermark", src().WindowAggregate("ts", time.Minute, nil, stream.Count("*")), stream.Append, stream.ErrInvalidArgument},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := *opts
+			o.OutputMode = tc.mode
+			require.ErrorIs(t, runToEnd(t, tc.p, col.sink(), &o), tc.err)
+		})
+	}
+}

@@ -1,0 +1,392 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Agg is an aggregate of a windowed aggregation.
+type Agg struct {
+	// Func is count, sum, avg, min or max.
+	Func string
+	// Column is the input column ("*" for count of rows).
+	Column string
+	// Name is the output column; default Spark's name, "sum(amount)".
+	Name string
+}
+
+// Count counts rows (column "*") or a column's non-null values.
+func Count(column string) Agg { return Agg{Func: "count", Column: column} }
+
+// Sum adds a numeric column: a long for integers, a double otherwise.
+func Sum(column string) Agg { return Agg{Func: "sum", Column: column} }
+
+// Avg averages a numeric column, as a double.
+func Avg(column string) Agg { return Agg{Func: "avg", Column: column} }
+
+// Min is a numeric column's minimum (long or double).
+func Min(column string) Agg { return Agg{Func: "min", Column: column} }
+
+// Max is a numeric column's maximum (long or double).
+func Max(column string) Agg { return Agg{Func: "max", Column: column} }
+
+// As names an aggregate's output column.
+func (a Agg) As(name string) Agg { a.Name = name; return a }
+
+func (a Agg) outName() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	if a.Func == "count" && a.Column == "*" {
+		return "count(1)"
+	}
+	return a.Func + "(" + a.Column + ")"
+}
+
+// WindowAggregate groups rows into tumbling event-time windows of size on
+// timeColumn (and by the key columns) and aggregates them, as Spark's
+// groupBy(window(timeColumn, size), keys…).agg(…). The output has a
+// window column (struct of start and end), the keys, then the aggregates.
+// With Append output a window is emitted once, when the watermark reaches
+// its end (WithWatermark is then required); Update emits the windows a
+// batch changed; Complete emits every window each batch. Rows older than
+// the watermark are dropped, and windows behind it leave the state (except
+// in Complete mode).
+func (p *Pipeline) WindowAggregate(timeColumn string, size time.Duration, keys []string, aggs ...Agg) *Pipeline {
+	if size <= 0 || len(aggs) == 0 {
+		p.fail(fmt.Errorf("%w: a window needs a positive size and at least one aggregate", ErrInvalidArgument))
+		return p
+	}
+	for _, a := range aggs {
+		switch a.Func {
+		case "count", "sum", "avg", "min", "max":
+		default:
+			p.fail(fmt.Errorf("%w: aggregate %q (use count, sum, avg, min or max)", ErrInvalidArgument, a.Func))
+			return p
+		}
+		if a.Column == "*" && a.Func != "count" {
+			p.fail(fmt.Errorf("%w: %s(*)", ErrInvalidArgument, a.Func))
+			return p
+		}
+	}
+	p.steps = append(p.steps, &windowStep{time: timeColumn, size: size.Milliseconds(), keys: keys, aggs: aggs, pipe: p})
+	return p
+}
+
+// DropDuplicates drops rows whose columns equal those of an earlier row.
+// With a watermark, rows older than it are dropped and keys whose event
+// time is behind it leave the state (the event-time column should then be
+// one of columns, as Spark advises, for the state to stay bounded).
+func (p *Pipeline) DropDuplicates(columns ...string) *Pipeline {
+	p.steps = append(p.steps, &dedupStep{columns: columns, pipe: p})
+	return p
+}
+
+// DropDuplicatesWithinWatermark drops rows whose columns equal those of an
+// earlier row seen within the watermark delay; it needs WithWatermark.
+func (p *Pipeline) DropDuplicatesWithinWatermark(columns ...string) *Pipeline {
+	p.steps = append(p.steps, &dedupStep{columns: columns, within: true, pipe: p})
+	return p
+}
+
+// aggState is one aggregate's running value.
+type aggState struct {
+	N    int64   `json:"n"`
+	SumI int64   `json:"si,omitempty"`
+	SumF float64 `json:"sf,omitempty"`
+	MinF float64 `json:"mnf,omitempty"`
+	MaxF float64 `json:"mxf,omitempty"`
+	MinI int64   `json:"mni,omitempty"`
+	MaxI int64   `json:"mxi,omitempty"`
+}
+
+type windowGroup struct {
+	Start   int64      `json:"start"`
+	Keys    []*string  `json:"keys"`
+	Aggs    []aggState `json:"aggs"`
+	updated bool
+}
+
+type windowStep struct {
+	time string
+	size int64
+	keys []string
+	aggs []Agg
+	pipe *Pipeline
+
+	batchWM int64
+	mode    OutputMode
+	groups  map[string]*windowGroup
+	in      *arrow.Schema // the input schema, learnt from the first batch
+	isInt   []bool
+	keyType []arrow.DataType
+}
+
+func (w *windowStep) descriptor() string {
+	parts := make([]string, len(w.aggs))
+	for i, a := range w.aggs {
+		parts[i] = a.Func + "(" + a.Column + ")"
+	}
+	return fmt.Sprintf("window(%s,%dms;%s;%s)", w.time, w.size, strings.Join(w.keys, ","), strings.Join(parts, ","))
+}
+
+func (w *windowStep) begin(wm int64, mode OutputMode) { w.batchWM, w.mode = wm, mode }
+func (w *windowStep) rows() int64                     { return int64(len(w.groups)) }
+
+func (w *windowStep) learn(schema *arrow.Schema) error {
+	if w.in != nil && w.in.Equal(schema) {
+		return nil
+	}
+	w.in = schema
+	w.isInt = make([]bool, len(w.aggs))
+	for i, a := range w.aggs {
+		if a.Column == "*" {
+			continue
+		}
+		idx := schema.FieldIndices(a.Column)
+		if len(idx) == 0 {
+			return fmt.Errorf("%w: aggregate column %q is not in the batch", ErrInvalidArgument, a.Column)
+		}
+		t := schema.Field(idx[0]).Type
+		if a.Func != "count" && !arrow.IsInteger(t.ID()) && !arrow.IsFloating(t.ID()) {
+			return fmt.Errorf("%w: %s(%s) needs a numeric column, not %s", ErrInvalidArgument, a.Func, a.Column, t)
+		}
+		w.isInt[i] = arrow.IsInteger(t.ID())
+	}
+	cols, err := columnIndices(schema, w.keys)
+	if err != nil {
+		return err
+	}
+	w.keyType = make([]arrow.DataType, len(cols))
+	for i, c := range cols {
+		w.keyType[i] = schema.Field(c).Type
+	}
+	return nil
+}
+
+func numberAt(a arrow.Array, i int) (int64, float64, bool) {
+	if a.IsNull(i) {
+		return 0, 0, false
+	}
+	switch c := a.(type) {
+	case *array.Int8:
+		return int64(c.Value(i)), float64(c.Value(i)), true
+	case *array.Int16:
+		return int64(c.Value(i)), float64(c.Value(i)), true
+	case *array.Int32:
+		return int64(c.Value(i)), float64(c.Value(i)), true
+	case *array.Int64:
+		return c.Value(i), float64(c.Value(i)), true
+	case *array.Float32:
+		return 0, float64(c.Value(i)), true
+	case *array.Float64:
+		return 0, c.Value(i), true
+	}
+	return 0, 0, true // count of a non-numeric column
+}
+
+func (w *windowStep) apply(_ context.Context, in arrow.RecordBatch, _ memory.Allocator) (arrow.RecordBatch, error) {
+	if err := w.learn(in.Schema()); err != nil {
+		return nil, err
+	}
+	times, err := eventTimes(in, w.time)
+	if err != nil {
+		return nil, err
+	}
+	keyCols, _ := columnIndices(in.Schema(), w.keys)
+	aggCols := make([]arrow.Array, len(w.aggs))
+	for i, a := range w.aggs {
+		if a.Column != "*" {
+			aggCols[i] = in.Column(in.Schema().FieldIndices(a.Column)[0])
+		}
+	}
+	late := w.pipe.watermark != nil && w.mode != Complete
+	for i := 0; i < int(in.NumRows()); i++ {
+		t := times[i]
+		if t == math.MinInt64 || (late && t < w.batchWM) {
+			continue
+		}
+		start := t - ((t%w.size)+w.size)%w.size
+		k, vals := rowKey(in, keyCols, i)
+		k = fmt.Sprint(start) + "\x00" + k
+		g := w.groups[k]
+		if g == nil {
+			g = &windowGroup{Start: start, Keys: vals, Aggs: make([]aggState, len(w.aggs))}
+			w.groups[k] = g
+		}
+		g.updated = true
+		for j, a := range w.aggs {
+			st := &g.Aggs[j]
+			if a.Column == "*" {
+				st.N++
+				continue
+			}
+			iv, fv, ok := numberAt(aggCols[j], i)
+			if !ok {
+				continue
+			}
+			if st.N == 0 {
+				st.MinI, st.MaxI, st.MinF, st.MaxF = iv, iv, fv, fv
+			}
+			st.N++
+			st.SumI += iv
+			st.SumF += fv
+			st.MinI, st.MaxI = min(st.MinI, iv), max(st.MaxI, iv)
+			st.MinF, st.MaxF = min(st.MinF, fv), max(st.MaxF, fv)
+		}
+	}
+	return nil, nil
+}
+
+func (w *windowStep) outSchema() *arrow.Schema {
+	ts := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	fields := []arrow.Field{{Name: "window", Type: arrow.StructOf(
+		arrow.Field{Name: "start", Type: ts, Nullable: true},
+		arrow.Field{Name: "end", Type: ts, Nullable: true}), Nullable: true}}
+	for i, k := range w.keys {
+		fields = append(fields, arrow.Field{Name: k, Type: w.keyType[i], Nullable: true})
+	}
+	for i, a := range w.aggs {
+		var t arrow.DataType = arrow.PrimitiveTypes.Float64
+		switch {
+		case a.Func == "count", w.isInt[i] && a.Func != "avg":
+			t = arrow.PrimitiveTypes.Int64
+		}
+		fields = append(fields, arrow.Field{Name: a.outName(), Type: t, Nullable: true})
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// finish emits the windows the output mode calls for and evicts the ones
+// the watermark has passed.
+func (w *windowStep) finish(_ context.Context, mem memory.Allocator) (arrow.RecordBatch, error) {
+	if w.in == nil {
+		for _, g := range w.groups {
+			g.updated = false
+		}
+		if len(w.groups) == 0 {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: window state without a known input schema", ErrCorruptCheckpoint)
+	}
+	b := array.NewRecordBuilder(mem, w.outSchema())
+	defer b.Release()
+	hasWM := w.pipe.watermark != nil
+	for _, k := range sortedKeys(w.groups) {
+		g := w.groups[k]
+		closed := hasWM && g.Start+w.size <= w.batchWM
+		emit := false
+		switch w.mode {
+		case Complete:
+			emit = true
+		case Update:
+			emit = g.updated
+		default:
+			emit = closed
+		}
+		if emit {
+			w.appendGroup(b, g)
+		}
+		g.updated = false
+		if closed && w.mode != Complete {
+			delete(w.groups, k)
+		}
+	}
+	return b.NewRecordBatch(), nil
+}
+
+func (w *windowStep) appendGroup(b *array.RecordBuilder, g *windowGroup) {
+	sb := b.Field(0).(*array.StructBuilder)
+	sb.Append(true)
+	sb.FieldBuilder(0).(*array.TimestampBuilder).Append(arrow.Timestamp(g.Start * 1000))
+	sb.FieldBuilder(1).(*array.TimestampBuilder).Append(arrow.Timestamp((g.Start + w.size) * 1000))
+	for i, v := range g.Keys {
+		fb := b.Field(1 + i)
+		if v == nil || !appendValue(fb, w.keyType[i], *v) {
+			fb.AppendNull()
+		}
+	}
+	off := 1 + len(g.Keys)
+	for j, a := range w.aggs {
+		st := g.Aggs[j]
+		fb := b.Field(off + j)
+		if a.Func == "count" {
+			fb.(*array.Int64Builder).Append(st.N)
+			continue
+		}
+		if st.N == 0 {
+			fb.AppendNull()
+			continue
+		}
+		switch a.Func {
+		case "avg":
+			fb.(*array.Float64Builder).Append(st.SumF / float64(st.N))
+		case "sum":
+			if w.isInt[j] {
+				fb.(*array.Int64Builder).Append(st.SumI)
+			} else {
+				fb.(*array.Float64Builder).Append(st.SumF)
+			}
+		case "min", "max":
+			iv, fv := st.MinI, st.MinF
+			if a.Func == "max" {
+				iv, fv = st.MaxI, st.MaxF
+			}
+			if w.isInt[j] {
+				fb.(*array.Int64Builder).Append(iv)
+			} else {
+				fb.(*array.Float64Builder).Append(fv)
+			}
+		}
+	}
+}
+
+type windowState struct {
+	Operator string                  `json:"operator"`
+	Schema   json.RawMessage         `json:"schema,omitempty"`
+	Groups   map[string]*windowGroup `json:"groups"`
+}
+
+func (w *windowStep) marshal() ([]byte, error) {
+	st := windowState{Operator: w.descriptor(), Groups: w.groups}
+	if w.in != nil {
+		text, err := schemaJSON(w.in)
+		if err != nil {
+			return nil, err
+		}
+		st.Schema = json.RawMessage(text)
+	}
+	return json.Marshal(st)
+}
+
+func (w *windowStep) unmarshal(data []byte) error {
+	var st windowState
+	if data != nil {
+		if err := json.Unmarshal(data, &st); err != nil {
+			return fmt.Errorf("%w: window state: %v", ErrCorruptCheckpoint, err)
+		}
+	}
+	w.groups = st.Groups
+	if w.groups == nil {
+		w.groups = map[string]*windowGroup{}
+	}
+	w.in = nil
+	if len(st.Schema) > 0 {
+		schema, err := parseSchemaJSON(string(st.Schema))
+		if err != nil {
+			return fmt.Errorf("%w: window state schema: %v", ErrCorruptCheckpoint, err)
+		}
+		if err := w.learn(schema); err != nil {
+			return err
+		}
+	}
+	return nil
+}

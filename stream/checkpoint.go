@@ -20,6 +20,7 @@ import (
 type MetaDir struct {
 	store  storage.Store
 	prefix string // "" or ending in "/"
+	owned  bool   // opened by OpenMetaDir: Close closes the store
 }
 
 // Get reads an object; a missing one is an error matching fs.ErrNotExist.

@@ -52,7 +52,7 @@ func main() {
 	if flag.NArg() > 0 {
 		dir = flag.Arg(0)
 	}
-	if err := run(context.Background(), dir, *arrivalsFlag, os.Stdout); err != nil {
+	if _, err := run(context.Background(), dir, *arrivalsFlag, os.Stdout); err != nil {
 		log.Fatalf("medallion: %v", err)
 	}
 }
@@ -131,28 +131,29 @@ func newPipeline(dir string, mem memory.Allocator) (*pipeline.Pipeline, error) {
 	return p, err
 }
 
-func run(ctx context.Context, dir string, arrivalsToAdd int, w io.Writer) error {
+// run adds raw arrivals, updates the pipeline and prints the result.
+func run(ctx context.Context, dir string, arrivalsToAdd int, w io.Writer) (*pipeline.Update, error) {
 	raw := filepath.Join(dir, "raw")
 	have, err := arrivals(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for b := have; b < have+arrivalsToAdd; b++ {
 		if err := writeArrival(ctx, raw, b); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	fmt.Fprintf(w, "raw: %d arrival(s) of %d files in %s (%d new)\n", have+arrivalsToAdd, filesPerArrival, raw, arrivalsToAdd)
 	p, err := newPipeline(dir, memory.DefaultAllocator)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	up, err := p.Run(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	printUpdate(w, up)
-	return printGold(ctx, w, dir)
+	return up, printGold(ctx, w, dir)
 }
 
 func printUpdate(w io.Writer, up *pipeline.Update) {

@@ -318,8 +318,8 @@ func (s *DeltaSource) LatestOffset(ctx context.Context, start Offset, limit Limi
 		}
 		cur = deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: cur.ReservoirVersion + 1, Index: -1}
 	}
-	if cur == pos && start != nil {
-		return start, nil
+	if cur == pos {
+		return start, nil // nothing new (nil before the first batch)
 	}
 	return json.Marshal(cur)
 }

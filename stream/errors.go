@@ -50,6 +50,9 @@ type IncompatibleCheckpointError struct {
 }
 
 func (e *IncompatibleCheckpointError) Error() string {
+	if e.Checkpoint == "" {
+		return "stream: incompatible checkpoint: " + e.Reason
+	}
 	return fmt.Sprintf("stream: incompatible checkpoint %s: %s", e.Checkpoint, e.Reason)
 }
 

@@ -88,6 +88,7 @@ func (s *DeltaSource) Kind() string {
 	return "delta"
 }
 
+// String describes the source in Progress.Sources.
 func (s *DeltaSource) String() string { return "DeltaSource[" + s.url + "]" }
 
 type deltaOffset struct {

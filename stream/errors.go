@@ -49,6 +49,7 @@ type IncompatibleCheckpointError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *IncompatibleCheckpointError) Error() string {
 	if e.Checkpoint == "" {
 		return "stream: incompatible checkpoint: " + e.Reason

@@ -79,7 +79,8 @@ When the watermark moves and no new data comes, a batch without data runs
 so that windows close, as Spark's no-data batches do. A checkpoint whose
 state belongs to other operators is refused (C4).
 
-Kafka, approximate distinct counts and stream–static joins are not
-implemented.
+JoinStatic joins each batch with a static table (StaticDelta re-reads a
+Delta table's latest snapshot per batch, as Spark does). Kafka and
+approximate distinct counts are not implemented.
 */
 package stream

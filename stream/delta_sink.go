@@ -52,6 +52,7 @@ func NewDeltaSink(url string, opts *DeltaSinkOptions) *DeltaSink {
 // Kind implements Sink.
 func (s *DeltaSink) Kind() string { return "delta" }
 
+// String describes the sink in Progress.Sink.
 func (s *DeltaSink) String() string { return "DeltaSink[" + s.url + "]" }
 
 // LastCommit is the result of the latest batch's commit; Skipped is set

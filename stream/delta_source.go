@@ -88,6 +88,7 @@ func (s *DeltaSource) Kind() string {
 	return "delta"
 }
 
+// String describes the source in Progress.Sources.
 func (s *DeltaSource) String() string { return "DeltaSource[" + s.url + "]" }
 
 type deltaOffset struct {
@@ -318,8 +319,8 @@ func (s *DeltaSource) LatestOffset(ctx context.Context, start Offset, limit Limi
 		}
 		cur = deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: cur.ReservoirVersion + 1, Index: -1}
 	}
-	if cur == pos && start != nil {
-		return start, nil
+	if cur == pos {
+		return start, nil // nothing new (nil before the first batch)
 	}
 	return json.Marshal(cur)
 }

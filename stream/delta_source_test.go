@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,6 +178,52 @@ func TestDeltaSourceStartingPoint(t *testing.T) {
 			col := &collector{}
 			require.NoError(t, runToEnd(t, stream.From(stream.NewDeltaSource(src, &tc.opts)), col.sink(),
 				&stream.Options{Checkpoint: t.TempDir(), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
+			assert.Equal(t, tc.want, col.all())
+		})
+	}
+}
+
+// A stream–static join re-reads the static Delta table for every batch.
+func TestJoinStatic(t *testing.T) {
+	cases := []struct {
+		name string
+		how  stream.JoinType
+		want []string
+	}{
+		{"inner", stream.InnerJoin, []string{`{"id":1,"name":"n1","tier":"gold"}`, `{"id":3,"name":"n3","tier":"silver"}`}},
+		{"left outer", stream.LeftOuterJoin, []string{`{"id":1,"name":"n1","tier":"gold"}`, `{"id":2,"name":"n2"}`, `{"id":3,"name":"n3","tier":"silver"}`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			dir := t.TempDir()
+			src := sourceTable(t, dir, seq(1, 2))
+			dim := filepath.Join(dir, "dim")
+			writeDim := func(ids []int64, tiers []string) {
+				b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "tier", Type: arrow.BinaryTypes.String, Nullable: true}}, nil))
+				defer b.Release()
+				b.Field(0).(*array.Int64Builder).AppendValues(ids, nil)
+				b.Field(1).(*array.StringBuilder).AppendValues(tiers, nil)
+				rec := b.NewRecordBatch()
+				defer rec.Release()
+				rr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+				require.NoError(t, err)
+				defer rr.Release()
+				tbl, _, err := delta.CreateOrReplaceAsSelect(context.Background(), dim, rr, nil)
+				require.NoError(t, err)
+				require.NoError(t, tbl.Close())
+			}
+			writeDim([]int64{1}, []string{"gold"})
+			col := &collector{}
+			run := func() {
+				p := stream.From(stream.NewDeltaSource(src, nil)).JoinStatic(stream.StaticDelta(dim, nil), []string{"id"}, tc.how)
+				require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
+			}
+			run()
+			writeDim([]int64{1, 3}, []string{"gold", "silver"})
+			appendRows(t, src, 3)
+			run() // the new batch sees the replaced static table
 			assert.Equal(t, tc.want, col.all())
 		})
 	}

@@ -173,3 +173,22 @@ func TestIncompatibleCheckpointRefused(t *testing.T) {
 		})
 	}
 }
+
+// A batch whose rows are all filtered out still commits its txn, so the
+// table records that the batch was written.
+func TestDeltaSinkEmptyBatch(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	src := sourceTable(t, dir, seq(1, 3))
+	out := filepath.Join(dir, "out")
+	sink := stream.NewDeltaSink(out, nil)
+	defer sink.Close()
+	require.NoError(t, runToEnd(t, stream.From(stream.NewDeltaSource(src, nil)).Filter("id > 100"), sink,
+		&stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.Once(), Logger: quiet, Allocator: mem}))
+	assert.Empty(t, tableInts(t, out, "id"))
+	res := sink.LastCommit()
+	require.NotNil(t, res)
+	assert.False(t, res.Skipped)
+	assert.Equal(t, int64(1), res.Version)
+}

@@ -70,8 +70,8 @@ the addNewColumns, rescue, failOnNewColumns and none evolution modes.
 # Stateful operators
 
 WithWatermark declares the event-time column and delay; DropDuplicates,
-DropDuplicatesWithinWatermark and WindowAggregate (tumbling windows with
-count, sum, avg, min and max) keep state that is checkpointed with every
+DropDuplicatesWithinWatermark, WindowAggregate and SlidingWindowAggregate
+(tumbling and sliding windows with count, sum, avg, min and max) keep state that is checkpointed with every
 batch under state/<operator>/<batchId> and bounded by the watermark. Output
 modes are Append (a window once, when the watermark passes its end),
 Update (the windows a batch changed; not for the Delta sink) and Complete.
@@ -79,7 +79,8 @@ When the watermark moves and no new data comes, a batch without data runs
 so that windows close, as Spark's no-data batches do. A checkpoint whose
 state belongs to other operators is refused (C4).
 
-Kafka, sliding windows, approximate distinct counts and stream–static joins
-are not implemented.
+JoinStatic joins each batch with a static table (StaticDelta re-reads a
+Delta table's latest snapshot per batch, as Spark does). Kafka and
+approximate distinct counts are not implemented.
 */
 package stream

@@ -49,7 +49,11 @@ type IncompatibleCheckpointError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *IncompatibleCheckpointError) Error() string {
+	if e.Checkpoint == "" {
+		return "stream: incompatible checkpoint: " + e.Reason
+	}
 	return fmt.Sprintf("stream: incompatible checkpoint %s: %s", e.Checkpoint, e.Reason)
 }
 

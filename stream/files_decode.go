@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,12 +19,32 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// row is one input record: its keys in input order and their values
+// row is one input record: its keys in input order (nil for JSON, whose
+// keys are unordered) and their values
 // (json.Number, string, bool, nil, nested JSON values, or Go values read
 // from Parquet).
 type row struct {
 	keys []string
 	vals map[string]any
+}
+
+// each yields the row's keys and values, in input order where known.
+func (r row) each() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		if r.keys == nil {
+			for k, v := range r.vals {
+				if !yield(k, v) {
+					return
+				}
+			}
+			return
+		}
+		for _, k := range r.keys {
+			if !yield(k, r.vals[k]) {
+				return
+			}
+		}
+	}
 }
 
 // decode turns one file into a batch of the source's output schema and
@@ -32,8 +54,8 @@ func (s *FilesSource) decode(ctx context.Context, path string, data []byte) (arr
 	var err error
 	switch s.opts.Format {
 	case "json":
-		err = eachJSONObject(data, func(_ int, obj map[string]any, keys []string) error {
-			rows = append(rows, row{keys: keys, vals: obj})
+		err = eachJSONObject(data, func(_ int, obj map[string]any) error {
+			rows = append(rows, row{vals: obj})
 			return nil
 		})
 	case "csv":
@@ -78,8 +100,7 @@ func (s *FilesSource) decode(ctx context.Context, path string, data []byte) (arr
 			}
 			rescued[k] = v
 		}
-		for _, k := range r.keys {
-			v := r.vals[k]
+		for k, v := range r.each() {
 			i, ok := index[strings.ToLower(k)]
 			if !ok || k == s.rescueCol {
 				if k == s.rescueCol {
@@ -123,6 +144,9 @@ func (s *FilesSource) decode(ctx context.Context, path string, data []byte) (arr
 				rb.Append(string(text))
 			}
 		}
+	}
+	if s.opts.Format == "json" {
+		sort.Strings(inf.order) // map order is random; Spark sorts JSON columns
 	}
 	var newCols []arrow.Field
 	for _, n := range inf.order {

@@ -213,9 +213,9 @@ func (in *inferrer) textType(v string) arrow.DataType {
 func (in *inferrer) observe(format string, data []byte) error {
 	switch format {
 	case "json":
-		return eachJSONObject(data, func(_ int, obj map[string]any, keys []string) error {
-			for _, k := range keys {
-				in.see(k, in.jsonType(obj[k]))
+		return eachJSONObject(data, func(_ int, obj map[string]any) error {
+			for k, v := range obj {
+				in.see(k, in.jsonType(v))
 			}
 			return nil
 		})
@@ -333,56 +333,25 @@ func parquetSchema(data []byte) (*arrow.Schema, error) {
 	return pqarrow.FromParquet(pf.MetaData().Schema, nil, pf.MetaData().KeyValueMetadata())
 }
 
-// eachJSONObject calls fn for each JSON object of JSON-lines data, with
-// its keys in document order.
-func eachJSONObject(data []byte, fn func(line int, obj map[string]any, keys []string) error) error {
+// eachJSONObject calls fn for each JSON object of JSON-lines data. Keys
+// come unordered: inferred JSON columns are sorted by name, as Spark does.
+func eachJSONObject(data []byte, fn func(line int, obj map[string]any) error) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	for line := 1; ; line++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err == io.EOF {
+		var obj map[string]any
+		if err := dec.Decode(&obj); err == io.EOF {
 			return nil
 		} else if err != nil {
 			return fmt.Errorf("record %d: %w", line, err)
 		}
-		obj, keys, err := decodeObject(raw)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", line, err)
+		if obj == nil {
+			return fmt.Errorf("record %d: not a JSON object", line)
 		}
-		if err := fn(line, obj, keys); err != nil {
+		if err := fn(line, obj); err != nil {
 			return err
 		}
 	}
-}
-
-func decodeObject(raw json.RawMessage) (map[string]any, []string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, nil, errors.New("not a JSON object")
-	}
-	obj := map[string]any{}
-	var keys []string
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, nil, err
-		}
-		k := kt.(string)
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil, err
-		}
-		if _, dup := obj[k]; !dup {
-			keys = append(keys, k)
-		}
-		obj[k] = v
-	}
-	return obj, keys, nil
 }
 
 func readCSVAll(data []byte) ([]string, [][]string, error) {

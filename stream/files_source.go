@@ -116,6 +116,7 @@ func NewFilesSource(url string, opts *FilesSourceOptions) *FilesSource {
 // Kind implements Source.
 func (s *FilesSource) Kind() string { return "files-" + s.opts.Format }
 
+// String describes the source in Progress.Sources.
 func (s *FilesSource) String() string { return "FilesSource[" + s.url + "]" }
 
 type fileEntry struct {

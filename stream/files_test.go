@@ -254,3 +254,27 @@ func TestFilesRescuedDataAndEvolution(t *testing.T) {
 		})
 	}
 }
+
+// Auto Loader's usual pipeline: addNewColumns stops the stream once, and
+// the restarted stream adds the column to the Delta table (mergeSchema).
+func TestAddNewColumnsIntoDelta(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	base := time.Now().Add(-time.Hour)
+	writeFile(t, in, "1.json", `{"id":1}`+"\n", base)
+	out := filepath.Join(dir, "out")
+	sink := stream.NewDeltaSink(out, &stream.DeltaSinkOptions{MergeSchema: true})
+	defer sink.Close()
+	run := func() error {
+		src := stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", InferColumnTypes: true})
+		return runToEnd(t, stream.From(src), sink, &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem})
+	}
+	require.NoError(t, run())
+	writeFile(t, in, "2.json", `{"id":2,"extra":7}`+"\n", base.Add(time.Minute))
+	require.ErrorIs(t, run(), stream.ErrSchemaEvolved)
+	require.NoError(t, run())
+	assert.Equal(t, []int64{1, 2}, tableInts(t, out, "id"))
+	assert.Equal(t, []int64{7}, nonNullInts(t, out, "extra"))
+}

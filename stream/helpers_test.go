@@ -182,3 +182,29 @@ func (k *kindAs) Kind() string { return k.kind }
 type arrowRecord = arrow.RecordBatch
 
 var jsonMarshal = json.Marshal
+
+// nonNullInts reads an int64 column's non-null values, sorted.
+func nonNullInts(t testing.TB, url, column string) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := delta.Open(ctx, url, nil)
+	require.NoError(t, err)
+	defer tbl.Close()
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	rr, err := snap.Scan(ctx, &delta.ScanOptions{Columns: []string{column}})
+	require.NoError(t, err)
+	defer rr.Release()
+	var out []int64
+	for rr.Next() {
+		col := rr.RecordBatch().Column(0).(*array.Int64)
+		for i := 0; i < col.Len(); i++ {
+			if col.IsValid(i) {
+				out = append(out, col.Value(i))
+			}
+		}
+	}
+	require.NoError(t, rr.Err())
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

@@ -116,3 +116,38 @@ func TestFilesSourceParquet(t *testing.T) {
 		&stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
 	assert.Equal(t, []int64{1, 2, 3}, tableInts(t, out, "id"))
 }
+
+// Cancelling the context abandons the running batch: it stays planned but
+// uncommitted, and the next run re-runs it with the same offsets.
+func TestCancelAbandonsBatch(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, in, "a.json", `{"id":1}`+"\n", time.Now())
+	ck := filepath.Join(dir, "ck")
+	src := func() *stream.Pipeline {
+		return stream.From(stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", SchemaHints: "id bigint"}))
+	}
+	entered := make(chan struct{})
+	blocking := stream.ForeachBatch(func(ctx context.Context, b *stream.Batch) error {
+		close(entered)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	q, err := src().Start(ctx, blocking, &stream.Options{Checkpoint: ck, Logger: quiet, Allocator: mem})
+	require.NoError(t, err)
+	<-entered
+	cancel()
+	require.ErrorIs(t, q.AwaitTermination(context.Background()), context.Canceled)
+	assert.Equal(t, 0, latestIn(t, filepath.Join(ck, "offsets")))
+	assert.Equal(t, -1, latestIn(t, filepath.Join(ck, "commits")))
+
+	rec := &recorder{}
+	col := &collector{}
+	require.NoError(t, runToEnd(t, src(), col.sink(), &stream.Options{Checkpoint: ck, Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem, Listener: rec}))
+	require.Len(t, rec.progress, 1)
+	assert.True(t, rec.progress[0].Rerun)
+	assert.Equal(t, []string{`{"id":1}`}, col.all())
+}

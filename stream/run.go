@@ -223,7 +223,7 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	t := time.Now()
 	rr, err := q.p.src.Read(ctx, start, end)
 	if err != nil {
-		return fmt.Errorf("stream: batch %d: %w", id, err)
+		return batchErr(id, err, "")
 	}
 	defer rr.Release()
 	var out []arrow.RecordBatch
@@ -245,26 +245,26 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 		rec.Retain()
 		o, err := q.p.run(ctx, rec, q.opts.Allocator)
 		if err != nil {
-			return fmt.Errorf("stream: batch %d: %w", id, err)
+			return batchErr(id, err, "")
 		}
 		if o != nil {
 			out = append(out, o)
 		}
 	}
 	if err := rr.Err(); err != nil {
-		return fmt.Errorf("stream: batch %d: %w", id, err)
+		return batchErr(id, err, "")
 	}
 	for _, sp := range q.stateful {
 		emitted, err := sp.step.finish(ctx, q.opts.Allocator)
 		if err != nil {
-			return fmt.Errorf("stream: batch %d: %w", id, err)
+			return batchErr(id, err, "")
 		}
 		if emitted == nil {
 			continue
 		}
 		o, err := q.p.runFrom(ctx, emitted, q.opts.Allocator, sp.index+1)
 		if err != nil {
-			return fmt.Errorf("stream: batch %d: %w", id, err)
+			return batchErr(id, err, "")
 		}
 		if o != nil {
 			out = append(out, o)
@@ -287,7 +287,7 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	t = time.Now()
 	b := &Batch{ID: id, QueryID: q.id, Mode: q.opts.OutputMode, Schema: schema, Records: out}
 	if err := q.sink.AddBatch(ctx, b); err != nil {
-		return fmt.Errorf("stream: batch %d: sink: %w", id, err)
+		return batchErr(id, err, "sink")
 	}
 	dur["addBatch"] = time.Since(t).Milliseconds()
 	next := st.watermarkMs
@@ -376,4 +376,13 @@ func (e *eventRange) observe(rec arrow.RecordBatch, column string) error {
 		e.max = max(e.max, ms)
 	}
 	return nil
+}
+
+// batchErr adds the batch (and the part that failed) to an error, after
+// its message: the error already names its package.
+func batchErr(id int64, err error, part string) error {
+	if part != "" {
+		return fmt.Errorf("%w (batch %d, %s)", err, id, part)
+	}
+	return fmt.Errorf("%w (batch %d)", err, id)
 }

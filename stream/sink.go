@@ -22,6 +22,7 @@ const (
 	Update
 )
 
+// String is Spark's name of the mode.
 func (m OutputMode) String() string {
 	switch m {
 	case Complete:

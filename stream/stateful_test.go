@@ -164,3 +164,23 @@ func TestStatefulCheckpointChecks(t *testing.T) {
 		})
 	}
 }
+
+// Sliding windows of 2 minutes every minute: each row counts in two
+// windows; Complete mode shows them all.
+func TestSlidingWindowAggregate(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, in, "1.json", events(`{"v":1,"ts":"2026-01-01T10:00:30Z"}`, `{"v":2,"ts":"2026-01-01T10:01:30Z"}`), time.Now())
+	col := &collector{}
+	p := stream.From(stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", SchemaHints: "v bigint, ts timestamp"})).
+		SlidingWindowAggregate("ts", 2*time.Minute, time.Minute, nil, stream.Sum("v").As("total"), stream.Min("v"), stream.Max("v"))
+	require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.Once(), OutputMode: stream.Complete, Logger: quiet, Allocator: mem}))
+	win := func(start, end string, total, lo, hi int) string {
+		return `{"max(v)":` + itoa(int64(hi)) + `,"min(v)":` + itoa(int64(lo)) + `,"total":` + itoa(int64(total)) + `,"window":{"end":"2026-01-01T` + end + `Z","start":"2026-01-01T` + start + `Z"}}`
+	}
+	want := []string{win("09:59:00", "10:01:00", 1, 1, 1), win("10:00:00", "10:02:00", 3, 1, 2), win("10:01:00", "10:03:00", 2, 2, 2)}
+	sort.Strings(want)
+	assert.Equal(t, want, col.all())
+}

@@ -32,6 +32,7 @@ func Once() Trigger { return Trigger{kind: triggerOnce} }
 // batches that respect the rate limits, then stops.
 func AvailableNow() Trigger { return Trigger{kind: triggerAvailableNow} }
 
+// String names the trigger.
 func (t Trigger) String() string {
 	switch t.kind {
 	case triggerOnce:

@@ -61,8 +61,15 @@ func (a Agg) outName() string {
 // the watermark are dropped, and windows behind it leave the state (except
 // in Complete mode).
 func (p *Pipeline) WindowAggregate(timeColumn string, size time.Duration, keys []string, aggs ...Agg) *Pipeline {
-	if size <= 0 || len(aggs) == 0 {
-		p.fail(fmt.Errorf("%w: a window needs a positive size and at least one aggregate", ErrInvalidArgument))
+	return p.SlidingWindowAggregate(timeColumn, size, size, keys, aggs...)
+}
+
+// SlidingWindowAggregate is WindowAggregate over windows of size starting
+// every slide (Spark's window(timeColumn, size, slide)): a row counts in
+// every window that contains it. slide must divide size.
+func (p *Pipeline) SlidingWindowAggregate(timeColumn string, size, slide time.Duration, keys []string, aggs ...Agg) *Pipeline {
+	if size <= 0 || slide <= 0 || len(aggs) == 0 || slide > size || size%slide != 0 {
+		p.fail(fmt.Errorf("%w: a window needs a positive size, a slide dividing it and at least one aggregate", ErrInvalidArgument))
 		return p
 	}
 	for _, a := range aggs {
@@ -77,7 +84,7 @@ func (p *Pipeline) WindowAggregate(timeColumn string, size time.Duration, keys [
 			return p
 		}
 	}
-	p.steps = append(p.steps, &windowStep{time: timeColumn, size: size.Milliseconds(), keys: keys, aggs: aggs, pipe: p})
+	p.steps = append(p.steps, &windowStep{time: timeColumn, size: size.Milliseconds(), slide: slide.Milliseconds(), keys: keys, aggs: aggs, pipe: p})
 	return p
 }
 
@@ -116,11 +123,12 @@ type windowGroup struct {
 }
 
 type windowStep struct {
-	time string
-	size int64
-	keys []string
-	aggs []Agg
-	pipe *Pipeline
+	time  string
+	size  int64
+	slide int64
+	keys  []string
+	aggs  []Agg
+	pipe  *Pipeline
 
 	batchWM int64
 	mode    OutputMode
@@ -135,7 +143,11 @@ func (w *windowStep) descriptor() string {
 	for i, a := range w.aggs {
 		parts[i] = a.Func + "(" + a.Column + ")"
 	}
-	return fmt.Sprintf("window(%s,%dms;%s;%s)", w.time, w.size, strings.Join(w.keys, ","), strings.Join(parts, ","))
+	slide := ""
+	if w.slide != w.size {
+		slide = fmt.Sprintf(",%dms", w.slide)
+	}
+	return fmt.Sprintf("window(%s,%dms%s;%s;%s)", w.time, w.size, slide, strings.Join(w.keys, ","), strings.Join(parts, ","))
 }
 
 func (w *windowStep) begin(wm int64, mode OutputMode) { w.batchWM, w.mode = wm, mode }
@@ -214,36 +226,43 @@ func (w *windowStep) apply(_ context.Context, in arrow.RecordBatch, _ memory.All
 		if t == math.MinInt64 || (late && t < w.batchWM) {
 			continue
 		}
-		start := t - ((t%w.size)+w.size)%w.size
-		k, vals := rowKey(in, keyCols, i)
-		k = fmt.Sprint(start) + "\x00" + k
-		g := w.groups[k]
-		if g == nil {
-			g = &windowGroup{Start: start, Keys: vals, Aggs: make([]aggState, len(w.aggs))}
-			w.groups[k] = g
-		}
-		g.updated = true
-		for j, a := range w.aggs {
-			st := &g.Aggs[j]
-			if a.Column == "*" {
-				st.N++
-				continue
+		key, vals := rowKey(in, keyCols, i)
+		last := t - ((t%w.slide)+w.slide)%w.slide
+		for start := last; start > t-w.size; start -= w.slide {
+			k := fmt.Sprint(start) + "\x00" + key
+			g := w.groups[k]
+			if g == nil {
+				g = &windowGroup{Start: start, Keys: vals, Aggs: make([]aggState, len(w.aggs))}
+				w.groups[k] = g
 			}
-			iv, fv, ok := numberAt(aggCols[j], i)
-			if !ok {
-				continue
-			}
-			if st.N == 0 {
-				st.MinI, st.MaxI, st.MinF, st.MaxF = iv, iv, fv, fv
-			}
-			st.N++
-			st.SumI += iv
-			st.SumF += fv
-			st.MinI, st.MaxI = min(st.MinI, iv), max(st.MaxI, iv)
-			st.MinF, st.MaxF = min(st.MinF, fv), max(st.MaxF, fv)
+			g.updated = true
+			w.add(g, aggCols, i)
 		}
 	}
 	return nil, nil
+}
+
+// add folds row i into a window group's aggregates.
+func (w *windowStep) add(g *windowGroup, aggCols []arrow.Array, i int) {
+	for j, a := range w.aggs {
+		st := &g.Aggs[j]
+		if a.Column == "*" {
+			st.N++
+			continue
+		}
+		iv, fv, ok := numberAt(aggCols[j], i)
+		if !ok {
+			continue
+		}
+		if st.N == 0 {
+			st.MinI, st.MaxI, st.MinF, st.MaxF = iv, iv, fv, fv
+		}
+		st.N++
+		st.SumI += iv
+		st.SumF += fv
+		st.MinI, st.MaxI = min(st.MinI, iv), max(st.MaxI, iv)
+		st.MinF, st.MaxF = min(st.MinF, fv), max(st.MaxF, fv)
+	}
 }
 
 func (w *windowStep) outSchema() *arrow.Schema {

@@ -151,17 +151,13 @@ func (c *Checker) Check(ctx context.Context, batch arrow.RecordBatch) (*Result, 
 	}
 	n := int(batch.NumRows())
 	words := (n + 63) / 64
-	fails := make([][]uint64, len(c.progs))
+	fails, err := c.failures(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
 	m := Metrics{InputRecords: int64(n), Expectations: make([]ExpectationMetrics, len(c.exps))}
 	var drop []uint64
-	for i, p := range c.progs {
-		mask, err := p.Eval(ctx, batch)
-		if err != nil {
-			return nil, fmt.Errorf("quality: expectation %q: %w", c.exps[i].Name, err)
-		}
-		f := failBits(mask, n, words)
-		mask.Release()
-		fails[i] = f
+	for i, f := range fails {
 		failed := popcount(f)
 		e := c.exps[i]
 		m.Expectations[i] = ExpectationMetrics{Name: e.Name, Dataset: c.opts.Dataset, Action: e.Action,
@@ -197,6 +193,21 @@ func (c *Checker) Check(ctx context.Context, batch arrow.RecordBatch) (*Result, 
 	}
 	c.metrics.Add(m)
 	return res, nil
+}
+
+// failures returns, per expectation, the bitmap of rows failing it.
+func (c *Checker) failures(ctx context.Context, batch arrow.RecordBatch) ([][]uint64, error) {
+	n := int(batch.NumRows())
+	fails := make([][]uint64, len(c.progs))
+	for i, p := range c.progs {
+		mask, err := p.Eval(ctx, batch)
+		if err != nil {
+			return nil, fmt.Errorf("quality: expectation %q: %w", c.exps[i].Name, err)
+		}
+		fails[i] = failBits(mask, n, (n+63)/64)
+		mask.Release()
+	}
+	return fails, nil
 }
 
 func (c *Checker) checkSchema(s *arrow.Schema) error {

@@ -93,10 +93,14 @@ func Fail(name, condition string) Expectation {
 func ExpectAll(conditions map[string]string) []Expectation { return group(conditions, ActionWarn) }
 
 // ExpectAllOrDrop is a group of Drop expectations (@dlt.expect_all_or_drop).
-func ExpectAllOrDrop(conditions map[string]string) []Expectation { return group(conditions, ActionDrop) }
+func ExpectAllOrDrop(conditions map[string]string) []Expectation {
+	return group(conditions, ActionDrop)
+}
 
 // ExpectAllOrFail is a group of Fail expectations (@dlt.expect_all_or_fail).
-func ExpectAllOrFail(conditions map[string]string) []Expectation { return group(conditions, ActionFail) }
+func ExpectAllOrFail(conditions map[string]string) []Expectation {
+	return group(conditions, ActionFail)
+}
 
 func group(conditions map[string]string, a Action) []Expectation {
 	names := make([]string, 0, len(conditions))

@@ -39,6 +39,10 @@ var (
 
 	// ErrStopped is what AwaitTermination returns after Stop.
 	ErrStopped = errors.New("stream: query stopped")
+
+	// ErrMalformedRecord: an input line is not a record of the format,
+	// and the source has no rescued data column to keep it in.
+	ErrMalformedRecord = errors.New("stream: malformed record")
 )
 
 // IncompatibleCheckpointError details ErrIncompatibleCheckpoint.

@@ -26,7 +26,14 @@ import (
 type row struct {
 	keys []string
 	vals map[string]any
+	// corrupt is the text of a JSON line that did not parse: the row is
+	// all NULLs, with the text in the rescued data column.
+	corrupt string
 }
+
+// corruptRecordKey is the key under which the rescued data column keeps
+// a malformed line, Spark's name for the corrupt record column.
+const corruptRecordKey = "_corrupt_record"
 
 // each yields the row's keys and values, in input order where known.
 func (r row) each() iter.Seq2[string, any] {
@@ -56,6 +63,12 @@ func (s *FilesSource) decode(ctx context.Context, path string, data []byte) (arr
 	case "json":
 		err = eachJSONObject(data, func(_ int, obj map[string]any) error {
 			rows = append(rows, row{vals: obj})
+			return nil
+		}, func(line int, text string) error {
+			if s.rescueCol == "" {
+				return fmt.Errorf("%w: line %d is not a JSON object; a rescued data column keeps such lines", ErrMalformedRecord, line)
+			}
+			rows = append(rows, row{corrupt: text})
 			return nil
 		})
 	case "csv":
@@ -99,6 +112,9 @@ func (s *FilesSource) decode(ctx context.Context, path string, data []byte) (arr
 				rescued = map[string]any{}
 			}
 			rescued[k] = v
+		}
+		if r.corrupt != "" {
+			keep(corruptRecordKey, r.corrupt)
 		}
 		for k, v := range r.each() {
 			i, ok := index[strings.ToLower(k)]

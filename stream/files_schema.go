@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,7 +217,7 @@ func (in *inferrer) observe(format string, data []byte) error {
 				in.see(k, in.jsonType(v))
 			}
 			return nil
-		})
+		}, func(int, string) error { return nil }) // a malformed line says nothing of the schema
 	case "csv":
 		header, rows, err := readCSVAll(data)
 		if err != nil {
@@ -333,25 +332,44 @@ func parquetSchema(data []byte) (*arrow.Schema, error) {
 	return pqarrow.FromParquet(pf.MetaData().Schema, nil, pf.MetaData().KeyValueMetadata())
 }
 
-// eachJSONObject calls fn for each JSON object of JSON-lines data. Keys
-// come unordered: inferred JSON columns are sorted by name, as Spark does.
-func eachJSONObject(data []byte, fn func(line int, obj map[string]any) error) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	for line := 1; ; line++ {
-		var obj map[string]any
-		if err := dec.Decode(&obj); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("record %d: %w", line, err)
+// eachJSONObject calls fn for each JSON object of JSON-lines data, and
+// malformed for each non-blank line that is not one (a record cut off,
+// a bare value): with Spark's PERMISSIVE mode, one bad line costs one
+// record, not the file. Keys come unordered: inferred JSON columns are
+// sorted by name, as Spark does.
+func eachJSONObject(data []byte, fn func(line int, obj map[string]any) error, malformed func(line int, text string) error) error {
+	for line := 1; len(data) > 0; line++ {
+		text := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			text, data = data[:i], data[i+1:]
+		} else {
+			data = nil
 		}
-		if obj == nil {
-			return fmt.Errorf("record %d: not a JSON object", line)
+		text = bytes.TrimRight(text, "\r")
+		if len(bytes.TrimSpace(text)) == 0 {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.UseNumber()
+		var obj map[string]any
+		err := dec.Decode(&obj)
+		if err == nil && dec.More() {
+			err = fmt.Errorf("text after the object")
+		}
+		if err == nil && obj == nil {
+			err = fmt.Errorf("not a JSON object")
+		}
+		if err != nil {
+			if err := malformed(line, string(text)); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := fn(line, obj); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 func readCSVAll(data []byte) ([]string, [][]string, error) {

@@ -97,10 +97,10 @@ func newPipeline(dir string, mem memory.Allocator) (*pipeline.Pipeline, error) {
 		Name:       silverTable,
 		Comment:    "valid transactions, one row per transaction_id, with amount_usd",
 		Properties: map[string]string{"quality": "silver"},
-		Expectations: []*quality.Expectation{
-			quality.ExpectOrDrop("valid_amount", "amount >= 0"),
-			quality.ExpectOrDrop("valid_date", "transaction_date IS NOT NULL"),
-			quality.ExpectOrDrop("parsed", "_rescued_data IS NULL"),
+		Expectations: []quality.Expectation{
+			quality.Drop("valid_amount", "amount >= 0"),
+			quality.Drop("valid_date", "transaction_date IS NOT NULL"),
+			quality.Drop("parsed", "_rescued_data IS NULL"),
 		},
 		Quarantine: quarantineTable,
 		Keys:       []string{"transaction_id"},
@@ -173,7 +173,7 @@ func printUpdate(w io.Writer, up *pipeline.Update) {
 		fmt.Fprintf(w, "\nexpectations on %s\n", t.Name)
 		fmt.Fprintf(w, "  %-16s %-6s %8s %8s\n", "name", "action", "passed", "failed")
 		for _, e := range t.Expectations {
-			fmt.Fprintf(w, "  %-16s %-6s %8d %8d\n", e.Name, e.Action, e.Passed, e.Failed)
+			fmt.Fprintf(w, "  %-16s %-6s %8d %8d\n", e.Name, e.Action, e.PassedRecords, e.FailedRecords)
 		}
 	}
 }

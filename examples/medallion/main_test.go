@@ -107,7 +107,7 @@ func TestMedallionMatchesDuckDB(t *testing.T) {
 		require.NotNil(t, silver)
 		failed := map[string]int64{}
 		for _, e := range silver.Expectations {
-			failed[e.Name] = e.Failed
+			failed[e.Name] = e.FailedRecords
 		}
 		assert.Equal(t, map[string]int64{
 			"valid_amount": want.negative,
@@ -144,4 +144,3 @@ func TestMedallionMatchesDuckDB(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 }
-

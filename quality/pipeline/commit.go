@@ -35,6 +35,7 @@ func (u *update) commit(ctx context.Context, g *graph, events *eventBuffer) erro
 				return fmt.Errorf("pipeline: %s: quarantine: %w", n.def.name, err)
 			}
 		}
+		u.failed = n
 		res, err := u.write(ctx, n.def.name, u.p.appID(n.def.name), t.rows, t.refresh, n.def.tableProperties(), n.def.Comment, t.pendingSeq)
 		if err != nil {
 			return fmt.Errorf("pipeline: %s: %w", n.def.name, err)
@@ -42,6 +43,7 @@ func (u *update) commit(ctx context.Context, g *graph, events *eventBuffer) erro
 		if res != nil {
 			t.res.Version = res.Version
 		}
+		u.failed = nil
 		u.res.Tables = append(u.res.Tables, t.res)
 		events.flowProgress(n, t)
 		u.p.o.Logger.Info("pipeline: table updated", "pipeline", u.p.name, "update", u.seq, "table", t.res.Name,

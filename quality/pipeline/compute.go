@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/stream"
 )
 
@@ -24,9 +23,7 @@ func (u *update) compute(ctx context.Context, g *graph, all bool, refresh map[st
 		u.tables[n] = t
 		t.refresh = all || refresh[n.def.name.String()]
 		t.res.FullRefresh = t.refresh
-		if t.metrics, err = newTableChecks(n.def); err != nil {
-			return err
-		}
+		t.checks = newTableChecks(n.def, u.p.o.Allocator)
 		switch n.def.kind {
 		case streamingTable:
 			err = u.computeStream(ctx, n, t)
@@ -34,6 +31,7 @@ func (u *update) compute(ctx context.Context, g *graph, all bool, refresh map[st
 			err = u.computeView(ctx, n, t)
 		}
 		if err != nil {
+			u.failed = n
 			return fmt.Errorf("pipeline: %s: %w", n.def.name, err)
 		}
 	}
@@ -172,7 +170,7 @@ func (u *update) computeView(ctx context.Context, n *node, t *tableRun) error {
 // and stages what passes; dropped rows go to the quarantine stage.
 func (u *update) checkAndStage(ctx context.Context, n *node, t *tableRun, rec arrow.RecordBatch, dedup *deduper) error {
 	t.res.InputRows += rec.NumRows()
-	kept, quarantined, err := t.metrics.apply(ctx, rec, u.p.o.Allocator)
+	kept, quarantined, err := t.checks.apply(ctx, rec)
 	if err != nil {
 		return err
 	}
@@ -213,7 +211,7 @@ func (t *tableRun) finishStage() error {
 		}
 	}
 	t.res.OutputRows = t.rows.rows
-	t.res.Expectations = t.metrics.snapshot()
+	t.res.Expectations = t.checks.metrics().Expectations
 	return nil
 }
 
@@ -233,8 +231,8 @@ func (p *Pipeline) validate(ctx context.Context, g *graph, u *update) error {
 			return fmt.Errorf("pipeline: %s: %w", n.def.name, err)
 		}
 		res.Version = snap.Version()
-		if err := bindExpectations(n.def, snap.Schema()); err != nil {
-			return fmt.Errorf("pipeline: %s: %w", n.def.name, err)
+		if _, err := bindExpectations(n.def, snap.Schema(), p.o.Allocator); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -257,5 +255,3 @@ func emptyReader(schema *arrow.Schema) array.RecordReader {
 	rr, _ := array.NewRecordReader(schema, nil)
 	return rr
 }
-
-var _ = delta.ScanOptions{}

@@ -56,7 +56,7 @@ type Table struct {
 	PartitionBy []string
 	// Expectations are checked on every row the definition produces, in
 	// order; see package quality for the actions.
-	Expectations []*quality.Expectation
+	Expectations []quality.Expectation
 	// Quarantine, when set, names a table that receives the rows dropped
 	// by Expectations, each with the names of the expectations it failed.
 	Quarantine string
@@ -175,8 +175,8 @@ func (p *Pipeline) add(d *definition) error {
 		d.quarantine = &q
 	}
 	for _, e := range d.Expectations {
-		if e == nil {
-			return fmt.Errorf("%w: %s has a nil expectation", ErrInvalidDefinition, n)
+		if e.Name == "" || e.Condition == "" {
+			return fmt.Errorf("%w: %s has an expectation without a name or condition", ErrInvalidDefinition, n)
 		}
 	}
 	if _, dup := p.names[n.String()]; dup {

@@ -66,7 +66,7 @@ func (r *chainReader) clear() {
 	}
 }
 
-func (r *chainReader) Schema() *arrow.Schema           { return r.schema }
+func (r *chainReader) Schema() *arrow.Schema          { return r.schema }
 func (r *chainReader) RecordBatch() arrow.RecordBatch { return r.cur }
 
 // Record is RecordBatch, for the older name of the interface method.

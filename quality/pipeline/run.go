@@ -88,7 +88,7 @@ type tableRun struct {
 	quarantine   *staged
 	refresh      bool
 	pendingSeq   int64 // the seq to commit under: this update's, or a re-run's
-	metrics      *quality.Metrics
+	checks       *tableChecks
 }
 
 // update is a running update.
@@ -101,6 +101,7 @@ type update struct {
 	tables  map[*node]*tableRun
 	closers []func() error
 	res     *Update
+	failed  *node // the table whose error stopped the update
 }
 
 // Run performs one update of every table, in dependency order: each
@@ -162,7 +163,7 @@ func (p *Pipeline) Run(ctx context.Context, opts *RunOptions) (*Update, error) {
 		err = u.commit(ctx, g, events)
 	}
 	u.res.End = time.Now().UTC()
-	events.finish(u.res, err)
+	events.finish(err, u.failed)
 	if werr := events.write(ctx); werr != nil {
 		err = errors.Join(err, werr)
 	}

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,6 +75,9 @@ func newPipeline(dir string, mem memory.Allocator) (*pipeline.Pipeline, error) {
 		Warehouse: filepath.Join(dir, "warehouse"),
 		Allocator: mem,
 		Table:     &delta.Options{Allocator: mem},
+		// The per-table records are for services; this program prints
+		// its own summary.
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return nil, err
@@ -230,9 +234,10 @@ func printGold(ctx context.Context, w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s (%d rows)\n", goldTable, len(rows))
+	const shown = 10
+	fmt.Fprintf(w, "\n%s: %d rows, the first %d\n", goldTable, len(rows), min(shown, len(rows)))
 	fmt.Fprintf(w, "  %-10s %-12s %12s %12s %10s\n", "date", "category", "transactions", "total_usd", "avg_usd")
-	for _, r := range rows {
+	for _, r := range rows[:min(shown, len(rows))] {
 		fmt.Fprintf(w, "  %-10s %-12s %12d %12.2f %10.2f\n", r.day, r.category, r.n, r.total, r.total/float64(r.n))
 	}
 	return nil

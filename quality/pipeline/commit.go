@@ -30,6 +30,9 @@ func (u *update) commit(ctx context.Context, g *graph, events *eventBuffer) erro
 		if err := u.st.putFlow(ctx, n.def.name, t.flow); err != nil {
 			return err
 		}
+		if err := u.p.hook("before-commit", n.def.name.String()); err != nil {
+			return err
+		}
 		if t.quarantine != nil && t.quarantine.rows > 0 {
 			if _, err := u.write(ctx, *n.def.quarantine, u.p.appID(n.def.name)+"/quarantine", t.quarantine, false, n.def.quarantineProperties(), "", t.pendingSeq); err != nil {
 				return fmt.Errorf("pipeline: %s: quarantine: %w", n.def.name, err)
@@ -44,6 +47,9 @@ func (u *update) commit(ctx context.Context, g *graph, events *eventBuffer) erro
 			t.res.Version = res.Version
 		}
 		u.failed = nil
+		if err := u.p.hook("after-commit", n.def.name.String()); err != nil {
+			return err
+		}
 		u.res.Tables = append(u.res.Tables, t.res)
 		events.flowProgress(n, t)
 		u.p.o.Logger.Info("pipeline: table updated", "pipeline", u.p.name, "update", u.seq, "table", t.res.Name,

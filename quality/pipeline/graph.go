@@ -102,6 +102,17 @@ type Pipeline struct {
 	o     Options
 	defs  []*definition
 	names map[string]*definition
+	// testHook, set by tests only, is called at points of an update's
+	// commit phase; an error it returns stops the update there, as a crash
+	// would.
+	testHook func(point, table string) error
+}
+
+func (p *Pipeline) hook(point, table string) error {
+	if p.testHook == nil {
+		return nil
+	}
+	return p.testHook(point, table)
 }
 
 // New returns an empty pipeline. The name identifies its state and event

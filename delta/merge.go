@@ -56,6 +56,12 @@ type MergeOptions struct {
 	Isolation    Isolation
 	MaxAttempts  int
 	UserMetadata string
+	// AppID and AppVersion make the MERGE idempotent, as in TxnOptions: a
+	// MERGE whose AppVersion is not above the version the table recorded
+	// for AppID reads and writes nothing (CommitResult.Skipped). Streaming
+	// upserts pass the query id and the batch id.
+	AppID      string
+	AppVersion int64
 	// Progress, when set, is called as target files are joined and
 	// rewritten.
 	Progress func(Progress)
@@ -108,11 +114,18 @@ func (t *Table) Merge(ctx context.Context, source array.RecordReader, on expr.Ex
 	if opts != nil {
 		o = *opts
 	}
-	x, err := t.Begin(ctx, &TxnOptions{Isolation: o.Isolation, MaxAttempts: o.MaxAttempts, UserMetadata: o.UserMetadata, MergeSchema: o.MergeSchema})
+	x, err := t.Begin(ctx, &TxnOptions{Isolation: o.Isolation, MaxAttempts: o.MaxAttempts, UserMetadata: o.UserMetadata, MergeSchema: o.MergeSchema,
+		AppID: o.AppID, AppVersion: o.AppVersion})
 	if err != nil {
 		return nil, err
 	}
 	defer x.Rollback()
+	if o.AppID != "" {
+		if v, ok := x.snap.TxnVersion(o.AppID); ok && v >= o.AppVersion {
+			// Applied before: skip the join as well as the commit.
+			return &CommitResult{Version: x.readVersion, ReadVersion: x.readVersion, Skipped: true}, nil
+		}
+	}
 	if err := x.merge(ctx, source, on, o); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,10 @@ The invariants that make a query exactly-once:
     (sources return the same rows for the same offsets).
   - C3: a sink must tolerate that re-run: DeltaSink writes each batch in one
     transaction carrying the txn action (appId = query id, version = batch
-    id), so a batch the table already has is skipped (CommitResult.Skipped).
+    id), so a batch the table already has is skipped (CommitResult.Skipped);
+    MergeSink does the same with each batch's MERGE (upserts and deletes of
+    change data capture streams, APPLY CHANGES style: Keys, SequenceBy,
+    DeleteWhen).
   - C4: a checkpoint written for another source kind, another number of
     sources, another sink kind, another source table or other stateful
     operators is refused with an *IncompatibleCheckpointError

@@ -204,6 +204,12 @@ func TestFilesRescuedDataAndEvolution(t *testing.T) {
 		{"json type mismatch rescued", "json", stream.EvolveRescue,
 			`{"a":1,"b":"x"}` + "\n", `{"a":"two","b":"y"}` + "\n",
 			want{nil, []string{`{"_rescued_data":"{\"_file_path\":\"2.json\",\"a\":\"two\"}","b":"y"}`, `{"a":1,"b":"x"}`}, []string{"a", "b", "_rescued_data"}}},
+		{"json malformed line rescued", "json", stream.EvolveRescue,
+			`{"a":1,"b":"x"}` + "\n", `{"a":2,"b":"y"}` + "\n" + `{"a":3,"b":` + "\n" + `{"a":4,"b":"z"}` + "\n",
+			want{nil, []string{`{"_rescued_data":"{\"_corrupt_record\":\"{\\\"a\\\":3,\\\"b\\\":\",\"_file_path\":\"2.json\"}"}`, `{"a":1,"b":"x"}`, `{"a":2,"b":"y"}`, `{"a":4,"b":"z"}`}, []string{"a", "b", "_rescued_data"}}},
+		{"json malformed line without a rescue column", "json", stream.EvolveNone,
+			`{"a":1,"b":"x"}` + "\n", `{"a":2,"b":"y"}` + "\n" + `{"a":3,"b":` + "\n",
+			want{stream.ErrMalformedRecord, nil, nil}},
 		{"csv addNewColumns", "csv", stream.EvolveAddNewColumns,
 			"a,b\n1,x\n", "a,b,c\n2,y,true\n",
 			want{stream.ErrSchemaEvolved, []string{`{"a":1,"b":"x"}`, `{"a":2,"b":"y","c":true}`}, []string{"a", "b", "c", "_rescued_data"}}},
@@ -230,8 +236,8 @@ func TestFilesRescuedDataAndEvolution(t *testing.T) {
 			if tc.want.firstErr != nil {
 				require.ErrorIs(t, err, tc.want.firstErr)
 				err = run()
-				if tc.want.firstErr == stream.ErrNewColumns {
-					require.ErrorIs(t, err, stream.ErrNewColumns, "fails until the input or schema changes")
+				if tc.want.firstErr == stream.ErrNewColumns || tc.want.firstErr == stream.ErrMalformedRecord {
+					require.ErrorIs(t, err, tc.want.firstErr, "fails until the input or schema changes")
 					return
 				}
 			}

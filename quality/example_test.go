@@ -161,3 +161,50 @@ func ExampleEventLog() {
 	// 2 flow_progress {"flow_progress":{"data_quality":{"dropped_records":1,"expectations":[{"name":"positive","dataset":"silver","passed_records":3,"failed_records":1}]},"metrics":{"num_output_rows":3},"status":"COMPLETED"}}
 	// 3 update_progress {"update_progress":{"state":"COMPLETED"}}
 }
+
+// Write checked rows to a table and the dropped ones, with the names of
+// the expectations they failed, to a quarantine table.
+func ExampleWrite() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "quality-example")
+	defer os.RemoveAll(dir)
+	silver, err := delta.Create(ctx, filepath.Join(dir, "silver"), schema, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer silver.Close()
+	quarantine, err := quality.CreateQuarantineTable(ctx, filepath.Join(dir, "silver_quarantine"), schema, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer quarantine.Close()
+	c, err := quality.Bind(schema, quality.ExpectAllOrDrop(map[string]string{
+		"positive": "amount > 0",
+		"small":    "amount < 100",
+	}), &quality.Options{Dataset: "silver"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	in := batch([]int64{1, 2, 3}, []float64{10, -5, 500}, nil)
+	defer in.Release()
+	rr, _ := array.NewRecordReader(schema, []arrow.RecordBatch{in})
+	defer rr.Release()
+	res, err := quality.Write(ctx, silver, rr, c, &quality.WriteOptions{Quarantine: quarantine})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("silver version", res.Target.Version, "kept", res.Metrics.OutputRecords, "dropped", res.Metrics.DroppedRecords)
+	snap, _ := quarantine.Snapshot(ctx)
+	qr, _ := snap.Scan(ctx, nil)
+	defer qr.Release()
+	for qr.Next() {
+		b := qr.RecordBatch()
+		for i := range int(b.NumRows()) {
+			fmt.Println("quarantined", b.Column(0).ValueStr(i), b.Column(2).ValueStr(i))
+		}
+	}
+	// Unordered output:
+	// silver version 1 kept 1 dropped 2
+	// quarantined 2 ["positive"]
+	// quarantined 3 ["small"]
+}

@@ -182,7 +182,9 @@ var caseMethod = []string{
 		"copies; after a vacuum the suite replays the log itself (interop/logfiles.go) and checks the files: those the latest version needs are there, " +
 		"those commits removed are gone, a planted never-committed file is gone after a full vacuum and kept by a lite one; every earlier version needing " +
 		"a deleted file must be refused by every reader, and every reader's history must name these commits RESTORE, CLONE, VACUUM START/END. " +
-		"Constraints: Spark must reject rows breaking lakehouse's CHECK constraint and generated column, and lakehouse must reject rows breaking Spark's.",
+		"Constraints: Spark must reject rows breaking lakehouse's CHECK constraint and generated column, and lakehouse must reject rows breaking Spark's. " +
+		"lh_quality_event_log is written by package quality's EventLog (DLT's event-log fields): every reader must return the events written, " +
+		"and Spark must answer the DLT data-quality query (expectations exploded from details:flow_progress.data_quality) with the counts written.",
 	"Case 2: the peer writes (interop/peers/*_peer.py scenarios) and records its own reading of every version (and change feed); " +
 		"lakehouse (`cat --version N`) and the other peer must read the same. A version the writer cannot read (files vacuumed) must fail for the reader too. " +
 		"A version made by RESTORE or CLONE must also hold the writer's reading of the version it copies, and lakehouse's history must name every " +

@@ -2,6 +2,7 @@ package quality
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -146,6 +147,11 @@ func (r *Result) Release() {
 // the batch's metrics are added to the checker's totals. Check does not
 // call Options.Quarantine (Expect's decorator does).
 func (c *Checker) Check(ctx context.Context, batch arrow.RecordBatch) (*Result, error) {
+	return c.check(ctx, batch, true)
+}
+
+// check is Check; withDropped false skips building Result.Dropped.
+func (c *Checker) check(ctx context.Context, batch arrow.RecordBatch, withDropped bool) (*Result, error) {
 	if err := c.checkSchema(batch.Schema()); err != nil {
 		return nil, err
 	}
@@ -186,9 +192,11 @@ func (c *Checker) Check(ctx context.Context, batch arrow.RecordBatch) (*Result, 
 		if res.Kept, err = c.filter(ctx, batch, drop, n, true); err != nil {
 			return nil, err
 		}
-		if res.Dropped, err = c.quarantineRows(ctx, batch, drop, fails, n); err != nil {
-			res.Release()
-			return nil, err
+		if withDropped {
+			if res.Dropped, err = c.quarantineRows(ctx, batch, drop, fails, n); err != nil {
+				res.Release()
+				return nil, err
+			}
 		}
 	}
 	c.metrics.Add(m)
@@ -307,16 +315,20 @@ func formatRow(batch arrow.RecordBatch, i int) string {
 	return sb.String()
 }
 
-// filter returns the rows of batch whose bit in sel is clear (keep=true)
-// or set (keep=false).
+// filter returns the rows of batch whose bit in sel is clear (invert
+// true: the kept rows) or set (invert false: the dropped rows).
 func (c *Checker) filter(ctx context.Context, batch arrow.RecordBatch, sel []uint64, n int, invert bool) (arrow.RecordBatch, error) {
-	mb := array.NewBooleanBuilder(c.opts.Allocator)
-	defer mb.Release()
-	mb.Reserve(n)
-	for i := 0; i < n; i++ {
-		mb.UnsafeAppend(isSet(sel, i) != invert)
+	// The mask's bitmap is sel itself (or its complement), little-endian
+	// words being Arrow's LSB-first bit order; Go memory, so nothing to
+	// free.
+	buf := make([]byte, len(sel)*8)
+	for w, v := range sel {
+		if invert {
+			v = ^v
+		}
+		binary.LittleEndian.PutUint64(buf[w*8:], v)
 	}
-	mask := mb.NewBooleanArray()
+	mask := array.NewBoolean(n, memory.NewBufferBytes(buf), nil, 0)
 	defer mask.Release()
 	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, c.opts.Allocator), batch, mask, compute.DefaultFilterOptions())
 	if err != nil {
@@ -382,14 +394,12 @@ func Expect(c *Checker) func(fn Transform) Transform {
 				}
 			}
 			defer out.Release()
-			res, err := c.Check(ctx, out)
+			res, err := c.check(ctx, out, c.opts.Quarantine != nil)
 			if err != nil {
 				return nil, err
 			}
 			if res.Dropped != nil {
-				if c.opts.Quarantine != nil {
-					err = c.opts.Quarantine(ctx, res.Dropped)
-				}
+				err = c.opts.Quarantine(ctx, res.Dropped)
 				res.Dropped.Release()
 				if err != nil {
 					res.Kept.Release()

@@ -92,13 +92,13 @@ func Write(ctx context.Context, target *delta.Table, rr array.RecordReader, c *C
 	}
 	var m Metrics
 	for rr.Next() {
-		res, err := c.Check(ctx, rr.RecordBatch())
+		res, err := c.check(ctx, rr.RecordBatch(), q != nil)
 		if err != nil {
 			return nil, err
 		}
 		m = m.Merge(res.Metrics)
 		err = txn.WriteBatch(ctx, res.Kept)
-		if err == nil && res.Dropped != nil && q != nil {
+		if err == nil && res.Dropped != nil {
 			err = q.Write(ctx, res.Dropped)
 		}
 		res.Release()

@@ -8,6 +8,7 @@
 //	lakehouse restore --version N | --timestamp T TABLE
 //	lakehouse clone [--shallow] [--version N | --timestamp T] SOURCE TARGET
 //	lakehouse vacuum [--retain 168h] [--dry-run] [--lite] [--force] TABLE
+//	lakehouse validate --suite SUITE.yaml [--format text|json] TABLE
 //
 // TABLE is a local path or a URL (file://, mem://, s3://, gs://, azblob://).
 // Errors go to stderr as one line starting "lakehouse:" (an expression
@@ -63,6 +64,7 @@ func commands() []command {
 		{"history", "print the commit history, newest first", runHistory},
 		{"files", "print the live data files (add actions)", runFiles},
 		{"changes", "print the change data feed between two versions", runChanges},
+		{"validate", "check a table against an expectation suite (exit 1 if one fails)", runValidate},
 	}, slices.Concat(writeCommands(), dmlCommands(), maintenanceCommands(), optimizeCommands())...)
 }
 

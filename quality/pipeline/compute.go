@@ -143,6 +143,11 @@ func (u *update) computeView(ctx context.Context, n *node, t *tableRun) error {
 	if !changed {
 		return nil
 	}
+	for _, in := range n.inputs {
+		if ut := u.tables[in.up]; ut.startVersion < 0 && ut.rows == nil {
+			return nil // an input has never had rows: nothing to compute yet
+		}
+	}
 	rr, err := n.query(ctx)
 	if err != nil {
 		return err

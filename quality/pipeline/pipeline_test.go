@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
@@ -31,6 +32,9 @@ type fixture struct {
 	raw  string
 	mem  *memory.CheckedAllocator
 	file int
+	// schema, when set, is given to the files source instead of inferring
+	// one from the first files.
+	schema *arrow.Schema
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -60,7 +64,7 @@ func (f *fixture) pipeline(hook func(point, table string) error) *Pipeline {
 	require.NoError(f.t, err)
 	p.testHook = hook
 	require.NoError(f.t, p.StreamingTable(Table{Name: "bronze.orders"}, func(r *Reader) (*stream.Pipeline, error) {
-		return stream.From(stream.NewFilesSource(f.raw, &stream.FilesSourceOptions{Format: "json", SchemaHints: "id bigint, amount bigint"})), nil
+		return stream.From(stream.NewFilesSource(f.raw, &stream.FilesSourceOptions{Format: "json", SchemaHints: "id bigint, amount bigint", Schema: f.schema})), nil
 	}))
 	require.NoError(f.t, p.StreamingTable(Table{
 		Name: "silver.orders",
@@ -181,6 +185,30 @@ func TestRunIncrementalWithDedupAndQuarantine(t *testing.T) {
 // TestFailExpectationChangesNothing: an update whose Fail expectation
 // trips leaves every table as it was, and the event log gains one error
 // event.
+// TestRunWithoutInput: a first update with no files (and a source that
+// knows its schema: Auto Loader cannot infer one from nothing) creates no
+// table and no error; the next, with files, creates them all.
+func TestRunWithoutInput(t *testing.T) {
+	f := newFixture(t)
+	f.schema = arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "amount", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	ctx := context.Background()
+	up, err := f.pipeline(nil).Run(ctx, nil)
+	require.NoError(t, err)
+	for _, tu := range up.Tables {
+		assert.Equal(t, int64(-1), tu.Version, tu.Name)
+		assert.Equal(t, "", f.tableState(tu.Name), tu.Name)
+	}
+	f.land(`{"id":1,"amount":10}`)
+	_, err = f.pipeline(nil).Run(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "v0 [1,10]", f.tableState("silver.orders"))
+	assert.Equal(t, "v0 [10]", f.tableState("gold.totals"))
+	assert.Equal(t, "v0 [1,10]", f.tableState("bronze.orders"), "a given schema has no rescued data column")
+}
+
 func TestFailExpectationChangesNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

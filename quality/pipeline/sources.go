@@ -63,7 +63,15 @@ func (s *tableSource) LatestOffset(ctx context.Context, start stream.Offset, _ s
 		return start, nil
 	}
 	st := u.tables[s.up]
-	return tableOffset{Version: st.startVersion, Staged: st.rows != nil && st.rows.rows > 0}.encode(), nil
+	from, err := parseTableOffset(start)
+	if err != nil {
+		return nil, err
+	}
+	staged := st.rows != nil && st.rows.rows > 0
+	if st.startVersion <= from.Version && !staged {
+		return start, nil // nothing new upstream
+	}
+	return tableOffset{Version: st.startVersion, Staged: staged}.encode(), nil
 }
 
 // Read returns the upstream's appended rows in (start, end].

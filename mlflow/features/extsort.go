@@ -218,9 +218,55 @@ func (s *extSorter) finish(ctx context.Context) (array.RecordReader, error) {
 			return nil, err
 		}
 	}
+	// Merge in passes of at most maxFanIn runs, so the merge holds a
+	// bounded number of batches however many runs were spilled.
+	for len(s.runs) > maxFanIn {
+		if err := s.mergeRuns(ctx, maxFanIn); err != nil {
+			return nil, err
+		}
+	}
+	return s.openMerge(ctx, s.runs)
+}
+
+// maxFanIn is the most runs one merge reads at a time.
+const maxFanIn = 16
+
+// mergeRuns merges the first n runs into a new run at the end.
+func (s *extSorter) mergeRuns(ctx context.Context, n int) error {
+	m, err := s.openMerge(ctx, s.runs[:n])
+	if err != nil {
+		return err
+	}
+	defer m.Release()
+	sf, err := newSpillFile(s.dir, "run", s.schema, s.mem)
+	if err != nil {
+		return err
+	}
+	for m.Next() {
+		if err := sf.write(m.RecordBatch()); err != nil {
+			_ = sf.finish()
+			return err
+		}
+	}
+	if err := m.Err(); err != nil {
+		_ = sf.finish()
+		return err
+	}
+	if err := sf.finish(); err != nil {
+		return err
+	}
+	for _, p := range s.runs[:n] {
+		_ = os.Remove(p)
+	}
+	s.runs = append(slices.Clone(s.runs[n:]), sf.path)
+	return nil
+}
+
+// openMerge returns a reader merging the given sorted runs.
+func (s *extSorter) openMerge(ctx context.Context, runs []string) (*mergeReader, error) {
 	m := &mergeReader{ctx: ctx, mem: s.mem, schema: s.schema, nkey: s.nkey, refs: 1,
 		g: newGatherer(s.mem, fieldTypes(s.schema), allCols(s.schema), s.batchSize)}
-	for _, p := range s.runs {
+	for _, p := range runs {
 		fr, err := openSpill(p, s.mem)
 		if err != nil {
 			m.Release()

@@ -19,7 +19,7 @@ type gatherer struct {
 	cols     []int // source columns to gather
 	types    []arrow.DataType
 	batches  []arrow.RecordBatch
-	offsets  []int64
+	offsets  map[arrow.RecordBatch]int64 // batch → its first row in the concatenation
 	total    int64
 	last     arrow.RecordBatch
 	lastOff  int64
@@ -30,16 +30,20 @@ type gatherer struct {
 const maxGatherBatches = 32
 
 func newGatherer(mem memory.Allocator, types []arrow.DataType, cols []int, rowLimit int) *gatherer {
-	return &gatherer{mem: mem, cols: cols, types: types, idx: array.NewInt64Builder(mem), rowLimit: rowLimit}
+	return &gatherer{mem: mem, cols: cols, types: types, idx: array.NewInt64Builder(mem), rowLimit: rowLimit, offsets: map[arrow.RecordBatch]int64{}}
 }
 
 func (g *gatherer) add(rec arrow.RecordBatch, row int) {
 	if rec != g.last {
-		rec.Retain()
-		g.batches = append(g.batches, rec)
-		g.offsets = append(g.offsets, g.total)
-		g.last, g.lastOff = rec, g.total
-		g.total += rec.NumRows()
+		off, ok := g.offsets[rec]
+		if !ok {
+			rec.Retain()
+			g.batches = append(g.batches, rec)
+			off = g.total
+			g.offsets[rec] = off
+			g.total += rec.NumRows()
+		}
+		g.last, g.lastOff = rec, off
 	}
 	g.idx.Append(g.lastOff + int64(row))
 }
@@ -93,7 +97,8 @@ func (g *gatherer) reset() {
 	for _, b := range g.batches {
 		b.Release()
 	}
-	g.batches, g.offsets, g.total, g.last, g.lastOff = g.batches[:0], g.offsets[:0], 0, nil, 0
+	clear(g.offsets)
+	g.batches, g.total, g.last, g.lastOff = g.batches[:0], 0, nil, 0
 }
 
 func (g *gatherer) release() {

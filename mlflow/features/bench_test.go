@@ -2,7 +2,6 @@ package features
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -63,7 +62,6 @@ func BenchmarkPointInTimeJoin(b *testing.B) {
 	ft, err := CreateFeatureTable(ctx, filepath.Join(dir, "f"), fschema, &FeatureTableOptions{PrimaryKeys: []string{"id"}, TimestampKey: "ts"})
 	require.NoError(b, err)
 	defer ft.Close()
-	rng := rand.New(rand.NewPCG(1, 2))
 	// Each key gets nf/keys rows, one per hour.
 	fr := genReader(fschema, nf, 64<<10, func(i int, bld *array.RecordBuilder) {
 		bld.Field(0).(*array.Int64Builder).Append(int64(i % keys))
@@ -82,7 +80,6 @@ func BenchmarkPointInTimeJoin(b *testing.B) {
 			bld.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(r.Int64N(span)))
 		})
 	}
-	_ = rng
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -145,6 +142,7 @@ func BenchmarkPointInTimeJoin(b *testing.B) {
 		script := `
 import duckdb, resource, sys, time
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.time()
 n = con.execute("""select count(*), count(f.f1) from read_parquet(?) l asof left join read_parquet(?) f
   on l.id = f.id and l.event_ts >= f.ts""", [sys.argv[1], sys.argv[2]]).fetchone()
@@ -153,6 +151,5 @@ print("duckdb: %d rows (%d matched) in %.2fs, peak RSS %.0f MiB" % (n[0], n[1], 
 		out, err := exec.Command(py, "-c", script, filepath.Join(dir, "labels.parquet"), filepath.Join(dir, "f", "*.parquet")).CombinedOutput()
 		require.NoError(b, err, string(out))
 		b.Log(string(out))
-		fmt.Fprint(os.Stderr, string(out))
 	}
 }

@@ -22,4 +22,8 @@ var (
 	// ErrNoFeatureSpec is returned by ScoreBatch and ReadFeatureSpec when
 	// a model was logged without a feature_spec.yaml.
 	ErrNoFeatureSpec = errors.New("features: model has no feature_spec.yaml")
+
+	// ErrConsumed is returned by TrainingSet.Records when called a second
+	// time: the labels reader has already been read.
+	ErrConsumed = errors.New("features: training set already read (labels are read once)")
 )

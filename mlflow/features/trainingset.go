@@ -2,7 +2,6 @@ package features
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -249,10 +248,6 @@ func (ts *TrainingSet) Spec() *FeatureSpec { return ts.spec }
 
 // SpilledRuns counts the sorted runs written to disk by Records so far.
 func (ts *TrainingSet) SpilledRuns() int64 { return ts.spilled.Load() }
-
-// ErrConsumed is returned by Records when called a second time: the labels
-// reader has been read.
-var ErrConsumed = errors.New("features: training set already read (labels are read once)")
 
 // Records runs the join and streams the result, label rows in their
 // original order. It reads the labels reader once; the sorts spill to a

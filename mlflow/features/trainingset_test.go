@@ -294,3 +294,48 @@ func TestTrainingSetPointInTimeMatchesOracle(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateTrainingSetErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ft, err := CreateFeatureTable(ctx, filepath.Join(dir, "f"), featSchema(), &FeatureTableOptions{PrimaryKeys: []string{"id"}, TimestampKey: "ts"})
+	require.NoError(t, err)
+	defer ft.Close()
+	cust, err := CreateFeatureTable(ctx, filepath.Join(dir, "c"), custSchema(), &FeatureTableOptions{PrimaryKeys: []string{"cust"}})
+	require.NoError(t, err)
+	defer cust.Close()
+	cases := []struct {
+		name   string
+		lookup FeatureLookup
+	}{
+		{"no table", FeatureLookup{}},
+		{"key arity", FeatureLookup{Table: ft, LookupKey: []string{"id", "customer"}}},
+		{"unknown label column", FeatureLookup{Table: ft, LookupKey: []string{"nope"}}},
+		{"key type mismatch", FeatureLookup{Table: cust, LookupKey: []string{"id"}}},
+		{"timestamp key on a table without one", FeatureLookup{Table: cust, LookupKey: []string{"customer"}, TimestampLookupKey: "event_ts"}},
+		{"timestamp lookup key not a time", FeatureLookup{Table: ft, TimestampLookupKey: "customer"}},
+		{"unknown feature", FeatureLookup{Table: ft, FeatureNames: []string{"f9"}}},
+		{"rename of an unknown feature", FeatureLookup{Table: ft, Rename: map[string]string{"f9": "x"}}},
+		{"default of an unknown feature", FeatureLookup{Table: ft, DefaultValues: map[string]any{"f9": 1}}},
+		{"output clashes with a label column", FeatureLookup{Table: ft, FeatureNames: []string{"f1"}, Rename: map[string]string{"f1": "y"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lr := labelRecords(memory.DefaultAllocator, nil, 1)
+			defer lr.Release()
+			_, err := CreateTrainingSet(ctx, lr, []FeatureLookup{tc.lookup}, nil)
+			require.ErrorIs(t, err, ErrInvalidArgument)
+		})
+	}
+	t.Run("read twice", func(t *testing.T) {
+		lr := labelRecords(memory.DefaultAllocator, []labelRow{{id: ptr(int64(1)), ts: ptr(int64(0)), y: 1}}, 1)
+		defer lr.Release()
+		set, err := CreateTrainingSet(ctx, lr, []FeatureLookup{{Table: ft, TimestampLookupKey: "event_ts"}}, nil)
+		require.NoError(t, err)
+		rr, err := set.Records(ctx)
+		require.NoError(t, err)
+		assert.Len(t, readAll(t, rr), 1)
+		_, err = set.Records(ctx)
+		require.ErrorIs(t, err, ErrConsumed)
+	})
+}

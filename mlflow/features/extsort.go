@@ -147,7 +147,10 @@ func (s *extSorter) sortBuffer(ctx context.Context) (arrow.RecordBatch, error) {
 	for i := range perm {
 		perm[i] = int64(i)
 	}
-	slices.SortStableFunc(perm, func(a, b int64) int { return compareRows(whole, s.nkey, int(a), whole, int(b)) })
+	// Sort keys are total orders here (label row numbers, unique primary
+	// keys), so an unstable sort is enough.
+	cmp := rowComparator(whole, s.nkey)
+	slices.SortFunc(perm, func(a, b int64) int { return cmp(int(a), int(b)) })
 	g := newGatherer(s.mem, fieldTypes(s.schema), allCols(s.schema), int(n))
 	defer g.release()
 	for _, p := range perm {
@@ -321,6 +324,48 @@ func compareRows(a arrow.RecordBatch, nkey, i int, b arrow.RecordBatch, j int) i
 		}
 	}
 	return 0
+}
+
+// rowComparator is compareRows within one batch, with the key columns'
+// buffers looked up once.
+func rowComparator(rec arrow.RecordBatch, nkey int) func(i, j int) int {
+	type key struct {
+		offs []int32
+		data []byte
+		ints []int64
+	}
+	keys := make([]key, nkey)
+	for c := range nkey {
+		switch x := rec.Column(c).(type) {
+		case *array.Binary:
+			// Offsets are absolute into the data buffer (ValueBytes is
+			// rebased to the first offset).
+			var data []byte
+			if b := x.Data().Buffers()[2]; b != nil {
+				data = b.Bytes()
+			}
+			keys[c] = key{offs: x.ValueOffsets(), data: data}
+		case *array.Int64:
+			keys[c] = key{ints: x.Int64Values()}
+		}
+	}
+	return func(i, j int) int {
+		for _, k := range keys {
+			if k.ints != nil {
+				if u, v := k.ints[i], k.ints[j]; u != v {
+					if u < v {
+						return -1
+					}
+					return 1
+				}
+				continue
+			}
+			if r := bytes.Compare(k.data[k.offs[i]:k.offs[i+1]], k.data[k.offs[j]:k.offs[j+1]]); r != 0 {
+				return r
+			}
+		}
+		return 0
+	}
 }
 
 // runCursor is the current row of one sorted run.

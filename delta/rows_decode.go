@@ -143,18 +143,30 @@ func makeValueDecoder(root reflect.Type, path, column string, t reflect.Type, f 
 		}
 		switch have.ID() {
 		case arrow.INT8:
-			return func(a arrow.Array, i int, v reflect.Value) error { v.SetInt(int64(a.(*array.Int8).Value(i))); return nil }, nil
+			return func(a arrow.Array, i int, v reflect.Value) error {
+				v.SetInt(int64(a.(*array.Int8).Value(i)))
+				return nil
+			}, nil
 		case arrow.INT16:
-			return func(a arrow.Array, i int, v reflect.Value) error { v.SetInt(int64(a.(*array.Int16).Value(i))); return nil }, nil
+			return func(a arrow.Array, i int, v reflect.Value) error {
+				v.SetInt(int64(a.(*array.Int16).Value(i)))
+				return nil
+			}, nil
 		case arrow.INT32:
-			return func(a arrow.Array, i int, v reflect.Value) error { v.SetInt(int64(a.(*array.Int32).Value(i))); return nil }, nil
+			return func(a arrow.Array, i int, v reflect.Value) error {
+				v.SetInt(int64(a.(*array.Int32).Value(i)))
+				return nil
+			}, nil
 		}
 		return func(a arrow.Array, i int, v reflect.Value) error { v.SetInt(a.(*array.Int64).Value(i)); return nil }, nil
 	case *arrow.Float32Type:
 		if t.Kind() != reflect.Float32 && t.Kind() != reflect.Float64 {
 			return wrong()
 		}
-		return func(a arrow.Array, i int, v reflect.Value) error { v.SetFloat(float64(a.(*array.Float32).Value(i))); return nil }, nil
+		return func(a arrow.Array, i int, v reflect.Value) error {
+			v.SetFloat(float64(a.(*array.Float32).Value(i)))
+			return nil
+		}, nil
 	case *arrow.Float64Type:
 		if t.Kind() != reflect.Float64 {
 			return wrong()

@@ -163,18 +163,30 @@ func makeEncoder(root reflect.Type, path, column string, t reflect.Type, f rowFi
 		}
 		switch want.ID() {
 		case arrow.INT8:
-			return func(b array.Builder, v reflect.Value) error { b.(*array.Int8Builder).Append(int8(goInt(v))); return nil }, nil
+			return func(b array.Builder, v reflect.Value) error {
+				b.(*array.Int8Builder).Append(int8(goInt(v)))
+				return nil
+			}, nil
 		case arrow.INT16:
-			return func(b array.Builder, v reflect.Value) error { b.(*array.Int16Builder).Append(int16(goInt(v))); return nil }, nil
+			return func(b array.Builder, v reflect.Value) error {
+				b.(*array.Int16Builder).Append(int16(goInt(v)))
+				return nil
+			}, nil
 		case arrow.INT32:
-			return func(b array.Builder, v reflect.Value) error { b.(*array.Int32Builder).Append(int32(goInt(v))); return nil }, nil
+			return func(b array.Builder, v reflect.Value) error {
+				b.(*array.Int32Builder).Append(int32(goInt(v)))
+				return nil
+			}, nil
 		}
 		return func(b array.Builder, v reflect.Value) error { b.(*array.Int64Builder).Append(goInt(v)); return nil }, nil
 	case *arrow.Float32Type:
 		if t.Kind() != reflect.Float32 {
 			return wrong()
 		}
-		return func(b array.Builder, v reflect.Value) error { b.(*array.Float32Builder).Append(float32(v.Float())); return nil }, nil
+		return func(b array.Builder, v reflect.Value) error {
+			b.(*array.Float32Builder).Append(float32(v.Float()))
+			return nil
+		}, nil
 	case *arrow.Float64Type:
 		if t.Kind() != reflect.Float32 && t.Kind() != reflect.Float64 {
 			return wrong()

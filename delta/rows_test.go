@@ -53,7 +53,6 @@ type everyType struct {
 	hidden   int
 }
 
-
 func everyTypeRows() []everyType {
 	at := time.Date(2024, 3, 1, 10, 30, 0, 123456000, time.UTC)
 	return []everyType{

@@ -62,6 +62,10 @@ type RowWriter[T any] struct {
 	bldr    *array.RecordBuilder
 	pending int
 	done    bool
+	// scratch holds the row being encoded, so reflection sees an
+	// addressable value without a heap copy per row.
+	scratch *T
+	sv      reflect.Value
 }
 
 // NewRowWriter begins a transaction on tbl (see Table.Begin) that writes
@@ -82,7 +86,9 @@ func NewRowWriter[T any](ctx context.Context, tbl *Table, opts *TxnOptions) (*Ro
 		_ = txn.Rollback()
 		return nil, err
 	}
-	return &RowWriter[T]{txn: txn, enc: enc, bldr: array.NewRecordBuilder(tbl.opts.Allocator, enc.schema)}, nil
+	w := &RowWriter[T]{txn: txn, enc: enc, bldr: array.NewRecordBuilder(tbl.opts.Allocator, enc.schema), scratch: new(T)}
+	w.sv = reflect.ValueOf(w.scratch).Elem()
+	return w, nil
 }
 
 // Write adds one row; every few thousand rows it stages a batch, which
@@ -91,7 +97,11 @@ func (w *RowWriter[T]) Write(ctx context.Context, row T) error {
 	if w.done {
 		return ErrTxnDone
 	}
-	if err := w.enc.append(w.bldr, reflect.ValueOf(&row).Elem()); err != nil {
+	*w.scratch = row
+	err := w.enc.append(w.bldr, w.sv)
+	var zero T
+	*w.scratch = zero // hold no references to the caller's data
+	if err != nil {
 		// The builders may hold part of the row: drop the whole batch
 		// rather than write a torn row.
 		w.Abort()
@@ -172,6 +182,8 @@ func ScanRows[T any](ctx context.Context, snap *Snapshot, opts *ScanOptions) ite
 		}
 		defer rr.Release()
 		cols := make([]int, len(dec.columns))
+		row := new(T)
+		v := reflect.ValueOf(row).Elem()
 		for rr.Next() {
 			rec := rr.RecordBatch()
 			for j, name := range dec.columns {
@@ -181,15 +193,16 @@ func ScanRows[T any](ctx context.Context, snap *Snapshot, opts *ScanOptions) ite
 				}
 			}
 			for i := range int(rec.NumRows()) {
-				var row T
-				v := reflect.ValueOf(&row).Elem()
+				// One row value decoded into and copied out: a new one per
+				// row would cost an allocation each.
+				*row = zero
 				for j, d := range dec.dec {
 					if err := d(rec.Column(cols[j]), i, v.FieldByIndex(dec.index[j])); err != nil {
 						yield(zero, err)
 						return
 					}
 				}
-				if !yield(row, nil) {
+				if !yield(*row, nil) {
 					return
 				}
 			}

@@ -9,10 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
-
-type timeValue = time.Time
 
 // wallClockUTC is t's wall clock read as UTC: how a timestamp without
 // zone is stored.
@@ -173,10 +170,15 @@ func makeValueDecoder(root reflect.Type, path, column string, t reflect.Type, f 
 		}
 		return func(a arrow.Array, i int, v reflect.Value) error { v.SetFloat(a.(*array.Float64).Value(i)); return nil }, nil
 	case *arrow.StringType:
+		// Cloned, as binary values are copied: the batch's memory is
+		// released after the row (and may not be Go memory at all).
 		if t.Kind() != reflect.String {
 			return wrong()
 		}
-		return func(a arrow.Array, i int, v reflect.Value) error { v.SetString(a.(*array.String).Value(i)); return nil }, nil
+		return func(a arrow.Array, i int, v reflect.Value) error {
+			v.SetString(strings.Clone(a.(*array.String).Value(i)))
+			return nil
+		}, nil
 	case *arrow.BinaryType:
 		if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Uint8 {
 			return wrong()
@@ -191,7 +193,7 @@ func makeValueDecoder(root reflect.Type, path, column string, t reflect.Type, f 
 			return wrong()
 		}
 		return func(a arrow.Array, i int, v reflect.Value) error {
-			v.Set(reflect.ValueOf(dateFromDays(int32(a.(*array.Date32).Value(i)))))
+			setAs(v, dateFromDays(int32(a.(*array.Date32).Value(i))))
 			return nil
 		}, nil
 	case *arrow.TimestampType:
@@ -205,7 +207,7 @@ func makeValueDecoder(root reflect.Type, path, column string, t reflect.Type, f 
 			return mismatch("the column is a timestamp with zone: remove the ntz tag option")
 		}
 		return func(a arrow.Array, i int, v reflect.Value) error {
-			v.Set(reflect.ValueOf(time.UnixMicro(int64(a.(*array.Timestamp).Value(i))).UTC()))
+			setAs(v, time.UnixMicro(int64(a.(*array.Timestamp).Value(i))).UTC())
 			return nil
 		}, nil
 	case *arrow.Decimal128Type:
@@ -213,7 +215,7 @@ func makeValueDecoder(root reflect.Type, path, column string, t reflect.Type, f 
 			return mismatch(fmt.Sprintf("a %s column cannot be read into Go type %s: use delta.Decimal", have, t))
 		}
 		return func(a arrow.Array, i int, v reflect.Value) error {
-			v.Set(reflect.ValueOf(Decimal{unscaled: decimal128.Num(a.(*array.Decimal128).Value(i)), scale: h.Scale}))
+			setAs(v, Decimal{unscaled: a.(*array.Decimal128).Value(i), scale: h.Scale})
 			return nil
 		}, nil
 	case *arrow.StructType:

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -214,7 +215,7 @@ func makeEncoder(root reflect.Type, path, column string, t reflect.Type, f rowFi
 			return wrong()
 		}
 		return func(b array.Builder, v reflect.Value) error {
-			b.(*array.Date32Builder).Append(arrow.Date32(v.Interface().(Date).days()))
+			b.(*array.Date32Builder).Append(arrow.Date32(valueAs[Date](v).days()))
 			return nil
 		}, nil
 	case *arrow.TimestampType:
@@ -233,7 +234,7 @@ func makeEncoder(root reflect.Type, path, column string, t reflect.Type, f rowFi
 			return mismatch(fmt.Sprintf("Go type %s cannot be written to a %s column: use delta.Decimal", t, want))
 		}
 		return func(b array.Builder, v reflect.Value) error {
-			n, err := v.Interface().(Decimal).to(w.Precision, w.Scale)
+			n, err := valueAs[Decimal](v).to(w.Precision, w.Scale)
 			if err != nil {
 				return err
 			}
@@ -281,7 +282,7 @@ func makeEncoder(root reflect.Type, path, column string, t reflect.Type, f rowFi
 // A timestamp without zone stores the wall clock as if it were UTC.
 func timeEncoder(ntz bool) encodeFunc {
 	return func(b array.Builder, v reflect.Value) error {
-		tm := v.Interface().(timeValue)
+		tm := valueAs[time.Time](v)
 		if ntz {
 			tm = wallClockUTC(tm)
 		}
@@ -367,6 +368,19 @@ func mapEncoder(root reflect.Type, path, column string, t reflect.Type, f rowFie
 		return nil
 	}, nil
 }
+
+// valueAs reads a Go value of a known type without boxing it when v is
+// addressable (row fields and slice elements; map values are not).
+func valueAs[T any](v reflect.Value) T {
+	if v.CanAddr() {
+		return *v.Addr().Interface().(*T)
+	}
+	return v.Interface().(T)
+}
+
+// setAs stores x in v, which decoders always get addressable, without
+// boxing x.
+func setAs[T any](v reflect.Value, x T) { *v.Addr().Interface().(*T) = x }
 
 // sortKeys orders string and integer map keys; others keep map order.
 func sortKeys(keys []reflect.Value) {

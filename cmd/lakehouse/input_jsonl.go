@@ -123,7 +123,12 @@ func validObject(ln []byte) error {
 }
 
 // checkKeys refuses keys the schema lacks: the builder would drop them.
+// The common case (every key a column) costs one pass over the bytes;
+// anything else is parsed in full for a precise error. ln is valid JSON.
 func (jr *jsonlReader) checkKeys(ln []byte, line int) error {
+	if topKeysKnown(ln, jr.names) {
+		return nil
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(ln, &top); err != nil {
 		return fmt.Errorf("jsonl input, line %d: %w", line, err)
@@ -135,7 +140,7 @@ func (jr *jsonlReader) checkKeys(ln []byte, line int) error {
 		}
 	}
 	if len(unknown) == 0 {
-		return nil
+		return nil // keys with escapes, which the scan leaves to Unmarshal
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
@@ -152,12 +157,56 @@ func (jr *jsonlReader) checkKeys(ln []byte, line int) error {
 	return fmt.Errorf("jsonl input, line %d: input has columns the table lacks: %s (add --merge-schema to add them)", line, strings.Join(unknown, ", "))
 }
 
+// topKeysKnown scans one JSON object and reports whether it is complete,
+// followed by nothing but white space, and every top-level key (without
+// escapes) is in names. It does not validate values: the decoder does.
+// False means "look closer", not "invalid".
+func topKeysKnown(ln []byte, names map[string]bool) bool {
+	depth := 0
+	for i := 0; i < len(ln); i++ {
+		switch c := ln[i]; c {
+		case '"':
+			j := i + 1
+			escaped := false
+			for ; j < len(ln) && ln[j] != '"'; j++ {
+				if ln[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if j >= len(ln) {
+				return false // unterminated string
+			}
+			if depth == 1 {
+				// A top-level string followed by ':' is a key.
+				k := j + 1
+				for k < len(ln) && (ln[k] == ' ' || ln[k] == '\t') {
+					k++
+				}
+				if k < len(ln) && ln[k] == ':' && (escaped || !names[string(ln[i+1:j])]) {
+					return false
+				}
+			}
+			i = j
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return len(bytes.TrimSpace(ln[i+1:])) == 0
+			}
+		}
+	}
+	return false // cut off before the object closed
+}
+
 // decodeLine appends the row of one line to the builder.
 func (jr *jsonlReader) decodeLine(ln []byte, line int) error {
-	// checkKeys parses the line in full, so it also catches a line cut
-	// off mid-record; validObject's second parse is not needed here.
-	if t := bytes.TrimSpace(ln); t[0] != '{' {
-		return fmt.Errorf("jsonl input, line %d: not a JSON object", line)
+	// The line must be valid JSON before the builder sees it: the builder
+	// panics on some malformed input and ignores anything after the
+	// object.
+	if err := validObject(ln); err != nil {
+		return fmt.Errorf("jsonl input, line %d: %w", line, err)
 	}
 	if err := jr.checkKeys(ln, line); err != nil {
 		return err

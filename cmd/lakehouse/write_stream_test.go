@@ -190,3 +190,24 @@ func TestWriteStreamsInBoundedMemory(t *testing.T) {
 	// rows): about 60 MB here, whatever the input size.
 	assert.Less(t, grown, int64(100<<20), "peak heap grew by %d MB for %d MB of input", grown>>20, gen.read>>20)
 }
+
+func TestTopKeysKnown(t *testing.T) {
+	names := map[string]bool{"id": true, "name": true, "addr": true}
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{`{"id":1,"name":"a"}`, true},
+		{`{"id":1,"name":"a \"quoted\" {x} [y]"}` + "\n", true},
+		{`{"id":1,"addr":{"city":"x","zip":{"n":1}},"name":["id","other"]}`, true},
+		{`{ "id" : 1 , "name" :null}`, true},
+		{`{"id":1,"other":2}`, false},
+		{`{"i\u0064":1}`, false},
+		{`{"id":1,"name":`, false},
+		{`{"id":1,"name":"a`, false},
+		{`{"id":1} {"id":2}`, false},
+		{`{"id":1}   ` + "\r\n", true},
+	} {
+		assert.Equal(t, tc.want, topKeysKnown([]byte(tc.line), names), tc.line)
+	}
+}

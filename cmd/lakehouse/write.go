@@ -155,7 +155,8 @@ func writeInto(ctx context.Context, tbl *delta.Table, rr array.RecordReader, m d
 	return tbl.Append(ctx, rr, opts)
 }
 
-// printResult writes one JSON line describing the commit.
+// printResult writes one JSON line describing the commit, with the
+// protocol versions when the commit wrote a protocol.
 func printResult(e *env, res *delta.CommitResult) error {
 	out := map[string]any{"version": res.Version, "operation": res.Operation}
 	if res.Skipped {
@@ -163,6 +164,14 @@ func printResult(e *env, res *delta.CommitResult) error {
 	}
 	for k, v := range res.Metrics {
 		out[k] = v
+	}
+	if p := res.Protocol; p != nil {
+		// The commit wrote a protocol (a new table, or an upgrade): say
+		// which readers and writers the table now needs.
+		out["minReaderVersion"], out["minWriterVersion"] = p.MinReaderVersion, p.MinWriterVersion
+		if len(p.ReaderFeatures) > 0 {
+			out["readerFeatures"] = p.ReaderFeatures
+		}
 	}
 	if res.CheckpointErr != nil {
 		out["checkpointError"] = res.CheckpointErr.Error()

@@ -257,9 +257,9 @@ func (t *Table) AddColumns(ctx context.Context, fields []arrow.Field, opts *TxnO
 		if !f.Nullable {
 			return nil, fmt.Errorf("%w: added column %q must be nullable (existing rows have no value)", ErrInvalidArgument, f.Name)
 		}
-		df, err := protocol.FromArrowField(f)
+		df, err := deltaField(f)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+			return nil, err
 		}
 		added = append(added, df)
 		cols = append(cols, map[string]any{"column": fieldJSON(df)})

@@ -44,6 +44,13 @@ type CommitResult struct {
 	// CheckpointErr is set when the commit succeeded but the checkpoint it
 	// triggered failed. The table is fine; the next checkpoint retries.
 	CheckpointErr error
+	// Protocol is the table's protocol after the commit when the commit
+	// wrote one (a new table, or an upgrade a write needed), nil when the
+	// protocol is unchanged. An upgrade happens only for a feature the
+	// caller asked for: a timestamp column without a time zone, for
+	// example, needs reader 3 / writer 7 with timestampNtz, and readers
+	// older than that can no longer read the table.
+	Protocol *Protocol
 }
 
 // errAlreadyApplied signals, inside the commit loop, that a concurrent
@@ -369,7 +376,7 @@ func (x *Transaction) encodeCommit(info protocol.CommitInfo, now time.Time, vers
 
 func (x *Transaction) result(version int64, attempt int, now time.Time, info protocol.CommitInfo) *CommitResult {
 	m, _ := info["operationMetrics"].(map[string]string)
-	return &CommitResult{
+	res := &CommitResult{
 		Version:     version,
 		ReadVersion: x.readVersion,
 		Attempts:    attempt,
@@ -377,6 +384,11 @@ func (x *Transaction) result(version int64, attempt int, now time.Time, info pro
 		Operation:   x.operation,
 		Metrics:     m,
 	}
+	if x.protoChanged && x.proto != nil {
+		p := newProtocol(x.proto)
+		res.Protocol = &p
+	}
+	return res
 }
 
 // jsonString renders v as the JSON text Spark stores inside

@@ -83,6 +83,13 @@ func conformArray(a arrow.Array, want arrow.DataType, name string, mem memory.Al
 		a.Retain()
 		return a, nil
 	}
+	if plain, err := plainArray(a, mem); err != nil {
+		return nil, fmt.Errorf("delta: convert column %q: %w", name, err)
+	} else if plain != nil {
+		// A dictionary or a narrow decimal: convert its plain form.
+		defer plain.Release()
+		return conformArray(plain, want, name, mem, problems)
+	}
 	if ws, ok := want.(*arrow.StructType); ok {
 		hs, ok := have.(*arrow.StructType)
 		if !ok {
@@ -102,6 +109,10 @@ func conformArray(a arrow.Array, want arrow.DataType, name string, mem memory.Al
 		ctx := compute.WithAllocator(context.Background(), mem)
 		out, err := compute.CastArray(ctx, a, compute.SafeCastOptions(want))
 		if err != nil {
+			if errors.Is(err, arrow.ErrInvalid) && have.ID() == arrow.TIMESTAMP {
+				problems.add("column %q: %s values with sub-microsecond digits do not fit the table's %s; Delta stores microseconds, so truncate them first (compute.CastArray with AllowTimeTruncate)", name, have, want)
+				return nil, nil
+			}
 			if errors.Is(err, arrow.ErrInvalid) {
 				problems.add("column %q: cannot convert %s to %s: %v", name, have, want, err)
 				return nil, nil
@@ -237,17 +248,22 @@ func sameShape(have, want arrow.DataType) bool {
 // safeWidening lists the conversions applied silently on write: every
 // value of `have` is exactly representable in `want`.
 func safeWidening(have, want arrow.DataType) bool {
-	rank := map[arrow.Type]int{arrow.INT8: 1, arrow.INT16: 2, arrow.INT32: 3, arrow.INT64: 4, arrow.UINT8: 2, arrow.UINT16: 3, arrow.UINT32: 4}
+	// Integer ranks: an unsigned type ranks between its signed width and
+	// the next, so it widens into the next signed type (uint8 → short,
+	// uint16 → integer, uint32 → long), as Create maps it.
+	rank := map[arrow.Type]int{arrow.INT8: 10, arrow.UINT8: 15, arrow.INT16: 20, arrow.UINT16: 25, arrow.INT32: 30, arrow.UINT32: 35, arrow.INT64: 40}
 	hr, hok := rank[have.ID()]
 	wr, wok := rank[want.ID()]
 	if hok && wok {
-		return hr < wr && want.ID() != arrow.UINT8 && want.ID() != arrow.UINT16 && want.ID() != arrow.UINT32
+		return hr < wr && wr%10 == 0 // the target is signed: a Delta type
 	}
 	switch want.ID() {
 	case arrow.FLOAT64:
-		return have.ID() == arrow.FLOAT32 || have.ID() == arrow.INT8 || have.ID() == arrow.INT16 || have.ID() == arrow.INT32
+		return have.ID() == arrow.FLOAT32 || have.ID() == arrow.FLOAT16 || have.ID() == arrow.INT8 || have.ID() == arrow.INT16 || have.ID() == arrow.INT32
 	case arrow.FLOAT32:
-		return have.ID() == arrow.INT8 || have.ID() == arrow.INT16
+		return have.ID() == arrow.FLOAT16 || have.ID() == arrow.INT8 || have.ID() == arrow.INT16
+	case arrow.LIST:
+		return have.ID() == arrow.LARGE_LIST
 	case arrow.TIMESTAMP:
 		return have.ID() == arrow.TIMESTAMP && (have.(*arrow.TimestampType).TimeZone == "") == (want.(*arrow.TimestampType).TimeZone == "")
 	case arrow.DATE32:
@@ -255,11 +271,18 @@ func safeWidening(have, want arrow.DataType) bool {
 	case arrow.STRING:
 		return have.ID() == arrow.LARGE_STRING || have.ID() == arrow.STRING_VIEW
 	case arrow.BINARY:
-		return have.ID() == arrow.LARGE_BINARY || have.ID() == arrow.BINARY_VIEW
+		return have.ID() == arrow.LARGE_BINARY || have.ID() == arrow.BINARY_VIEW || have.ID() == arrow.FIXED_SIZE_BINARY
 	case arrow.DECIMAL128:
-		if h, ok := have.(*arrow.Decimal128Type); ok {
-			w := want.(*arrow.Decimal128Type)
+		w := want.(*arrow.Decimal128Type)
+		switch h := have.(type) {
+		case *arrow.Decimal128Type:
 			return w.Scale >= h.Scale && w.Precision-w.Scale >= h.Precision-h.Scale
+		case *arrow.Decimal256Type:
+			return w.Scale >= h.Scale && w.Precision-w.Scale >= h.Precision-h.Scale
+		case *arrow.Uint64Type: // Create maps it to decimal(20,0)
+			return w.Precision-w.Scale >= 20
+		case *arrow.Int64Type:
+			return w.Precision-w.Scale >= 19
 		}
 		return false
 	}

@@ -45,7 +45,16 @@ type CreateOptions struct {
 // NULL columns are Arrow fields with Nullable false; Arrow field metadata
 // is kept as Delta column metadata ("comment", and
 // "delta.generationExpression" for generated columns). It fails with
-// ErrTableExists when the location already holds a table.
+// ErrTableExists when the location already holds a table, and with
+// ErrUnsupportedType for a column type Delta cannot store (see the type
+// table in the package documentation).
+//
+// The table gets the lowest protocol its columns and properties need:
+// reader 1 / writer 2 for plain columns. A timestamp without a time zone
+// (Arrow timestamp[us] with no TimeZone) needs reader 3 / writer 7 with
+// timestampNtz, which older readers cannot read; Snapshot().Protocol()
+// shows it, and the ...AsSelect variants return it in
+// CommitResult.Protocol.
 func Create(ctx context.Context, url string, schema *arrow.Schema, opts *CreateOptions) (*Table, error) {
 	t, _, err := createTable(ctx, url, schema, nil, false, opts)
 	return t, err
@@ -163,9 +172,9 @@ func newTableMetadata(schema *arrow.Schema, opts *CreateOptions) (*protocol.Meta
 	if schema == nil || schema.NumFields() == 0 {
 		return nil, nil, fmt.Errorf("%w: a table needs at least one column", ErrInvalidArgument)
 	}
-	st, err := protocol.FromArrowSchema(schema)
+	st, err := deltaSchema(schema, true)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return nil, nil, err
 	}
 	if err := checkColumnNames(st); err != nil {
 		return nil, nil, err

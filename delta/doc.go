@@ -43,6 +43,64 @@
 // conflict are rebased and retried; conflicting ones fail with a
 // [ConflictError]. A failed or conflicting write leaves the table as it was.
 //
+// # Types
+//
+// Each Delta type has one Arrow form, which scans return and writes
+// produce, and one Go form, which typed rows ([AppendRows], [ScanRows],
+// [SchemaOf]) use:
+//
+//	Delta           Arrow (read back)          Go field
+//	boolean         boolean                    bool
+//	byte            int8                       int8
+//	short           int16                      int16
+//	integer         int32                      int32
+//	long            int64                      int64, int
+//	float           float32                    float32
+//	double          float64                    float64
+//	decimal(p,s)    decimal128(p,s)            Decimal, tag decimal(p,s)
+//	string          utf8                       string
+//	binary          binary                     []byte
+//	date            date32                     Date
+//	timestamp       timestamp[us, tz=UTC]      time.Time
+//	timestamp_ntz   timestamp[us] (no zone)    time.Time, tag ntz
+//	array<T>        list<element: T>           []T
+//	map<K,V>        map<K, V>                  map[K]V
+//	struct<…>       struct<…>                  a struct
+//	void            null                       (none)
+//
+// A Go pointer (*T) makes a nullable column; slices and maps are nullable
+// (nil is null). Create and Append accept these other Arrow types and
+// store them as the Delta type on the left, with no value changed:
+//
+//	short           uint8
+//	integer         uint16
+//	long            uint32
+//	decimal(20,0)   uint64
+//	float           float16
+//	decimal(p,s)    decimal32, decimal64, decimal256 with p ≤ 38
+//	string          large_utf8, string_view, dictionary of strings
+//	binary          large_binary, binary_view, fixed_size_binary
+//	date            date64
+//	timestamp       timestamp[s|ms] with any zone, timestamp[us] with a
+//	                zone other than UTC (the instant is kept; the zone name is not)
+//	timestamp_ntz   timestamp[s|ms] without a zone
+//	array<T>        large_list<T>
+//
+// A dictionary array is stored as its values. Append also takes
+// timestamp[ns] batches for a microsecond column when every value is a
+// whole microsecond, and fails naming the column otherwise. Create refuses
+// the rest with [ErrUnsupportedType], naming the column and what to use
+// instead: timestamp[ns] (use timestamp[us]), time32/time64 (long or
+// string), durations (long), intervals, unions (a struct), list views and
+// fixed-size lists (list), and decimals wider than 38 digits.
+//
+// Only a timestamp without a time zone raises the protocol of a table
+// above reader 1 / writer 2 on its own: it needs reader 3 / writer 7 with
+// the timestampNtz feature, which older readers cannot read. Arrow
+// timestamp[us] with an empty TimeZone asks for it;
+// arrow.FixedWidthTypes.Timestamp_us (zone UTC) does not. A commit that
+// writes a new protocol says so in [CommitResult].Protocol.
+//
 // # Maintenance
 //
 // [Table.Restore] returns a table to an earlier version, [Clone] copies one

@@ -41,6 +41,15 @@ var (
 	// other caller mistakes.
 	ErrInvalidArgument = errors.New("delta: invalid argument")
 
+	// ErrUnsupportedType is returned when a column is defined (Create,
+	// CreateAsSelect, OverwriteSchema, AddColumns, MergeSchema) with an
+	// Arrow type Delta has no type for: time of day, durations, intervals,
+	// unions, fixed-size lists and list views, decimals wider than 38
+	// digits, and nanosecond timestamps. The message names the column and
+	// the type to use instead; the package documentation has the full
+	// type table. It also matches ErrInvalidArgument.
+	ErrUnsupportedType = fmt.Errorf("%w: unsupported type", ErrInvalidArgument)
+
 	// ErrOutsideRoot is returned when the log names a file to read (data,
 	// change data, deletion vector or checkpoint sidecar) outside the
 	// table's root: an absolute path elsewhere, a relative path that climbs

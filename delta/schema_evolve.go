@@ -2,6 +2,7 @@ package delta
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -18,7 +19,10 @@ import (
 // column mapping. Type differences are left to conformBatch (which widens
 // safely or reports them).
 func (x *Transaction) mergeSchema(in *arrow.Schema) error {
-	incoming, err := protocol.FromArrowSchema(in)
+	incoming, err := deltaSchema(in, false)
+	if errors.Is(err, ErrUnsupportedType) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSchemaMismatch, err)
 	}
@@ -33,7 +37,10 @@ func (x *Transaction) mergeSchema(in *arrow.Schema) error {
 // replaceSchema implements OverwriteSchema: the table takes the schema of
 // the written data (and TxnOptions.PartitionBy as partitioning).
 func (x *Transaction) replaceSchema(in *arrow.Schema) error {
-	st, err := protocol.FromArrowSchema(in)
+	st, err := deltaSchema(in, true)
+	if errors.Is(err, ErrUnsupportedType) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSchemaMismatch, err)
 	}

@@ -4,85 +4,117 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
+	"os"
 	"strings"
-	"time"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	arrowcsv "github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// inputBatchRows is the batch size input is decoded in.
+// inputBatchRows is the batch size input is decoded in. Input is read one
+// batch at a time, so memory is bounded by the batch and the inference
+// sample, never by the size of the input.
 const inputBatchRows = 64 * 1024
 
-// readInput decodes data (jsonl, csv or parquet) into Arrow batches. When
-// schema is nil the schema is inferred from the data; otherwise the data
-// is read with it (jsonl and csv), and keys or columns it lacks are an
-// error so nothing is dropped silently.
-func readInput(ctx context.Context, data []byte, format string, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
+// The schema of jsonl and csv input is inferred from its first records:
+// up to inferSampleRows of them, or inferSampleBytes, whichever comes
+// first. The sample is held in memory until it is decoded.
+const (
+	inferSampleRows  = 100_000
+	inferSampleBytes = 32 << 20
+)
+
+// errNoInput is returned when the input holds no records to infer a
+// schema from.
+var errNoInput = errors.New("no records in the input")
+
+// readInput decodes r (jsonl, csv or parquet) into Arrow batches, reading
+// it as the batches are consumed. When schema is nil the schema is
+// inferred from the first records; otherwise the data is read with it
+// (jsonl and csv), and keys or columns it lacks are an error so nothing
+// is dropped silently. A malformed record anywhere, including a cut-off
+// last line, makes the reader's Err non-nil, so a write consuming it
+// commits nothing.
+func readInput(ctx context.Context, r io.Reader, format string, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
 	switch format {
 	case "jsonl", "json", "ndjson":
-		return readJSONL(data, schema, mem)
+		return readJSONL(r, schema, mem)
 	case "csv":
-		return readCSV(data, schema, mem)
+		return readCSV(r, schema, mem)
 	case "parquet":
-		return readParquet(ctx, data, mem)
+		return readParquet(ctx, r, mem)
 	}
 	return nil, usagef("--format %q: use jsonl, csv or parquet", format)
 }
 
-func readParquet(ctx context.Context, data []byte, mem memory.Allocator) (array.RecordReader, error) {
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
+// readParquet reads parquet input. Parquet keeps its footer at the end,
+// so input that is not a seekable file (a pipe) is first copied to a
+// temporary file rather than into memory.
+func readParquet(ctx context.Context, r io.Reader, mem memory.Allocator) (array.RecordReader, error) {
+	var src parquet.ReaderAtSeeker
+	cleanup := func() {}
+	switch x := r.(type) {
+	case *bytes.Reader:
+		src = x
+	case *os.File:
+		if st, err := x.Stat(); err == nil && st.Mode().IsRegular() {
+			src = x
+		}
+	}
+	if src == nil {
+		tmp, err := os.CreateTemp("", "lakehouse-input-*.parquet")
+		if err != nil {
+			return nil, fmt.Errorf("parquet input: spooling to a temporary file: %w", err)
+		}
+		cleanup = func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }
+		if _, err := io.Copy(tmp, r); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("parquet input: %w", err)
+		}
+		src = tmp
+	}
+	pf, err := file.NewParquetReader(src)
 	if err != nil {
+		cleanup()
 		return nil, fmt.Errorf("parquet input: %w", err)
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: inputBatchRows}, mem)
 	if err != nil {
+		cleanup()
 		return nil, fmt.Errorf("parquet input: %w", err)
 	}
 	rr, err := fr.GetRecordReader(ctx, nil, nil)
 	if err != nil {
+		cleanup()
 		return nil, fmt.Errorf("parquet input: %w", err)
 	}
-	return rr, nil
+	return &releasingReader{RecordReader: rr, cleanup: cleanup}, nil
 }
 
-func readJSONL(data []byte, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
-	inf := newInferrer()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	for line := 1; ; line++ {
-		row, err := decodeOrdered(dec)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("jsonl input, record %d: %w", line, err)
-		}
-		obj, ok := row.(*orderedObject)
-		if !ok {
-			return nil, fmt.Errorf("jsonl input, record %d: not a JSON object", line)
-		}
-		inf.observeObject(obj)
+// releasingReader runs cleanup when the last reference is released.
+type releasingReader struct {
+	array.RecordReader
+	refs    atomic.Int64 // extra references beyond the first
+	cleanup func()
+}
+
+func (r *releasingReader) Retain() { r.refs.Add(1); r.RecordReader.Retain() }
+
+func (r *releasingReader) Release() {
+	last := r.refs.Add(-1) < 0
+	r.RecordReader.Release()
+	if last {
+		r.cleanup()
 	}
-	if schema == nil {
-		if len(inf.order) == 0 {
-			return nil, fmt.Errorf("jsonl input has no fields to infer a schema from")
-		}
-		schema = arrow.NewSchema(inf.fields(), nil)
-	} else if err := checkKnownColumns(inf.order, schema); err != nil {
-		return nil, err
-	}
-	rdr := array.NewJSONReader(bytes.NewReader(data), schema, array.WithAllocator(mem), array.WithChunk(inputBatchRows))
-	return rdr, nil
 }
 
 func checkKnownColumns(cols []string, schema *arrow.Schema) error {
@@ -104,17 +136,24 @@ func checkKnownColumns(cols []string, schema *arrow.Schema) error {
 	return nil
 }
 
-func readCSV(data []byte, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.ReuseRecord = false
-	header, err := r.Read()
+// readCSV reads CSV input. With no schema, the column types are inferred
+// from a sample of rows; the bytes read for the sample are kept and
+// replayed ahead of the rest of the stream.
+func readCSV(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
+	var seen bytes.Buffer
+	cr := csv.NewReader(io.TeeReader(r, &seen))
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errNoInput
+	}
 	if err != nil {
 		return nil, fmt.Errorf("csv input: reading the header: %w", err)
 	}
 	if schema == nil {
 		kinds := make([]kind, len(header))
-		for {
-			rec, err := r.Read()
+		for n := 0; n < inferSampleRows && seen.Len() < inferSampleBytes; n++ {
+			rec, err := cr.Read()
 			if err == io.EOF {
 				break
 			}
@@ -147,208 +186,7 @@ func readCSV(data []byte, schema *arrow.Schema, mem memory.Allocator) (array.Rec
 		}
 		schema = arrow.NewSchema(fields, nil)
 	}
-	return arrowcsv.NewReader(bytes.NewReader(data), schema, arrowcsv.WithHeader(true),
+	replay := io.MultiReader(bytes.NewReader(seen.Bytes()), r)
+	return arrowcsv.NewReader(replay, schema, arrowcsv.WithHeader(true),
 		arrowcsv.WithNullReader(true, ""), arrowcsv.WithAllocator(mem), arrowcsv.WithChunk(inputBatchRows)), nil
-}
-
-// kind is an inferred column type; merging widens.
-type kind int
-
-const (
-	kNone kind = iota
-	kBool
-	kInt
-	kFloat
-	kDate
-	kTimestamp
-	kString
-	kObject
-	kList
-)
-
-func (a kind) merge(b kind) kind {
-	switch {
-	case a == kNone:
-		return b
-	case b == kNone || a == b:
-		return a
-	case (a == kInt && b == kFloat) || (a == kFloat && b == kInt):
-		return kFloat
-	}
-	return kString
-}
-
-func (a kind) arrowType() arrow.DataType {
-	switch a {
-	case kBool:
-		return arrow.FixedWidthTypes.Boolean
-	case kInt:
-		return arrow.PrimitiveTypes.Int64
-	case kFloat:
-		return arrow.PrimitiveTypes.Float64
-	case kDate:
-		return arrow.FixedWidthTypes.Date32
-	case kTimestamp:
-		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
-	}
-	return arrow.BinaryTypes.String
-}
-
-var dateRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
-// classifyString infers the type of a CSV cell or JSON string.
-func classifyString(s string) kind {
-	if dateRe.MatchString(s) {
-		if _, err := time.Parse("2006-01-02", s); err == nil {
-			return kDate
-		}
-	}
-	if len(s) >= 20 && s[4] == '-' && (s[10] == 'T' || s[10] == ' ') {
-		if _, err := time.Parse(time.RFC3339Nano, strings.Replace(s, " ", "T", 1)); err == nil {
-			return kTimestamp
-		}
-	}
-	return kString
-}
-
-// classifyCell adds numbers and booleans, which JSON types itself.
-func classifyCell(s string) kind {
-	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return kInt
-	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return kFloat
-	}
-	if s == "true" || s == "false" {
-		return kBool
-	}
-	return classifyString(s)
-}
-
-// inferrer accumulates the type of every JSON key, recursively.
-type inferrer struct {
-	order []string
-	kinds map[string]kind
-	sub   map[string]*inferrer // objects
-	elem  map[string]*inferrer // list elements, under key ""
-}
-
-func newInferrer() *inferrer {
-	return &inferrer{kinds: map[string]kind{}, sub: map[string]*inferrer{}, elem: map[string]*inferrer{}}
-}
-
-func (in *inferrer) observeObject(row *orderedObject) {
-	for i, k := range row.keys {
-		in.observe(k, row.vals[i])
-	}
-}
-
-// orderedObject is a JSON object with its keys in document order, so the
-// inferred schema follows the input's column order.
-type orderedObject struct {
-	keys []string
-	vals []any
-}
-
-// decodeOrdered reads one JSON value, objects as *orderedObject.
-func decodeOrdered(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			obj := &orderedObject{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := decodeOrdered(dec)
-				if err != nil {
-					return nil, err
-				}
-				obj.keys = append(obj.keys, k)
-				obj.vals = append(obj.vals, v)
-			}
-			_, err := dec.Token()
-			return obj, err
-		case '[':
-			var list []any
-			for dec.More() {
-				v, err := decodeOrdered(dec)
-				if err != nil {
-					return nil, err
-				}
-				list = append(list, v)
-			}
-			_, err := dec.Token()
-			return list, err
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	}
-	return tok, nil
-}
-
-func (in *inferrer) observe(k string, v any) {
-	if _, ok := in.kinds[k]; !ok {
-		in.order = append(in.order, k)
-		in.kinds[k] = kNone
-	}
-	var kd kind
-	switch x := v.(type) {
-	case nil:
-		return
-	case bool:
-		kd = kBool
-	case json.Number:
-		if _, err := x.Int64(); err == nil {
-			kd = kInt
-		} else {
-			kd = kFloat
-		}
-	case string:
-		kd = classifyString(x)
-	case *orderedObject:
-		kd = kObject
-		if in.sub[k] == nil {
-			in.sub[k] = newInferrer()
-		}
-		in.sub[k].observeObject(x)
-	case []any:
-		kd = kList
-		if in.elem[k] == nil {
-			in.elem[k] = newInferrer()
-		}
-		for _, e := range x {
-			in.elem[k].observe("element", e)
-		}
-	}
-	in.kinds[k] = in.kinds[k].merge(kd)
-}
-
-func (in *inferrer) fields() []arrow.Field {
-	out := make([]arrow.Field, 0, len(in.order))
-	for _, k := range in.order {
-		out = append(out, arrow.Field{Name: k, Type: in.typeOf(k), Nullable: true})
-	}
-	return out
-}
-
-func (in *inferrer) typeOf(k string) arrow.DataType {
-	switch in.kinds[k] {
-	case kObject:
-		if s := in.sub[k]; s != nil && len(s.order) > 0 {
-			return arrow.StructOf(s.fields()...)
-		}
-	case kList:
-		if e := in.elem[k]; e != nil && len(e.order) > 0 {
-			return arrow.ListOf(e.typeOf("element"))
-		}
-		return arrow.ListOf(arrow.BinaryTypes.String)
-	}
-	return in.kinds[k].arrowType()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -22,7 +23,7 @@ func FuzzReadInput(f *testing.F) {
 		if jsonl {
 			format = "jsonl"
 		}
-		rr, err := readInput(context.Background(), data, format, nil, mem)
+		rr, err := readInput(context.Background(), bytes.NewReader(data), format, nil, mem)
 		if err != nil {
 			return
 		}

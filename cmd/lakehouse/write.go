@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"os"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -52,7 +51,7 @@ func (p propertyFlags) Set(s string) error {
 }
 
 func runWrite(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "write", "[--mode append|overwrite] [--partition-by a,b] [--format jsonl|csv|parquet] TABLE < data")
+	fs := newFlags(e, "write", "[--mode append|overwrite] [--partition-by a,b] [--format jsonl|csv|parquet] [--input FILE] TABLE < data")
 	mode := fs.String("mode", "append", "append or overwrite")
 	partitionBy := fs.String("partition-by", "", "partition columns when the table is created (comma-separated)")
 	format := fs.String("format", "jsonl", "input format: jsonl, csv or parquet")
@@ -62,6 +61,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	appID := fs.String("app-id", "", "idempotent writes: application id")
 	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
 	compression := fs.String("compression", "snappy", "parquet codec: snappy, zstd, gzip or uncompressed")
+	input := fs.String("input", "-", "read rows from this file instead of stdin (-)")
 	props := propertyFlags{}
 	fs.Var(props, "property", "table property `k=v` when the table is created (repeatable)")
 	pos, err := parseArgs(fs, args)
@@ -87,9 +87,15 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 			return exprError("--replace-where", *replaceWhere, err)
 		}
 	}
-	data, err := io.ReadAll(e.stdin)
-	if err != nil {
-		return fmt.Errorf("reading stdin: %w", err)
+	// Input is streamed: read batch by batch as the write consumes it.
+	in := e.stdin
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			return fmt.Errorf("--input: %w", err)
+		}
+		defer f.Close()
+		in = f
 	}
 	mem := memory.DefaultAllocator
 	// Mode stays unset: writeInto picks Table.Append or Table.Overwrite,
@@ -101,10 +107,10 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 
 	tbl, err := delta.Open(ctx, url, fs.tableOptions())
 	if errors.Is(err, delta.ErrNotATable) {
-		if len(bytes.TrimSpace(data)) == 0 {
+		rr, err := readInput(ctx, in, *format, nil, mem)
+		if errors.Is(err, errNoInput) {
 			return fmt.Errorf("no rows on stdin to create %s from: pipe rows in (--format %s), or make an empty table with 'lakehouse create'", url, *format)
 		}
-		rr, err := readInput(ctx, data, *format, nil, mem)
 		if err != nil {
 			return err
 		}
@@ -130,7 +136,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	if *mergeSchema || *overwriteSchema {
 		schema = nil // infer, so new columns come through
 	}
-	rr, err := readInput(ctx, data, *format, schema, mem)
+	rr, err := readInput(ctx, in, *format, schema, mem)
 	if err != nil {
 		return err
 	}
@@ -149,7 +155,8 @@ func writeInto(ctx context.Context, tbl *delta.Table, rr array.RecordReader, m d
 	return tbl.Append(ctx, rr, opts)
 }
 
-// printResult writes one JSON line describing the commit.
+// printResult writes one JSON line describing the commit, with the
+// protocol versions when the commit wrote a protocol.
 func printResult(e *env, res *delta.CommitResult) error {
 	out := map[string]any{"version": res.Version, "operation": res.Operation}
 	if res.Skipped {
@@ -157,6 +164,14 @@ func printResult(e *env, res *delta.CommitResult) error {
 	}
 	for k, v := range res.Metrics {
 		out[k] = v
+	}
+	if p := res.Protocol; p != nil {
+		// The commit wrote a protocol (a new table, or an upgrade): say
+		// which readers and writers the table now needs.
+		out["minReaderVersion"], out["minWriterVersion"] = p.MinReaderVersion, p.MinWriterVersion
+		if len(p.ReaderFeatures) > 0 {
+			out["readerFeatures"] = p.ReaderFeatures
+		}
 	}
 	if res.CheckpointErr != nil {
 		out["checkpointError"] = res.CheckpointErr.Error()

@@ -37,9 +37,12 @@ func TestWriteJSONLCreatesAndAppends(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	assert.Equal(t, "CREATE TABLE AS SELECT", res["operation"])
 	assert.Equal(t, "2", res["numOutputRows"])
+	// A new table reports the protocol it got; zoned timestamps need no upgrade.
+	assert.Equal(t, []any{float64(1), float64(2)}, []any{res["minReaderVersion"], res["minWriterVersion"]})
 
-	code, _, errs = lakehouseIn(t, `{"id":3,"day":"2024-01-02"}`+"\n", "write", dir)
+	code, out, errs = lakehouseIn(t, `{"id":3,"day":"2024-01-02"}`+"\n", "write", dir)
 	require.Equal(t, 0, code, errs)
+	assert.NotContains(t, out, "minReaderVersion", "an append writes no protocol")
 
 	code, out, errs = lakehouse(t, "cat", "--format", "jsonl", dir)
 	require.Equal(t, 0, code, errs)

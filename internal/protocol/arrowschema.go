@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -180,6 +181,16 @@ func FromArrowField(f arrow.Field) (*StructField, error) {
 	if v, ok := f.Metadata.GetValue(MetaDeltaType); ok && v == string(TypeVariant) {
 		t = TypeVariant
 	} else if t, err = FromArrowType(f.Type); err != nil {
+		var ute *UnsupportedTypeError
+		if errors.As(err, &ute) {
+			// Name the column by its full path, innermost last.
+			if ute.Column == "" {
+				ute.Column = f.Name
+			} else {
+				ute.Column = f.Name + "." + ute.Column
+			}
+			return nil, ute
+		}
 		return nil, fmt.Errorf("protocol: column %q: %w", f.Name, err)
 	}
 	df := &StructField{Name: f.Name, Type: t, Nullable: f.Nullable}
@@ -263,6 +274,14 @@ func FromArrowType(t arrow.DataType) (DataType, error) {
 		return DecimalType(v.Precision, v.Scale), nil
 	case *arrow.Decimal64Type:
 		return DecimalType(v.Precision, v.Scale), nil
+	case *arrow.Decimal256Type:
+		if v.Precision <= 38 {
+			return DecimalType(v.Precision, v.Scale), nil
+		}
+		return nil, &UnsupportedTypeError{Type: t, Alternative: "Delta decimals hold at most 38 digits; use decimal128 with precision at most 38, or string"}
+	case *arrow.DictionaryType:
+		// Written decoded: the table stores the values.
+		return FromArrowType(v.ValueType)
 	case *arrow.NullType:
 		return TypeVoid, nil
 	case *arrow.StructType:
@@ -285,12 +304,61 @@ func FromArrowType(t arrow.DataType) (DataType, error) {
 			return nil, err
 		}
 		return &MapType{KeyType: k, ValueType: val, ValueContainsNull: v.ItemField().Nullable}, nil
-	case arrow.ListLikeType:
-		el, err := fromArrowElement(v.ElemField())
+	case *arrow.ListType, *arrow.LargeListType:
+		ll := v.(arrow.ListLikeType)
+		el, err := fromArrowElement(ll.ElemField())
 		if err != nil {
 			return nil, err
 		}
-		return &ArrayType{ElementType: el, ContainsNull: v.ElemField().Nullable}, nil
+		return &ArrayType{ElementType: el, ContainsNull: ll.ElemField().Nullable}, nil
 	}
-	return nil, fmt.Errorf("%w: Arrow type %s has no Delta equivalent", ErrUnsupportedType, t)
+	return nil, &UnsupportedTypeError{Type: t, Alternative: arrowAlternative(t)}
+}
+
+// UnsupportedTypeError is an Arrow type with no Delta type. It matches
+// ErrUnsupportedType.
+type UnsupportedTypeError struct {
+	// Column is the dotted path of the column, when known.
+	Column string
+	// Type is the Arrow type.
+	Type arrow.DataType
+	// Alternative says what to use instead ("" when nothing fits).
+	Alternative string
+}
+
+func (e *UnsupportedTypeError) Error() string {
+	msg := "protocol: "
+	if e.Column != "" {
+		msg += fmt.Sprintf("column %q: ", e.Column)
+	}
+	msg += fmt.Sprintf("Arrow type %s has no Delta equivalent", e.Type)
+	if e.Alternative != "" {
+		msg += "; " + e.Alternative
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrUnsupportedType) hold.
+func (e *UnsupportedTypeError) Is(target error) bool { return target == ErrUnsupportedType }
+
+// arrowAlternative names what to use instead of an Arrow type Delta has
+// no type for.
+func arrowAlternative(t arrow.DataType) string {
+	switch t.ID() {
+	case arrow.TIME32, arrow.TIME64:
+		return "store the time of day as long (microseconds since midnight) or string"
+	case arrow.DURATION:
+		return "store durations as long (e.g. microseconds)"
+	case arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
+		return "store intervals as a struct of long fields or as string"
+	case arrow.SPARSE_UNION, arrow.DENSE_UNION:
+		return "use a struct with one nullable field per member"
+	case arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW, arrow.FIXED_SIZE_LIST:
+		return "use list (Delta arrays are variable-length lists)"
+	case arrow.RUN_END_ENCODED:
+		return "decode the run-end encoding to its value type"
+	case arrow.EXTENSION:
+		return "use the extension's storage type"
+	}
+	return ""
 }

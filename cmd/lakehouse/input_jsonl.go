@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// jsonlReader decodes JSON lines into batches as they are asked for. Each
+// line is one object; a line that is not a complete object, or that has a
+// key the schema lacks, stops the reader with an error naming the line.
+type jsonlReader struct {
+	refs   atomic.Int64
+	src    *bufio.Reader
+	schema *arrow.Schema
+	// names are the schema's column names; inferred marks a schema
+	// inferred from the first sampled records (which changes the advice
+	// when a later record has a new key).
+	names    map[string]bool
+	inferred int
+	bldr     *array.RecordBuilder
+	pending  [][]byte // sampled lines not yet decoded
+	pendLine []int    // their line numbers
+	line     int      // number of the last line read from src
+	eof      bool
+	cur      arrow.RecordBatch
+	err      error
+}
+
+// readJSONL starts reading JSON lines from r. With no schema it reads a
+// sample of records first and infers the schema from them.
+func readJSONL(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
+	jr := &jsonlReader{src: bufio.NewReaderSize(r, 1<<20)}
+	if schema == nil {
+		inf := newInferrer()
+		size := 0
+		for len(jr.pending) < inferSampleRows && size < inferSampleBytes {
+			ln, err := jr.nextLine()
+			if err != nil {
+				return nil, err
+			}
+			if ln == nil {
+				break
+			}
+			if err := validObject(ln); err != nil {
+				return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(ln))
+			dec.UseNumber()
+			row, err := decodeOrdered(dec)
+			if err != nil {
+				return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+			}
+			inf.observeObject(row.(*orderedObject))
+			jr.pending = append(jr.pending, ln)
+			jr.pendLine = append(jr.pendLine, jr.line)
+			size += len(ln)
+		}
+		if len(jr.pending) == 0 {
+			return nil, errNoInput
+		}
+		if len(inf.order) == 0 {
+			return nil, fmt.Errorf("jsonl input has no fields to infer a schema from")
+		}
+		schema = arrow.NewSchema(inf.fields(), nil)
+		jr.inferred = len(jr.pending)
+	}
+	jr.schema = schema
+	jr.names = make(map[string]bool, schema.NumFields())
+	for _, f := range schema.Fields() {
+		jr.names[f.Name] = true
+	}
+	jr.bldr = array.NewRecordBuilder(mem, schema)
+	jr.refs.Store(1)
+	return jr, nil
+}
+
+// nextLine returns the next line that is not blank, or nil at the end.
+func (jr *jsonlReader) nextLine() ([]byte, error) {
+	for !jr.eof {
+		ln, err := jr.src.ReadBytes('\n')
+		if err == io.EOF {
+			jr.eof = true
+		} else if err != nil {
+			return nil, fmt.Errorf("jsonl input, after line %d: %w", jr.line, err)
+		}
+		if len(ln) == 0 {
+			break
+		}
+		jr.line++
+		if len(bytes.TrimSpace(ln)) > 0 {
+			return ln, nil
+		}
+	}
+	return nil, nil
+}
+
+// validObject checks that ln is exactly one complete JSON object: a line
+// cut off mid-record fails here.
+func validObject(ln []byte) error {
+	t := bytes.TrimSpace(ln)
+	if len(t) == 0 || t[0] != '{' {
+		return fmt.Errorf("not a JSON object")
+	}
+	if !json.Valid(t) {
+		// Unmarshal says where and why (e.g. "unexpected end of JSON input").
+		var v any
+		if err := json.Unmarshal(t, &v); err != nil {
+			return err
+		}
+		return fmt.Errorf("not valid JSON")
+	}
+	return nil
+}
+
+// checkKeys refuses keys the schema lacks: the builder would drop them.
+// The common case (every key a column) costs one pass over the bytes;
+// anything else is parsed in full for a precise error. ln is valid JSON.
+func (jr *jsonlReader) checkKeys(ln []byte, line int) error {
+	if topKeysKnown(ln, jr.names) {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(ln, &top); err != nil {
+		return fmt.Errorf("jsonl input, line %d: %w", line, err)
+	}
+	var unknown []string
+	for k := range top {
+		if !jr.names[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil // keys with escapes, which the scan leaves to Unmarshal
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		for n := range jr.names {
+			if strings.EqualFold(n, k) {
+				return fmt.Errorf("jsonl input, line %d: key %q differs from column %q only in case; keys must match column names exactly", line, k, n)
+			}
+		}
+	}
+	if jr.inferred > 0 {
+		return fmt.Errorf("jsonl input, line %d: key %s is not in the first %d records the schema was inferred from; put a record with it among them",
+			line, strings.Join(unknown, ", "), jr.inferred)
+	}
+	return fmt.Errorf("jsonl input, line %d: input has columns the table lacks: %s (add --merge-schema to add them)", line, strings.Join(unknown, ", "))
+}
+
+// topKeysKnown scans one JSON object and reports whether it is complete,
+// followed by nothing but white space, and every top-level key (without
+// escapes) is in names. It does not validate values: the decoder does.
+// False means "look closer", not "invalid".
+func topKeysKnown(ln []byte, names map[string]bool) bool {
+	depth := 0
+	for i := 0; i < len(ln); i++ {
+		switch c := ln[i]; c {
+		case '"':
+			j := i + 1
+			escaped := false
+			for ; j < len(ln) && ln[j] != '"'; j++ {
+				if ln[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if j >= len(ln) {
+				return false // unterminated string
+			}
+			if depth == 1 {
+				// A top-level string followed by ':' is a key.
+				k := j + 1
+				for k < len(ln) && (ln[k] == ' ' || ln[k] == '\t') {
+					k++
+				}
+				if k < len(ln) && ln[k] == ':' && (escaped || !names[string(ln[i+1:j])]) {
+					return false
+				}
+			}
+			i = j
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return len(bytes.TrimSpace(ln[i+1:])) == 0
+			}
+		}
+	}
+	return false // cut off before the object closed
+}
+
+// decodeLine appends the row of one line to the builder.
+func (jr *jsonlReader) decodeLine(ln []byte, line int) error {
+	// The line must be valid JSON before the builder sees it: the builder
+	// panics on some malformed input and ignores anything after the
+	// object.
+	if err := validObject(ln); err != nil {
+		return fmt.Errorf("jsonl input, line %d: %w", line, err)
+	}
+	if err := jr.checkKeys(ln, line); err != nil {
+		return err
+	}
+	if err := jr.bldr.UnmarshalJSON(ln); err != nil {
+		return fmt.Errorf("jsonl input, line %d: %w", line, err)
+	}
+	return nil
+}
+
+// Next decodes up to inputBatchRows lines into the next batch.
+func (jr *jsonlReader) Next() bool {
+	if jr.cur != nil {
+		jr.cur.Release()
+		jr.cur = nil
+	}
+	if jr.err != nil {
+		return false
+	}
+	rows := 0
+	for rows < inputBatchRows {
+		var ln []byte
+		var line int
+		if len(jr.pending) > 0 {
+			ln, line = jr.pending[0], jr.pendLine[0]
+			jr.pending[0] = nil
+			jr.pending, jr.pendLine = jr.pending[1:], jr.pendLine[1:]
+		} else {
+			var err error
+			if ln, err = jr.nextLine(); err != nil {
+				jr.err = err
+				return false
+			}
+			if ln == nil {
+				break
+			}
+			line = jr.line
+		}
+		if err := jr.decodeLine(ln, line); err != nil {
+			jr.err = err
+			return false
+		}
+		rows++
+	}
+	if rows == 0 {
+		return false
+	}
+	jr.cur = jr.bldr.NewRecordBatch()
+	return true
+}
+
+func (jr *jsonlReader) Schema() *arrow.Schema          { return jr.schema }
+func (jr *jsonlReader) RecordBatch() arrow.RecordBatch { return jr.cur }
+
+// Record is RecordBatch, for the deprecated name in array.RecordReader.
+func (jr *jsonlReader) Record() arrow.RecordBatch { return jr.cur }
+func (jr *jsonlReader) Err() error                { return jr.err }
+func (jr *jsonlReader) Retain()                   { jr.refs.Add(1) }
+
+func (jr *jsonlReader) Release() {
+	if jr.refs.Add(-1) != 0 {
+		return
+	}
+	if jr.cur != nil {
+		jr.cur.Release()
+		jr.cur = nil
+	}
+	jr.bldr.Release()
+	jr.pending = nil
+}

@@ -94,18 +94,32 @@ func (t *Table) fallBackFromCheckpoint(ctx context.Context, seg *logreplay.Segme
 
 // segment lists the log and chooses the files of one snapshot. For the
 // latest version, _last_checkpoint narrows the listing; it is only a hint,
-// so any problem with it (missing, stale, corrupt, pointing at a deleted
-// checkpoint) falls back to a full listing.
+// so any problem with it (corrupt, stale, pointing at a missing
+// checkpoint) is logged as a warning and the log is listed in full. The
+// next checkpoint write replaces a hint in any of these states.
 func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment, error) {
 	if version < 0 {
 		if hint, ok := t.lastCheckpointHint(ctx); ok {
 			files, err := t.listLogFrom(ctx, hint)
-			if err == nil {
-				if seg, err := logreplay.BuildSegment(files, -1); err == nil && seg.CheckpointVersion >= hint {
-					return seg, nil
-				}
-			} else if ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil {
 				return nil, err
+			}
+			if err == nil {
+				seg, serr := logreplay.BuildSegment(files, -1)
+				switch {
+				case serr == nil && seg.CheckpointVersion == hint:
+					return seg, nil
+				case serr == nil && seg.CheckpointVersion > hint:
+					// A writer checkpointed and did not update the hint
+					// (it died, or lost a race). The newer checkpoint is
+					// listed from the hint onwards, so the segment holds.
+					t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is stale: a newer checkpoint exists",
+						"table", t.url, "hint", hint, "checkpoint", seg.CheckpointVersion)
+					return seg, nil
+				default:
+					t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint names a checkpoint that is missing or incomplete; listing the whole log",
+						"table", t.url, "hint", hint)
+				}
 			}
 		}
 	}
@@ -123,13 +137,20 @@ func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment,
 	return seg, nil
 }
 
+// lastCheckpointHint reads _last_checkpoint. A missing file is the
+// ordinary state of a table without checkpoints; an unreadable one is
+// logged, and both give no hint.
 func (t *Table) lastCheckpointHint(ctx context.Context) (int64, bool) {
 	data, err := t.store.Get(ctx, logDir+"_last_checkpoint")
 	if err != nil {
+		if !storage.IsNotExist(err) && ctx.Err() == nil {
+			t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint unreadable; listing the whole log", "table", t.url, "error", err.Error())
+		}
 		return 0, false
 	}
 	lc, err := checkpoint.ParseLastCheckpoint(data)
 	if err != nil {
+		t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is corrupt; listing the whole log", "table", t.url, "error", err.Error())
 		return 0, false
 	}
 	return lc.Version, true

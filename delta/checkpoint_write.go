@@ -164,10 +164,12 @@ func (t *Table) writeCheckpoint(ctx context.Context, snap *Snapshot, opts *Check
 }
 
 // updateLastCheckpoint writes _last_checkpoint unless it already points at
-// a newer version (a concurrent writer checkpointed further).
+// a newer checkpoint that exists (a concurrent writer checkpointed
+// further). A hint that is corrupt, older, or names a checkpoint that is
+// not there is replaced.
 func (t *Table) updateLastCheckpoint(ctx context.Context, v int64, data []byte) error {
 	if old, err := t.store.Get(ctx, logDir+"_last_checkpoint"); err == nil {
-		if lc, err := checkpoint.ParseLastCheckpoint(old); err == nil && lc.Version > v {
+		if lc, err := checkpoint.ParseLastCheckpoint(old); err == nil && lc.Version > v && t.hasCheckpoint(ctx, lc.Version) {
 			return nil
 		}
 	}
@@ -175,6 +177,18 @@ func (t *Table) updateLastCheckpoint(ctx context.Context, v int64, data []byte) 
 		return fmt.Errorf("delta: write _last_checkpoint: %w", err)
 	}
 	return nil
+}
+
+// hasCheckpoint reports whether a complete checkpoint of version v is in
+// the log. A listing error counts as absent: the caller then rewrites
+// the hint to a checkpoint it just wrote, which is always valid.
+func (t *Table) hasCheckpoint(ctx context.Context, v int64) bool {
+	files, err := t.listLogPrefix(ctx, logDir+logreplay.VersionPrefix(v, 20)+".checkpoint", nil)
+	if err != nil {
+		return false
+	}
+	seg, err := logreplay.BuildSegment(files, v)
+	return err == nil && seg.CheckpointVersion == v
 }
 
 // writeV2Checkpoint writes the file actions into sidecars and a top-level

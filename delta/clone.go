@@ -399,6 +399,9 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // root outside the table (a shallow clone's) are read from a store opened
 // at their directory.
 func (t *Table) loadDV(ctx context.Context, d *protocol.DeletionVector) (*roaring64.Bitmap, error) {
+	if err := t.checkDVSize(d); err != nil {
+		return nil, err
+	}
 	var p string
 	switch d.StorageType {
 	case dv.StorageUUID:
@@ -429,4 +432,25 @@ func (t *Table) loadDV(ctx context.Context, d *protocol.DeletionVector) (*roarin
 	}
 	defer st.Close()
 	return dvstore.LoadAt(ctx, st, base, *d)
+}
+
+// checkDVSize enforces Limits.MaxDeletionVectorBytes before a deletion
+// vector is read or decoded: on its declared size and, for an inline one,
+// on the size its Z85 text decodes to (4 bytes per 5 characters).
+func (t *Table) checkDVSize(d *protocol.DeletionVector) error {
+	limit := t.opts.Limits.MaxDeletionVectorBytes
+	size := int64(d.SizeInBytes)
+	if d.StorageType == dv.StorageInline {
+		size = max(size, int64(len(d.PathOrInlineDv))/5*4)
+	}
+	if !exceeds(size, limit) {
+		return nil
+	}
+	file := d.PathOrInlineDv
+	if d.StorageType == dv.StorageInline {
+		file = "inline deletion vector"
+	} else if rel, err := d.RelativePath(); err == nil && d.StorageType == dv.StorageUUID {
+		file = rel
+	}
+	return &LimitError{File: file, What: "deletion vector", Size: size, Limit: limit, Option: "MaxDeletionVectorBytes"}
 }

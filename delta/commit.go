@@ -244,11 +244,10 @@ func (x *Transaction) commitInfo(now time.Time, txnID string) protocol.CommitInf
 		info["readVersion"] = x.readVersion
 	}
 	blind := x.isBlindAppend()
-	if blind {
-		info["isolationLevel"] = Serializable.String()
-	} else {
-		info["isolationLevel"] = x.opts.Isolation.String()
-	}
+	// The level the conflict check ran at, blind appends included: they
+	// read nothing, so the level changes nothing for them, and recording
+	// another than the one used would misreport the default.
+	info["isolationLevel"] = x.opts.Isolation.String()
 	if x.maint != nil && x.maint.isolation != "" {
 		info["isolationLevel"] = x.maint.isolation
 	}

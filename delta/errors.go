@@ -59,6 +59,12 @@ var (
 	// set): a table written by someone else could otherwise make the reader
 	// open any file the process can read.
 	ErrOutsideRoot = errors.New("delta: file outside the table root")
+
+	// ErrLimitExceeded is returned when one item of the log or its side
+	// files (a log line, a checkpoint footer, a deletion vector, a stats
+	// string) is larger than Options.Limits allows. Every *LimitError
+	// matches it. The item is not read into memory.
+	ErrLimitExceeded = errors.New("delta: size limit exceeded")
 )
 
 // UnsupportedFeatureError names a reader/writer version or table feature

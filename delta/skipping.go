@@ -24,6 +24,9 @@ type fileStats struct {
 
 func (s *Snapshot) fileStatsSource(f *protocol.Add) (*fileStats, error) {
 	st := f.StatsParsed
+	if st == nil && exceeds(int64(len(f.Stats)), s.table.opts.Limits.MaxStatsBytes) {
+		return nil, &LimitError{File: f.Path, What: "stats", Size: int64(len(f.Stats)), Limit: s.table.opts.Limits.MaxStatsBytes, Option: "MaxStatsBytes"}
+	}
 	if st == nil && f.Stats != "" {
 		var err error
 		if st, err = protocol.ParseStats(f.Stats); err != nil {

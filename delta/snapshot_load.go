@@ -94,18 +94,32 @@ func (t *Table) fallBackFromCheckpoint(ctx context.Context, seg *logreplay.Segme
 
 // segment lists the log and chooses the files of one snapshot. For the
 // latest version, _last_checkpoint narrows the listing; it is only a hint,
-// so any problem with it (missing, stale, corrupt, pointing at a deleted
-// checkpoint) falls back to a full listing.
+// so any problem with it (corrupt, stale, pointing at a missing
+// checkpoint) is logged as a warning and the log is listed in full. The
+// next checkpoint write replaces a hint in any of these states.
 func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment, error) {
 	if version < 0 {
 		if hint, ok := t.lastCheckpointHint(ctx); ok {
 			files, err := t.listLogFrom(ctx, hint)
-			if err == nil {
-				if seg, err := logreplay.BuildSegment(files, -1); err == nil && seg.CheckpointVersion >= hint {
-					return seg, nil
-				}
-			} else if ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil {
 				return nil, err
+			}
+			if err == nil {
+				seg, serr := logreplay.BuildSegment(files, -1)
+				switch {
+				case serr == nil && seg.CheckpointVersion == hint:
+					return seg, nil
+				case serr == nil && seg.CheckpointVersion > hint:
+					// A writer checkpointed and did not update the hint
+					// (it died, or lost a race). The newer checkpoint is
+					// listed from the hint onwards, so the segment holds.
+					t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is stale: a newer checkpoint exists",
+						"table", t.url, "hint", hint, "checkpoint", seg.CheckpointVersion)
+					return seg, nil
+				default:
+					t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint names a checkpoint that is missing or incomplete; listing the whole log",
+						"table", t.url, "hint", hint)
+				}
 			}
 		}
 	}
@@ -123,13 +137,20 @@ func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment,
 	return seg, nil
 }
 
+// lastCheckpointHint reads _last_checkpoint. A missing file is the
+// ordinary state of a table without checkpoints; an unreadable one is
+// logged, and both give no hint.
 func (t *Table) lastCheckpointHint(ctx context.Context) (int64, bool) {
 	data, err := t.store.Get(ctx, logDir+"_last_checkpoint")
 	if err != nil {
+		if !storage.IsNotExist(err) && ctx.Err() == nil {
+			t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint unreadable; listing the whole log", "table", t.url, "error", err.Error())
+		}
 		return 0, false
 	}
 	lc, err := checkpoint.ParseLastCheckpoint(data)
 	if err != nil {
+		t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is corrupt; listing the whole log", "table", t.url, "error", err.Error())
 		return 0, false
 	}
 	return lc.Version, true
@@ -181,20 +202,38 @@ func (t *Table) listLogPrefix(ctx context.Context, prefix string, acc []logrepla
 	return acc, nil
 }
 
-// readCommit reads and parses one commit or compaction file.
+// readCommit reads and parses one commit or compaction file. A file no
+// longer than the line limit is read whole (it cannot hold a longer
+// line); a larger one is streamed, holding one line at a time, so an
+// oversize line fails with ErrLimitExceeded instead of being allocated.
 func (t *Table) readCommit(ctx context.Context, f logreplay.LogFile) ([]protocol.Action, error) {
-	data, err := t.store.Get(ctx, f.Path)
-	if err != nil {
-		if storage.IsNotExist(err) {
-			return nil, corrupt("%s disappeared while reading (concurrent cleanup?)", f.Name)
+	maxLine := effective(t.opts.Limits.MaxLogLineBytes)
+	var actions []protocol.Action
+	var err error
+	if maxLine == 0 || (f.Size > 0 && f.Size <= maxLine) {
+		var data []byte
+		if data, err = t.store.Get(ctx, f.Path); err == nil {
+			actions, err = checkpoint.ParseJSON(data)
 		}
-		return nil, fmt.Errorf("delta: read %s: %w", f.Name, err)
+	} else {
+		var r storage.ReaderAt
+		if r, err = t.store.Open(ctx, f.Path); err == nil {
+			actions, err = checkpoint.ReadJSON(r, maxLine)
+			_ = r.Close()
+		}
 	}
-	actions, err := checkpoint.ParseJSON(data)
-	if err != nil {
+	switch {
+	case err == nil:
+		return actions, nil
+	case storage.IsNotExist(err):
+		return nil, corrupt("%s disappeared while reading (concurrent cleanup?)", f.Name)
+	case errors.Is(err, protocol.ErrMalformed):
 		return nil, corrupt("%s: %v", f.Name, err)
 	}
-	return actions, nil
+	if lerr := limitFromInternal(err, f.Name); lerr != err {
+		return nil, lerr
+	}
+	return nil, fmt.Errorf("delta: read %s: %w", f.Name, err)
 }
 
 // replay reads the segment's deltas newest first, then the checkpoint's
@@ -264,11 +303,15 @@ func (s *Snapshot) readCheckpointState(ctx context.Context) error {
 // or JSON) restricted to the given top-level columns.
 func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []string, fn func([]protocol.Action) error) error {
 	if strings.HasSuffix(p, ".json") {
-		data, err := t.store.Get(ctx, p)
+		r, err := t.store.Open(ctx, p)
 		if err != nil {
 			return fmt.Errorf("delta: read checkpoint %s: %w", path.Base(p), err)
 		}
-		actions, err := checkpoint.ParseJSON(data)
+		actions, err := checkpoint.ReadJSON(r, effective(t.opts.Limits.MaxLogLineBytes))
+		_ = r.Close()
+		if lerr := limitFromInternal(err, path.Base(p)); lerr != err {
+			return lerr
+		}
 		if err != nil {
 			return corrupt("checkpoint %s: %v", path.Base(p), err)
 		}
@@ -282,6 +325,12 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 		return fmt.Errorf("delta: open checkpoint %s: %w", path.Base(p), err)
 	}
 	defer r.Close()
+	if err := checkpoint.CheckFooter(r, effective(t.opts.Limits.MaxCheckpointFooterBytes)); err != nil {
+		if lerr := limitFromInternal(err, path.Base(p)); lerr != err {
+			return lerr
+		}
+		return fmt.Errorf("delta: read checkpoint %s: %w", path.Base(p), err)
+	}
 	if err := checkpoint.ReadParquet(ctx, r, columns, t.opts.Allocator, fn); err != nil {
 		return wrapf(classify(err), "checkpoint %s", path.Base(p))
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	// reading, such as a corrupt checkpoint that was skipped in favour of
 	// an older one and the commits. Default: slog.Default().
 	Logger *slog.Logger
+	// Limits bound the size of single log lines, checkpoint footers,
+	// deletion vectors and stats strings; the zero value means the
+	// defaults (see Limits).
+	Limits Limits
 }
 
 func (o *Options) withDefaults() Options {
@@ -64,6 +68,7 @@ func (o *Options) withDefaults() Options {
 	if out.Logger == nil {
 		out.Logger = slog.Default()
 	}
+	out.Limits = out.Limits.withDefaults()
 	if out.Allocator == nil {
 		out.Allocator = memory.DefaultAllocator
 	}

@@ -82,8 +82,9 @@ const lastVacuumInfo = logDir + "_last_vacuum_info"
 // _change_data files that neither the current version nor any removal
 // within the retention window references and that were last modified
 // before the window, which covers files of failed or killed writers
-// (and their ".lakehouse-tmp-*" temporary files on local disks). It never
-// touches _delta_log, nor any file or directory whose name starts with
+// (and their ".lakehouse-tmp-*" temporary files on local disks, in
+// _delta_log too, where killed commits leave them). It never touches
+// _delta_log otherwise, nor any file or directory whose name starts with
 // "_" or "." (hidden, as Spark treats them) except partition directories
 // and _change_data; a deleted file's Hadoop checksum (".<name>.crc",
 // which Spark writes beside files on local disks) goes with it. Files
@@ -319,6 +320,17 @@ func (v *vacuum) candidatesFromListing(ctx context.Context) error {
 	// those in visible directories are the table's data.
 	if tf, ok := v.t.store.(storage.TempFiles); ok {
 		for fi, err := range tf.ListTemp(ctx, "", visible) {
+			if err != nil {
+				return fmt.Errorf("delta: vacuum of %s: %w", v.t.url, err)
+			}
+			v.consider(fi.Path, fi.Size, fi.ModTime, true)
+		}
+		// A writer killed while committing or checkpointing leaves its
+		// temporary file in _delta_log. Such a file is never part of the
+		// log (it has no log file name and List hides it), so once older
+		// than the retention it is removed like the others; nothing else
+		// in _delta_log is touched.
+		for fi, err := range tf.ListTemp(ctx, logDir, nil) {
 			if err != nil {
 				return fmt.Errorf("delta: vacuum of %s: %w", v.t.url, err)
 			}

@@ -111,12 +111,12 @@ func TestVacuum(t *testing.T) {
 			name: "table retention: only files never committed, and change data, are old enough",
 			// The d1 file removed by the DELETE is still referenced by a
 			// version within the hour.
-			deleted: []string{"orphan", "temp", "root temp", "change data"},
+			deleted: []string{"orphan", "temp", "root temp", "log temp", "change data"},
 		},
 		{
 			name:    "zero retention: the removed file goes too",
 			opts:    VacuumOptions{Retention: &zero, DisableRetentionCheck: true},
-			deleted: []string{"orphan", "temp", "root temp", "change data", "removed", "fresh orphan"},
+			deleted: []string{"orphan", "temp", "root temp", "log temp", "change data", "removed", "fresh orphan"},
 		},
 		{
 			name:    "a retention longer than the files' age keeps everything",
@@ -126,7 +126,7 @@ func TestVacuum(t *testing.T) {
 		{
 			name:    "dry run",
 			opts:    VacuumOptions{Retention: &zero, DisableRetentionCheck: true, DryRun: true},
-			deleted: []string{"orphan", "temp", "root temp", "change data", "removed", "fresh orphan"},
+			deleted: []string{"orphan", "temp", "root temp", "log temp", "change data", "removed", "fresh orphan"},
 		},
 		{
 			name:    "short retention refused",
@@ -247,7 +247,7 @@ func TestVacuumLiteRuns(t *testing.T) {
 	// A full run still finds what LITE cannot see.
 	res, err = s.tbl.Vacuum(ctx, &VacuumOptions{Retention: &zero, DisableRetentionCheck: true})
 	require.NoError(t, err)
-	assert.Equal(t, s.paths("orphan", "temp", "root temp", "fresh orphan"), res.Files)
+	assert.Equal(t, s.paths("orphan", "temp", "root temp", "log temp", "fresh orphan"), res.Files)
 
 	// Without its record, and with the log's start cleaned up, LITE
 	// cannot know what it missed.

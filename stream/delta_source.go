@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +67,7 @@ type DeltaSource struct {
 	mem      memory.Allocator
 	tableID  string
 	capAt    int64 // AvailableNow: the last version to read; -1 for none
+	meta     *MetaDir
 	mu       sync.Mutex
 	versions map[int64][]*delta.AddFile // planned files per commit (cache)
 }
@@ -116,7 +120,49 @@ func (s *DeltaSource) Open(ctx context.Context, env *SourceEnv) error {
 	}
 	s.tbl, s.tableID = tbl, snap.Metadata().ID
 	s.mem = tbl.Allocator()
+	s.meta = env.Meta
 	return nil
+}
+
+// initialSnapshotFile records, in the source's checkpoint directory, the
+// version of the snapshot the stream starts with.
+const initialSnapshotFile = "initialSnapshotVersion"
+
+// startingSnapshot returns the version of the initial snapshot: chosen
+// once, when the query first needs it, and kept in the checkpoint. Taking
+// "the latest version" again later (when a batch that read the snapshot
+// re-runs after a crash, or between planning a batch and reading it)
+// would start after rows the planned batch covers, and lose them.
+func (s *DeltaSource) startingSnapshot(ctx context.Context) (int64, error) {
+	if s.meta != nil {
+		b, err := s.meta.Get(ctx, initialSnapshotFile)
+		if err == nil {
+			v, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+			if perr != nil {
+				return 0, fmt.Errorf("%w: %s: %q", ErrCorruptCheckpoint, initialSnapshotFile, b)
+			}
+			return v, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
+		}
+	}
+	snap, err := s.tbl.Snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v := snap.Version()
+	if s.capAt >= 0 && s.capAt < v {
+		v = s.capAt
+	}
+	if s.meta == nil {
+		return v, nil
+	}
+	err = s.meta.PutIfAbsent(ctx, initialSnapshotFile, []byte(strconv.FormatInt(v, 10)))
+	if errors.Is(err, fs.ErrExist) {
+		return s.startingSnapshot(ctx) // another run chose first
+	}
+	return v, err
 }
 
 // Close implements Source.
@@ -161,13 +207,9 @@ func (s *DeltaSource) initial(ctx context.Context) (deltaOffset, error) {
 		}
 		return deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: v, Index: -1}, nil
 	}
-	snap, err := s.tbl.Snapshot(ctx)
+	v, err := s.startingSnapshot(ctx)
 	if err != nil {
 		return deltaOffset{}, err
-	}
-	v := snap.Version()
-	if s.capAt >= 0 && s.capAt < v {
-		v = s.capAt
 	}
 	return deltaOffset{SourceVersion: 1, ReservoirID: s.tableID, ReservoirVersion: v, Index: -1, IsStartingVersion: true}, nil
 }

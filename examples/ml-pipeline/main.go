@@ -340,7 +340,9 @@ func run(ctx context.Context, dir string, w io.Writer) (*result, error) {
 		return nil, err
 	}
 	res.scored = len(risks)
-	sort.Slice(risks, func(i, j int) bool { return risks[i].p > risks[j].p || risks[i].p == risks[j].p && risks[i].id < risks[j].id })
+	sort.Slice(risks, func(i, j int) bool {
+		return risks[i].p > risks[j].p || risks[i].p == risks[j].p && risks[i].id < risks[j].id
+	})
 	fmt.Fprintf(w, "scored %d customers with models:/%s@production (version %d); highest churn risk:\n", len(risks), modelName, res.modelVersion)
 	for _, r := range risks[:min(5, len(risks))] {
 		fmt.Fprintf(w, "  customer %3d  p(churn) %.3f\n", r.id, r.p)

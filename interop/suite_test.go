@@ -183,6 +183,8 @@ var caseMethod = []string{
 		"those commits removed are gone, a planted never-committed file is gone after a full vacuum and kept by a lite one; every earlier version needing " +
 		"a deleted file must be refused by every reader, and every reader's history must name these commits RESTORE, CLONE, VACUUM START/END. " +
 		"Constraints: Spark must reject rows breaking lakehouse's CHECK constraint and generated column, and lakehouse must reject rows breaking Spark's. " +
+		"lh_feature_table and spark_feature_table are time-series feature tables (mlflow/features) written by WriteFeatures and by Spark SQL with the same " +
+		"key declaration; the point-in-time training set built over each must be identical, and Spark must read ours. " +
 		"lh_quality_event_log is written by package quality's EventLog (DLT's event-log fields): every reader must return the events written, " +
 		"and Spark must answer the DLT data-quality query (expectations exploded from details:flow_progress.data_quality) with the counts written.",
 	"Case 2: the peer writes (interop/peers/*_peer.py scenarios) and records its own reading of every version (and change feed); " +

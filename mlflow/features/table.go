@@ -24,6 +24,8 @@ import (
 const (
 	// PropPrimaryKeys is the JSON list of primary-key columns, including
 	// the timestamp key when there is one, in Unity Catalog's order.
+	// OpenFeatureTable also reads comma-separated names, as a table
+	// declared by hand in Spark SQL carries them.
 	PropPrimaryKeys = "lakehouse.feature.primaryKeys"
 	// PropTimestampKey names the TIMESERIES column of the primary key.
 	PropTimestampKey = "lakehouse.feature.timestampKey"
@@ -160,8 +162,8 @@ func OpenFeatureTable(ctx context.Context, url string, opts *delta.Options) (*Fe
 		return nil, fmt.Errorf("features: open feature table: %w", err)
 	}
 	props := snap.Properties()
-	var all []string
-	if err := json.Unmarshal([]byte(props[PropPrimaryKeys]), &all); err != nil || len(all) == 0 {
+	all := parseKeyList(props[PropPrimaryKeys])
+	if len(all) == 0 {
 		_ = t.Close()
 		return nil, fmt.Errorf("%w: %s", ErrNotAFeatureTable, url)
 	}
@@ -173,6 +175,23 @@ func OpenFeatureTable(ctx context.Context, url string, opts *delta.Options) (*Fe
 		}
 	}
 	return ft, nil
+}
+
+// parseKeyList reads PropPrimaryKeys: the JSON array CreateFeatureTable
+// writes, or the comma-separated names a Spark user declaring the table
+// with TBLPROPERTIES ('lakehouse.feature.primaryKeys' = 'id, region')
+// writes by hand.
+func parseKeyList(v string) []string {
+	var all []string
+	if err := json.Unmarshal([]byte(v), &all); err == nil {
+		return all
+	}
+	for _, k := range strings.Split(v, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			all = append(all, k)
+		}
+	}
+	return all
 }
 
 // Table is the underlying Delta table.

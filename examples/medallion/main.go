@@ -122,20 +122,34 @@ func newPipeline(dir string, mem memory.Allocator) (*pipeline.Pipeline, error) {
 		Comment:    "transactions per day and category: count, total and average in US dollars",
 		Properties: map[string]string{"quality": "gold"},
 	}, func(r *pipeline.Reader) (pipeline.Query, error) {
-		silver := r.Read(silverTable)
+		silver, previous := r.Read(silverTable), r.Self()
 		return func(ctx context.Context) (array.RecordReader, error) {
+			// Incrementally when silver only appended since the last
+			// update: the previous summary plus the new rows.
+			changes, ok, err := silver.Changes(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				defer changes.Release()
+				prev, err := previous.Scan(ctx, nil)
+				if err != nil {
+					return nil, err
+				}
+				defer prev.Release()
+				return dailySummary(prev, changes, mem)
+			}
 			rr, err := silver.Scan(ctx, &delta.ScanOptions{Columns: []string{"transaction_date", "category", "amount_usd"}})
 			if err != nil {
 				return nil, err
 			}
 			defer rr.Release()
-			return dailySummary(rr, mem)
+			return dailySummary(nil, rr, mem)
 		}, nil
 	})
 	return p, err
 }
 
-// run adds raw arrivals, updates the pipeline and prints the result.
 func run(ctx context.Context, dir string, arrivalsToAdd int, w io.Writer) (*pipeline.Update, error) {
 	raw := filepath.Join(dir, "raw")
 	have, err := arrivals(raw)
@@ -253,9 +267,9 @@ var goldSchema = arrow.NewSchema([]arrow.Field{
 }, nil)
 
 // dailySummary aggregates silver rows (transaction_date, category,
-// amount_usd) by day and category. It holds one entry per group, not the
-// rows.
-func dailySummary(rr array.RecordReader, mem memory.Allocator) (array.RecordReader, error) {
+// amount_usd) by day and category, on top of a previous summary when
+// given one. It holds one entry per group, not the rows.
+func dailySummary(prev, rows array.RecordReader, mem memory.Allocator) (array.RecordReader, error) {
 	type key struct {
 		day      arrow.Date32
 		category string
@@ -265,23 +279,43 @@ func dailySummary(rr array.RecordReader, mem memory.Allocator) (array.RecordRead
 		total float64
 	}
 	groups := map[key]*agg{}
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		days := rec.Column(0).(*array.Date32)
-		cats := rec.Column(1).(*array.String)
-		usd := rec.Column(2).(*array.Float64)
-		for i := range int(rec.NumRows()) {
-			k := key{days.Value(i), cats.Value(i)}
-			a := groups[k]
-			if a == nil {
-				a = &agg{}
-				groups[k] = a
+	group := func(k key) *agg {
+		a := groups[k]
+		if a == nil {
+			a = &agg{}
+			groups[k] = a
+		}
+		return a
+	}
+	col := func(rec arrow.RecordBatch, name string) arrow.Array {
+		return rec.Column(rec.Schema().FieldIndices(name)[0])
+	}
+	if prev != nil {
+		for prev.Next() {
+			rec := prev.RecordBatch()
+			days, cats := col(rec, "transaction_date").(*array.Date32), col(rec, "category").(*array.String)
+			ns, totals := col(rec, "transactions").(*array.Int64), col(rec, "total_usd").(*array.Float64)
+			for i := range int(rec.NumRows()) {
+				a := group(key{days.Value(i), cats.Value(i)})
+				a.n += ns.Value(i)
+				a.total += totals.Value(i)
 			}
+		}
+		if err := prev.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for rows.Next() {
+		rec := rows.RecordBatch()
+		days, cats := col(rec, "transaction_date").(*array.Date32), col(rec, "category").(*array.String)
+		usd := col(rec, "amount_usd").(*array.Float64)
+		for i := range int(rec.NumRows()) {
+			a := group(key{days.Value(i), cats.Value(i)})
 			a.n++
 			a.total += usd.Value(i)
 		}
 	}
-	if err := rr.Err(); err != nil {
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	keys := make([]key, 0, len(groups))

@@ -128,6 +128,9 @@ func TestMedallionMatchesDuckDB(t *testing.T) {
 			assert.Equal(t, oracle[i].n, got[i].n, "%s %s", got[i].day, got[i].category)
 			assert.InEpsilon(t, oracle[i].total, got[i].total, 1e-9, "%s %s", got[i].day, got[i].category)
 		}
+		gold := up.Table(goldTable)
+		require.NotNil(t, gold)
+		assert.Equal(t, b > 0, gold.Incremental, "gold adds silver's new rows to its previous summary after the first update")
 		assert.Contains(t, out.String(), "main.gold.daily_summary")
 		assert.Contains(t, out.String(), "valid_amount")
 	}

@@ -133,6 +133,9 @@ func (u *update) computeView(ctx context.Context, n *node, t *tableRun) error {
 		if err != nil {
 			return err
 		}
+		if prev != nil {
+			t.prevInputs = prev.Inputs
+		}
 		for _, in := range n.inputs {
 			ut := u.tables[in.up]
 			if ut.rows != nil || prev == nil || prev.Inputs[in.up.def.name.String()] != ut.startVersion {
@@ -154,7 +157,8 @@ func (u *update) computeView(ctx context.Context, n *node, t *tableRun) error {
 	}
 	defer rr.Release()
 	t.flow = &flowState{Seq: u.seq, Generation: u.seq, FullRefresh: true}
-	t.refresh = true
+	t.res.FullRefresh = t.refresh
+	t.refresh = true // the view's commit replaces its rows either way
 	t.rows = newStaged(u.spill, d.name.table, u.p.o.Allocator)
 	t.rows.schema = rr.Schema()
 	for rr.Next() {

@@ -25,7 +25,11 @@
 // a Delta table, or another pipeline table through Reader.ReadStream — and
 // each update appends what arrived since the last one. Keys deduplicate
 // it. A materialized view (MaterializedView) is recomputed by a query
-// over Reader.Read inputs in each update where an input changed.
+// over Reader.Read inputs in each update where an input changed; where the
+// inputs only appended since its last update, Input.Changes gives just
+// the new rows (from the change data feed and the update's staged rows)
+// and Reader.Self the previous result, so the query can update its result
+// instead of reading every input row again (TableUpdate.Incremental).
 //
 // Names are catalog.schema.table (one- and two-part names take
 // Options.Catalog and Options.Schema), and each table lives at

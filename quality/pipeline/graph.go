@@ -361,6 +361,13 @@ func (r *Reader) ReadStream(name string) stream.Source {
 	return src
 }
 
+// Self returns the view's own table as its previous update left it, for
+// a materialized view that updates its result incrementally from
+// Input.Changes. Scan it only when Changes reported ok.
+func (r *Reader) Self() *Input {
+	return &Input{r: r, up: r.self, self: true}
+}
+
 // Read returns the current contents of another pipeline table for a
 // materialized view's query: at run time Input.Scan reads the table as
 // this update leaves it.

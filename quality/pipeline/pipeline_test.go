@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/delta"
+	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/quality"
 	"github.com/lakehouse-go/lakehouse/stream"
 )
@@ -369,4 +370,84 @@ func TestDryRunWritesNothing(t *testing.T) {
 	_, err = p.Run(ctx, &RunOptions{DryRun: true})
 	require.ErrorIs(t, err, ErrInvalidDefinition)
 	assert.Contains(t, err.Error(), "no_such_column")
+}
+
+// TestIncrementalView: a view that sums silver's amounts from its
+// previous result and Input.Changes reads only the appended rows, and
+// recomputes in full after a full refresh or a commit that deleted rows.
+func TestIncrementalView(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sumSchema := arrow.NewSchema([]arrow.Field{{Name: "total", Type: arrow.PrimitiveTypes.Int64}, {Name: "rows_read", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	build := func() *Pipeline {
+		p := f.pipeline(nil)
+		require.NoError(t, p.MaterializedView(Table{Name: "gold.sum"}, func(r *Reader) (Query, error) {
+			silver, self := r.Read("silver.orders"), r.Self()
+			return func(ctx context.Context) (array.RecordReader, error) {
+				var total, read int64
+				rows, ok, err := silver.Changes(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					prev, err := self.Scan(ctx, nil)
+					if err != nil {
+						return nil, err
+					}
+					for prev.Next() {
+						total += prev.RecordBatch().Column(0).(*array.Int64).Value(0)
+					}
+					prev.Release()
+				} else if rows, err = silver.Scan(ctx, nil); err != nil {
+					return nil, err
+				}
+				defer rows.Release()
+				for rows.Next() {
+					rec := rows.RecordBatch()
+					amounts := rec.Column(rec.Schema().FieldIndices("amount")[0]).(*array.Int64)
+					for i := range amounts.Len() {
+						total += amounts.Value(i)
+						read++
+					}
+				}
+				b := array.NewRecordBuilder(f.mem, sumSchema)
+				defer b.Release()
+				b.Field(0).(*array.Int64Builder).Append(total)
+				b.Field(1).(*array.Int64Builder).Append(read)
+				rec := b.NewRecordBatch()
+				defer rec.Release()
+				return array.NewRecordReader(sumSchema, []arrow.RecordBatch{rec})
+			}, nil
+		}))
+		return p
+	}
+	steps := []struct {
+		land        []string
+		opts        *RunOptions
+		deleteFirst bool
+		want        string
+		incremental bool
+	}{
+		{[]string{`{"id":1,"amount":10}`, `{"id":2,"amount":20}`}, nil, false, "v0 [30,2]", false},
+		{[]string{`{"id":3,"amount":30}`}, nil, false, "v1 [60,1]", true},
+		{[]string{`{"id":4,"amount":40}`}, &RunOptions{FullRefresh: []string{"gold.sum"}}, false, "v2 [100,4]", false},
+		{[]string{`{"id":5,"amount":50}`}, nil, true, "v3 [140,4]", false}, // id 1 deleted from silver: recompute
+		{[]string{`{"id":6,"amount":60}`}, nil, false, "v4 [200,1]", true},
+	}
+	for i, st := range steps {
+		if st.deleteFirst {
+			tbl, err := delta.Open(ctx, filepath.Join(f.dir, "wh", "main", "silver", "orders"), nil)
+			require.NoError(t, err)
+			where, err := expr.Parse("id = 1")
+			require.NoError(t, err)
+			_, err = tbl.Delete(ctx, where, nil)
+			require.NoError(t, err)
+			require.NoError(t, tbl.Close())
+		}
+		f.land(st.land...)
+		up, err := build().Run(ctx, st.opts)
+		require.NoError(t, err, "step %d", i)
+		assert.Equal(t, st.incremental, up.Table("gold.sum").Incremental, "step %d", i)
+		assert.Equal(t, st.want, f.tableState("gold.sum"), "step %d", i)
+	}
 }

@@ -71,6 +71,9 @@ type TableUpdate struct {
 	Version int64
 	// FullRefresh is set when the table was rebuilt.
 	FullRefresh bool
+	// Incremental is set when a materialized view's query read its
+	// inputs' changes (Input.Changes) rather than their whole contents.
+	Incremental bool
 
 	short, twoPart string
 }
@@ -88,6 +91,9 @@ type tableRun struct {
 	quarantine   *staged
 	refresh      bool
 	pendingSeq   int64 // the seq to commit under: this update's, or a re-run's
+	// prevInputs are the input versions a materialized view's last
+	// committed update read.
+	prevInputs map[string]int64
 	checks       *tableChecks
 }
 

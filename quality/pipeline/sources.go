@@ -163,6 +163,75 @@ func insertsOf(ctx context.Context, tbl *delta.Table, from, to int64) (array.Rec
 type Input struct {
 	r  *Reader
 	up *node
+	// self marks the view's own table (Reader.Self): its committed rows.
+	self bool
+}
+
+// Changes returns the rows the input appended since the view's last
+// update — through the change data feed for committed versions, plus
+// those the running update staged — so that a view can update its result
+// from its previous one (Reader.Self) instead of reading the whole input.
+// ok is false, and the view must recompute from Scan, when that is not
+// possible: the view has no previous result (first update, full refresh),
+// the input is itself a materialized view, or one of its commits since
+// then did more than append (a delete, an update, a full refresh). A
+// view whose query used Changes reports TableUpdate.Incremental.
+func (in *Input) Changes(ctx context.Context) (rr array.RecordReader, ok bool, err error) {
+	u := in.r.u
+	if u == nil || in.up == nil || in.self {
+		return nil, false, fmt.Errorf("pipeline: Input.Changes is for a materialized view's inputs while an update runs")
+	}
+	view := u.tables[in.r.self]
+	st := u.tables[in.up]
+	from, known := view.prevInputs[in.up.def.name.String()]
+	if view.refresh || !known || in.up.def.kind != streamingTable || from > st.startVersion {
+		return nil, false, nil
+	}
+	var parts []array.RecordReader
+	if st.startVersion > from {
+		tbl, err := u.p.openTable(ctx, in.up.def.name)
+		if err != nil {
+			return nil, false, err
+		}
+		u.closers = append(u.closers, tbl.Close)
+		for v := from + 1; v <= st.startVersion; v++ {
+			_, removes, err := tbl.CommitFiles(ctx, v)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, r := range removes {
+				if r.DataChange {
+					return nil, false, nil // not an append: recompute
+				}
+			}
+		}
+		rr, err := insertsOf(ctx, tbl, from+1, st.startVersion)
+		if err != nil {
+			return nil, false, err
+		}
+		parts = append(parts, rr)
+	}
+	if st.rows != nil {
+		rr, err := st.rows.reader()
+		if err != nil {
+			for _, p := range parts {
+				p.Release()
+			}
+			return nil, false, err
+		}
+		if rr != nil {
+			parts = append(parts, rr)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, false, nil
+	}
+	rr, err = concatReaders(parts)
+	if err != nil {
+		return nil, false, err
+	}
+	view.res.Incremental = true
+	return rr, true, nil
 }
 
 // Scan reads the table as the running update leaves it: its committed
@@ -178,6 +247,22 @@ func (in *Input) Scan(ctx context.Context, opts *delta.ScanOptions) (array.Recor
 	var o delta.ScanOptions
 	if opts != nil {
 		o = *opts
+	}
+	if in.self {
+		// The view's own result as its last update left it.
+		if st.startVersion < 0 {
+			return nil, fmt.Errorf("pipeline: %s has no previous result", in.up.def.name)
+		}
+		tbl, err := u.p.openTable(ctx, in.up.def.name)
+		if err != nil {
+			return nil, err
+		}
+		u.closers = append(u.closers, tbl.Close)
+		snap, err := tbl.SnapshotAt(ctx, st.startVersion)
+		if err != nil {
+			return nil, err
+		}
+		return snap.Scan(ctx, &o)
 	}
 	var parts []array.RecordReader
 	release := func() {

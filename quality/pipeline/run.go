@@ -94,7 +94,7 @@ type tableRun struct {
 	// prevInputs are the input versions a materialized view's last
 	// committed update read.
 	prevInputs map[string]int64
-	checks       *tableChecks
+	checks     *tableChecks
 }
 
 // update is a running update.

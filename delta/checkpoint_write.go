@@ -275,7 +275,7 @@ func (c *byteCounter) Write(p []byte) (int, error) {
 // checkpointWriterOptions derives the parsed-stats and parsed-partition
 // column types from the table schema.
 func (s *Snapshot) checkpointWriterOptions(o Options) (checkpoint.WriterOptions, error) {
-	w := checkpoint.WriterOptions{Allocator: o.Allocator}
+	w := checkpoint.WriterOptions{Allocator: o.Allocator, MaxStatsBytes: effective(o.Limits.MaxStatsBytes)}
 	w.OmitStatsJSON = !s.config.Bool(protocol.PropWriteStatsAsJSON, true)
 	if !s.config.Bool(protocol.PropWriteStatsAsStruct, true) {
 		return w, nil

@@ -75,7 +75,7 @@ func Clone(ctx context.Context, source *Snapshot, targetURL string, opts *CloneO
 	}
 	srcRoot, addressable := source.table.qualifiedRoot()
 	if o.Shallow && !addressable {
-		return nil, nil, fmt.Errorf("%w: a shallow clone needs a source other table handles can reach; %s is private to its handle (make a deep clone)", ErrInvalidArgument, source.table.url)
+		return nil, nil, fmt.Errorf("%w: a shallow clone needs a source other table handles can reach; %s is private to its handle (make a deep clone)", ErrInvalidArgument, source.table.name())
 	}
 	if !addressable {
 		srcRoot = source.table.url
@@ -95,11 +95,11 @@ func Clone(ctx context.Context, source *Snapshot, targetURL string, opts *CloneO
 // clone commits the clone into the opened target location.
 func (t *Table) clone(ctx context.Context, src *Snapshot, srcRoot string, o CloneOptions) (*CommitResult, error) {
 	if normalizeLocation(t.rootURL()) == normalizeLocation(src.table.rootURL()) && !strings.HasPrefix(t.rootURL(), "mem:") {
-		return nil, fmt.Errorf("%w: clone target %s is the source table", ErrInvalidArgument, t.url)
+		return nil, fmt.Errorf("%w: clone target %s is the source table", ErrInvalidArgument, t.name())
 	}
 	switch snap, err := t.Snapshot(ctx); {
 	case err == nil:
-		return nil, fmt.Errorf("%w: %s (version %d)", ErrTableExists, t.url, snap.Version())
+		return nil, fmt.Errorf("%w: %s (version %d)", ErrTableExists, t.name(), snap.Version())
 	case !errors.Is(err, ErrNotATable):
 		return nil, err
 	}

@@ -104,7 +104,7 @@ func (x *Transaction) prepareCommit() error {
 	if x.snap != nil && protocol.Config(x.meta.Configuration).Bool(protocol.PropAppendOnly, false) {
 		for _, r := range x.removes {
 			if r.DataChange {
-				return fmt.Errorf("%w: %s has delta.appendOnly=true; the transaction removes %s", ErrAppendOnly, x.table.url, r.Path)
+				return fmt.Errorf("%w: %s has delta.appendOnly=true; the transaction removes %s", ErrAppendOnly, x.table.name(), r.Path)
 			}
 		}
 	}
@@ -139,10 +139,10 @@ func (x *Transaction) commitLoop(ctx context.Context) (*CommitResult, error) {
 			return x.resolveFailedPut(ctx, name, data, version, attempt, now, info, err)
 		}
 		if x.readVersion < 0 {
-			return nil, fmt.Errorf("%w: %s (version 0 was written concurrently)", ErrTableExists, x.table.url)
+			return nil, fmt.Errorf("%w: %s (version 0 was written concurrently)", ErrTableExists, x.table.name())
 		}
 		if attempt >= x.opts.MaxAttempts {
-			return nil, fmt.Errorf("%w: gave up after %d commit attempts at %s", ErrConflict, attempt, x.table.url)
+			return nil, fmt.Errorf("%w: gave up after %d commit attempts at %s", ErrConflict, attempt, x.table.name())
 		}
 		next, ict, err := x.checkWinners(ctx, version)
 		if err != nil {
@@ -165,9 +165,9 @@ func (x *Transaction) resolveFailedPut(ctx context.Context, name string, data []
 	case err == nil && bytes.Equal(got, data):
 		return x.result(version, attempt, now, info), nil
 	case err == nil || storage.IsNotExist(err):
-		return nil, fmt.Errorf("delta: write commit %d of %s: %w", version, x.table.url, putErr)
+		return nil, fmt.Errorf("delta: write commit %d of %s: %w", version, x.table.name(), putErr)
 	}
-	return nil, fmt.Errorf("%w: write commit %d of %s: %w (read-back: %v)", ErrCommitStateUnknown, version, x.table.url, putErr, err)
+	return nil, fmt.Errorf("%w: write commit %d of %s: %w (read-back: %v)", ErrCommitStateUnknown, version, x.table.name(), putErr, err)
 }
 
 // checkWinners reads the commits that took versions from `from` on and
@@ -182,7 +182,7 @@ func (x *Transaction) checkWinners(ctx context.Context, from int64) (int64, time
 			return v, ict, nil
 		}
 		if err != nil {
-			return 0, ict, fmt.Errorf("delta: read concurrent commit %d of %s: %w", v, x.table.url, err)
+			return 0, ict, fmt.Errorf("delta: read concurrent commit %d of %s: %w", v, x.table.name(), err)
 		}
 		actions, err := checkpoint.ParseJSON(data)
 		if err != nil {

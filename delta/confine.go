@@ -59,7 +59,7 @@ func (t *Table) locate(p string) (fileLoc, error) {
 
 func (t *Table) outsideErr(p string) error {
 	return fmt.Errorf("%w: %s names %s; add its location to Options.AllowedRoots if the table may read it",
-		ErrOutsideRoot, t.url, p)
+		ErrOutsideRoot, t.name(), p)
 }
 
 // rootLocation is the table root in normalized form, without a trailing

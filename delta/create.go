@@ -112,7 +112,7 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 	snap, err := t.Snapshot(ctx)
 	switch {
 	case err == nil && !replace:
-		return nil, fmt.Errorf("%w: %s (version %d)", ErrTableExists, t.url, snap.Version())
+		return nil, fmt.Errorf("%w: %s (version %d)", ErrTableExists, t.name(), snap.Version())
 	case err == nil:
 		to.Mode = Overwrite
 		if x, err = t.beginAt(ctx, snap, to); err != nil {

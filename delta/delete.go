@@ -61,7 +61,7 @@ func (t *Table) Delete(ctx context.Context, where expr.Expr, opts *DMLOptions) (
 // deleteWhere stages a DELETE in the transaction.
 func (x *Transaction) deleteWhere(ctx context.Context, where expr.Expr, progress func(Progress)) error {
 	if x.snap != nil && x.snap.config.Bool(protocol.PropAppendOnly, false) {
-		return fmt.Errorf("%w: %s has delta.appendOnly=true; DELETE would remove data", ErrAppendOnly, x.table.url)
+		return fmt.Errorf("%w: %s has delta.appendOnly=true; DELETE would remove data", ErrAppendOnly, x.table.name())
 	}
 	d, err := x.newDML(where)
 	if err != nil {

@@ -114,11 +114,17 @@
 //   - I1: a snapshot's file list is the spec's reconciliation of its log
 //     segment: newest action per (path, deletion-vector id) wins.
 //   - I2: _last_checkpoint is only a hint; a missing, stale or corrupt one
-//     falls back to listing.
+//     falls back to listing (with a warning through Options.Logger), and
+//     the next checkpoint write replaces it.
 //   - I3: a gap in commit versions, a missing protocol or metadata action,
 //     or an unreadable checkpoint is an error ([ErrCorruptLog]); no rows are
 //     returned from such a table.
 //   - I4: scans hold one data file's batches at a time, and file listings
 //     stream checkpoints batch by batch: memory does not grow with the
 //     table.
+//   - I5: no single item of the log is read into memory beyond
+//     [Options].Limits (a log line, a checkpoint footer, a deletion vector,
+//     a stats string): a hostile table fails with [ErrLimitExceeded].
+//   - I6: table locations in errors and logs are redacted: userinfo and
+//     query values that may be credentials never appear.
 package delta

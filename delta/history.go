@@ -50,7 +50,7 @@ func (t *Table) History(ctx context.Context, opts *HistoryOptions) ([]HistoryEnt
 			f := logreplay.LogFile{Path: logDir + logreplay.CommitName(ct.version), Name: logreplay.CommitName(ct.version), Version: ct.version, Kind: logreplay.KindCommit}
 			actions, err := t.readCommit(ctx, f)
 			if err != nil {
-				return nil, wrapf(err, "history of %s", t.url)
+				return nil, wrapf(err, "history of %s", t.name())
 			}
 			for _, a := range actions {
 				if a.CommitInfo != nil {

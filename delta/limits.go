@@ -25,7 +25,9 @@ type Limits struct {
 	// vector, inline or in a file. Default: 256 MiB.
 	MaxDeletionVectorBytes int64
 	// MaxStatsBytes bounds one file's JSON statistics string, which data
-	// skipping parses. Default: 16 MiB.
+	// skipping and checkpoint writes parse. A filtered scan fails on a
+	// longer one; a checkpoint writes it without stats_parsed. Default:
+	// 16 MiB.
 	MaxStatsBytes int64
 }
 

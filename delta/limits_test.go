@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/internal/checkpoint"
 	"github.com/lakehouse-go/lakehouse/internal/dv"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
@@ -325,6 +326,51 @@ func TestStatsLimit(t *testing.T) {
 			require.ErrorIs(t, err, ErrLimitExceeded)
 			assert.Contains(t, err.Error(), "part-0.parquet")
 			assert.Contains(t, err.Error(), "Options.Limits.MaxStatsBytes")
+		})
+	}
+}
+
+// TestCheckpointStatsLimit: a checkpoint write does not parse stats longer
+// than MaxStatsBytes into stats_parsed (it leaves that null: the file then
+// has no stats, which only costs pruning), and parses the others.
+func TestCheckpointStatsLimit(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		limit  int64
+		parsed bool
+	}{
+		{"default limit", 0, true},
+		{"stats over the limit", 10, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := newCheckedAllocator(t)
+			_, dir := newMaintTable(t, mem, 4, false, map[string]string{
+				// Only stats_parsed, so the reader shows it (it prefers the JSON).
+				"delta.checkpoint.writeStatsAsStruct": "true", "delta.checkpoint.writeStatsAsJson": "false",
+			})
+			tbl, err := Open(ctx, dir, &Options{Allocator: mem, NoSync: true, Limits: Limits{MaxStatsBytes: tc.limit}})
+			require.NoError(t, err)
+			defer tbl.Close()
+			info, err := tbl.Checkpoint(ctx, nil)
+			require.NoError(t, err)
+			r, err := tbl.store.Open(ctx, logDir+fmt.Sprintf("%020d.checkpoint.parquet", info.Version))
+			require.NoError(t, err)
+			defer r.Close()
+			adds := 0
+			require.NoError(t, checkpoint.ReadParquet(ctx, r, checkpoint.AddColumns, mem, func(actions []protocol.Action) error {
+				for _, a := range actions {
+					if a.Add == nil {
+						continue
+					}
+					adds++
+					assert.Empty(t, a.Add.Stats)
+					assert.Equal(t, tc.parsed, a.Add.StatsParsed != nil, "stats_parsed of %s", a.Add.Path)
+				}
+				return nil
+			}))
+			assert.Positive(t, adds)
+			assert.Len(t, readRows(t, tbl), 4)
 		})
 	}
 }

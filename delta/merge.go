@@ -145,7 +145,7 @@ func (x *Transaction) merge(ctx context.Context, source array.RecordReader, on e
 		return err
 	}
 	if plan.modifiesTarget() && x.snap.config.Bool(protocol.PropAppendOnly, false) {
-		return fmt.Errorf("%w: %s has delta.appendOnly=true; MERGE would update or delete rows", ErrAppendOnly, x.table.url)
+		return fmt.Errorf("%w: %s has delta.appendOnly=true; MERGE would update or delete rows", ErrAppendOnly, x.table.name())
 	}
 	d, err := x.newDML(nil)
 	if err != nil {

@@ -120,7 +120,7 @@ func (t *Table) Restore(ctx context.Context, target RestoreTarget, opts *Restore
 	if len(plan.remove) > 0 && latest.config.Bool(protocol.PropAppendOnly, false) {
 		// Like Spark, the table as it is now decides: removing data from an
 		// append-only table is refused even if the old version allowed it.
-		return nil, fmt.Errorf("%w: %s has delta.appendOnly=true; restoring version %d would remove %d file(s)", ErrAppendOnly, t.url, version, len(plan.remove))
+		return nil, fmt.Errorf("%w: %s has delta.appendOnly=true; restoring version %d would remove %d file(s)", ErrAppendOnly, t.name(), version, len(plan.remove))
 	}
 	for _, f := range plan.remove {
 		x.removeFile(f)

@@ -39,7 +39,7 @@ func (t *Table) loadSnapshot(ctx context.Context, version int64) (*Snapshot, err
 		if s, ferr := t.fallBackFromCheckpoint(ctx, seg, err); ferr == nil {
 			return s, nil
 		}
-		return nil, wrapf(classify(err), "%s version %d", t.url, seg.Version)
+		return nil, wrapf(classify(err), "%s version %d", t.name(), seg.Version)
 	}
 	return s, nil
 }
@@ -83,7 +83,7 @@ func (t *Table) fallBackFromCheckpoint(ctx context.Context, seg *logreplay.Segme
 			from = fmt.Sprintf("the checkpoint of version %d and the commits after it", older.CheckpointVersion)
 		}
 		t.opts.Logger.WarnContext(ctx, "delta: checkpoint unreadable; reading "+from+" instead",
-			"table", t.url, "version", seg.Version, "checkpoint", bad, "error", err.Error())
+			"table", t.name(), "version", seg.Version, "checkpoint", bad, "error", err.Error())
 		s, rerr := t.replay(ctx, older)
 		if rerr == nil {
 			return s, nil
@@ -114,11 +114,11 @@ func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment,
 					// (it died, or lost a race). The newer checkpoint is
 					// listed from the hint onwards, so the segment holds.
 					t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is stale: a newer checkpoint exists",
-						"table", t.url, "hint", hint, "checkpoint", seg.CheckpointVersion)
+						"table", t.name(), "hint", hint, "checkpoint", seg.CheckpointVersion)
 					return seg, nil
 				default:
 					t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint names a checkpoint that is missing or incomplete; listing the whole log",
-						"table", t.url, "hint", hint)
+						"table", t.name(), "hint", hint)
 				}
 			}
 		}
@@ -128,11 +128,11 @@ func (t *Table) segment(ctx context.Context, version int64) (*logreplay.Segment,
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%w: %s has no %s directory", ErrNotATable, t.url, strings.TrimSuffix(logDir, "/"))
+		return nil, fmt.Errorf("%w: %s has no %s directory", ErrNotATable, t.name(), strings.TrimSuffix(logDir, "/"))
 	}
 	seg, err := logreplay.BuildSegment(files, version)
 	if err != nil {
-		return nil, wrapf(classify(err), "%s", t.url)
+		return nil, wrapf(classify(err), "%s", t.name())
 	}
 	return seg, nil
 }
@@ -144,13 +144,13 @@ func (t *Table) lastCheckpointHint(ctx context.Context) (int64, bool) {
 	data, err := t.store.Get(ctx, logDir+"_last_checkpoint")
 	if err != nil {
 		if !storage.IsNotExist(err) && ctx.Err() == nil {
-			t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint unreadable; listing the whole log", "table", t.url, "error", err.Error())
+			t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint unreadable; listing the whole log", "table", t.name(), "error", err.Error())
 		}
 		return 0, false
 	}
 	lc, err := checkpoint.ParseLastCheckpoint(data)
 	if err != nil {
-		t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is corrupt; listing the whole log", "table", t.url, "error", err.Error())
+		t.opts.Logger.WarnContext(ctx, "delta: _last_checkpoint is corrupt; listing the whole log", "table", t.name(), "error", err.Error())
 		return 0, false
 	}
 	return lc.Version, true
@@ -189,7 +189,7 @@ func (t *Table) listLogFrom(ctx context.Context, version int64) ([]logreplay.Log
 func (t *Table) listLogPrefix(ctx context.Context, prefix string, acc []logreplay.LogFile) ([]logreplay.LogFile, error) {
 	for fi, err := range t.store.List(ctx, prefix) {
 		if err != nil {
-			return nil, fmt.Errorf("delta: list %s%s: %w", t.url, prefix, err)
+			return nil, fmt.Errorf("delta: list %s%s: %w", t.name(), prefix, err)
 		}
 		rel := strings.TrimPrefix(fi.Path, logDir)
 		if strings.Contains(rel, "/") {

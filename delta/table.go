@@ -109,7 +109,7 @@ func openLocation(ctx context.Context, url string, opts *Options) (*Table, error
 	o := opts.withDefaults()
 	st, err := storage.Open(ctx, url, &storage.OpenOptions{URLMux: o.URLMux, NoSync: o.NoSync})
 	if err != nil {
-		return nil, fmt.Errorf("delta: open %s: %w", url, err)
+		return nil, fmt.Errorf("delta: open %s: %w", storage.Redact(url), err)
 	}
 	return &Table{url: url, store: st, owned: true, opts: o}, nil
 }
@@ -138,12 +138,16 @@ func (t *Table) checkIsTable(ctx context.Context) error {
 	}
 	for _, err := range t.store.List(ctx, logDir) {
 		if err != nil {
-			return fmt.Errorf("delta: open %s: %w", t.url, err)
+			return fmt.Errorf("delta: open %s: %w", t.name(), err)
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: %s has no %s directory", ErrNotATable, t.url, strings.TrimSuffix(logDir, "/"))
+	return fmt.Errorf("%w: %s has no %s directory", ErrNotATable, t.name(), strings.TrimSuffix(logDir, "/"))
 }
+
+// name is the table's location for error messages and logs, with any
+// credentials in it (userinfo, a SAS token in the query) redacted.
+func (t *Table) name() string { return storage.Redact(t.url) }
 
 // URL returns the location the table was opened at.
 func (t *Table) URL() string { return t.url }

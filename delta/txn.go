@@ -297,7 +297,7 @@ func (t *Table) beginAt(ctx context.Context, snap *Snapshot, o TxnOptions) (*Tra
 	}
 	if o.Mode == Overwrite {
 		if snap.config.Bool(protocol.PropAppendOnly, false) {
-			return nil, fmt.Errorf("%w: %s has delta.appendOnly=true; overwrite would remove data", ErrAppendOnly, t.url)
+			return nil, fmt.Errorf("%w: %s has delta.appendOnly=true; overwrite would remove data", ErrAppendOnly, t.name())
 		}
 		if err := x.planOverwrite(ctx); err != nil {
 			return nil, err

@@ -20,7 +20,7 @@ import (
 // planning took or however many transactions it splits its work into.
 func (t *Table) BeginAt(ctx context.Context, snap *Snapshot, opts *TxnOptions) (*Transaction, error) {
 	if snap == nil || snap.table == nil || snap.table.url != t.url {
-		return nil, fmt.Errorf("%w: BeginAt needs a snapshot of %s", ErrInvalidArgument, t.url)
+		return nil, fmt.Errorf("%w: BeginAt needs a snapshot of %s", ErrInvalidArgument, t.name())
 	}
 	o := opts.withDefaults()
 	if err := o.validate(); err != nil {

@@ -202,7 +202,7 @@ func (t *Table) commitVacuumEvent(ctx context.Context, op string, params map[str
 	x.maint = &maintInfo{metrics: metrics, isolation: "SnapshotIsolation"}
 	res, err := x.Commit(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("delta: vacuum of %s: record %s: %w", t.url, op, err)
+		return nil, fmt.Errorf("delta: vacuum of %s: record %s: %w", t.name(), op, err)
 	}
 	return res, nil
 }
@@ -302,7 +302,7 @@ func (v *vacuum) candidatesFromListing(ctx context.Context) error {
 	v.checksums = map[string]bool{}
 	for fi, err := range v.t.store.List(ctx, "") {
 		if err != nil {
-			return fmt.Errorf("delta: vacuum of %s: %w", v.t.url, err)
+			return fmt.Errorf("delta: vacuum of %s: %w", v.t.name(), err)
 		}
 		if !visible(fi.Path) {
 			if name := path.Base(fi.Path); strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".crc") {
@@ -321,7 +321,7 @@ func (v *vacuum) candidatesFromListing(ctx context.Context) error {
 	if tf, ok := v.t.store.(storage.TempFiles); ok {
 		for fi, err := range tf.ListTemp(ctx, "", visible) {
 			if err != nil {
-				return fmt.Errorf("delta: vacuum of %s: %w", v.t.url, err)
+				return fmt.Errorf("delta: vacuum of %s: %w", v.t.name(), err)
 			}
 			v.consider(fi.Path, fi.Size, fi.ModTime, true)
 		}
@@ -332,7 +332,7 @@ func (v *vacuum) candidatesFromListing(ctx context.Context) error {
 		// in _delta_log is touched.
 		for fi, err := range tf.ListTemp(ctx, logDir, nil) {
 			if err != nil {
-				return fmt.Errorf("delta: vacuum of %s: %w", v.t.url, err)
+				return fmt.Errorf("delta: vacuum of %s: %w", v.t.name(), err)
 			}
 			v.consider(fi.Path, fi.Size, fi.ModTime, true)
 		}
@@ -401,7 +401,7 @@ func (v *vacuum) candidatesFromLog(ctx context.Context) error {
 	last, haveLast := v.t.readLastVacuumInfo(ctx)
 	if earliest != 0 && (!haveLast || last < earliest) {
 		return fmt.Errorf("%w: %s: the commits since the last VACUUM were cleaned up (earliest commit %d); run a full VACUUM",
-			ErrVacuumLiteUnavailable, v.t.url, earliest)
+			ErrVacuumLiteUnavailable, v.t.name(), earliest)
 	}
 	from := earliest
 	if haveLast {
@@ -420,7 +420,7 @@ func (v *vacuum) candidatesFromLog(ctx context.Context) error {
 	for ver := from; ver <= outside; ver++ {
 		f, ok := commits[ver]
 		if !ok {
-			return fmt.Errorf("%w: %s: commit %d is missing; run a full VACUUM", ErrVacuumLiteUnavailable, v.t.url, ver)
+			return fmt.Errorf("%w: %s: commit %d is missing; run a full VACUUM", ErrVacuumLiteUnavailable, v.t.name(), ver)
 		}
 		actions, err := v.t.readCommit(ctx, f)
 		if err != nil {

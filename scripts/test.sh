@@ -29,4 +29,10 @@ status=0
 go test -count=1 $pkgs || status=$?
 cat "$LAKEHOUSE_CORPUS_SUMMARY"
 rm -f "$LAKEHOUSE_CORPUS_SUMMARY"
+# Bounded fuzzing of every decoder under CI (a few seconds per target), or
+# whenever LAKEHOUSE_FUZZTIME asks for it (LAKEHOUSE_FUZZTIME=10m for a
+# long run); `go test` above already replays each target's seed corpus.
+if [ "${CI:-}" = true ] || [ -n "${LAKEHOUSE_FUZZTIME:-}" ]; then
+  bash scripts/fuzz.sh || status=$?
+fi
 exit $status

@@ -2,6 +2,8 @@ package expr
 
 import (
 	"errors"
+	"math"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -190,5 +192,30 @@ func FuzzParse(f *testing.F) {
 		if again.String() != printed {
 			t.Fatalf("print not stable:\n in: %q\n 1st: %q\n 2nd: %q", s, printed, again.String())
 		}
+		// Printing loses nothing the parser keeps: the reparsed tree is
+		// the tree.
+		if !reflect.DeepEqual(withoutPos(e.(*node)), withoutPos(again.(*node))) {
+			t.Fatalf("Parse(String()) differs from Parse for %q (printed %q):\n%#v\n%#v", s, printed, e, again)
+		}
 	})
+}
+
+// withoutPos copies a tree without source positions (and with NaN
+// literals made comparable), so trees parsed from different spellings of
+// one expression compare equal with reflect.DeepEqual.
+func withoutPos(n *node) *node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.pos = -1
+	if math.IsNaN(c.lit.f) {
+		c.lit.f = 0
+		c.lit.s += "NaN"
+	}
+	c.args = nil
+	for _, a := range n.args {
+		c.args = append(c.args, withoutPos(a))
+	}
+	return &c
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -113,7 +114,27 @@ func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte("{\"add\":{\"path\":\"a\"}}\n{\"commitInfo\":{}}\n"))
 	f.Add([]byte(`{"checkpointMetadata":{"version":3}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = ParseJSON(data)
-		_, _ = ParseLastCheckpoint(data)
+		// The whole-file and the streaming decoder agree, the latter under
+		// any line limit it does not report exceeding.
+		want, werr := ParseJSON(data)
+		for _, limit := range []int64{0, 16, int64(len(data))} {
+			got, err := ReadJSON(bytes.NewReader(data), limit)
+			var tooLong *LineTooLongError
+			if errors.As(err, &tooLong) {
+				if limit == 0 || limit >= int64(len(data)) {
+					t.Fatalf("line too long under limit %d for %d bytes", limit, len(data))
+				}
+				continue
+			}
+			if (err == nil) != (werr == nil) {
+				t.Fatalf("limit %d: ReadJSON error %v, ParseJSON error %v", limit, err, werr)
+			}
+			if err == nil && !reflect.DeepEqual(want, got) {
+				t.Fatalf("limit %d: decoders disagree:\n%#v\n%#v", limit, want, got)
+			}
+		}
+		if lc, err := ParseLastCheckpoint(data); err == nil && lc.Version < 0 {
+			t.Fatalf("negative version %d accepted", lc.Version)
+		}
 	})
 }

@@ -33,6 +33,11 @@ type WriterOptions struct {
 	StatsParsed *arrow.StructType
 	// OmitStatsJSON leaves add.stats null (delta.checkpoint.writeStatsAsJson=false).
 	OmitStatsJSON bool
+	// MaxStatsBytes, when positive, bounds the stats JSON parsed for
+	// stats_parsed: a longer string is not parsed and its stats_parsed is
+	// null (readers then take the JSON, or no stats), so a hostile stats
+	// string cannot blow up checkpoint memory.
+	MaxStatsBytes int64
 	// Allocator backs the builders; default memory.DefaultAllocator.
 	Allocator memory.Allocator
 }
@@ -344,7 +349,7 @@ func (w *Writer) appendAdd(sb *array.StructBuilder, a *protocol.Add) error {
 	}
 	if t := w.opts.StatsParsed; t != nil {
 		st := a.StatsParsed
-		if st == nil && a.Stats != "" {
+		if st == nil && a.Stats != "" && (w.opts.MaxStatsBytes <= 0 || int64(len(a.Stats)) <= w.opts.MaxStatsBytes) {
 			var err error
 			if st, err = protocol.ParseStats(a.Stats); err != nil {
 				return fmt.Errorf("checkpoint: add %s: %w", a.Path, err)

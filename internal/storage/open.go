@@ -61,7 +61,7 @@ func Open(ctx context.Context, rawURL string, opts *OpenOptions) (Store, error) 
 		}
 		bucket, err := mux.OpenBucket(ctx, loc.bucketURL)
 		if err != nil {
-			return nil, fmt.Errorf("storage: open %q: %w", redact(rawURL), err)
+			return nil, fmt.Errorf("storage: open %q: %w", Redact(rawURL), redactErr(err, rawURL))
 		}
 		return newBlobStore(bucket, loc.prefix, true, tail), nil
 	}
@@ -95,10 +95,10 @@ func parseLocation(raw string) (location, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return location{}, fmt.Errorf("%w: parse %q: %w", ErrInvalidURL, redact(raw), err)
+		return location{}, fmt.Errorf("%w: parse %q: %w", ErrInvalidURL, Redact(raw), urlErrCause(err))
 	}
 	bad := func(why string) (location, error) {
-		return location{}, fmt.Errorf("%w: %q: %s", ErrInvalidURL, redact(raw), why)
+		return location{}, fmt.Errorf("%w: %q: %s", ErrInvalidURL, Redact(raw), why)
 	}
 	if u.Scheme == "" {
 		return bad("missing scheme")
@@ -164,14 +164,4 @@ func cleanPrefix(urlPath string) (string, error) {
 		return "", fmt.Errorf("bad path %q in URL", urlPath)
 	}
 	return p + "/", nil
-}
-
-// redact hides a password in URLs that carry userinfo, so errors can be
-// logged.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }

@@ -37,6 +37,11 @@ var (
 	// deletes) nor SkipChangeCommits allows it, as Spark does.
 	ErrChangeCommit = errors.New("stream: source table commit changed existing rows")
 
+	// ErrMalformedRecord is returned by the Kafka source when a value is
+	// not a JSON object of its ValueSchema and no rescued data column is
+	// set to keep it.
+	ErrMalformedRecord = errors.New("stream: malformed record")
+
 	// ErrStopped is what AwaitTermination returns after Stop.
 	ErrStopped = errors.New("stream: query stopped")
 )

@@ -57,9 +57,10 @@ type KafkaSourceOptions struct {
 	IncludeHeaders bool
 	// ValueSchema, when set, decodes each value as a JSON object into
 	// these columns, which replace the value column. Fields that do not
-	// fit their type, unknown fields and values that are not JSON objects
-	// go to RescuedDataColumn; without one they fail the batch with
-	// ErrMalformedRecord.
+	// fit their type and values that are not JSON objects go to
+	// RescuedDataColumn, and so do unknown fields; without one, unknown
+	// fields are dropped (as from_json does) and the rest fails the batch
+	// with ErrMalformedRecord.
 	ValueSchema *arrow.Schema
 	// RescuedDataColumn names a string column collecting, as a JSON
 	// object, what did not fit ValueSchema (a value that is not a JSON

@@ -406,3 +406,12 @@ func TestKafkaSinkRoundTrip(t *testing.T) {
 		assert.WithinDuration(t, time.Now(), r.ts, time.Minute, "the sink's records are stamped when produced")
 	}
 }
+
+// stringRecord is a one-column batch of strings.
+func stringRecord(t testing.TB, mem memory.Allocator, name string, values []string) arrow.RecordBatch {
+	t.Helper()
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.BinaryTypes.String}}, nil))
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).AppendValues(values, nil)
+	return b.NewRecordBatch()
+}

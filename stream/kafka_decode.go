@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -47,26 +49,55 @@ func (s *KafkaSource) Schema() *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// toArrow turns fetched records into batches of Schema.
+// toArrow turns fetched records into batches of Schema. Chunks of
+// kafkaRowsPerRecord rows are built in parallel (JSON decoding dominates
+// the source's cost) and kept in record order.
 func (s *KafkaSource) toArrow(recs []*kgo.Record) (array.RecordReader, error) {
 	schema := s.Schema()
-	b := array.NewRecordBuilder(s.mem, schema)
-	defer b.Release()
-	var out []arrow.RecordBatch
-	release := func() {
+	n := max(1, (len(recs)+kafkaRowsPerRecord-1)/kafkaRowsPerRecord)
+	out := make([]arrow.RecordBatch, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range n {
+		chunk := recs[i*kafkaRowsPerRecord : min(len(recs), (i+1)*kafkaRowsPerRecord)]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = s.buildChunk(schema, chunk)
+		}()
+	}
+	wg.Wait()
+	defer func() {
 		for _, r := range out {
-			r.Release()
+			if r != nil {
+				r.Release()
+			}
+		}
+	}()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
+	return array.NewRecordReader(schema, out)
+}
+
+func (s *KafkaSource) buildChunk(schema *arrow.Schema, recs []*kgo.Record) (arrow.RecordBatch, error) {
+	b := array.NewRecordBuilder(s.mem, schema)
+	defer b.Release()
+	b.Reserve(len(recs))
 	nValue := 1
+	var dec *valueDecoder
 	if vs := s.opts.ValueSchema; vs != nil {
 		nValue = vs.NumFields()
 		if s.opts.RescuedDataColumn != "" {
 			nValue++
 		}
+		dec = newValueDecoder(vs, s.opts.RescuedDataColumn)
 	}
 	meta := 1 + nValue
-	rows := 0
 	for _, r := range recs {
 		kb := b.Field(0).(*array.BinaryBuilder)
 		if r.Key == nil {
@@ -74,15 +105,14 @@ func (s *KafkaSource) toArrow(recs []*kgo.Record) (array.RecordReader, error) {
 		} else {
 			kb.Append(r.Key)
 		}
-		if s.opts.ValueSchema == nil {
+		if dec == nil {
 			vb := b.Field(1).(*array.BinaryBuilder)
 			if r.Value == nil {
 				vb.AppendNull()
 			} else {
 				vb.Append(r.Value)
 			}
-		} else if err := s.decodeValue(b, r); err != nil {
-			release()
+		} else if err := dec.decode(b, r); err != nil {
 			return nil, err
 		}
 		b.Field(meta).(*array.StringBuilder).Append(r.Topic)
@@ -105,87 +135,102 @@ func (s *KafkaSource) toArrow(recs []*kgo.Record) (array.RecordReader, error) {
 				}
 			}
 		}
-		if rows++; rows == kafkaRowsPerRecord {
-			out = append(out, b.NewRecordBatch())
-			rows = 0
-		}
 	}
-	if rows > 0 || len(out) == 0 {
-		out = append(out, b.NewRecordBatch())
-	}
-	defer release()
-	return array.NewRecordReader(schema, out)
+	return b.NewRecordBatch(), nil
 }
 
-// decodeValue appends the value's JSON fields to the ValueSchema columns
-// (from column 1 on) and what does not fit to the rescued data column.
-func (s *KafkaSource) decodeValue(b *array.RecordBuilder, r *kgo.Record) error {
-	vs := s.opts.ValueSchema
-	rescueCol := s.opts.RescuedDataColumn
-	var obj map[string]any
-	dec := json.NewDecoder(bytes.NewReader(r.Value))
-	dec.UseNumber()
-	err := dec.Decode(&obj)
-	if err == nil && obj == nil {
-		err = fmt.Errorf("not a JSON object")
+// valueDecoder decodes JSON values into the ValueSchema columns (from
+// column 1 on) and the rescued data column. One per goroutine.
+type valueDecoder struct {
+	vs        *arrow.Schema
+	rescueCol string
+	index     map[string]int
+	filled    []bool
+}
+
+func newValueDecoder(vs *arrow.Schema, rescueCol string) *valueDecoder {
+	d := &valueDecoder{vs: vs, rescueCol: rescueCol, index: map[string]int{}, filled: make([]bool, vs.NumFields())}
+	for i, f := range vs.Fields() {
+		d.index[f.Name] = i
 	}
-	if err == nil && dec.More() {
-		err = fmt.Errorf("trailing data after the JSON object")
+	return d
+}
+
+func (d *valueDecoder) field(k string) int {
+	if i, ok := d.index[k]; ok {
+		return i
 	}
-	if err != nil {
-		if rescueCol == "" {
-			return fmt.Errorf("%w: %s/%d offset %d: %v", ErrMalformedRecord, r.Topic, r.Partition, r.Offset, err)
+	for j, f := range d.vs.Fields() {
+		if strings.EqualFold(f.Name, k) {
+			return j
 		}
-		for i := range vs.NumFields() {
-			b.Field(1 + i).AppendNull()
-		}
-		text, _ := json.Marshal(map[string]string{"value": string(r.Value)})
-		b.Field(1 + vs.NumFields()).(*array.StringBuilder).Append(string(text))
-		return nil
 	}
+	return -1
+}
+
+// decode appends one record's value. Flat objects (the common case) are
+// scanned without building a map; anything else goes through
+// encoding/json, which also words the errors.
+func (d *valueDecoder) decode(b *array.RecordBuilder, r *kgo.Record) error {
+	vs, rescueCol := d.vs, d.rescueCol
+	clear(d.filled)
 	var rescued map[string]any
-	keep := func(k string, v any) error {
+	var failed error
+	set := func(k string, v any) {
+		if failed != nil {
+			return
+		}
+		i := d.field(k)
+		if i >= 0 && !d.filled[i] {
+			d.filled[i] = true
+			if appendValue(b.Field(1+i), vs.Field(i).Type, v) {
+				return
+			}
+			b.Field(1 + i).AppendNull()
+		} else if rescueCol == "" {
+			return // unknown fields are dropped, as from_json does
+		}
 		if rescueCol == "" {
-			return fmt.Errorf("%w: %s/%d offset %d: field %q does not fit the value schema", ErrMalformedRecord, r.Topic, r.Partition, r.Offset, k)
+			failed = fmt.Errorf("%w: %s/%d offset %d: field %q does not fit the value schema", ErrMalformedRecord, r.Topic, r.Partition, r.Offset, k)
+			return
 		}
 		if rescued == nil {
 			rescued = map[string]any{}
 		}
 		rescued[k] = v
-		return nil
 	}
-	filled := make([]bool, vs.NumFields())
-	for k, v := range obj {
-		idx := vs.FieldIndices(k)
-		i := -1
-		if len(idx) > 0 {
-			i = idx[0]
-		} else {
-			for j, f := range vs.Fields() {
-				if strings.EqualFold(f.Name, k) {
-					i = j
-					break
-				}
-			}
+	if !scanFlatObject(r.Value, func(k []byte, v any) { set(string(k), v) }) {
+		// Not flat: undo nothing (the scan appends only once it has
+		// read the whole object) and decode the general way.
+		var obj map[string]any
+		dec := json.NewDecoder(bytes.NewReader(r.Value))
+		dec.UseNumber()
+		err := dec.Decode(&obj)
+		if err == nil && obj == nil {
+			err = fmt.Errorf("not a JSON object")
 		}
-		if i < 0 || filled[i] {
+		if err == nil && dec.More() {
+			err = fmt.Errorf("trailing data after the JSON object")
+		}
+		if err != nil {
 			if rescueCol == "" {
-				continue // unknown fields are dropped, as from_json does
+				return fmt.Errorf("%w: %s/%d offset %d: %v", ErrMalformedRecord, r.Topic, r.Partition, r.Offset, err)
 			}
-			if err := keep(k, v); err != nil {
-				return err
+			for i := range vs.NumFields() {
+				b.Field(1 + i).AppendNull()
 			}
-			continue
+			text, _ := json.Marshal(map[string]string{"value": string(r.Value)})
+			b.Field(1 + vs.NumFields()).(*array.StringBuilder).Append(string(text))
+			return nil
 		}
-		filled[i] = true
-		if !appendValue(b.Field(1+i), vs.Field(i).Type, v) {
-			b.Field(1 + i).AppendNull()
-			if err := keep(k, v); err != nil {
-				return err
-			}
+		for k, v := range obj {
+			set(k, v)
 		}
 	}
-	for i, f := range filled {
+	if failed != nil {
+		return failed
+	}
+	for i, f := range d.filled {
 		if !f {
 			b.Field(1 + i).AppendNull()
 		}

@@ -52,6 +52,7 @@ func BenchmarkKafkaToDelta(b *testing.B) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("topic %s (bench/stream/spark_kafka.py reads it as BENCH_TOPIC)", topic)
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 		{Name: "user", Type: arrow.BinaryTypes.String, Nullable: true},

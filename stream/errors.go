@@ -42,6 +42,12 @@ var (
 	// set to keep it.
 	ErrMalformedRecord = errors.New("stream: malformed record")
 
+	// ErrDataLoss is returned by the Kafka source when records a batch
+	// must read are no longer in the log (retention deleted them, or the
+	// topic was re-created) and KafkaSourceOptions.AllowDataLoss is not
+	// set.
+	ErrDataLoss = errors.New("stream: kafka records lost")
+
 	// ErrStopped is what AwaitTermination returns after Stop.
 	ErrStopped = errors.New("stream: query stopped")
 )

@@ -66,6 +66,11 @@ type KafkaSourceOptions struct {
 	// object, what did not fit ValueSchema (a value that is not a JSON
 	// object is kept whole under "value"). Empty means no such column.
 	RescuedDataColumn string
+	// AllowDataLoss reads on when records a batch should hold are gone
+	// (deleted by retention, or the topic was re-created): the batch
+	// takes what is left. By default such a batch fails with
+	// ErrDataLoss, as Spark's failOnDataLoss=true does.
+	AllowDataLoss bool
 	// ClientOptions are extra franz-go options (TLS, SASL, …) for the
 	// source's clients.
 	ClientOptions []kgo.Opt
@@ -483,20 +488,16 @@ func (s *KafkaSource) Read(ctx context.Context, start, end Offset) (array.Record
 	}
 	want := map[string]map[int32]kgo.Offset{}
 	ranges := map[string]map[int32][2]int64{}
-	var missing []string
-	for t, ps := range to {
-		for p := range ps {
-			if _, ok := from[t][p]; !ok {
-				missing = append(missing, t)
-				break
-			}
-		}
+	// The log's bounds now tell whether the range is still all there;
+	// reading a range that is not would skip records or wait forever.
+	topics := slices.Collect(maps.Keys(to))
+	begin, err := s.earliest(ctx, topics)
+	if err != nil {
+		return nil, err
 	}
-	var begin kafkaOffsets
-	if len(missing) > 0 {
-		if begin, err = s.earliest(ctx, missing); err != nil {
-			return nil, err
-		}
+	ends, err := s.latest(ctx, topics)
+	if err != nil {
+		return nil, err
 	}
 	for t, ps := range to {
 		for p, b := range ps {
@@ -506,6 +507,17 @@ func (s *KafkaSource) Read(ctx context.Context, start, end Offset) (array.Record
 			}
 			if b <= a {
 				continue
+			}
+			lo, hasLo := begin[t][p]
+			hi := ends[t][p]
+			if !hasLo || lo > a || hi < b {
+				if !s.opts.AllowDataLoss {
+					return nil, fmt.Errorf("%w: %s/%d: the batch reads offsets %d to %d, the log now holds %d to %d", ErrDataLoss, t, p, a, b, lo, hi)
+				}
+				a, b = max(a, lo), min(b, hi)
+				if !hasLo || b <= a {
+					continue
+				}
 			}
 			if want[t] == nil {
 				want[t], ranges[t] = map[int32]kgo.Offset{}, map[int32][2]int64{}

@@ -415,3 +415,48 @@ func stringRecord(t testing.TB, mem memory.Allocator, name string, values []stri
 	b.Field(0).(*array.StringBuilder).AppendValues(values, nil)
 	return b.NewRecordBatch()
 }
+
+// Records a planned batch must read but retention deleted fail the batch
+// (Spark's failOnDataLoss), or are skipped with AllowDataLoss.
+func TestKafkaSourceDataLoss(t *testing.T) {
+	cases := []struct {
+		name    string
+		allow   bool
+		want    []string
+		wantErr error
+	}{
+		{name: "fails by default", wantErr: stream.ErrDataLoss},
+		{name: "allowed: what is left", allow: true, want: []string{"a/0/0=a0-0", "a/0/1=a0-1", "a/0/4=a0-4", "a/0/5=a0-5"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			brokers := seedKafka(t)
+			ck := filepath.Join(t.TempDir(), "ck")
+			opts := &stream.KafkaSourceOptions{Brokers: brokers, Topics: []string{"a"}, StartingOffsets: `{"a":{"1":-1}}`, MaxOffsetsPerTrigger: 2, AllowDataLoss: tc.allow}
+			var c kafkaCollector
+			// Batch 0 (offsets 0 and 1) commits; batch 1 is planned (2 to
+			// 4) and fails in the sink, as a crash would.
+			err := runToEnd(t, stream.From(stream.NewKafkaSource(opts)), &failingSink{Sink: &kindAs{Sink: c.sink(), kind: "k"}, failAt: 1},
+				&stream.Options{Checkpoint: ck, Trigger: stream.AvailableNow(), Allocator: mem})
+			require.ErrorIs(t, err, errCrash)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+			require.NoError(t, err)
+			defer cl.Close()
+			var del kadm.Offsets
+			del.AddOffset("a", 0, 4, -1)
+			resp, err := kadm.NewClient(cl).DeleteRecords(context.Background(), del)
+			require.NoError(t, err)
+			require.NoError(t, resp.Error())
+			err = runToEnd(t, stream.From(stream.NewKafkaSource(opts)), &kindAs{Sink: c.sink(), kind: "k"},
+				&stream.Options{Checkpoint: ck, Trigger: stream.AvailableNow(), Allocator: mem})
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.all())
+		})
+	}
+}

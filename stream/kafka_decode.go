@@ -15,7 +15,7 @@ import (
 
 // kafkaRowsPerRecord bounds the rows of one arrow.RecordBatch the source
 // returns, so a large batch is not one huge allocation.
-const kafkaRowsPerRecord = 64 << 10
+const kafkaRowsPerRecord = 16 << 10
 
 // kafkaHeaderType is Spark's headers column type.
 var kafkaHeaderType = arrow.ListOf(arrow.StructOf(

@@ -460,3 +460,48 @@ func TestKafkaSourceDataLoss(t *testing.T) {
 		})
 	}
 }
+
+// A batch larger than one record chunk is decoded in parallel chunks and
+// still comes out in topic, partition, offset order, every record once.
+func TestKafkaSourceLargeBatchOrder(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	brokers := fakeKafka(t, map[string]int32{"big": 3})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	require.NoError(t, err)
+	defer cl.Close()
+	const n = 40_000
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: "big", Partition: int32(i % 3), Value: fmt.Appendf(nil, `{"id":%d}`, i)}
+	}
+	require.NoError(t, cl.ProduceSync(context.Background(), recs...).FirstErr())
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	var ids []int64
+	var parts []int32
+	var chunks int
+	err = runToEnd(t, stream.From(stream.NewKafkaSource(&stream.KafkaSourceOptions{Brokers: brokers, Topics: []string{"big"}, StartingOffsets: "earliest", ValueSchema: schema})),
+		stream.ForeachBatch(func(_ context.Context, b *stream.Batch) error {
+			for _, rec := range b.Records {
+				chunks++
+				id, part := rec.Column(1).(*array.Int64), rec.Column(3).(*array.Int32)
+				for i := range int(rec.NumRows()) {
+					ids = append(ids, id.Value(i))
+					parts = append(parts, part.Value(i))
+				}
+			}
+			return nil
+		}), &stream.Options{Checkpoint: filepath.Join(t.TempDir(), "ck"), Trigger: stream.Once(), Allocator: mem})
+	require.NoError(t, err)
+	require.Len(t, ids, n)
+	assert.Greater(t, chunks, 1, "decoded in more than one chunk")
+	// Partition p holds ids p, p+3, …: sorted by partition, then offset.
+	// Partition 0 has 13,334 of the 40,000, the others 13,333 each.
+	assert.Equal(t, []int64{0, 1, 2, 39999, 39997, 39998}, []int64{ids[0], ids[13334], ids[26667], ids[13333], ids[26666], ids[n-1]})
+	assert.True(t, sort.SliceIsSorted(parts, func(i, j int) bool { return parts[i] < parts[j] }), "partitions in order")
+	for i := 1; i < n; i++ {
+		if parts[i] == parts[i-1] {
+			require.Equal(t, ids[i-1]+3, ids[i], "offsets in order within partition %d", parts[i])
+		}
+	}
+}

@@ -90,7 +90,9 @@ and options (starting offsets earliest, latest, per partition or by
 timestamp; MaxOffsetsPerTrigger split across partitions; JSON values
 decoded into a schema). Its offsets are Spark's JSON and live only in the
 checkpoint, and a batch is fetched by partition and offset range, so a
-re-run batch reads the same records (C2). KafkaSink produces rows with
-Spark's Kafka sink columns; like Spark's it is at-least-once.
+re-run batch reads the same records (C2); a batch whose records the log
+no longer holds fails with ErrDataLoss unless AllowDataLoss is set.
+KafkaSink produces rows with Spark's Kafka sink columns; like Spark's it
+is at-least-once.
 */
 package stream

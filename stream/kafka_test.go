@@ -505,3 +505,62 @@ func TestKafkaSourceLargeBatchOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestKafkaSinkColumns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	brokers := fakeKafka(t, map[string]int32{"out": 3})
+	build := func(fields []arrow.Field, fill func(b *array.RecordBuilder)) arrow.RecordBatch {
+		b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
+		defer b.Release()
+		fill(b)
+		return b.NewRecordBatch()
+	}
+	value := arrow.Field{Name: "value", Type: arrow.BinaryTypes.String}
+	cases := []struct {
+		name    string
+		topic   string
+		fields  []arrow.Field
+		fill    func(b *array.RecordBuilder)
+		want    []string // topic/partition/offset=value read back
+		wantErr error
+	}{
+		{name: "partition column routes rows", topic: "out",
+			fields: []arrow.Field{value, {Name: "partition", Type: arrow.PrimitiveTypes.Int32}},
+			fill: func(b *array.RecordBuilder) {
+				b.Field(0).(*array.StringBuilder).AppendValues([]string{"x", "y", "z"}, nil)
+				b.Field(1).(*array.Int32Builder).AppendValues([]int32{2, 2, 1}, nil)
+			},
+			want: []string{"out/1/0=z", "out/2/0=x", "out/2/1=y"}},
+		{name: "no value column", topic: "out",
+			fields:  []arrow.Field{{Name: "key", Type: arrow.BinaryTypes.String}},
+			fill:    func(b *array.RecordBuilder) { b.Field(0).(*array.StringBuilder).Append("k") },
+			wantErr: stream.ErrInvalidArgument},
+		{name: "no topic anywhere",
+			fields:  []arrow.Field{value},
+			fill:    func(b *array.RecordBuilder) { b.Field(0).(*array.StringBuilder).Append("v") },
+			wantErr: stream.ErrInvalidArgument},
+		{name: "value of another type", topic: "out",
+			fields:  []arrow.Field{{Name: "value", Type: arrow.PrimitiveTypes.Int64}},
+			fill:    func(b *array.RecordBuilder) { b.Field(0).(*array.Int64Builder).Append(1) },
+			wantErr: stream.ErrInvalidArgument},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := build(tc.fields, tc.fill)
+			defer rec.Release()
+			sink := stream.NewKafkaSink(&stream.KafkaSinkOptions{Brokers: brokers, Topic: tc.topic})
+			defer sink.Close()
+			err := sink.AddBatch(context.Background(), &stream.Batch{ID: 0, QueryID: "q", Schema: rec.Schema(), Records: []arrow.RecordBatch{rec}})
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			var c kafkaCollector
+			require.NoError(t, runToEnd(t, stream.From(stream.NewKafkaSource(&stream.KafkaSourceOptions{Brokers: brokers, Topics: []string{"out"}, StartingOffsets: "earliest"})),
+				c.sink(), &stream.Options{Checkpoint: filepath.Join(t.TempDir(), "ck"), Trigger: stream.AvailableNow(), Allocator: mem}))
+			assert.Equal(t, tc.want, c.all())
+		})
+	}
+}

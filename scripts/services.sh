@@ -7,6 +7,8 @@
 #
 #   Azurite (blob only)  installed by .ci/setup.d/azurite.sh
 #                        exports LAKEHOUSE_AZURITE_ENDPOINT=http://127.0.0.1:PORT/devstoreaccount1
+#   Kafka (KRaft broker) installed by .ci/setup.d/kafka.sh, started by scripts/kafka.sh
+#                        exports LAKEHOUSE_KAFKA_BROKERS=127.0.0.1:PORT
 
 _lakehouse_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -91,3 +93,6 @@ if [ -z "${_LAKEHOUSE_SERVICES_TRAP:-}" ]; then
   _LAKEHOUSE_SERVICES_TRAP=1
 fi
 _lakehouse_start_azurite
+# shellcheck source=scripts/kafka.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kafka.sh"
+_lakehouse_start_kafka

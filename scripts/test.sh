@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LAKEHOUSE_TESTDATA="${LAKEHOUSE_TESTDATA:-$(cd .. && pwd)/shared/testdata}"
-# Start services the tests need (Azurite for azblob), if installed.
+# Start services the tests need (Azurite for azblob, Kafka for stream), if installed.
 if [ -f scripts/services.sh ]; then
   # shellcheck disable=SC1091
   source scripts/services.sh

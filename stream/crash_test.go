@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,6 +34,13 @@ func TestMain(m *testing.M) {
 
 // crashPipeline is the query both the child and the test describe.
 func crashPipeline(mode, dir string) *stream.Pipeline {
+	if mode == "kafka" {
+		return stream.From(stream.NewKafkaSource(&stream.KafkaSourceOptions{
+			Brokers: strings.Split(os.Getenv("STREAM_CRASH_BROKERS"), ","), Topics: []string{"ev"},
+			StartingOffsets: "earliest", MaxOffsetsPerTrigger: 4,
+			ValueSchema: arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil),
+		})).Select("id")
+	}
 	if mode == "files" {
 		return stream.From(stream.NewFilesSource(filepath.Join(dir, "in"), &stream.FilesSourceOptions{Format: "json", MaxFilesPerTrigger: 1, SchemaHints: "id bigint"})).Select("id")
 	}
@@ -67,14 +76,28 @@ func TestSIGKILLExactlyOnce(t *testing.T) {
 	}
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	for _, mode := range []string{"files", "delta"} {
+	for _, mode := range []string{"files", "delta", "kafka"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
+			var brokers []string
+			if mode == "kafka" {
+				// The broker lives in this process and outlives the
+				// killed children, as a real one would.
+				brokers = fakeKafka(t, map[string]int32{"ev": 3})
+			}
 			rng := rand.New(rand.NewPCG(1, uint64(len(mode))))
 			next := int64(0)
 			feed := func() {
 				ids := []int64{next, next + 1, next + 2}
 				next += 3
+				if mode == "kafka" {
+					var msgs []kmsg
+					for _, id := range ids {
+						msgs = append(msgs, kmsg{topic: "ev", part: int32(id % 3), value: fmt.Sprintf(`{"id":%d}`, id)})
+					}
+					produce(t, brokers, msgs...)
+					return
+				}
 				if mode == "files" {
 					body := ""
 					for _, id := range ids {
@@ -91,7 +114,8 @@ func TestSIGKILLExactlyOnce(t *testing.T) {
 			}
 			start := func(trigger string) *exec.Cmd {
 				cmd := exec.Command(exe, "-test.run=^$")
-				cmd.Env = append(os.Environ(), crashChildEnv+"="+mode, "STREAM_CRASH_DIR="+dir, "STREAM_CRASH_TRIGGER="+trigger)
+				cmd.Env = append(os.Environ(), crashChildEnv+"="+mode, "STREAM_CRASH_DIR="+dir, "STREAM_CRASH_TRIGGER="+trigger,
+					"STREAM_CRASH_BROKERS="+strings.Join(brokers, ","))
 				cmd.Stderr = os.Stderr
 				require.NoError(t, cmd.Start())
 				return cmd

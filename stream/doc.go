@@ -83,7 +83,19 @@ so that windows close, as Spark's no-data batches do. A checkpoint whose
 state belongs to other operators is refused (C4).
 
 JoinStatic joins each batch with a static table (StaticDelta re-reads a
-Delta table's latest snapshot per batch, as Spark does). Kafka and
-approximate distinct counts are not implemented.
+Delta table's latest snapshot per batch, as Spark does). Approximate
+distinct counts are not implemented.
+
+# Kafka
+
+KafkaSource reads topics or a topic pattern with Spark's Kafka columns
+and options (starting offsets earliest, latest, per partition or by
+timestamp; MaxOffsetsPerTrigger split across partitions; JSON values
+decoded into a schema). Its offsets are Spark's JSON and live only in the
+checkpoint, and a batch is fetched by partition and offset range, so a
+re-run batch reads the same records (C2); a batch whose records the log
+no longer holds fails with ErrDataLoss unless AllowDataLoss is set.
+KafkaSink produces rows with Spark's Kafka sink columns; like Spark's it
+is at-least-once.
 */
 package stream

@@ -37,6 +37,17 @@ var (
 	// deletes) nor SkipChangeCommits allows it, as Spark does.
 	ErrChangeCommit = errors.New("stream: source table commit changed existing rows")
 
+	// ErrMalformedRecord is returned by the Kafka source when a value is
+	// not a JSON object of its ValueSchema and no rescued data column is
+	// set to keep it.
+	ErrMalformedRecord = errors.New("stream: malformed record")
+
+	// ErrDataLoss is returned by the Kafka source when records a batch
+	// must read are no longer in the log (retention deleted them, or the
+	// topic was re-created) and KafkaSourceOptions.AllowDataLoss is not
+	// set.
+	ErrDataLoss = errors.New("stream: kafka records lost")
+
 	// ErrStopped is what AwaitTermination returns after Stop.
 	ErrStopped = errors.New("stream: query stopped")
 

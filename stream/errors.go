@@ -37,9 +37,10 @@ var (
 	// deletes) nor SkipChangeCommits allows it, as Spark does.
 	ErrChangeCommit = errors.New("stream: source table commit changed existing rows")
 
-	// ErrMalformedRecord is returned by the Kafka source when a value is
-	// not a JSON object of its ValueSchema and no rescued data column is
-	// set to keep it.
+	// ErrMalformedRecord: an input record is not one of the format — a
+	// JSON line of a files source that does not parse, a Kafka value that
+	// is not a JSON object of its ValueSchema — and the source has no
+	// rescued data column to keep it in.
 	ErrMalformedRecord = errors.New("stream: malformed record")
 
 	// ErrDataLoss is returned by the Kafka source when records a batch
@@ -51,9 +52,6 @@ var (
 	// ErrStopped is what AwaitTermination returns after Stop.
 	ErrStopped = errors.New("stream: query stopped")
 
-	// ErrMalformedRecord: an input line is not a record of the format,
-	// and the source has no rescued data column to keep it in.
-	ErrMalformedRecord = errors.New("stream: malformed record")
 )
 
 // IncompatibleCheckpointError details ErrIncompatibleCheckpoint.

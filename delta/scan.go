@@ -56,6 +56,8 @@ type scanPlan struct {
 	partIdx   map[int]*protocol.StructField // read index → partition field
 	outIdx    []int                         // out column i = read column outIdx[i]
 	filter    *expr.Program
+	late      *lateFilter // row-group pruning and late materialization
+	groups    *groupCounts
 	skipper   *expr.Skipper
 	batchSize int64
 	mem       memory.Allocator
@@ -72,7 +74,7 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
 		opts = &ScanOptions{}
 	}
-	p := &scanPlan{batchSize: opts.BatchSize, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}}
+	p := &scanPlan{batchSize: opts.BatchSize, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}}
 	full := s.arrowSchema
 
 	var outFields []arrow.Field
@@ -132,6 +134,9 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 		p.filter = prog
 		if sk, err := expr.NewSkipper(opts.Filter, full); err == nil {
 			p.skipper = sk
+		}
+		if p.late, err = planLateFilter(p, opts.Filter); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil
@@ -315,6 +320,7 @@ type fileBatches struct {
 	plan  *scanPlan
 	parts map[int]scalar.Scalar // read index → partition value
 	rr    array.RecordReader
+	rows  *groupRows // instead of rr for filtered plans: already filtered
 	close func()
 }
 
@@ -362,6 +368,19 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 	if err != nil {
 		return nil, err
 	}
+	if p.late != nil {
+		rows, err := s.openGroupRows(ctx, p, f, r, fb.parts, deleted)
+		if err != nil {
+			_ = r.Close()
+			return nil, err
+		}
+		fb.rows = rows
+		fb.close = func() {
+			rows.close()
+			_ = r.Close()
+		}
+		return fb, nil
+	}
 	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
 		Schema:        p.dataRead,
 		ColumnMapping: s.mapping,
@@ -392,13 +411,23 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 
 // next returns the next output batch of this file, or nil at its end.
 func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
-	if !fb.rr.Next() {
-		if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+	var data arrow.RecordBatch
+	if fb.rows != nil {
+		b, err := fb.rows.next()
+		if err != nil || b == nil {
+			return nil, err
 		}
-		return nil, nil
+		defer b.Release()
+		data = b
+	} else {
+		if !fb.rr.Next() {
+			if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
+				return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+			}
+			return nil, nil
+		}
+		data = fb.rr.RecordBatch()
 	}
-	data := fb.rr.RecordBatch()
 	n := data.NumRows()
 	p := fb.plan
 	cols := make([]arrow.Array, p.read.NumFields())
@@ -427,7 +456,7 @@ func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
 	full := array.NewRecordBatch(p.read, cols, n)
 	defer full.Release()
 	filtered := full
-	if p.filter != nil {
+	if p.filter != nil && fb.rows == nil {
 		out, err := p.filter.Filter(ctx, full)
 		if err != nil {
 			return nil, fmt.Errorf("delta: filter on %s: %w", fb.file.Path, err)

@@ -33,6 +33,11 @@ type ScanOptions struct {
 	Filter expr.Expr
 	// BatchSize caps rows per batch; 0 means the reader's default.
 	BatchSize int64
+	// Parallelism is how many data files are opened and decoded at once,
+	// ahead of the caller; batches still come in file order. 0 means
+	// GOMAXPROCS; 1 reads one file at a time on the caller's goroutine.
+	// Memory grows with it: each file in flight holds a few batches.
+	Parallelism int
 }
 
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
@@ -43,9 +48,17 @@ func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordRea
 	if err != nil {
 		return nil, err
 	}
-	next, stop := iter.Pull2(s.scanFiles(ctx, plan))
+	return s.newScanReader(ctx, plan, s.scanFiles(ctx, plan), opts.parallelism()), nil
+}
+
+// newScanReader reads files in order, n at a time.
+func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter.Seq2[*protocol.Add, error], n int) *scanReader {
+	next, stop := iter.Pull2(files)
 	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
-	return r, nil
+	if n > 1 {
+		r.pf = s.startPrefetch(ctx, plan, n, next, stop)
+	}
+	return r
 }
 
 // scanPlan is the resolved shape of one scan.
@@ -223,6 +236,7 @@ type scanReader struct {
 	stop func()
 
 	cur  *fileBatches // batches of the current file
+	pf   *prefetcher  // instead of cur when files are read in parallel
 	rec  arrow.RecordBatch
 	err  error
 	refs int64
@@ -235,6 +249,10 @@ func (r *scanReader) Release() {
 	if atomic.AddInt64(&r.refs, -1) == 0 {
 		r.clearRecord()
 		r.closeFile()
+		if r.pf != nil {
+			r.pf.close() // its goroutine stops the file iterator
+			return
+		}
 		r.stop()
 	}
 }
@@ -268,6 +286,9 @@ func (r *scanReader) Next() bool {
 	r.clearRecord()
 	if r.done || r.err != nil {
 		return false
+	}
+	if r.pf != nil {
+		return r.nextPrefetched()
 	}
 	for {
 		if err := r.ctx.Err(); err != nil {
@@ -307,6 +328,24 @@ func (r *scanReader) Next() bool {
 		r.rec = rec
 		return true
 	}
+}
+
+func (r *scanReader) nextPrefetched() bool {
+	if err := r.ctx.Err(); err != nil {
+		r.fail(err)
+		return false
+	}
+	rec, err := r.pf.next()
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	if rec == nil {
+		r.done = true
+		return false
+	}
+	r.rec = rec
+	return true
 }
 
 func (r *scanReader) fail(err error) {

@@ -153,7 +153,8 @@ func floorAppend(ctx context.Context, dir string, rows int64) (time.Duration, in
 	return d, rows, nil
 }
 
-func lakehouseScan(ctx context.Context, table, filter string) (time.Duration, int64, error) {
+// lakehouseScan scans with the given ScanOptions.Parallelism.
+func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (time.Duration, int64, error) {
 	start := time.Now()
 	tbl, err := delta.Open(ctx, table, nil)
 	if err != nil {
@@ -164,7 +165,7 @@ func lakehouseScan(ctx context.Context, table, filter string) (time.Duration, in
 	if err != nil {
 		return 0, 0, err
 	}
-	opts := &delta.ScanOptions{}
+	opts := &delta.ScanOptions{Parallelism: parallelism}
 	if filter != "" {
 		if opts.Filter, err = expr.Parse(filter); err != nil {
 			return 0, 0, err

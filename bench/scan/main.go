@@ -89,7 +89,13 @@ func run(dir string, rows int64, runs int, python, only string) error {
 			if w.append {
 				return lakehouseAppend(ctx, scratch, rows)
 			}
-			return lakehouseScan(ctx, table, w.filter)
+			return lakehouseScan(ctx, table, w.filter, 0)
+		}},
+		{"lakehouse, 1 file at a time", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
+			if w.append {
+				return lakehouseAppend(ctx, scratch, rows)
+			}
+			return lakehouseScan(ctx, table, w.filter, 1)
 		}},
 		{"parquet floor", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {

@@ -161,6 +161,8 @@ func TestRowGroupPruningKeepsEveryMatchingRow(t *testing.T) {
 		{"NOT (id > 100)", nil, 3, 15},
 		{"id > 2999 OR label = 'nope'", nil, 0, 0},
 		{"label = 'zz'", nil, 0, 0},
+		{"p = 'b'", []string{"id"}, 1000, 0}, // no data column in the filter
+		{"p = 'c' OR v > 0.95", nil, 1000, 0},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/%v", tc.filter, tc.cols), func(t *testing.T) {

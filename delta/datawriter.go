@@ -22,6 +22,13 @@ import (
 // when neither TxnOptions nor delta.targetFileSize says otherwise.
 const defaultTargetFileSize = 128 << 20
 
+// dataRowGroupRows caps the rows of one row group in the data files we
+// write. Filtered scans prune and skip whole row groups, so groups much
+// smaller than a file let a selective filter decode a small part of it;
+// 128Ki rows still keeps pages and dictionaries large enough to compress
+// well. A variable so tests can make many small groups.
+var dataRowGroupRows int64 = 128 << 10
+
 // dataWriter splits batches by partition and streams each partition into
 // rolling parquet files.
 type dataWriter struct {
@@ -245,6 +252,7 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 	o := &parquetio.WriteOptions{
 		Codec:          w.codec,
 		TargetFileSize: w.targetSize,
+		RowGroupSize:   dataRowGroupRows,
 		Allocator:      w.mem,
 	}
 	switch {

@@ -33,6 +33,11 @@ type ScanOptions struct {
 	Filter expr.Expr
 	// BatchSize caps rows per batch; 0 means the reader's default.
 	BatchSize int64
+	// Parallelism is how many data files are opened and decoded at once,
+	// ahead of the caller; batches still come in file order. 0 means
+	// GOMAXPROCS; 1 reads one file at a time on the caller's goroutine.
+	// Memory grows with it: each file in flight holds a few batches.
+	Parallelism int
 }
 
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
@@ -43,9 +48,17 @@ func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordRea
 	if err != nil {
 		return nil, err
 	}
-	next, stop := iter.Pull2(s.scanFiles(ctx, plan))
+	return s.newScanReader(ctx, plan, s.scanFiles(ctx, plan), opts.parallelism()), nil
+}
+
+// newScanReader reads files in order, n at a time.
+func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter.Seq2[*protocol.Add, error], n int) *scanReader {
+	next, stop := iter.Pull2(files)
 	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
-	return r, nil
+	if n > 1 {
+		r.pf = s.startPrefetch(ctx, plan, n, next, stop)
+	}
+	return r
 }
 
 // scanPlan is the resolved shape of one scan.
@@ -56,6 +69,8 @@ type scanPlan struct {
 	partIdx   map[int]*protocol.StructField // read index → partition field
 	outIdx    []int                         // out column i = read column outIdx[i]
 	filter    *expr.Program
+	late      *lateFilter // row-group pruning and late materialization
+	groups    *groupCounts
 	skipper   *expr.Skipper
 	batchSize int64
 	mem       memory.Allocator
@@ -72,7 +87,7 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
 		opts = &ScanOptions{}
 	}
-	p := &scanPlan{batchSize: opts.BatchSize, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}}
+	p := &scanPlan{batchSize: opts.BatchSize, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}}
 	full := s.arrowSchema
 
 	var outFields []arrow.Field
@@ -132,6 +147,9 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 		p.filter = prog
 		if sk, err := expr.NewSkipper(opts.Filter, full); err == nil {
 			p.skipper = sk
+		}
+		if p.late, err = planLateFilter(p, opts.Filter); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil
@@ -218,6 +236,7 @@ type scanReader struct {
 	stop func()
 
 	cur  *fileBatches // batches of the current file
+	pf   *prefetcher  // instead of cur when files are read in parallel
 	rec  arrow.RecordBatch
 	err  error
 	refs int64
@@ -230,6 +249,10 @@ func (r *scanReader) Release() {
 	if atomic.AddInt64(&r.refs, -1) == 0 {
 		r.clearRecord()
 		r.closeFile()
+		if r.pf != nil {
+			r.pf.close() // its goroutine stops the file iterator
+			return
+		}
 		r.stop()
 	}
 }
@@ -263,6 +286,9 @@ func (r *scanReader) Next() bool {
 	r.clearRecord()
 	if r.done || r.err != nil {
 		return false
+	}
+	if r.pf != nil {
+		return r.nextPrefetched()
 	}
 	for {
 		if err := r.ctx.Err(); err != nil {
@@ -304,6 +330,24 @@ func (r *scanReader) Next() bool {
 	}
 }
 
+func (r *scanReader) nextPrefetched() bool {
+	if err := r.ctx.Err(); err != nil {
+		r.fail(err)
+		return false
+	}
+	rec, err := r.pf.next()
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	if rec == nil {
+		r.done = true
+		return false
+	}
+	r.rec = rec
+	return true
+}
+
 func (r *scanReader) fail(err error) {
 	r.err = err
 	r.closeFile()
@@ -315,6 +359,7 @@ type fileBatches struct {
 	plan  *scanPlan
 	parts map[int]scalar.Scalar // read index → partition value
 	rr    array.RecordReader
+	rows  *groupRows // instead of rr for filtered plans: already filtered
 	close func()
 }
 
@@ -362,6 +407,19 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 	if err != nil {
 		return nil, err
 	}
+	if p.late != nil {
+		rows, err := s.openGroupRows(ctx, p, f, r, fb.parts, deleted)
+		if err != nil {
+			_ = r.Close()
+			return nil, err
+		}
+		fb.rows = rows
+		fb.close = func() {
+			rows.close()
+			_ = r.Close()
+		}
+		return fb, nil
+	}
 	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
 		Schema:        p.dataRead,
 		ColumnMapping: s.mapping,
@@ -392,13 +450,23 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 
 // next returns the next output batch of this file, or nil at its end.
 func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
-	if !fb.rr.Next() {
-		if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+	var data arrow.RecordBatch
+	if fb.rows != nil {
+		b, err := fb.rows.next()
+		if err != nil || b == nil {
+			return nil, err
 		}
-		return nil, nil
+		defer b.Release()
+		data = b
+	} else {
+		if !fb.rr.Next() {
+			if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
+				return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+			}
+			return nil, nil
+		}
+		data = fb.rr.RecordBatch()
 	}
-	data := fb.rr.RecordBatch()
 	n := data.NumRows()
 	p := fb.plan
 	cols := make([]arrow.Array, p.read.NumFields())
@@ -427,7 +495,7 @@ func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
 	full := array.NewRecordBatch(p.read, cols, n)
 	defer full.Release()
 	filtered := full
-	if p.filter != nil {
+	if p.filter != nil && fb.rows == nil {
 		out, err := p.filter.Filter(ctx, full)
 		if err != nil {
 			return nil, fmt.Errorf("delta: filter on %s: %w", fb.file.Path, err)

@@ -3,7 +3,6 @@ package delta
 import (
 	"context"
 	"fmt"
-	"iter"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -38,8 +37,7 @@ func (s *Snapshot) ScanFiles(ctx context.Context, files []*AddFile, opts *ScanOp
 			}
 		}
 	}
-	next, stop := iter.Pull2(iter.Seq2[*protocol.Add, error](seq))
-	return &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}, nil
+	return s.newScanReader(ctx, plan, seq, opts.parallelism()), nil
 }
 
 // Allocator returns the allocator the table makes its Arrow data with

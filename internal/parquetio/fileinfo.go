@@ -36,13 +36,5 @@ func ReadFileInfo(r storage.ReaderAt) (_ FileInfo, err error) {
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("%w: %w", ErrCorruptFile, err)
 	}
-	md := pf.MetaData()
-	info := FileInfo{NumRows: md.NumRows, RowGroups: make([]RowGroupInfo, md.NumRowGroups())}
-	var first int64
-	for i := range info.RowGroups {
-		rg := md.RowGroup(i)
-		info.RowGroups[i] = RowGroupInfo{FirstRow: first, NumRows: rg.NumRows(), ByteSize: rg.TotalByteSize(), Stats: rowGroupStats(rg, md.Schema)}
-		first += rg.NumRows()
-	}
-	return info, nil
+	return (&File{pf: pf}).Info(), nil
 }

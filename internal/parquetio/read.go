@@ -56,24 +56,76 @@ type ReadOptions struct {
 // releasing the reader.
 func NewRecordReader(ctx context.Context, r storage.ReaderAt, opts *ReadOptions) (_ array.RecordReader, err error) {
 	defer recoverCorrupt(&err)
+	if err := checkReadOptions(opts); err != nil {
+		return nil, err
+	}
+	f, err := OpenFile(r, opts.Allocator)
+	if err != nil {
+		return nil, err
+	}
+	return f.Read(ctx, opts)
+}
+
+func checkReadOptions(opts *ReadOptions) error {
 	if opts == nil || opts.Schema == nil {
-		return nil, fmt.Errorf("%w: a schema is required", ErrInvalidOptions)
+		return fmt.Errorf("%w: a schema is required", ErrInvalidOptions)
 	}
 	if opts.BatchSize < 0 {
-		return nil, fmt.Errorf("%w: negative batch size %d", ErrInvalidOptions, opts.BatchSize)
+		return fmt.Errorf("%w: negative batch size %d", ErrInvalidOptions, opts.BatchSize)
 	}
-	mem := opts.Allocator
+	return nil
+}
+
+// File is a Parquet file whose footer has been read once, so that several
+// reads of it (a scan that reads the filter's columns of a row group
+// before the others) do not parse the footer again. It is not safe for
+// concurrent use.
+type File struct {
+	pf  *file.Reader
+	mem memory.Allocator
+}
+
+// OpenFile reads and checks the footer of r. mem allocates what the reads
+// return; nil means memory.DefaultAllocator. The caller closes r after the
+// last read is released.
+func OpenFile(r storage.ReaderAt, mem memory.Allocator) (_ *File, err error) {
+	defer recoverCorrupt(&err)
 	if mem == nil {
 		mem = memory.DefaultAllocator
-	}
-	batch := opts.BatchSize
-	if batch == 0 {
-		batch = DefaultBatchSize
 	}
 	pf, err := openParquet(r, mem)
 	if err != nil {
 		return nil, err
 	}
+	return &File{pf: pf, mem: mem}, nil
+}
+
+// Info describes the file's row groups, with their statistics.
+func (f *File) Info() FileInfo {
+	md := f.pf.MetaData()
+	info := FileInfo{NumRows: md.NumRows, RowGroups: make([]RowGroupInfo, md.NumRowGroups())}
+	var first int64
+	for i := range info.RowGroups {
+		rg := md.RowGroup(i)
+		info.RowGroups[i] = RowGroupInfo{FirstRow: first, NumRows: rg.NumRows(), ByteSize: rg.TotalByteSize(), Stats: rowGroupStats(rg, md.Schema)}
+		first += rg.NumRows()
+	}
+	return info
+}
+
+// Read streams rows of the file as NewRecordReader does; opts.Allocator
+// is ignored in favour of the one given to OpenFile.
+func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReader, err error) {
+	defer recoverCorrupt(&err)
+	if err := checkReadOptions(opts); err != nil {
+		return nil, err
+	}
+	mem := f.mem
+	batch := opts.BatchSize
+	if batch == 0 {
+		batch = DefaultBatchSize
+	}
+	pf := f.pf
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch}, mem)
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: read schema: %w", err)

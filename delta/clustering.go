@@ -191,4 +191,3 @@ func (t *Table) ClusterBy(ctx context.Context, cols []string, opts *TxnOptions) 
 		return nil
 	})
 }
-

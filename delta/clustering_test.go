@@ -29,7 +29,6 @@ func commitActions(t *testing.T, dir string, version int) []protocol.Action {
 	return out
 }
 
-
 func clusteringAction(t *testing.T, acts []protocol.Action) *protocol.DomainMetadata {
 	t.Helper()
 	for _, a := range acts {

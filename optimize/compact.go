@@ -42,9 +42,12 @@ func Compact(ctx context.Context, tbl *delta.Table, opts *Options) (*Result, err
 		files = append(files, f)
 	}
 	var p *plan
-	if len(c.zorder) > 0 {
+	switch {
+	case c.cluster:
+		p = planCluster(files, c)
+	case len(c.zorder) > 0:
 		p = planZOrder(files, c)
-	} else {
+	default:
 		p = planCompaction(files, c)
 	}
 	r := &run{tbl: tbl, snap: snap, c: c, res: &Result{Version: snap.Version()}}
@@ -90,6 +93,10 @@ func (r *run) startMetrics(p *plan, start time.Time) {
 		indexed = v
 	}
 	m.NumTableColumnsWithStats = min(indexed, m.NumTableColumns)
+	if r.c.cluster {
+		m.ClusteringStats = clusteringStats(p)
+		return
+	}
 	if len(r.c.zorder) == 0 {
 		return
 	}
@@ -117,6 +124,15 @@ func (r *run) params() map[string]string {
 	preds := []string{}
 	if r.c.where != nil {
 		preds = append(preds, r.c.where.String())
+	}
+	if r.c.cluster {
+		return map[string]string{
+			"predicate": columnsJSON(preds),
+			"zOrderBy":  "[]",
+			"clusterBy": columnsJSON(r.c.zorder),
+			"auto":      "false",
+			"isFull":    strconv.FormatBool(r.c.Full),
+		}
 	}
 	zorder := r.c.zorder
 	if zorder == nil {

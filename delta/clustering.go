@@ -33,16 +33,17 @@ func (clusteredPartitioned) Is(target error) bool { return target == ErrInvalidA
 
 // clusteringConfig is the configuration of the delta.clustering domain as
 // Spark writes it: each column a path of physical names, so that a nested
-// column a.b is ["a","b"].
+// column a.b is ["a","b"], then the domain's own name.
 type clusteringConfig struct {
 	ClusteringColumns [][]string `json:"clusteringColumns"`
+	DomainName        string     `json:"domainName"`
 }
 
 // clusteringDomain resolves logical column names (dotted for nested
 // fields) against st and returns the domainMetadata action naming them by
 // physical path. Columns must exist, be primitive and be distinct.
 func clusteringDomain(st *protocol.StructType, mode protocol.ColumnMappingMode, cols []string) (protocol.DomainMetadata, error) {
-	cfg := clusteringConfig{ClusteringColumns: [][]string{}}
+	cfg := clusteringConfig{ClusteringColumns: [][]string{}, DomainName: ClusteringDomain}
 	var seen []string
 	for _, c := range cols {
 		path, logical, err := physicalPath(st, mode, c)

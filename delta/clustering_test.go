@@ -50,7 +50,7 @@ func TestCreateClusterBy(t *testing.T) {
 		wantExact string
 	}{
 		{name: "plain", cluster: []string{"id", "DAY"}, wantCols: []string{"id", "day"},
-			wantExact: `{"clusteringColumns":[["id"],["day"]]}`},
+			wantExact: `{"clusteringColumns":[["id"],["day"]],"domainName":"delta.clustering"}`},
 		{name: "column mapping", props: map[string]string{"delta.columnMapping.mode": "name"}, cluster: []string{"day"}, wantCols: []string{"day"}, wantPhys: true},
 	}
 	for _, tc := range cases {
@@ -113,9 +113,9 @@ func TestClusterByAlter(t *testing.T) {
 		config string
 		old    string
 	}{
-		{cols: []string{"name", "id"}, want: []string{"name", "id"}, config: `{"clusteringColumns":[["name"],["id"]]}`, old: ""},
-		{cols: []string{"score"}, want: []string{"score"}, config: `{"clusteringColumns":[["score"]]}`, old: "name,id"},
-		{cols: nil, want: nil, config: `{"clusteringColumns":[]}`, old: "score"},
+		{cols: []string{"name", "id"}, want: []string{"name", "id"}, config: `{"clusteringColumns":[["name"],["id"]],"domainName":"delta.clustering"}`, old: ""},
+		{cols: []string{"score"}, want: []string{"score"}, config: `{"clusteringColumns":[["score"]],"domainName":"delta.clustering"}`, old: "name,id"},
+		{cols: nil, want: nil, config: `{"clusteringColumns":[],"domainName":"delta.clustering"}`, old: "score"},
 	}
 	for i, s := range steps {
 		res, err := tbl.ClusterBy(ctx, s.cols, nil)

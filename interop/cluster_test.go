@@ -30,6 +30,11 @@ type clusterOutcome struct {
 	OursIDSumAfter          int64    `json:"ours_id_sum_after"`
 	OursLastOperation       string   `json:"ours_last_operation"`
 	TheirsClusteringColumns []string `json:"theirs_clustering_columns"`
+	Alter                   []struct {
+		Operation  string            `json:"operation"`
+		Parameters map[string]string `json:"parameters"`
+		Domain     string            `json:"domain"`
+	} `json:"alter"`
 }
 
 // TestClusteringInterop: Spark reads, describes and re-optimizes a table
@@ -92,6 +97,22 @@ func TestClusteringInterop(t *testing.T) {
 	assert.Equal(t, "OPTIMIZE", got.OursLastOperation)
 	assert.Equal(t, []string{"id"}, got.TheirsClusteringColumns)
 
+	// ALTER … CLUSTER BY (name, id) then NONE: Spark's commit and domain
+	// are what Table.ClusterBy writes (see delta's TestClusterByAlter).
+	require.Len(t, got.Alter, 2)
+	wantAlter := []struct {
+		params map[string]string
+		domain string
+	}{
+		{map[string]string{"oldClusteringColumns": "id", "newClusteringColumns": "name,id"}, `{"clusteringColumns":[["name"],["id"]],"domainName":"delta.clustering"}`},
+		{map[string]string{"oldClusteringColumns": "name,id", "newClusteringColumns": ""}, `{"clusteringColumns":[],"domainName":"delta.clustering"}`},
+	}
+	for i, w := range wantAlter {
+		assert.Equal(t, "CLUSTER BY", got.Alter[i].Operation)
+		assert.Equal(t, w.params, got.Alter[i].Parameters)
+		assert.Equal(t, w.domain, got.Alter[i].Domain)
+	}
+
 	// Our table after Spark's OPTIMIZE: still clustered the same way.
 	tbl, err = delta.Open(ctx, ours, &delta.Options{Allocator: mem})
 	require.NoError(t, err)
@@ -110,7 +131,7 @@ func TestClusteringInterop(t *testing.T) {
 	assert.Equal(t, []string{"id"}, snap.ClusteringColumns())
 	domain := snap.DomainMetadata()[delta.ClusteringDomain]
 	t.Logf("Spark's clustering domain: %s", domain.Configuration)
-	assert.JSONEq(t, `{"clusteringColumns":[["id"]]}`, domain.Configuration)
+	assert.Equal(t, `{"clusteringColumns":[["id"]],"domainName":"delta.clustering"}`, domain.Configuration, "the shape lakehouse writes too")
 	before := sumIDs(t, snap)
 	var unclustered int
 	for f, err := range snap.Files(ctx) {

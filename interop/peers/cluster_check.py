@@ -17,6 +17,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from spark_peer import start_session  # noqa: E402
 
 
+def last_clustering_domain(path):
+    """The configuration of the newest delta.clustering domainMetadata action in the log."""
+    log = os.path.join(path, "_delta_log")
+    found = None
+    for name in sorted(f for f in os.listdir(log) if f.endswith(".json")):
+        with open(os.path.join(log, name)) as fh:
+            for line in fh:
+                action = json.loads(line)
+                dm = action.get("domainMetadata")
+                if dm and dm["domain"] == "delta.clustering":
+                    found = dm["configuration"]
+    return found
+
+
 def main():
     ours, theirs = sys.argv[1], sys.argv[2]
     spark = start_session()
@@ -39,6 +53,16 @@ def main():
         spark.sql(f"INSERT INTO delta.`{theirs}` SELECT id, concat('n', id) FROM range({k * 100}, {k * 100 + 100})")
     detail = spark.sql(f"DESCRIBE DETAIL delta.`{theirs}`").collect()[0].asDict()
     out["theirs_clustering_columns"] = list(detail.get("clusteringColumns") or [])
+    # ALTER TABLE … CLUSTER BY, then CLUSTER BY NONE, on a third table:
+    # the operation and parameters Spark records, and the domain it writes.
+    alter = theirs + "_alter"
+    spark.sql(f"CREATE TABLE delta.`{alter}` (id BIGINT, name STRING) USING delta CLUSTER BY (id)")
+    out["alter"] = []
+    for cols in ("name, id", "NONE"):
+        spark.sql(f"ALTER TABLE delta.`{alter}` CLUSTER BY {'NONE' if cols == 'NONE' else '(' + cols + ')'}")
+        hist = spark.sql(f"DESCRIBE HISTORY delta.`{alter}` LIMIT 1").collect()[0].asDict()
+        out["alter"].append({"operation": hist["operation"], "parameters": dict(hist["operationParameters"]),
+                             "domain": last_clustering_domain(alter)})
     spark.stop()
     print(json.dumps(out))
 

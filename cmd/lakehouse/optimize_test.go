@@ -113,6 +113,7 @@ func TestClusterByCommands(t *testing.T) {
 		{[]string{"optimize", dir}, "OPTIMIZE", "4"},
 		{[]string{"optimize", dir}, "OPTIMIZE", "0"},
 		{[]string{"cluster-by", dir, "name,id"}, "CLUSTER BY", ""},
+		{[]string{"describe", "--format", "json", dir}, "", ""},
 		{[]string{"optimize", "--full", dir}, "OPTIMIZE", "1"},
 		{[]string{"cluster-by", dir, "NONE"}, "CLUSTER BY", ""},
 	}
@@ -121,13 +122,22 @@ func TestClusterByCommands(t *testing.T) {
 		require.Equal(t, 0, code, "%v: %s", s.args, errs)
 		var res map[string]any
 		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		if s.args[0] == "describe" {
+			assert.Equal(t, []any{"name", "id"}, res["clusteringColumns"])
+			continue
+		}
 		assert.Equal(t, s.op, res["operation"], s.args)
 		if s.removed != "" {
 			assert.Equal(t, s.removed, res["numRemovedFiles"], s.args)
 			assert.Contains(t, res, "clusteringStats", s.args)
 		}
 	}
-	code, out, _ := lakehouse(t, "files", "--format", "jsonl", dir)
+	code, out, _ := lakehouse(t, "describe", "--format", "json", dir)
+	require.Equal(t, 0, code)
+	var desc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &desc), out)
+	assert.Equal(t, []any{}, desc["clusteringColumns"], "CLUSTER BY NONE")
+	code, out, _ = lakehouse(t, "files", "--format", "jsonl", dir)
 	require.Equal(t, 0, code)
 	require.Len(t, lines(out), 1)
 	assert.Contains(t, out, `"clusteringProvider":"liquid"`)

@@ -173,3 +173,35 @@ func opParam(ci protocol.CommitInfo, key string) any {
 	params, _ := ci["operationParameters"].(map[string]any)
 	return params[key]
 }
+
+func TestReplaceClusteredTable(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	dir := t.TempDir()
+	cases := []struct {
+		name    string
+		opts    CreateOptions
+		want    []string
+		removed bool
+	}{
+		{"clustered", CreateOptions{ClusterBy: []string{"id"}}, []string{"id"}, false},
+		{"reclustered", CreateOptions{ClusterBy: []string{"name"}}, []string{"name"}, false},
+		{"replaced unclustered", CreateOptions{}, nil, true},
+	}
+	for i, tc := range cases {
+		tc.opts.Table = &Options{Allocator: mem}
+		tbl, err := CreateOrReplace(ctx, dir, eventsSchema, &tc.opts)
+		require.NoError(t, err, tc.name)
+		snap, err := tbl.Snapshot(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, snap.ClusteringColumns(), tc.name)
+		d := clusteringAction(t, commitActions(t, dir, i))
+		if tc.removed {
+			require.NotNil(t, d, tc.name)
+			assert.True(t, d.Removed, tc.name)
+		}
+		require.NoError(t, tbl.Close())
+	}
+	_, err := CreateOrReplace(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, PartitionBy: []string{"day"}})
+	require.ErrorIs(t, err, ErrClusteredPartitioned, "the clustering feature stays; partitioning would break the protocol")
+}

@@ -115,6 +115,12 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 		if x, err = t.beginAt(ctx, snap, to); err != nil {
 			return nil, err
 		}
+		if len(meta.PartitionColumns) > 0 && snap.IsClustered() {
+			// The clustering feature stays in the protocol, and a clustered
+			// table cannot be partitioned (Spark refuses this replacement
+			// too).
+			return nil, fmt.Errorf("%w: replacing clustered table %s with a partitioned one", ErrClusteredPartitioned, t.url)
+		}
 		proto = mergeProtocols(snap.state.Protocol, proto)
 	case errors.Is(err, ErrNotATable):
 		x = &Transaction{table: t, readVersion: -1, opts: to}
@@ -138,6 +144,13 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 			return nil, err
 		}
 		x.domains = append(x.domains, d)
+	} else if x.snap != nil {
+		// A replaced clustered table that is no longer clustered: its old
+		// clustering columns must not survive the replacement.
+		if old, ok := x.snap.state.LiveDomains()[ClusteringDomain]; ok {
+			old.Removed = true
+			x.domains = append(x.domains, old)
+		}
 	}
 	x.operation, x.opParams = createOperation(replace, rr != nil, meta)
 	x.opParams["clusterBy"] = jsonString(opts.ClusterBy)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/delta"
+	"github.com/lakehouse-go/lakehouse/delta/expr"
 )
 
 func paths(fs []*delta.AddFile) []string {
@@ -150,5 +151,56 @@ func TestClusterOptionErrors(t *testing.T) {
 	assert.Nil(t, res.Metrics.ClusteringStats)
 	for _, f := range files(t, clustered) {
 		assert.Empty(t, f.ClusteringProvider)
+	}
+}
+
+// TestClusterKeepsRows: clustering rewrites every row unchanged, with
+// column mapping and with deletion vectors (whose deleted rows are
+// dropped), and leaves the clustering columns as they were.
+func TestClusterKeepsRows(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		props  map[string]string
+		delete bool
+	}{
+		{name: "plain"},
+		{name: "column mapping", props: map[string]string{"delta.columnMapping.mode": "name"}},
+		{name: "deletion vectors", props: map[string]string{"delta.enableDeletionVectors": "true"}, delete: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := newCheckedAllocator(t)
+			tbl := newEventsTable(t, mem, false, tc.props, 6)
+			_, err := tbl.ClusterBy(ctx, []string{"day", "id"}, nil)
+			require.NoError(t, err)
+			if tc.delete {
+				_, err := tbl.Delete(ctx, expr.Col("id").Lt(expr.Lit(int64(20))), nil)
+				require.NoError(t, err)
+			}
+			rows := tableRows(t, tbl)
+			var total int64
+			for _, f := range files(t, tbl) {
+				total += f.Size
+			}
+			res, err := Compact(ctx, tbl, &Options{TargetFileSize: total / 6})
+			require.NoError(t, err)
+			require.Len(t, res.Commits, 1)
+			assert.Equal(t, int64(6), res.Metrics.NumFilesRemoved)
+			assert.Equal(t, rows, tableRows(t, tbl))
+			after := files(t, tbl)
+			for _, f := range after {
+				assert.Equal(t, delta.ClusteringProviderLiquid, f.ClusteringProvider)
+				assert.Nil(t, f.DeletionVector)
+			}
+			// Files are ordered along the curve: a day (a third of the
+			// rows) is in at most half of the six files, where each
+			// append held every day.
+			require.Len(t, after, 6)
+			assert.LessOrEqual(t, filesRead(t, tbl, expr.Col("day").Eq(expr.Lit("d0"))), 3)
+			snap, err := tbl.Snapshot(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"day", "id"}, snap.ClusteringColumns())
+		})
 	}
 }

@@ -63,13 +63,23 @@ type zkeyer struct {
 	// hilbert, when positive, is the bits per column of a Hilbert key
 	// (liquid clustering); zero makes Z-order keys.
 	hilbert int
+	scaled  []int32
 	scratch []uint32
 }
 
 // curveKey appends the curve position of the current range ids.
 func (z *zkeyer) curveKey(dst []byte) []byte {
 	if z.hilbert > 0 {
-		return hilbertKey(dst, z.ids, z.hilbert, z.scratch)
+		// Each column's ids are stretched over the whole side of the
+		// grid: a column with few distinct values (few ranges) would
+		// otherwise stay in a thin strip of the curve's lowest bits and
+		// barely order the rows, where stretched it splits the curve at
+		// its coarsest level like any other column.
+		side := int64(1) << uint(z.hilbert)
+		for k, id := range z.ids {
+			z.scaled[k] = int32(int64(id) * side / int64(len(z.bounds[k])+1))
+		}
+		return hilbertKey(dst, z.scaled, z.hilbert, z.scratch)
 	}
 	return interleaveBits(dst, z.ids)
 }
@@ -209,6 +219,7 @@ func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*d
 	if r.c.cluster {
 		z.hilbert = hilbertBits(r.c.ZOrderRanges)
 		z.scratch = make([]uint32, len(z.cols))
+		z.scaled = make([]int32, len(z.cols))
 		opts.Tags[TagZOrderCurve] = "hilbert"
 		opts.ClusteringProvider = delta.ClusteringProviderLiquid
 	}

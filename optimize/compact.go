@@ -12,7 +12,9 @@ import (
 
 // Compact runs OPTIMIZE on the table: it rewrites small files into files
 // near the target size, drops the rows deletion vectors mark as deleted,
-// and with ZOrderBy clusters each partition's rows along a Z-order curve.
+// and with ZOrderBy clusters each partition's rows along a Z-order curve;
+// on a clustered table it clusters the unclustered files by the table's
+// clustering columns along a Hilbert curve (see the package docs).
 // Rows are never changed, added or lost: every commit is dataChange=false,
 // so change-feed and streaming readers ignore it and concurrent appends
 // never conflict with it. A concurrent commit that removes or replaces a

@@ -25,6 +25,12 @@ type CreateOptions struct {
 	Table *Options
 	// PartitionBy names the partition columns, in order.
 	PartitionBy []string
+	// ClusterBy names the clustering columns (Spark's CREATE TABLE …
+	// CLUSTER BY), dotted for nested fields: the table gets the
+	// clustering and domainMetadata writer features and a
+	// delta.clustering domain. It cannot be combined with PartitionBy
+	// (ErrClusteredPartitioned).
+	ClusterBy []string
 	// Properties are table properties (metaData.configuration):
 	// delta.appendOnly, delta.enableChangeDataFeed,
 	// delta.enableDeletionVectors, delta.enableInCommitTimestamps,
@@ -118,6 +124,12 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 		if x, err = t.beginAt(ctx, snap, to); err != nil {
 			return nil, err
 		}
+		if len(meta.PartitionColumns) > 0 && snap.IsClustered() {
+			// The clustering feature stays in the protocol, and a clustered
+			// table cannot be partitioned (Spark refuses this replacement
+			// too).
+			return nil, fmt.Errorf("%w: replacing clustered table %s with a partitioned one", ErrClusteredPartitioned, t.url)
+		}
 		proto = mergeProtocols(snap.state.Protocol, proto)
 	case errors.Is(err, ErrNotATable):
 		x = &Transaction{table: t, readVersion: -1, opts: to}
@@ -135,7 +147,22 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 	if x.identity, err = identityColumns(x.schema); err != nil {
 		return nil, err
 	}
+	if len(opts.ClusterBy) > 0 {
+		d, err := clusteringDomain(x.schema, x.mapping, opts.ClusterBy)
+		if err != nil {
+			return nil, err
+		}
+		x.domains = append(x.domains, d)
+	} else if x.snap != nil {
+		// A replaced clustered table that is no longer clustered: its old
+		// clustering columns must not survive the replacement.
+		if old, ok := x.snap.state.LiveDomains()[ClusteringDomain]; ok {
+			old.Removed = true
+			x.domains = append(x.domains, old)
+		}
+	}
 	x.operation, x.opParams = createOperation(replace, rr != nil, meta)
+	x.opParams["clusterBy"] = jsonString(opts.ClusterBy)
 	defer func() { _ = x.Rollback() }()
 	if rr != nil {
 		if err := x.Write(ctx, rr); err != nil {
@@ -182,6 +209,12 @@ func newTableMetadata(schema *arrow.Schema, opts *CreateOptions) (*protocol.Meta
 	props := maps.Clone(opts.Properties)
 	if props == nil {
 		props = map[string]string{}
+	}
+	if len(opts.ClusterBy) > 0 {
+		if len(opts.PartitionBy) > 0 {
+			return nil, nil, fmt.Errorf("%w: PartitionBy %v with ClusterBy %v", ErrClusteredPartitioned, opts.PartitionBy, opts.ClusterBy)
+		}
+		maps.Copy(props, clusteringFeatures)
 	}
 	for name, sql := range opts.Constraints {
 		if name == "" || strings.TrimSpace(sql) == "" {

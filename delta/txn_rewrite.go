@@ -35,6 +35,10 @@ type FileWriterOptions struct {
 	// Tags are set on every file the writer adds (AddFile.Tags): for
 	// instance the Z-cube a clustering run assigns its output to.
 	Tags map[string]string
+	// ClusteringProvider is set on every file the writer adds
+	// (AddFile.ClusteringProvider): ClusteringProviderLiquid for the
+	// files a liquid clustering run writes.
+	ClusteringProvider string
 }
 
 // FileWriter stages data files for a transaction independently of its
@@ -52,6 +56,8 @@ type FileWriter struct {
 	x    *Transaction
 	w    *dataWriter
 	tags map[string]string
+	// provider is the clusteringProvider of the files written.
+	provider string
 }
 
 // NewFileWriter returns a writer of data files for the transaction.
@@ -68,6 +74,9 @@ func (x *Transaction) NewFileWriter(opts *FileWriterOptions) (*FileWriter, error
 	fw := &FileWriter{x: x, w: w}
 	if opts != nil && len(opts.Tags) > 0 {
 		fw.tags = maps.Clone(opts.Tags)
+	}
+	if opts != nil {
+		fw.provider = opts.ClusteringProvider
 	}
 	if x.fileWriters == nil {
 		x.fileWriters = map[*FileWriter]struct{}{}
@@ -140,6 +149,7 @@ func (fw *FileWriter) Close(ctx context.Context) ([]*AddFile, error) {
 		if fw.tags != nil {
 			a.Tags = maps.Clone(fw.tags)
 		}
+		a.ClusteringProvider = fw.provider
 		x.metrics.numFiles++
 		x.metrics.numOutputBytes += a.Size
 		if n, ok := fileNumRecords(a); ok {

@@ -12,7 +12,9 @@ import (
 
 // Compact runs OPTIMIZE on the table: it rewrites small files into files
 // near the target size, drops the rows deletion vectors mark as deleted,
-// and with ZOrderBy clusters each partition's rows along a Z-order curve.
+// and with ZOrderBy clusters each partition's rows along a Z-order curve;
+// on a clustered table it clusters the unclustered files by the table's
+// clustering columns along a Hilbert curve (see the package docs).
 // Rows are never changed, added or lost: every commit is dataChange=false,
 // so change-feed and streaming readers ignore it and concurrent appends
 // never conflict with it. A concurrent commit that removes or replaces a
@@ -42,9 +44,12 @@ func Compact(ctx context.Context, tbl *delta.Table, opts *Options) (*Result, err
 		files = append(files, f)
 	}
 	var p *plan
-	if len(c.zorder) > 0 {
+	switch {
+	case c.cluster:
+		p = planCluster(files, c)
+	case len(c.zorder) > 0:
 		p = planZOrder(files, c)
-	} else {
+	default:
 		p = planCompaction(files, c)
 	}
 	r := &run{tbl: tbl, snap: snap, c: c, res: &Result{Version: snap.Version()}}
@@ -90,6 +95,10 @@ func (r *run) startMetrics(p *plan, start time.Time) {
 		indexed = v
 	}
 	m.NumTableColumnsWithStats = min(indexed, m.NumTableColumns)
+	if r.c.cluster {
+		m.ClusteringStats = clusteringStats(p)
+		return
+	}
 	if len(r.c.zorder) == 0 {
 		return
 	}
@@ -117,6 +126,15 @@ func (r *run) params() map[string]string {
 	preds := []string{}
 	if r.c.where != nil {
 		preds = append(preds, r.c.where.String())
+	}
+	if r.c.cluster {
+		return map[string]string{
+			"predicate": columnsJSON(preds),
+			"zOrderBy":  "[]",
+			"clusterBy": columnsJSON(r.c.zorder),
+			"auto":      "false",
+			"isFull":    strconv.FormatBool(r.c.Full),
+		}
 	}
 	zorder := r.c.zorder
 	if zorder == nil {

@@ -34,6 +34,20 @@
 // the same columns leaves a partition that is one Z-cube alone, and
 // merges only new files and cubes smaller than [Options.MinCubeSize].
 //
+// # Liquid clustering
+//
+// On a table with clustering columns ([delta.CreateOptions.ClusterBy],
+// [delta.Table.ClusterBy]), Compact clusters instead: the files not yet
+// clustered are rewritten together with their rows ordered along a
+// Hilbert curve over the clustering columns' range ids (ranges cut as for
+// Z-ordering, each column's ids stretched over the whole grid), and
+// marked clusteringProvider "liquid" as Spark marks the files it
+// clusters. Clustered files are left alone, so each run costs what was
+// written since the last; [Options.Full] reclusters every file, as
+// OPTIMIZE … FULL does after the clustering columns changed. ZORDER BY is
+// refused on such a table ([ErrZOrderClustered]); the commit carries
+// Spark's clusterBy and isFull parameters and clusteringStats.
+//
 // # Commits and concurrency
 //
 // Rewrites are committed with dataChange=false, operation "OPTIMIZE" and

@@ -31,8 +31,10 @@ type Metrics struct {
 	PartitionsOptimized int64 `json:"partitionsOptimized"`
 	// ZOrderStats is set by Z-ordering runs.
 	ZOrderStats *ZOrderStats `json:"zOrderStats,omitempty"`
-	NumBins     int64        `json:"numBins"`
-	NumBatches  int64        `json:"numBatches"`
+	// ClusteringStats is set by liquid clustering runs.
+	ClusteringStats *ClusteringStats `json:"clusteringStats,omitempty"`
+	NumBins         int64            `json:"numBins"`
+	NumBatches      int64            `json:"numBatches"`
 	// TotalConsideredFiles counts the live files in the partitions
 	// Where selected; TotalFilesSkipped those not rewritten.
 	TotalConsideredFiles int64 `json:"totalConsideredFiles"`
@@ -158,6 +160,10 @@ func (m *Metrics) Map() map[string]string {
 	if m.ZOrderStats != nil {
 		b, _ := json.Marshal(m.ZOrderStats)
 		out["zOrderStats"] = string(b)
+	}
+	if m.ClusteringStats != nil {
+		b, _ := json.Marshal(m.ClusteringStats)
+		out["clusteringStats"] = string(b)
 	}
 	return out
 }

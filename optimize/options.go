@@ -61,6 +61,10 @@ type Options struct {
 	// Z-order curve over these columns (Spark's OPTIMIZE … ZORDER BY),
 	// instead of only bin-packing. Partition columns cannot be named.
 	ZOrderBy []string
+	// Full, on a clustered table, reclusters every file rather than only
+	// those not clustered yet (Spark's OPTIMIZE … FULL). It is an error
+	// on a table without clustering columns.
+	Full bool
 	// TargetFileSize is the size, in bytes, of the files OPTIMIZE writes
 	// (spark.databricks.delta.optimize.maxFileSize): small files are
 	// packed into bins of up to this size. Default: the table's
@@ -111,8 +115,11 @@ type Options struct {
 // config is Options resolved against one snapshot.
 type config struct {
 	Options
-	where      expr.Expr
-	zorder     []string // resolved to the schema's spelling
+	where  expr.Expr
+	zorder []string // resolved to the schema's spelling
+	// cluster: the table is clustered; zorder holds its clustering
+	// columns and rows follow a Hilbert curve.
+	cluster    bool
 	partitions []string
 }
 
@@ -172,6 +179,9 @@ func resolveOptions(o *Options, snap *delta.Snapshot) (*config, error) {
 	if err := c.resolveZOrder(snap); err != nil {
 		return nil, err
 	}
+	if err := c.resolveClustering(snap); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -197,9 +207,15 @@ func (c *config) resolveWhere(snap *delta.Snapshot) error {
 // partition columns (constant within a partition), are not repeated and
 // have a type whose values order.
 func (c *config) resolveZOrder(snap *delta.Snapshot) error {
+	return c.resolveOrderColumns(snap, "ZORDER BY", c.Options.ZOrderBy)
+}
+
+// resolveOrderColumns checks and appends to c.zorder the columns rows
+// are ordered by; clause names them in errors.
+func (c *config) resolveOrderColumns(snap *delta.Snapshot, clause string, names []string) error {
 	schema := snap.Schema()
 	seen := map[string]bool{}
-	for _, name := range c.Options.ZOrderBy {
+	for _, name := range names {
 		idx := -1
 		for i, f := range schema.Fields() {
 			if strings.EqualFold(f.Name, name) {
@@ -208,18 +224,18 @@ func (c *config) resolveZOrder(snap *delta.Snapshot) error {
 			}
 		}
 		if idx < 0 {
-			return invalidf("ZORDER BY %q: no such column", name)
+			return invalidf("%s %q: no such column", clause, name)
 		}
 		f := schema.Field(idx)
 		if containsFold(c.partitions, f.Name) {
-			return invalidf("ZORDER BY %q: %q is a partition column; Z-ordering by it is useless", name, f.Name)
+			return invalidf("%s %q: %q is a partition column; Z-ordering by it is useless", clause, name, f.Name)
 		}
 		if seen[f.Name] {
-			return invalidf("ZORDER BY %q: column named twice", name)
+			return invalidf("%s %q: column named twice", clause, name)
 		}
 		seen[f.Name] = true
 		if !orderable(f.Type) {
-			return invalidf("ZORDER BY %q: type %s has no order to cluster by", name, f.Type)
+			return invalidf("%s %q: type %s has no order to cluster by", clause, name, f.Type)
 		}
 		c.zorder = append(c.zorder, f.Name)
 	}

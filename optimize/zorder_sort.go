@@ -60,6 +60,28 @@ type zkeyer struct {
 	spans  []int32 // per column: how many ranges the row's value fills
 	first  []int32
 	buf    []byte
+	// hilbert, when positive, is the bits per column of a Hilbert key
+	// (liquid clustering); zero makes Z-order keys.
+	hilbert int
+	scaled  []int32
+	scratch []uint32
+}
+
+// curveKey appends the curve position of the current range ids.
+func (z *zkeyer) curveKey(dst []byte) []byte {
+	if z.hilbert > 0 {
+		// Each column's ids are stretched over the whole side of the
+		// grid: a column with few distinct values (few ranges) would
+		// otherwise stay in a thin strip of the curve's lowest bits and
+		// barely order the rows, where stretched it splits the curve at
+		// its coarsest level like any other column.
+		side := int64(1) << uint(z.hilbert)
+		for k, id := range z.ids {
+			z.scaled[k] = int32(int64(id) * side / int64(len(z.bounds[k])+1))
+		}
+		return hilbertKey(dst, z.scaled, z.hilbert, z.scratch)
+	}
+	return interleaveBits(dst, z.ids)
 }
 
 // spread places a value that fills several ranges of its column in one
@@ -105,7 +127,7 @@ func (z *zkeyer) keys(dst []byte, rec arrow.RecordBatch) ([]byte, error) {
 			z.ids[k], z.spans[k] = rangeSpan(z.bounds[k], z.buf, null)
 		}
 		z.spread()
-		dst = interleaveBits(dst, z.ids)
+		dst = z.curveKey(dst)
 		dst = append(dst, byte(z.rng.Uint32()))
 	}
 	return dst, nil
@@ -120,7 +142,7 @@ func (z *zkeyer) sampleKeys(sample [][][]byte) [][]byte {
 			z.ids[k], z.spans[k] = rangeSpan(z.bounds[k], v, v == nil)
 		}
 		z.spread()
-		key := interleaveBits(nil, z.ids)
+		key := z.curveKey(nil)
 		out[i] = append(key, byte(z.rng.Uint32()))
 	}
 	slices.SortFunc(out, bytes.Compare)
@@ -189,12 +211,20 @@ func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*d
 		slices.SortFunc(vals, bytes.Compare)
 		z.bounds = append(z.bounds, rangeBounds(vals, r.c.ZOrderRanges))
 	}
-	nfiles := max(1, b.size/r.c.TargetFileSize)
-	out := &fileSplitter{x: x, perFile: (rows + nfiles - 1) / nfiles, opts: &delta.FileWriterOptions{Tags: map[string]string{
+	opts := &delta.FileWriterOptions{Tags: map[string]string{
 		TagZCubeID:     uuid.NewString(),
 		TagZOrderBy:    columnsJSON(r.c.zorder),
 		TagZOrderCurve: "zorder",
-	}}}
+	}}
+	if r.c.cluster {
+		z.hilbert = hilbertBits(r.c.ZOrderRanges)
+		z.scratch = make([]uint32, len(z.cols))
+		z.scaled = make([]int32, len(z.cols))
+		opts.Tags[TagZOrderCurve] = "hilbert"
+		opts.ClusteringProvider = delta.ClusteringProviderLiquid
+	}
+	nfiles := max(1, b.size/r.c.TargetFileSize)
+	out := &fileSplitter{x: x, perFile: (rows + nfiles - 1) / nfiles, opts: opts}
 	s := &zsorter{r: r, out: out, z: z, mem: r.tbl.Allocator(), total: rows, sample: sample}
 	err = s.sort(ctx, b)
 	s.close()

@@ -258,18 +258,27 @@ func newSkewedTable(t *testing.T, mem memory.Allocator) *delta.Table {
 	zipf := rand.NewZipf(rng, 1.2, 1, 99_999)
 	per := skewedRows / skewedAppends
 	for range skewedAppends {
-		b := array.NewRecordBuilder(mem, skewedSchema)
-		for range per {
-			b.Field(0).(*array.Int64Builder).Append(int64(zipf.Uint64()))
-			b.Field(1).(*array.Int64Builder).Append(1_700_000_000_000 + rng.Int64N(30*24*3600*1000))
-			b.Field(2).(*array.StringBuilder).Append("x")
-		}
-		rec := b.NewRecordBatch()
-		b.Release()
+		rec := skewedBatchFrom(mem, rng, zipf, per)
 		appendBatch(t, tbl, rec)
 		rec.Release()
 	}
 	return tbl
+}
+
+// skewedBatch is n more rows of the skewed table, drawn from rng.
+func skewedBatch(mem memory.Allocator, rng *rand.Rand, n int) arrow.RecordBatch {
+	return skewedBatchFrom(mem, rng, rand.NewZipf(rng, 1.2, 1, 99_999), n)
+}
+
+func skewedBatchFrom(mem memory.Allocator, rng *rand.Rand, zipf *rand.Zipf, n int) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, skewedSchema)
+	defer b.Release()
+	for range n {
+		b.Field(0).(*array.Int64Builder).Append(int64(zipf.Uint64()))
+		b.Field(1).(*array.Int64Builder).Append(1_700_000_000_000 + rng.Int64N(30*24*3600*1000))
+		b.Field(2).(*array.StringBuilder).Append("x")
+	}
+	return b.NewRecordBatch()
 }
 
 // pointQueries are the selective queries of the clustering test, with

@@ -9,9 +9,10 @@ import (
 )
 
 func runCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "create", "--schema FILE [--partition-by a,b] [--property k=v …] [--replace] TABLE")
+	fs := newFlags(e, "create", "--schema FILE [--partition-by a,b | --cluster-by a,b] [--property k=v …] [--replace] TABLE")
 	schemaFile := fs.String("schema", "", "file holding the schema as Delta schema JSON (a schemaString)")
 	partitionBy := fs.String("partition-by", "", "partition columns (comma-separated)")
+	clusterBy := fs.String("cluster-by", "", "clustering columns (comma-separated; CREATE TABLE … CLUSTER BY)")
 	description := fs.String("description", "", "table description")
 	replace := fs.Bool("replace", false, "replace the table if it exists (CREATE OR REPLACE)")
 	props := propertyFlags{}
@@ -35,7 +36,7 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--schema %s: %w", *schemaFile, err)
 	}
-	opts := &delta.CreateOptions{PartitionBy: splitList(*partitionBy), Properties: props, Description: *description}
+	opts := &delta.CreateOptions{PartitionBy: splitList(*partitionBy), ClusterBy: splitList(*clusterBy), Properties: props, Description: *description}
 	create := delta.Create
 	if *replace {
 		create = delta.CreateOrReplace

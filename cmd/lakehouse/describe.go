@@ -47,8 +47,11 @@ type description struct {
 	NumFiles    int64        `json:"numFiles"`
 	SizeInBytes int64        `json:"sizeInBytes"`
 	NumRecords  *int64       `json:"numRecords,omitempty"`
-	Columns     []columnJSON `json:"columns"`
-	Timestamp   string       `json:"timestamp"`
+	// ClusteringColumns are those of a clustered table, as Spark's
+	// DESCRIBE DETAIL shows them; empty otherwise.
+	ClusteringColumns []string     `json:"clusteringColumns"`
+	Columns           []columnJSON `json:"columns"`
+	Timestamp         string       `json:"timestamp"`
 }
 
 type protocolJSON struct {
@@ -92,9 +95,10 @@ func describe(ctx context.Context, snap *delta.Snapshot) (*description, error) {
 			ID: m.ID, Provider: m.Provider, PartitionColumns: nonNil(m.PartitionColumns),
 			Configuration: m.Configuration, SchemaString: m.SchemaString,
 		},
-		NumFiles:    st.NumFiles,
-		SizeInBytes: st.SizeInBytes,
-		Timestamp:   snap.Timestamp().UTC().Format("2006-01-02T15:04:05.000000Z"),
+		NumFiles:          st.NumFiles,
+		SizeInBytes:       st.SizeInBytes,
+		ClusteringColumns: nonNil(snap.ClusteringColumns()),
+		Timestamp:         snap.Timestamp().UTC().Format("2006-01-02T15:04:05.000000Z"),
 	}
 	if !m.CreatedTime.IsZero() {
 		ms := m.CreatedTime.UnixMilli()
@@ -146,6 +150,9 @@ func describeText(e *env, d *description) error {
 	}
 	if len(d.Metadata.PartitionColumns) > 0 {
 		fmt.Fprintf(w, "partitioned: %s\n", strings.Join(d.Metadata.PartitionColumns, ", "))
+	}
+	if len(d.ClusteringColumns) > 0 {
+		fmt.Fprintf(w, "clustered:   %s\n", strings.Join(d.ClusteringColumns, ", "))
 	}
 	fmt.Fprintln(w, "columns:")
 	for _, c := range d.Columns {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/optimize"
@@ -11,18 +12,24 @@ import (
 // optimizeCommands are the table maintenance commands.
 func optimizeCommands() []command {
 	return []command{
-		{"optimize", "compact small files (OPTIMIZE), optionally Z-ordering by columns", runOptimize},
+		{"optimize", "compact small files (OPTIMIZE), optionally Z-ordering by columns; clusters a clustered table", runOptimize},
+		{"cluster-by", "set the clustering columns (ALTER TABLE CLUSTER BY; NONE to stop clustering)", runClusterBy},
 	}
 }
 
 func runOptimize(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "optimize", "[--where EXPR] [--zorder-by a,b] [--target-size BYTES] TABLE")
+	fs := newFlags(e, "optimize", "[--where EXPR] [--zorder-by a,b | --full] [--target-size BYTES] TABLE")
 	where := fs.String("where", "", "Spark SQL predicate on partition columns: optimize only matching partitions (default: all)")
 	zorder := fs.String("zorder-by", "", "cluster rows along a Z-order curve over these columns (comma-separated)")
+	full := fs.Bool("full", false, "on a clustered table, recluster every file, not only those not clustered yet (OPTIMIZE FULL)")
 	target := fs.String("target-size", "", "size of the files written, in bytes (suffixes k, m, g allowed; default: delta.targetFileSize, else 1g)")
 	opts := &optimize.Options{}
 	rc, err := openRowCommand(ctx, fs, args, where, func() error {
 		opts.ZOrderBy = splitList(*zorder)
+		opts.Full = *full
+		if *full && len(opts.ZOrderBy) > 0 {
+			return usagef("--full and --zorder-by exclude each other")
+		}
 		if *target != "" {
 			n, err := parseBytes(*target)
 			if err != nil {
@@ -49,4 +56,34 @@ func runOptimize(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return printResult(e, &delta.CommitResult{Version: res.Version, Operation: "OPTIMIZE", Metrics: res.Metrics.Map()})
+}
+
+func runClusterBy(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "cluster-by", "TABLE a,b|NONE")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("expected TABLE and the clustering columns (a,b or NONE)")
+	}
+	var cols []string
+	if !strings.EqualFold(strings.TrimSpace(pos[1]), "NONE") {
+		if cols = splitList(pos[1]); len(cols) == 0 {
+			return usagef("no clustering columns given (NONE stops clustering)")
+		}
+	}
+	tbl, err := openTable(ctx, pos[0], fs.tableOptions())
+	if err != nil {
+		return err
+	}
+	defer tbl.Close()
+	res, err := tbl.ClusterBy(ctx, cols, nil)
+	if errors.Is(err, delta.ErrInvalidArgument) {
+		return &cliError{msg: err.Error(), usage: true, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	return printResult(e, res)
 }

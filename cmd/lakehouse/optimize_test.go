@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,4 +92,71 @@ func TestOptimizeProgressOnTerminal(t *testing.T) {
 	require.Equal(t, 0, code, errb.String())
 	assert.Contains(t, errb.String(), "optimize rewrite [")
 	assert.True(t, bytes.HasSuffix(errb.Bytes(), []byte("\r\033[K")), "the bar is cleared before the result prints")
+}
+
+func TestClusterByCommands(t *testing.T) {
+	tmp := t.TempDir()
+	schema := filepath.Join(tmp, "s.json")
+	require.NoError(t, os.WriteFile(schema, []byte(`{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"name","type":"string","nullable":true,"metadata":{}}]}`), 0o644))
+	dir := filepath.Join(tmp, "t")
+	code, _, errs := lakehouse(t, "create", "--schema", schema, "--cluster-by", "id", dir)
+	require.Equal(t, 0, code, errs)
+	for i := range 4 {
+		code, _, errs := lakehouseIn(t, fmt.Sprintf(`{"id":%d,"name":"n%d"}`+"\n", i, i), "write", dir)
+		require.Equal(t, 0, code, errs)
+	}
+	steps := []struct {
+		args    []string
+		op      string
+		removed string
+	}{
+		{[]string{"optimize", dir}, "OPTIMIZE", "4"},
+		{[]string{"optimize", dir}, "OPTIMIZE", "0"},
+		{[]string{"cluster-by", dir, "name,id"}, "CLUSTER BY", ""},
+		{[]string{"describe", "--format", "json", dir}, "", ""},
+		{[]string{"optimize", "--full", dir}, "OPTIMIZE", "1"},
+		{[]string{"cluster-by", dir, "NONE"}, "CLUSTER BY", ""},
+	}
+	for _, s := range steps {
+		code, out, errs := lakehouse(t, s.args...)
+		require.Equal(t, 0, code, "%v: %s", s.args, errs)
+		var res map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		if s.args[0] == "describe" {
+			assert.Equal(t, []any{"name", "id"}, res["clusteringColumns"])
+			continue
+		}
+		assert.Equal(t, s.op, res["operation"], s.args)
+		if s.removed != "" {
+			assert.Equal(t, s.removed, res["numRemovedFiles"], s.args)
+			assert.Contains(t, res, "clusteringStats", s.args)
+		}
+	}
+	code, out, _ := lakehouse(t, "describe", "--format", "json", dir)
+	require.Equal(t, 0, code)
+	var desc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &desc), out)
+	assert.Equal(t, []any{}, desc["clusteringColumns"], "CLUSTER BY NONE")
+	code, out, _ = lakehouse(t, "files", "--format", "jsonl", dir)
+	require.Equal(t, 0, code)
+	require.Len(t, lines(out), 1)
+	assert.Contains(t, out, `"clusteringProvider":"liquid"`)
+	code, out, _ = lakehouse(t, "cat", "--format", "jsonl", "--columns", "id", dir)
+	require.Equal(t, 0, code)
+	assert.Len(t, lines(out), 4, "rows kept")
+
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster-by", dir, "nope"}, "not in the schema"},
+		{[]string{"cluster-by", dir}, "expected TABLE"},
+		{[]string{"optimize", "--full", "--zorder-by", "id", dir}, "exclude"},
+		{[]string{"create", "--schema", schema, "--cluster-by", "id", "--partition-by", "name", filepath.Join(tmp, "u")}, "both partitioned and clustered"},
+	}
+	for _, b := range bad {
+		code, _, errs := lakehouse(t, b.args...)
+		assert.NotEqual(t, 0, code, b.args)
+		assert.Contains(t, errs, b.want, b.args)
+	}
 }

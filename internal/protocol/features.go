@@ -30,7 +30,7 @@ var SupportedWriterFeatures = []string{
 	"changeDataFeed", "columnMapping", "deletionVectors", "timestampNtz",
 	"v2Checkpoint", "vacuumProtocolCheck", "domainMetadata", "inCommitTimestamp",
 	"typeWidening", "typeWidening-preview", "variantType", "variantType-preview",
-	"identityColumns",
+	"identityColumns", "clustering",
 }
 
 // ReadUnsupported returns what in p this reader cannot honour, if

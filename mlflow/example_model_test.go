@@ -244,3 +244,23 @@ func ExampleErrorCodeOf() {
 	// INVALID_PARAMETER_VALUE
 	// ""
 }
+
+// The message carries MLflow's code and text, as the Python client shows
+// them.
+func ExampleError_Error() {
+	ctx := context.Background()
+	client, _, cleanup := store(ctx)
+	defer cleanup()
+	_, err := client.GetExperimentByName(ctx, "missing")
+	fmt.Println(err)
+	// Output:
+	// mlflow: RESOURCE_DOES_NOT_EXIST: Could not find experiment with name 'missing'
+}
+
+// Is matches the sentinel of the error's code, through wrapping too.
+func ExampleError_Is() {
+	err := fmt.Errorf("load model: %w", &mlflow.Error{Code: mlflow.CodeResourceDoesNotExist, Message: "no such run"})
+	fmt.Println(errors.Is(err, mlflow.ErrNotFound), errors.Is(err, mlflow.ErrAlreadyExists))
+	// Output:
+	// true false
+}

@@ -215,10 +215,10 @@ func ExampleDeletionVector_UniqueID() {
 			log.Fatal(err)
 		}
 		dv := f.DeletionVector
-		fmt.Println(dv.StorageType, dv.Cardinality, len(dv.UniqueID()) > 1 && dv.UniqueID()[:1] == dv.StorageType)
+		fmt.Println(dv.StorageType, dv.Cardinality, dv.UniqueID())
 	}
 	// Output:
-	// i 1 true
+	// i 1 i^Bg9^0rr910000000000iXQKl0rr91000005c8Xg00000
 }
 
 // Restoring a version whose files were deleted behind the log's back

@@ -372,16 +372,27 @@ func ExampleTable_URL() {
 	// <nil>
 }
 
-// Close releases the table's storage; a table on mem:// is gone with it.
+// Close releases the handle's storage; the table stays where it is, for
+// the next Open. (A mem:// table lives only as long as its handle.)
 func ExampleTable_Close() {
 	ctx := context.Background()
-	tbl, err := delta.Create(ctx, "mem://", ordersSchema(), nil)
+	dir := tempDir()
+	defer os.RemoveAll(dir)
+	tbl, err := delta.Create(ctx, dir, ordersSchema(), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(tbl.Close())
+	again, err := delta.Open(ctx, dir, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer again.Close()
+	snap, _ := again.Snapshot(ctx)
+	fmt.Println("version", snap.Version())
 	// Output:
 	// <nil>
+	// version 0
 }
 
 // The table's allocator is Options.Allocator: a checked allocator shows

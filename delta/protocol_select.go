@@ -108,8 +108,29 @@ func featuresInUse(schema *protocol.StructType, props map[string]string) ([]stri
 		}
 	}
 	walk(schema)
+	if hasNotNull(schema) {
+		// Spark counts a NOT NULL column (top level or in a struct, not
+		// inside arrays or maps) as an invariant, and refuses to read a
+		// table-features protocol that does not list the feature. Under
+		// legacy versions it is implied by writer version 2.
+		addF("invariants")
+	}
 	slices.Sort(feats)
 	return feats, nil
+}
+
+// hasNotNull reports whether a struct has a NOT NULL field, looking into
+// nested structs but not into array elements or map values.
+func hasNotNull(st *protocol.StructType) bool {
+	for _, f := range st.Fields {
+		if !f.Nullable {
+			return true
+		}
+		if sub, ok := f.Type.(*protocol.StructType); ok && hasNotNull(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // minimalProtocol chooses the lowest protocol supporting feats, as Spark

@@ -242,3 +242,38 @@ func TestProtocolUpgradeReported(t *testing.T) {
 		})
 	}
 }
+
+// TestNotNullListsInvariants: with a table-features protocol, a NOT NULL
+// column (top level or in a struct) lists the invariants writer feature,
+// without which Spark refuses the table; a NOT NULL array element does
+// not, and legacy protocols need no list.
+func TestNotNullListsInvariants(t *testing.T) {
+	ctx := context.Background()
+	ntz := arrow.Field{Name: "t", Type: ts(arrow.Microsecond, ""), Nullable: true}
+	for _, tc := range []struct {
+		name   string
+		fields []arrow.Field
+		writer []string
+	}{
+		{"top-level NOT NULL", []arrow.Field{ntz, {Name: "id", Type: arrow.PrimitiveTypes.Int64}}, []string{"invariants", "timestampNtz"}},
+		{"NOT NULL in a struct", []arrow.Field{ntz, {Name: "s", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64}), Nullable: true}}, []string{"invariants", "timestampNtz"}},
+		{"NOT NULL array element only", []arrow.Field{ntz, {Name: "a", Type: arrow.ListOfNonNullable(arrow.PrimitiveTypes.Int64), Nullable: true}}, []string{"timestampNtz"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl, err := Create(ctx, "mem://", arrow.NewSchema(tc.fields, nil), nil)
+			require.NoError(t, err)
+			defer tbl.Close()
+			snap, err := tbl.Snapshot(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, tc.writer, snap.Protocol().WriterFeatures)
+			assert.Equal(t, []string{"timestampNtz"}, snap.Protocol().ReaderFeatures)
+		})
+	}
+	// A legacy protocol implies invariants through writer version 2.
+	tbl, err := Create(ctx, "mem://", arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil), nil)
+	require.NoError(t, err)
+	defer tbl.Close()
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Protocol{MinReaderVersion: 1, MinWriterVersion: 2}, snap.Protocol())
+}

@@ -1,6 +1,8 @@
 // Package deltatest helps users of package delta test their own code:
-// tables made in one call and removed when the test ends, and table
-// comparisons that print a readable diff.
+// tables made in one call and removed when the test ends, table
+// comparisons that print a readable diff (RequireTableEqual,
+// RequireTableRows, Diff), and golden files of a table at a version
+// (RequireGolden).
 //
 //	tbl := deltatest.NewTableFromRows(t, []Order{{ID: 1}, {ID: 2}}, nil)
 //	… code under test writes to tbl …

@@ -2,6 +2,8 @@ package deltatest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -83,4 +85,37 @@ func TestTablesFromRowsAndCleanup(t *testing.T) {
 	// The inner test's cleanup closed the table.
 	_, err := tbl.Snapshot(context.Background())
 	assert.Error(t, err)
+}
+
+func TestGolden(t *testing.T) {
+	tbl := NewTableFromJSON(t, testSchema, `[{"id":2,"name":"b","score":2},{"id":1,"name":"a","score":1.5}]`, &Options{Memory: true})
+	path := filepath.Join(t.TempDir(), "golden", "t.txt")
+
+	t.Setenv(UpdateGoldenEnv, "1")
+	RequireGolden(t, Latest(t, tbl), path)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, `version 1
+
+schema:
+  id: int64 NOT NULL
+  name: utf8
+  score: float64
+
+2 rows:
+  {id: 1, name: "a", score: 1.5}
+  {id: 2, name: "b", score: 2}
+`, string(b))
+
+	t.Setenv(UpdateGoldenEnv, "")
+	RequireGolden(t, Latest(t, tbl), path) // equal: passes
+
+	// A changed table fails with a line diff.
+	_, err = delta.AppendRows(context.Background(), tbl, []struct {
+		ID int64 `delta:"id"`
+	}{{ID: 3}}, nil)
+	require.NoError(t, err)
+	text, err := goldenText(Latest(t, tbl))
+	require.NoError(t, err)
+	assert.Equal(t, "- version 1\n- 2 rows:\n+ version 2\n+ 3 rows:\n+   {id: 3, name: null, score: null}\n", lineDiff(string(b), text))
 }

@@ -111,7 +111,7 @@ func (u *update) write(ctx context.Context, name tableName, appID string, rows *
 			return nil, nil
 		}
 		tbl, res, err := delta.CreateAsSelect(ctx, name.location(u.p.o.Warehouse), rr, &delta.CreateOptions{
-			Table: u.p.o.Table, PartitionBy: u.partitionBy(name), Properties: props,
+			Table: u.p.o.Table, PartitionBy: u.partitionBy(name), ClusterBy: u.clusterBy(name), Properties: props,
 			Name: name.table, Description: comment, Txn: txn,
 		})
 		if err != nil {
@@ -140,6 +140,13 @@ func (u *update) write(ctx context.Context, name tableName, appID string, rows *
 	}
 	txn.MergeSchema = true
 	return tbl.Append(ctx, rr, txn)
+}
+
+func (u *update) clusterBy(name tableName) []string {
+	if d, ok := u.p.names[name.String()]; ok {
+		return d.ClusterBy
+	}
+	return nil
 }
 
 func (u *update) partitionBy(name tableName) []string {

@@ -54,6 +54,10 @@ type Table struct {
 	Properties map[string]string
 	// PartitionBy names the partition columns.
 	PartitionBy []string
+	// ClusterBy names liquid clustering columns (instead of partitions):
+	// the table is created CLUSTER BY them, and package optimize keeps it
+	// clustered.
+	ClusterBy []string
 	// Expectations are checked on every row the definition produces, in
 	// order; see package quality for the actions.
 	Expectations []quality.Expectation
@@ -178,6 +182,9 @@ func (p *Pipeline) add(d *definition) error {
 		return err
 	}
 	d.name = n
+	if len(d.PartitionBy) > 0 && len(d.ClusterBy) > 0 {
+		return fmt.Errorf("%w: %s: a table is partitioned or clustered, not both", ErrInvalidDefinition, n)
+	}
 	if d.Quarantine != "" {
 		q, err := parseName(d.Quarantine, p.o.Catalog, p.o.Schema)
 		if err != nil {

@@ -78,7 +78,7 @@ func (f *fixture) pipeline(hook func(point, table string) error) *Pipeline {
 	}, func(r *Reader) (*stream.Pipeline, error) {
 		return stream.From(r.ReadStream("bronze.orders")).Select("id", "amount"), nil
 	}))
-	require.NoError(f.t, p.MaterializedView(Table{Name: "gold.totals"}, func(r *Reader) (Query, error) {
+	require.NoError(f.t, p.MaterializedView(Table{Name: "gold.totals", ClusterBy: []string{"amount"}, Properties: map[string]string{"quality": "gold"}, Comment: "amounts"}, func(r *Reader) (Query, error) {
 		silver := r.Read("silver.orders")
 		return func(ctx context.Context) (array.RecordReader, error) {
 			return silver.Scan(ctx, &delta.ScanOptions{Columns: []string{"amount"}})
@@ -158,6 +158,14 @@ func TestRunIncrementalWithDedupAndQuarantine(t *testing.T) {
 	assert.Equal(t, "v0 [1,10 2,20]", f.tableState("silver.orders"))
 	assert.Equal(t, "v0 [10 20]", f.tableState("gold.totals"))
 	assert.Equal(t, `v0 [(null),5,["has_id"]]`, f.tableState("silver.orders_quarantine"))
+	gold, err := delta.Open(ctx, filepath.Join(f.dir, "wh", "main", "gold", "totals"), nil)
+	require.NoError(t, err)
+	snap, err := gold.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"amount"}, snap.ClusteringColumns(), "declared clustering reaches the table")
+	assert.Equal(t, "gold", snap.Properties()["quality"])
+	assert.Equal(t, "amounts", snap.Metadata().Description)
+	require.NoError(t, gold.Close())
 
 	// Only the new file is read; id 2 is already in silver.
 	f.land(`{"id":2,"amount":20}`, `{"id":3,"amount":30}`)

@@ -43,14 +43,18 @@ var errNoInput = errors.New("no records in the input")
 // (jsonl and csv), and keys or columns it lacks are an error so nothing
 // is dropped silently. A malformed record anywhere, including a cut-off
 // last line, makes the reader's Err non-nil, so a write consuming it
-// commits nothing.
-func readInput(ctx context.Context, r io.Reader, format string, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
+// commits nothing. pinned says schema is the user's --schema, which
+// parquet input (typed by its own footer) does not take.
+func readInput(ctx context.Context, r io.Reader, format string, schema *arrow.Schema, pinned bool, mem memory.Allocator) (array.RecordReader, error) {
 	switch format {
 	case "jsonl", "json", "ndjson":
-		return readJSONL(r, schema, mem)
+		return readJSONL(r, schema, pinned, mem)
 	case "csv":
 		return readCSV(r, schema, mem)
 	case "parquet":
+		if pinned {
+			return nil, usagef("--schema applies to jsonl and csv input: parquet input carries its own schema")
+		}
 		return readParquet(ctx, r, mem)
 	}
 	return nil, usagef("--format %q: use jsonl, csv or parquet", format)

@@ -380,7 +380,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		if errors.Is(err, parquetio.ErrDeletedRowOutOfRange) {
 			return nil, fmt.Errorf("%w: deletion vector of %s: %w", ErrCorruptLog, f.Path, err)
 		}
-		return nil, fmt.Errorf("delta: read %s: %w", f.Path, err)
+		return nil, readErr(f.Path, err)
 	}
 	fb.rr = rr
 	fb.close = func() {
@@ -394,7 +394,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
 	if !fb.rr.Next() {
 		if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+			return nil, readErr(fb.file.Path, err)
 		}
 		return nil, nil
 	}

@@ -2,8 +2,10 @@ package delta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +106,9 @@ func openLocation(ctx context.Context, url string, opts *Options) (*Table, error
 	o := opts.withDefaults()
 	st, err := storage.Open(ctx, url, &storage.OpenOptions{URLMux: o.URLMux, NoSync: o.NoSync})
 	if err != nil {
+		if errors.Is(err, storage.ErrInvalidURL) || errors.Is(err, storage.ErrInvalidPath) {
+			return nil, &prefixed{msg: "delta: invalid table path " + strconv.Quote(url) + ": " + err.Error(), errs: []error{ErrInvalidPath, err}}
+		}
 		return nil, fmt.Errorf("delta: open %s: %w", url, err)
 	}
 	return &Table{url: url, store: st, owned: true, opts: o}, nil

@@ -38,6 +38,10 @@ type ScanOptions struct {
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
 // logical column names. Files are read one at a time, so memory stays
 // bounded whatever the table size. Release the reader when done.
+//
+// A data file the log names but storage lacks fails the scan (from Scan
+// or the reader's Err) with ErrMissingDataFile, and one that is not valid
+// Parquet with ErrCorruptDataFile; both name the file.
 func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordReader, error) {
 	plan, err := s.planScan(opts)
 	if err != nil {

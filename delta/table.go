@@ -87,7 +87,8 @@ const logDir = "_delta_log/"
 // Open opens the Delta table at url: a local path, file://, mem://, or any
 // gocloud.dev/blob URL whose driver the application imported (s3://,
 // gs://, azblob://). It fails with ErrNotATable when the location holds no
-// _delta_log.
+// _delta_log, and with ErrInvalidPath when url names no location (empty,
+// malformed, or a scheme whose driver was not imported).
 func Open(ctx context.Context, url string, opts *Options) (*Table, error) {
 	t, err := openLocation(ctx, url, opts)
 	if err != nil {

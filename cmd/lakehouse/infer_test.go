@@ -82,7 +82,7 @@ func TestInferCSVTypes(t *testing.T) {
 		t.Run(strings.Join(tc.cells, ","), func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rr, err := readCSV(strings.NewReader("v\n"+strings.Join(tc.cells, "\n")+"\n"), nil, mem)
+			rr, err := readCSV(strings.NewReader("v\n"+strings.Join(tc.cells, "\n")+"\n"), nil, false, mem)
 			require.NoError(t, err)
 			defer rr.Release()
 			assert.Equal(t, tc.want.String(), rr.Schema().Field(0).Type.String())
@@ -180,6 +180,18 @@ func TestWriteSchemaFlag(t *testing.T) {
 			assert.Equal(t, before, tableVersion(t, dir), "the table is unchanged")
 		})
 	}
+	// CSV takes --schema too: its order and types, whatever the header's
+	// order; a column the header lacks is null.
+	csvDir := filepath.Join(t.TempDir(), "csv")
+	code, _, errs = lakehouseIn(t, "amount,id\n1.5,7\n", "write", "--format", "csv", "--schema", "id bigint, amount decimal(5,1), note string", csvDir)
+	require.Equal(t, 0, code, errs)
+	code, out, errs = lakehouse(t, "cat", "--format", "jsonl", csvDir)
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, []string{`{"id":7,"amount":"1.5","note":null}`}, lines(out))
+	code, _, errs = lakehouseIn(t, "id,colour\n1,red\n", "write", "--format", "csv", "--schema", "id bigint", filepath.Join(t.TempDir(), "csv2"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "csv input has columns --schema lacks: colour")
+
 	code, _, errs = lakehouseIn(t, "x", "write", "--format", "parquet", "--schema", "id bigint", dir)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "parquet input carries its own schema")
@@ -220,4 +232,27 @@ func TestWriteProgressOnlyOnTerminal(t *testing.T) {
 		assert.Contains(t, errb.String(), "write: 65536 rows")
 		assert.True(t, bytes.HasSuffix(errb.Bytes(), []byte("\r\033[K")), "the bar is cleared before the result prints")
 	}
+}
+
+// TestReadCSVPinnedOrder: with --schema, CSV batches come in the
+// schema's column order with nulls for columns the header lacks, and
+// every buffer is released.
+func TestReadCSVPinnedOrder(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema, err := parseSchemaFlag("id bigint, amount double, note string")
+	require.NoError(t, err)
+	rr, err := readCSV(strings.NewReader("amount,ID\n1.5,7\n2,8\n"), schema, true, mem)
+	require.NoError(t, err)
+	rr.Retain()
+	rr.Release() // a retained reader survives one Release
+	defer rr.Release()
+	require.True(t, rr.Next())
+	rec := rr.RecordBatch()
+	assert.Equal(t, schema.String(), rec.Schema().String())
+	got, err := json.Marshal(rec)
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"id":7,"amount":1.5,"note":null},{"id":8,"amount":2,"note":null}]`, string(got))
+	assert.False(t, rr.Next())
+	require.NoError(t, rr.Err())
 }

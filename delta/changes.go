@@ -401,7 +401,7 @@ func (r *changeReader) open(u *changeUnit) (*fileBatches, error) {
 		info, err := parquetio.ReadFileInfo(ra)
 		_ = ra.Close()
 		if err != nil {
-			return nil, fmt.Errorf("delta: read %s: %w", u.path, err)
+			return nil, readErr(u.path, err)
 		}
 		deleted = roaring64.New()
 		deleted.AddRange(0, uint64(info.NumRows))

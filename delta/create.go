@@ -51,8 +51,8 @@ type CreateOptions struct {
 // NULL columns are Arrow fields with Nullable false; Arrow field metadata
 // is kept as Delta column metadata ("comment", and
 // "delta.generationExpression" for generated columns). It fails with
-// ErrTableExists when the location already holds a table, and with
-// ErrUnsupportedType for a column type Delta cannot store (see the type
+// ErrTableExists when the location already holds a table, ErrInvalidPath
+// for a url that names no location, and with ErrUnsupportedType for a column type Delta cannot store (see the type
 // table in the package documentation).
 //
 // The table gets the lowest protocol its columns and properties need:

@@ -93,7 +93,8 @@ func (t *Table) openDataFile(ctx context.Context, p string) (storage.ReaderAt, e
 
 func dataFileErr(p string, err error) error {
 	if storage.IsNotExist(err) {
-		return fmt.Errorf("delta: data file %s is missing (vacuumed, or the table was copied incompletely): %w", p, err)
+		// Matches ErrMissingDataFile and, through err, fs.ErrNotExist.
+		return &prefixed{msg: fmt.Sprintf("delta: data file %s is missing (vacuumed, or the table was copied incompletely): %s", p, err), errs: []error{ErrMissingDataFile, err}}
 	}
 	return fmt.Errorf("delta: open data file %s: %w", p, err)
 }

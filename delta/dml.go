@@ -262,7 +262,7 @@ func (d *dml) liveRows(ctx context.Context, f *protocol.Add) (int64, error) {
 		defer r.Close()
 		info, err := parquetio.ReadFileInfo(r)
 		if err != nil {
-			return 0, fmt.Errorf("delta: read %s: %w", f.Path, err)
+			return 0, readErr(f.Path, err)
 		}
 		n = info.NumRows
 	}

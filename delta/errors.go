@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lakehouse-go/lakehouse/internal/logreplay"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
@@ -65,6 +66,24 @@ var (
 	// string) is larger than Options.Limits allows. Every *LimitError
 	// matches it. The item is not read into memory.
 	ErrLimitExceeded = errors.New("delta: size limit exceeded")
+
+	// ErrInvalidPath is returned by Open, Create and the other functions
+	// taking a table URL when the URL names no location: an empty string,
+	// a malformed file:// URL, or a scheme no gocloud.dev/blob driver was
+	// imported for. It also matches ErrInvalidArgument.
+	ErrInvalidPath = fmt.Errorf("%w: invalid table path", ErrInvalidArgument)
+
+	// ErrMissingDataFile is returned by scans and by the operations that
+	// read data files (Delete, Update, Merge, Optimize, change data feed)
+	// when a file the log references is not in storage: vacuumed too
+	// early, or lost in an incomplete copy. The error also matches
+	// fs.ErrNotExist, and *MissingFilesError (Restore, Clone) matches it.
+	ErrMissingDataFile = errors.New("delta: data file missing")
+
+	// ErrCorruptDataFile is returned by the same operations when a data
+	// file is not valid Parquet (truncated, overwritten, not Parquet at
+	// all) or its pages do not decode. The message names the file.
+	ErrCorruptDataFile = errors.New("delta: corrupt data file")
 )
 
 // UnsupportedFeatureError names a reader/writer version or table feature
@@ -157,3 +176,12 @@ func under(kind, err error) error {
 }
 
 func unprefixed(err error) string { return strings.TrimPrefix(err.Error(), "delta: ") }
+
+// readErr is the error for a failure reading data file p: filed under
+// ErrCorruptDataFile when the file does not decode as Parquet.
+func readErr(p string, err error) error {
+	if errors.Is(err, parquetio.ErrCorruptFile) {
+		return &prefixed{msg: "delta: read " + p + ": " + unprefixed(err), errs: []error{ErrCorruptDataFile, err}}
+	}
+	return fmt.Errorf("delta: read %s: %w", p, err)
+}

@@ -57,8 +57,11 @@ func (e *MissingFilesError) Error() string {
 		len(e.Paths), e.Version, strings.Join(names, ", "), more)
 }
 
-// Is makes errors.Is(err, ErrMissingFiles) hold.
-func (e *MissingFilesError) Is(target error) bool { return target == ErrMissingFiles }
+// Is makes errors.Is(err, ErrMissingFiles) and errors.Is(err,
+// ErrMissingDataFile) hold.
+func (e *MissingFilesError) Is(target error) bool {
+	return target == ErrMissingFiles || target == ErrMissingDataFile
+}
 
 // maintInfo is what a maintenance commit records in commitInfo in place
 // of the write metrics.

@@ -158,8 +158,9 @@ func (w *RowWriter[T]) Abort() {
 // opts.Columns becomes the struct's columns); opts.Filter applies as in
 // Snapshot.Scan. A struct that does not fit the table yields one
 // *RowTypeError naming the field, and a null in a column whose field is
-// not a pointer, slice or map is an error. Stopping the loop early
-// releases the scan.
+// not a pointer, slice or map is an error. Missing and corrupt data files
+// yield ErrMissingDataFile and ErrCorruptDataFile as in Snapshot.Scan.
+// Stopping the loop early releases the scan.
 func ScanRows[T any](ctx context.Context, snap *Snapshot, opts *ScanOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T

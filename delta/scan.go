@@ -43,6 +43,10 @@ type ScanOptions struct {
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
 // logical column names. Files are read one at a time, so memory stays
 // bounded whatever the table size. Release the reader when done.
+//
+// A data file the log names but storage lacks fails the scan (from Scan
+// or the reader's Err) with ErrMissingDataFile, and one that is not valid
+// Parquet with ErrCorruptDataFile; both name the file.
 func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordReader, error) {
 	plan, err := s.planScan(opts)
 	if err != nil {
@@ -438,7 +442,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		if errors.Is(err, parquetio.ErrDeletedRowOutOfRange) {
 			return nil, fmt.Errorf("%w: deletion vector of %s: %w", ErrCorruptLog, f.Path, err)
 		}
-		return nil, fmt.Errorf("delta: read %s: %w", f.Path, err)
+		return nil, readErr(f.Path, err)
 	}
 	fb.rr = rr
 	fb.close = func() {
@@ -461,7 +465,7 @@ func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
 	} else {
 		if !fb.rr.Next() {
 			if err := fb.rr.Err(); err != nil && !errors.Is(err, context.Canceled) {
-				return nil, fmt.Errorf("delta: read %s: %w", fb.file.Path, err)
+				return nil, readErr(fb.file.Path, err)
 			}
 			return nil, nil
 		}

@@ -121,7 +121,7 @@ type groupCounts struct {
 func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.Add, r storage.ReaderAt, parts map[int]scalar.Scalar, deleted *roaring64.Bitmap) (*groupRows, error) {
 	pf, err := parquetio.OpenFile(r, p.mem)
 	if err != nil {
-		return nil, fmt.Errorf("delta: read %s: %w", f.Path, err)
+		return nil, readErr(f.Path, err)
 	}
 	info := pf.Info()
 	if d := deleted; d != nil && !d.IsEmpty() && d.Maximum() >= uint64(info.NumRows) {
@@ -332,7 +332,7 @@ func (g *groupRows) wrap(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return fmt.Errorf("delta: read %s: %w", g.path, err)
+	return readErr(g.path, err)
 }
 
 // rowGroupStats is a row group's Parquet statistics seen as a file's, so

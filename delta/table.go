@@ -2,8 +2,10 @@ package delta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +92,8 @@ const logDir = "_delta_log/"
 // Open opens the Delta table at url: a local path, file://, mem://, or any
 // gocloud.dev/blob URL whose driver the application imported (s3://,
 // gs://, azblob://). It fails with ErrNotATable when the location holds no
-// _delta_log.
+// _delta_log, and with ErrInvalidPath when url names no location (empty,
+// malformed, or a scheme whose driver was not imported).
 func Open(ctx context.Context, url string, opts *Options) (*Table, error) {
 	t, err := openLocation(ctx, url, opts)
 	if err != nil {
@@ -109,6 +112,9 @@ func openLocation(ctx context.Context, url string, opts *Options) (*Table, error
 	o := opts.withDefaults()
 	st, err := storage.Open(ctx, url, &storage.OpenOptions{URLMux: o.URLMux, NoSync: o.NoSync})
 	if err != nil {
+		if errors.Is(err, storage.ErrInvalidURL) || errors.Is(err, storage.ErrInvalidPath) {
+			return nil, &prefixed{msg: "delta: invalid table path " + strconv.Quote(storage.Redact(url)) + ": " + err.Error(), errs: []error{ErrInvalidPath, err}}
+		}
 		return nil, fmt.Errorf("delta: open %s: %w", storage.Redact(url), err)
 	}
 	return &Table{url: url, store: st, owned: true, opts: o}, nil

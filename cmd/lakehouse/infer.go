@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,13 +13,23 @@ import (
 )
 
 // kind is an inferred column type; merging widens.
+//
+// Numbers widen int → long → double. A JSON string holding a number (a
+// quoted number, "42") is a number only next to unquoted numbers in the
+// same column: a column whose values are all quoted numbers stays a
+// string (zip codes, ids with leading zeros), while a column mixing 7
+// and "8" is numeric and "8" is read as 8. Any other mix is a string.
 type kind int
 
 const (
 	kNone kind = iota
 	kBool
-	kInt
-	kFloat
+	kInt   // whole numbers that fit in 32 bits
+	kLong  // whole numbers that fit in 64 bits
+	kFloat // any other number
+	kQuotedInt
+	kQuotedLong
+	kQuotedFloat
 	kDate
 	kTimestamp
 	kString
@@ -26,14 +37,33 @@ const (
 	kList
 )
 
+// numericRank orders the number kinds by width (0 for a non-number) and
+// reports whether the kind is a quoted number.
+func (a kind) numericRank() (rank int, quoted bool) {
+	switch a {
+	case kInt, kLong, kFloat:
+		return int(a-kInt) + 1, false
+	case kQuotedInt, kQuotedLong, kQuotedFloat:
+		return int(a-kQuotedInt) + 1, true
+	}
+	return 0, false
+}
+
 func (a kind) merge(b kind) kind {
 	switch {
 	case a == kNone:
 		return b
 	case b == kNone || a == b:
 		return a
-	case (a == kInt && b == kFloat) || (a == kFloat && b == kInt):
-		return kFloat
+	}
+	ra, qa := a.numericRank()
+	rb, qb := b.numericRank()
+	if ra > 0 && rb > 0 {
+		k := kInt + kind(max(ra, rb)-1)
+		if qa && qb {
+			k += kQuotedInt - kInt
+		}
+		return k
 	}
 	return kString
 }
@@ -43,6 +73,8 @@ func (a kind) arrowType() arrow.DataType {
 	case kBool:
 		return arrow.FixedWidthTypes.Boolean
 	case kInt:
+		return arrow.PrimitiveTypes.Int32
+	case kLong:
 		return arrow.PrimitiveTypes.Int64
 	case kFloat:
 		return arrow.PrimitiveTypes.Float64
@@ -55,6 +87,10 @@ func (a kind) arrowType() arrow.DataType {
 }
 
 var dateRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// jsonNumberRe is a JSON number: a quoted value must look like one to
+// count as a quoted number (strconv also takes "NaN", "Inf", "0x1p4").
+var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$`)
 
 // classifyString infers the type of a CSV cell or JSON string.
 func classifyString(s string) kind {
@@ -71,10 +107,30 @@ func classifyString(s string) kind {
 	return kString
 }
 
+// classifyQuoted classifies a JSON string: a quoted number, a date, a
+// timestamp or a string.
+func classifyQuoted(s string) kind {
+	if jsonNumberRe.MatchString(s) {
+		return numberKind(s) + kQuotedInt - kInt
+	}
+	return classifyString(s)
+}
+
+// numberKind is the narrowest number kind holding the number s.
+func numberKind(s string) kind {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n >= math.MinInt32 && n <= math.MaxInt32 {
+			return kInt
+		}
+		return kLong
+	}
+	return kFloat
+}
+
 // classifyCell adds numbers and booleans, which JSON types itself.
 func classifyCell(s string) kind {
 	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return kInt
+		return numberKind(s)
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil {
 		return kFloat
@@ -89,12 +145,15 @@ func classifyCell(s string) kind {
 type inferrer struct {
 	order []string
 	kinds map[string]kind
-	sub   map[string]*inferrer // objects
-	elem  map[string]*inferrer // list elements, under key ""
+	// bare marks keys that had unquoted numbers or booleans: if such a
+	// key ends up a string, the reader quotes those values.
+	bare map[string]bool
+	sub  map[string]*inferrer // objects
+	elem map[string]*inferrer // list elements, under key ""
 }
 
 func newInferrer() *inferrer {
-	return &inferrer{kinds: map[string]kind{}, sub: map[string]*inferrer{}, elem: map[string]*inferrer{}}
+	return &inferrer{kinds: map[string]kind{}, bare: map[string]bool{}, sub: map[string]*inferrer{}, elem: map[string]*inferrer{}}
 }
 
 func (in *inferrer) observeObject(row *orderedObject) {
@@ -164,14 +223,12 @@ func (in *inferrer) observe(k string, v any) {
 		return
 	case bool:
 		kd = kBool
+		in.bare[k] = true
 	case json.Number:
-		if _, err := x.Int64(); err == nil {
-			kd = kInt
-		} else {
-			kd = kFloat
-		}
+		kd = numberKind(x.String())
+		in.bare[k] = true
 	case string:
-		kd = classifyString(x)
+		kd = classifyQuoted(x)
 	case *orderedObject:
 		kd = kObject
 		if in.sub[k] == nil {
@@ -211,4 +268,16 @@ func (in *inferrer) typeOf(k string) arrow.DataType {
 		return arrow.ListOf(arrow.BinaryTypes.String)
 	}
 	return in.kinds[k].arrowType()
+}
+
+// quoted lists the top-level keys inferred as strings that also held
+// unquoted numbers or booleans; their values are read as their JSON text.
+func (in *inferrer) quoted() map[string]bool {
+	out := map[string]bool{}
+	for k := range in.bare {
+		if in.kinds[k] == kString {
+			out[k] = true
+		}
+	}
+	return out
 }

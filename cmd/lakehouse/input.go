@@ -43,14 +43,18 @@ var errNoInput = errors.New("no records in the input")
 // (jsonl and csv), and keys or columns it lacks are an error so nothing
 // is dropped silently. A malformed record anywhere, including a cut-off
 // last line, makes the reader's Err non-nil, so a write consuming it
-// commits nothing.
-func readInput(ctx context.Context, r io.Reader, format string, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
+// commits nothing. pinned says schema is the user's --schema, which
+// parquet input (typed by its own footer) does not take.
+func readInput(ctx context.Context, r io.Reader, format string, schema *arrow.Schema, pinned bool, mem memory.Allocator) (array.RecordReader, error) {
 	switch format {
 	case "jsonl", "json", "ndjson":
-		return readJSONL(r, schema, mem)
+		return readJSONL(r, schema, pinned, mem)
 	case "csv":
-		return readCSV(r, schema, mem)
+		return readCSV(r, schema, pinned, mem)
 	case "parquet":
+		if pinned {
+			return nil, usagef("--schema applies to jsonl and csv input: parquet input carries its own schema")
+		}
 		return readParquet(ctx, r, mem)
 	}
 	return nil, usagef("--format %q: use jsonl, csv or parquet", format)
@@ -117,7 +121,9 @@ func (r *releasingReader) Release() {
 	}
 }
 
-func checkKnownColumns(cols []string, schema *arrow.Schema) error {
+// checkKnownColumns refuses input columns the schema lacks; pinned says
+// the schema is --schema rather than the table's.
+func checkKnownColumns(cols []string, schema *arrow.Schema, pinned bool) error {
 	var unknown []string
 	for _, c := range cols {
 		found := false
@@ -130,6 +136,9 @@ func checkKnownColumns(cols []string, schema *arrow.Schema) error {
 			unknown = append(unknown, c)
 		}
 	}
+	if len(unknown) > 0 && pinned {
+		return fmt.Errorf("csv input has columns --schema lacks: %s", strings.Join(unknown, ", "))
+	}
 	if len(unknown) > 0 {
 		return fmt.Errorf("input has columns the table lacks: %s (add --merge-schema to add them)", strings.Join(unknown, ", "))
 	}
@@ -139,7 +148,7 @@ func checkKnownColumns(cols []string, schema *arrow.Schema) error {
 // readCSV reads CSV input. With no schema, the column types are inferred
 // from a sample of rows; the bytes read for the sample are kept and
 // replayed ahead of the rest of the stream.
-func readCSV(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
+func readCSV(r io.Reader, schema *arrow.Schema, pinned bool, mem memory.Allocator) (array.RecordReader, error) {
 	var seen bytes.Buffer
 	cr := csv.NewReader(io.TeeReader(r, &seen))
 	cr.ReuseRecord = false
@@ -172,9 +181,10 @@ func readCSV(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.Rec
 		}
 		schema = arrow.NewSchema(fields, nil)
 	} else {
-		if err := checkKnownColumns(header, schema); err != nil {
+		if err := checkKnownColumns(header, schema, pinned); err != nil {
 			return nil, err
 		}
+		want := schema
 		// Read the file's columns in file order with the table's types.
 		fields := make([]arrow.Field, len(header))
 		for i, h := range header {
@@ -185,8 +195,74 @@ func readCSV(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.Rec
 			}
 		}
 		schema = arrow.NewSchema(fields, nil)
+		if pinned {
+			// --schema also fixes the column order (and a new table's).
+			replay := io.MultiReader(bytes.NewReader(seen.Bytes()), r)
+			cr := arrowcsv.NewReader(replay, schema, arrowcsv.WithHeader(true),
+				arrowcsv.WithNullReader(true, ""), arrowcsv.WithAllocator(mem), arrowcsv.WithChunk(inputBatchRows))
+			return &projectingReader{RecordReader: cr, out: want, mem: mem}, nil
+		}
 	}
 	replay := io.MultiReader(bytes.NewReader(seen.Bytes()), r)
 	return arrowcsv.NewReader(replay, schema, arrowcsv.WithHeader(true),
 		arrowcsv.WithNullReader(true, ""), arrowcsv.WithAllocator(mem), arrowcsv.WithChunk(inputBatchRows)), nil
+}
+
+// projectingReader reorders the columns of each batch into out, matching
+// names case-insensitively; a column of out the input lacks is all null.
+type projectingReader struct {
+	array.RecordReader
+	out  *arrow.Schema
+	mem  memory.Allocator
+	cur  arrow.RecordBatch
+	refs atomic.Int64 // extra references beyond the first
+}
+
+func (p *projectingReader) Schema() *arrow.Schema { return p.out }
+
+func (p *projectingReader) Next() bool {
+	if p.cur != nil {
+		p.cur.Release()
+		p.cur = nil
+	}
+	if !p.RecordReader.Next() {
+		return false
+	}
+	in := p.RecordReader.RecordBatch()
+	cols := make([]arrow.Array, p.out.NumFields())
+	for i, f := range p.out.Fields() {
+		cols[i] = nil
+		for j, g := range in.Schema().Fields() {
+			if strings.EqualFold(f.Name, g.Name) {
+				cols[i] = in.Column(j)
+				cols[i].Retain()
+			}
+		}
+		if cols[i] == nil {
+			cols[i] = array.MakeArrayOfNull(p.mem, f.Type, int(in.NumRows()))
+		}
+	}
+	p.cur = array.NewRecordBatch(p.out, cols, in.NumRows())
+	for _, c := range cols {
+		c.Release()
+	}
+	return true
+}
+
+func (p *projectingReader) RecordBatch() arrow.RecordBatch { return p.cur }
+
+// Record is RecordBatch, for the deprecated name in array.RecordReader.
+func (p *projectingReader) Record() arrow.RecordBatch { return p.cur }
+
+func (p *projectingReader) Retain() { p.refs.Add(1) }
+
+func (p *projectingReader) Release() {
+	if p.refs.Add(-1) >= 0 {
+		return
+	}
+	if p.cur != nil {
+		p.cur.Release()
+		p.cur = nil
+	}
+	p.RecordReader.Release()
 }

@@ -23,7 +23,7 @@ func FuzzReadInput(f *testing.F) {
 		if jsonl {
 			format = "jsonl"
 		}
-		rr, err := readInput(context.Background(), bytes.NewReader(data), format, nil, mem)
+		rr, err := readInput(context.Background(), bytes.NewReader(data), format, nil, false, mem)
 		if err != nil {
 			return
 		}

@@ -27,6 +27,10 @@ type jsonlReader struct {
 	// when a later record has a new key).
 	names    map[string]bool
 	inferred int
+	// quote holds the string columns whose unquoted numbers and booleans
+	// are quoted before decoding (the string builder refuses them).
+	quote    map[string]bool
+	pinned   bool // the schema came from --schema
 	bldr     *array.RecordBuilder
 	pending  [][]byte // sampled lines not yet decoded
 	pendLine []int    // their line numbers
@@ -37,9 +41,10 @@ type jsonlReader struct {
 }
 
 // readJSONL starts reading JSON lines from r. With no schema it reads a
-// sample of records first and infers the schema from them.
-func readJSONL(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.RecordReader, error) {
-	jr := &jsonlReader{src: bufio.NewReaderSize(r, 1<<20)}
+// sample of records first and infers the schema from them; pinned says
+// the schema is the user's --schema rather than the table's.
+func readJSONL(r io.Reader, schema *arrow.Schema, pinned bool, mem memory.Allocator) (array.RecordReader, error) {
+	jr := &jsonlReader{src: bufio.NewReaderSize(r, 1<<20), pinned: pinned}
 	if schema == nil {
 		inf := newInferrer()
 		size := 0
@@ -73,6 +78,7 @@ func readJSONL(r io.Reader, schema *arrow.Schema, mem memory.Allocator) (array.R
 		}
 		schema = arrow.NewSchema(inf.fields(), nil)
 		jr.inferred = len(jr.pending)
+		jr.quote = inf.quoted()
 	}
 	jr.schema = schema
 	jr.names = make(map[string]bool, schema.NumFields())
@@ -154,6 +160,9 @@ func (jr *jsonlReader) checkKeys(ln []byte, line int) error {
 		return fmt.Errorf("jsonl input, line %d: key %s is not in the first %d records the schema was inferred from; put a record with it among them",
 			line, strings.Join(unknown, ", "), jr.inferred)
 	}
+	if jr.pinned {
+		return fmt.Errorf("jsonl input, line %d: key %s is not in --schema", line, strings.Join(unknown, ", "))
+	}
 	return fmt.Errorf("jsonl input, line %d: input has columns the table lacks: %s (add --merge-schema to add them)", line, strings.Join(unknown, ", "))
 }
 
@@ -210,6 +219,12 @@ func (jr *jsonlReader) decodeLine(ln []byte, line int) error {
 	}
 	if err := jr.checkKeys(ln, line); err != nil {
 		return err
+	}
+	if len(jr.quote) > 0 {
+		var err error
+		if ln, err = quoteBare(ln, jr.quote); err != nil {
+			return fmt.Errorf("jsonl input, line %d: %w", line, err)
+		}
 	}
 	if err := jr.bldr.UnmarshalJSON(ln); err != nil {
 		return fmt.Errorf("jsonl input, line %d: %w", line, err)
@@ -276,4 +291,30 @@ func (jr *jsonlReader) Release() {
 	}
 	jr.bldr.Release()
 	jr.pending = nil
+}
+
+// quoteBare rewrites the values of keys in quote that are numbers or
+// booleans as JSON strings of their text, so 7 in a string column reads
+// as "7". Only lines that need it are re-encoded.
+func quoteBare(ln []byte, quote map[string]bool) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(ln, &top); err != nil {
+		return nil, err
+	}
+	changed := false
+	for k, v := range top {
+		if !quote[k] || len(v) == 0 || v[0] == '"' || v[0] == 'n' || v[0] == '{' || v[0] == '[' {
+			continue
+		}
+		q, err := json.Marshal(string(v))
+		if err != nil {
+			return nil, err
+		}
+		top[k] = q
+		changed = true
+	}
+	if !changed {
+		return ln, nil
+	}
+	return json.Marshal(top)
 }

@@ -226,7 +226,7 @@ func (s *mergeSource) open(ctx context.Context, e *env, target *arrow.Schema, me
 	if err != nil {
 		return nil, nil, err
 	}
-	rr, err := readInput(ctx, bytes.NewReader(data), s.format, schema, mem)
+	rr, err := readInput(ctx, bytes.NewReader(data), s.format, schema, false, mem)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -241,7 +241,7 @@ func sourceSchema(ctx context.Context, data []byte, format string, target *arrow
 	if format == "parquet" {
 		return nil, nil
 	}
-	rr, err := readInput(ctx, bytes.NewReader(data), format, nil, mem)
+	rr, err := readInput(ctx, bytes.NewReader(data), format, nil, false, mem)
 	if err != nil {
 		return nil, err
 	}

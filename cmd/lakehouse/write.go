@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -51,7 +52,7 @@ func (p propertyFlags) Set(s string) error {
 }
 
 func runWrite(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "write", "[--mode append|overwrite] [--partition-by a,b] [--format jsonl|csv|parquet] [--input FILE] TABLE < data")
+	fs := newFlags(e, "write", "[--mode append|overwrite] [--partition-by a,b] [--format jsonl|csv|parquet] [--schema DDL] [--input FILE] TABLE < data")
 	mode := fs.String("mode", "append", "append or overwrite")
 	partitionBy := fs.String("partition-by", "", "partition columns when the table is created (comma-separated)")
 	format := fs.String("format", "jsonl", "input format: jsonl, csv or parquet")
@@ -62,6 +63,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
 	compression := fs.String("compression", "snappy", "parquet codec: snappy, zstd, gzip or uncompressed")
 	input := fs.String("input", "-", "read rows from this file instead of stdin (-)")
+	schemaText := fs.String("schema", "", "pin the input's schema instead of inferring it: a column list such as \"id bigint NOT NULL, day date, amount decimal(10,2)\", or Delta schema JSON (jsonl and csv)")
 	props := propertyFlags{}
 	fs.Var(props, "property", "table property `k=v` when the table is created (repeatable)")
 	pos, err := parseArgs(fs, args)
@@ -87,6 +89,12 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 			return exprError("--replace-where", *replaceWhere, err)
 		}
 	}
+	var pinned *arrow.Schema
+	if *schemaText != "" {
+		if pinned, err = parseSchemaFlag(*schemaText); err != nil {
+			return usagef("--schema: %v", err)
+		}
+	}
 	// Input is streamed: read batch by batch as the write consumes it.
 	in := e.stdin
 	if *input != "-" {
@@ -97,6 +105,11 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 		defer f.Close()
 		in = f
 	}
+	// On a terminal, a bar counts the rows and bytes read as the write
+	// consumes them.
+	bar := newWriteProgress(e)
+	defer bar.finish()
+	in = bar.countBytes(in)
 	mem := memory.DefaultAllocator
 	// Mode stays unset: writeInto picks Table.Append or Table.Overwrite,
 	// and creating a table takes no mode.
@@ -107,7 +120,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 
 	tbl, err := delta.Open(ctx, url, fs.tableOptions())
 	if errors.Is(err, delta.ErrNotATable) {
-		rr, err := readInput(ctx, in, *format, nil, mem)
+		rr, err := readInput(ctx, in, *format, pinned, pinned != nil, mem)
 		if errors.Is(err, errNoInput) {
 			return fmt.Errorf("no rows on stdin to create %s from: pipe rows in (--format %s), or make an empty table with 'lakehouse create'", url, *format)
 		}
@@ -115,13 +128,14 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer rr.Release()
-		created, res, err := delta.CreateAsSelect(ctx, url, rr, &delta.CreateOptions{
+		created, res, err := delta.CreateAsSelect(ctx, url, bar.countRows(rr), &delta.CreateOptions{
 			PartitionBy: splitList(*partitionBy), Properties: props, Txn: opts,
 		})
 		if err != nil {
 			return err
 		}
 		defer created.Close()
+		bar.finish()
 		return printResult(e, res)
 	}
 	if err != nil {
@@ -136,15 +150,20 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	if *mergeSchema || *overwriteSchema {
 		schema = nil // infer, so new columns come through
 	}
-	rr, err := readInput(ctx, in, *format, schema, mem)
+	if pinned != nil {
+		// The table checks the pinned schema against its own on write.
+		schema = pinned
+	}
+	rr, err := readInput(ctx, in, *format, schema, pinned != nil, mem)
 	if err != nil {
 		return err
 	}
 	defer rr.Release()
-	res, err := writeInto(ctx, tbl, rr, m, opts)
+	res, err := writeInto(ctx, tbl, bar.countRows(rr), m, opts)
 	if err != nil {
 		return err
 	}
+	bar.finish()
 	return printResult(e, res)
 }
 

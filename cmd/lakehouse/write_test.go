@@ -95,11 +95,12 @@ func TestWriteCSVAndParquet(t *testing.T) {
 		`{"id":2,"price":null,"ok":false,"when":"2024-03-02","name":null}`,
 	}, lines(out))
 
-	// Parquet input through the same path.
+	// Parquet input through the same path; ids that fit in 32 bits were
+	// inferred as int.
 	mem := memory.NewGoAllocator()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, {Name: "when", Type: arrow.FixedWidthTypes.Date32, Nullable: true}}, nil)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int32, Nullable: true}, {Name: "when", Type: arrow.FixedWidthTypes.Date32, Nullable: true}}, nil)
 	b := array.NewRecordBuilder(mem, schema)
-	b.Field(0).(*array.Int64Builder).Append(3)
+	b.Field(0).(*array.Int32Builder).Append(3)
 	b.Field(1).(*array.Date32Builder).Append(arrow.Date32FromTime(mustDate("2024-03-03")))
 	rec := b.NewRecordBatch()
 	b.Release()

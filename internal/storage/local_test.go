@@ -103,8 +103,9 @@ func TestMemOpensAreIndependent(t *testing.T) {
 
 func TestOpenUnknownScheme(t *testing.T) {
 	_, err := storage.Open(context.Background(), "nosuch://bucket/t1", nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "storage: open")
+	require.ErrorIs(t, err, storage.ErrInvalidURL, "a scheme with no driver is a URL the caller must fix")
+	assert.Contains(t, err.Error(), `storage: invalid URL "nosuch://bucket/t1"`)
+	assert.Contains(t, err.Error(), `no driver registered for "nosuch"`)
 }
 
 func TestPathErrorText(t *testing.T) {

@@ -60,6 +60,10 @@ func Open(ctx context.Context, rawURL string, opts *OpenOptions) (Store, error) 
 			mux = blob.DefaultURLMux()
 		}
 		bucket, err := mux.OpenBucket(ctx, loc.bucketURL)
+		if scheme, _, _ := strings.Cut(loc.bucketURL, "://"); err != nil && !mux.ValidBucketScheme(scheme) {
+			// No driver for the scheme: the URL, not the store, is wrong.
+			return nil, fmt.Errorf("%w %q: %w", ErrInvalidURL, Redact(rawURL), redactErr(err, rawURL))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("storage: open %q: %w", Redact(rawURL), redactErr(err, rawURL))
 		}

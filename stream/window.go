@@ -57,9 +57,11 @@ func (a Agg) outName() string {
 // window column (struct of start and end), the keys, then the aggregates.
 // With Append output a window is emitted once, when the watermark reaches
 // its end (WithWatermark is then required); Update emits the windows a
-// batch changed; Complete emits every window each batch. Rows older than
-// the watermark are dropped, and windows behind it leave the state (except
-// in Complete mode).
+// batch changed; Complete emits every window each batch. Late rows are
+// dropped and windows behind the watermark leave the state (except in
+// Complete mode). As in Spark, a row is late for a window when the window
+// ended at or before the previous batch's watermark, so a row behind the
+// current watermark still counts in a window that batch closes.
 func (p *Pipeline) WindowAggregate(timeColumn string, size time.Duration, keys []string, aggs ...Agg) *Pipeline {
 	return p.SlidingWindowAggregate(timeColumn, size, size, keys, aggs...)
 }
@@ -89,9 +91,10 @@ func (p *Pipeline) SlidingWindowAggregate(timeColumn string, size, slide time.Du
 }
 
 // DropDuplicates drops rows whose columns equal those of an earlier row.
-// With a watermark, rows older than it are dropped and keys whose event
-// time is behind it leave the state (the event-time column should then be
-// one of columns, as Spark advises, for the state to stay bounded).
+// With a watermark, rows at or behind the previous batch's watermark are
+// dropped as late; when the event-time column is one of columns, keys
+// behind the watermark leave the state. Otherwise keys stay for ever, as in
+// Spark (which is why it advises keying on the event time).
 func (p *Pipeline) DropDuplicates(columns ...string) *Pipeline {
 	p.steps = append(p.steps, &dedupStep{columns: columns, pipe: p})
 	return p
@@ -131,6 +134,7 @@ type windowStep struct {
 	pipe  *Pipeline
 
 	batchWM int64
+	lateWM  int64
 	mode    OutputMode
 	groups  map[string]*windowGroup
 	in      *arrow.Schema // the input schema, learnt from the first batch
@@ -150,8 +154,10 @@ func (w *windowStep) descriptor() string {
 	return fmt.Sprintf("window(%s,%dms%s;%s;%s)", w.time, w.size, slide, strings.Join(w.keys, ","), strings.Join(parts, ","))
 }
 
-func (w *windowStep) begin(wm int64, mode OutputMode) { w.batchWM, w.mode = wm, mode }
-func (w *windowStep) rows() int64                     { return int64(len(w.groups)) }
+func (w *windowStep) begin(wm, late int64, mode OutputMode) {
+	w.batchWM, w.lateWM, w.mode = wm, late, mode
+}
+func (w *windowStep) rows() int64 { return int64(len(w.groups)) }
 
 func (w *windowStep) learn(schema *arrow.Schema) error {
 	if w.in != nil && w.in.Equal(schema) {
@@ -223,12 +229,17 @@ func (w *windowStep) apply(_ context.Context, in arrow.RecordBatch, _ memory.All
 	late := w.pipe.watermark != nil && w.mode != Complete
 	for i := 0; i < int(in.NumRows()); i++ {
 		t := times[i]
-		if t == math.MinInt64 || (late && t < w.batchWM) {
+		if t == math.MinInt64 {
 			continue
 		}
 		key, vals := rowKey(in, keyCols, i)
 		last := t - ((t%w.slide)+w.slide)%w.slide
 		for start := last; start > t-w.size; start -= w.slide {
+			// Late is judged per window, on its end, as Spark does: a row
+			// behind the watermark still counts in a window still open.
+			if late && start+w.size <= w.lateWM {
+				continue
+			}
 			k := fmt.Sprint(start) + "\x00" + key
 			g := w.groups[k]
 			if g == nil {

@@ -79,10 +79,29 @@ func streamEventReader(mem memory.Allocator, rows []streamEvent) (array.RecordRe
 	return array.NewRecordReader(streamEventSchema, []arrow.RecordBatch{rec})
 }
 
-// writeStreamInput writes streamCommits as a Delta table, one commit each.
-func writeStreamInput(ctx context.Context, path string) error {
+// distinctCommits is the input of the approx_count_distinct comparison:
+// two one-minute windows of 390 and 330 distinct ids (and names), every
+// value three times, below HyperLogLog++'s linear-counting threshold
+// (400 at Spark's default precision), where both engines' estimates come
+// from the same registers; a last commit closes both windows.
+func distinctCommits() [][]streamEvent {
+	var out [][]streamEvent
+	for w, n := range []int{390, 330} {
+		var rows []streamEvent
+		for i := range 3 * n {
+			id := int64(w*100_000 + (i*7919)%n)
+			sec := i % 60
+			rows = append(rows, streamEvent{id, fmt.Sprintf("u%d", id), 1, 1, fmt.Sprintf("10:%02d:%02d", w, sec)})
+		}
+		out = append(out, rows)
+	}
+	return append(out, []streamEvent{{0, "end", 0, 0, "10:05:00"}})
+}
+
+// writeStreamInput writes commits as a Delta table, one commit each.
+func writeStreamInput(ctx context.Context, path string, commits [][]streamEvent) error {
 	mem := memory.DefaultAllocator
-	for i, rows := range streamCommits {
+	for i, rows := range commits {
 		rr, err := streamEventReader(mem, rows)
 		if err != nil {
 			return err
@@ -115,6 +134,7 @@ func writeStreamInput(ctx context.Context, path string) error {
 // peer's stream_query op takes and as a lakehouse pipeline.
 type sparkStreamQuery struct {
 	name  string
+	input string // "events" (streamCommits) or "distinct" (distinctCommits)
 	spec  map[string]any
 	build func(p *stream.Pipeline) *stream.Pipeline
 	// known lists semantic differences the comparison accepts, with why.
@@ -126,17 +146,18 @@ func sparkStreamQueries() []sparkStreamQuery {
 	return []sparkStreamQuery{
 		{name: "window_tumbling",
 			spec: map[string]any{"watermark": wm, "window": map[string]any{"column": "ts", "size": "1 minute", "keys": []string{"k"},
-				"aggs": [][]string{{"count", "*"}, {"sum", "v"}, {"avg", "amount"}, {"min", "v"}, {"max", "amount"}}}},
+				"aggs": [][]string{{"count", "*"}, {"sum", "v"}, {"avg", "amount"}, {"min", "v"}, {"max", "amount"}, {"approx_count_distinct", "id"}}}},
 			build: func(p *stream.Pipeline) *stream.Pipeline {
 				return p.WithWatermark("ts", 10*time.Second).WindowAggregate("ts", time.Minute, []string{"k"},
-					stream.Count("*"), stream.Sum("v"), stream.Avg("amount"), stream.Min("v"), stream.Max("amount"))
+					stream.Count("*"), stream.Sum("v"), stream.Avg("amount"), stream.Min("v"), stream.Max("amount"),
+					stream.ApproxCountDistinct("id", 0))
 			}},
 		{name: "window_sliding",
 			spec: map[string]any{"watermark": wm, "window": map[string]any{"column": "ts", "size": "1 minute", "slide": "30 seconds",
-				"aggs": [][]string{{"count", "*"}, {"sum", "amount"}}}},
+				"aggs": [][]string{{"count", "*"}, {"sum", "amount"}, {"approx_count_distinct", "k"}, {"approx_count_distinct", "ts"}}}},
 			build: func(p *stream.Pipeline) *stream.Pipeline {
 				return p.WithWatermark("ts", 10*time.Second).SlidingWindowAggregate("ts", time.Minute, 30*time.Second, nil,
-					stream.Count("*"), stream.Sum("amount"))
+					stream.Count("*"), stream.Sum("amount"), stream.ApproxCountDistinct("k", 0), stream.ApproxCountDistinct("ts", 0))
 			}},
 		{name: "dedup_with_event_time",
 			spec: map[string]any{"watermark": wm, "dedup": map[string]any{"columns": []string{"id", "ts"}}},
@@ -152,6 +173,13 @@ func sparkStreamQueries() []sparkStreamQuery {
 			spec: map[string]any{"watermark": []string{"ts", "30 seconds"}, "dedup": map[string]any{"columns": []string{"id"}, "within": true}},
 			build: func(p *stream.Pipeline) *stream.Pipeline {
 				return p.WithWatermark("ts", 30*time.Second).DropDuplicatesWithinWatermark("id")
+			}},
+		{name: "approx_count_distinct", input: "distinct",
+			spec: map[string]any{"watermark": wm, "window": map[string]any{"column": "ts", "size": "1 minute",
+				"aggs": [][]string{{"count", "*"}, {"approx_count_distinct", "id"}, {"approx_count_distinct", "k"}}}},
+			build: func(p *stream.Pipeline) *stream.Pipeline {
+				return p.WithWatermark("ts", 10*time.Second).WindowAggregate("ts", time.Minute, nil,
+					stream.Count("*"), stream.ApproxCountDistinct("id", 0), stream.ApproxCountDistinct("k", 0))
 			}},
 		{name: "dedup_then_window",
 			spec: map[string]any{"watermark": wm, "dedup": map[string]any{"columns": []string{"id", "ts"}},
@@ -271,18 +299,25 @@ func uniqIDs(ids []int64) []int64 {
 func TestCase6StreamStatefulSpark(t *testing.T) {
 	ctx := ctxFor(t, 15*time.Minute)
 	dir := filepath.Join(s.tables, Lakehouse, "stream_stateful")
-	table := filepath.Join(dir, "events")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	queries := sparkStreamQueries()
-	inputErr := writeStreamInput(ctx, table)
-	for _, q := range queries {
+	inputs := map[string][][]streamEvent{"events": streamCommits, "distinct": distinctCommits()}
+	inputErr := map[string]error{}
+	for name, commits := range inputs {
+		inputErr[name] = writeStreamInput(ctx, filepath.Join(dir, name), commits)
+	}
+	for _, q := range sparkStreamQueries() {
 		t.Run(q.name, func(t *testing.T) {
+			input := q.input
+			if input == "" {
+				input = "events"
+			}
+			table := filepath.Join(dir, input)
 			r := Result{Case: "6", Scenario: "lh_stream_" + q.name, Writer: Lakehouse, Reader: Spark,
 				Covers: fmt.Sprintf("Delta source (5 commits, 1 per batch, out-of-order and late rows) → %s, append mode: each batch's rows vs Spark Structured Streaming", q.name)}
-			if inputErr != nil {
-				r.Status, r.Detail = Fail, "writing the input table: "+inputErr.Error()
+			if err := inputErr[input]; err != nil {
+				r.Status, r.Detail = Fail, "writing the input table: "+err.Error()
 				s.record(t, r)
 				return
 			}

@@ -15,12 +15,15 @@ import (
 
 // Agg is an aggregate of a windowed aggregation.
 type Agg struct {
-	// Func is count, sum, avg, min or max.
+	// Func is count, sum, avg, min, max or approx_count_distinct.
 	Func string
 	// Column is the input column ("*" for count of rows).
 	Column string
 	// Name is the output column; default Spark's name, "sum(amount)".
 	Name string
+	// RSD is approx_count_distinct's maximum relative standard deviation
+	// (0: DefaultRSD, 0.05); it sets the sketch's precision as Spark does.
+	RSD float64
 }
 
 // Count counts rows (column "*") or a column's non-null values.
@@ -37,6 +40,26 @@ func Min(column string) Agg { return Agg{Func: "min", Column: column} }
 
 // Max is a numeric column's maximum (long or double).
 func Max(column string) Agg { return Agg{Func: "max", Column: column} }
+
+// ApproxCountDistinct estimates the number of distinct non-null values of
+// a column with a HyperLogLog++ sketch (Spark's approx_count_distinct):
+// the relative standard deviation is about rsd (0: DefaultRSD), and the
+// error stays within 3·rsd (tested at 100k and 1M values). For counts
+// below HyperLogLog++'s linear-counting threshold (400 at the default)
+// the result equals Spark's for the same values (same hash, same
+// registers, same formula); above it they may differ within the error. The
+// sketch is part of the window's checkpointed state (2^p bytes per window
+// and key, 512 at the default).
+func ApproxCountDistinct(column string, rsd float64) Agg {
+	return Agg{Func: "approx_count_distinct", Column: column, RSD: rsd}
+}
+
+func (a Agg) precision() uint8 {
+	if a.RSD <= 0 {
+		return hllPrecision(DefaultRSD)
+	}
+	return hllPrecision(a.RSD)
+}
 
 // As names an aggregate's output column.
 func (a Agg) As(name string) Agg { a.Name = name; return a }
@@ -77,8 +100,13 @@ func (p *Pipeline) SlidingWindowAggregate(timeColumn string, size, slide time.Du
 	for _, a := range aggs {
 		switch a.Func {
 		case "count", "sum", "avg", "min", "max":
+		case "approx_count_distinct":
+			if a.RSD < 0 || a.RSD >= 1 {
+				p.fail(fmt.Errorf("%w: approx_count_distinct needs a relative standard deviation in (0, 1), not %g", ErrInvalidArgument, a.RSD))
+				return p
+			}
 		default:
-			p.fail(fmt.Errorf("%w: aggregate %q (use count, sum, avg, min or max)", ErrInvalidArgument, a.Func))
+			p.fail(fmt.Errorf("%w: aggregate %q (use count, sum, avg, min, max or approx_count_distinct)", ErrInvalidArgument, a.Func))
 			return p
 		}
 		if a.Column == "*" && a.Func != "count" {
@@ -116,6 +144,8 @@ type aggState struct {
 	MaxF float64 `json:"mxf,omitempty"`
 	MinI int64   `json:"mni,omitempty"`
 	MaxI int64   `json:"mxi,omitempty"`
+	// HLL is approx_count_distinct's sketch (nil until a value came).
+	HLL hllSketch `json:"hll,omitempty"`
 }
 
 type windowGroup struct {
@@ -146,6 +176,9 @@ func (w *windowStep) descriptor() string {
 	parts := make([]string, len(w.aggs))
 	for i, a := range w.aggs {
 		parts[i] = a.Func + "(" + a.Column + ")"
+		if a.Func == "approx_count_distinct" {
+			parts[i] = fmt.Sprintf("%s(%s,p=%d)", a.Func, a.Column, a.precision())
+		}
 	}
 	slide := ""
 	if w.slide != w.size {
@@ -174,6 +207,12 @@ func (w *windowStep) learn(schema *arrow.Schema) error {
 			return fmt.Errorf("%w: aggregate column %q is not in the batch", ErrInvalidArgument, a.Column)
 		}
 		t := schema.Field(idx[0]).Type
+		if a.Func == "approx_count_distinct" {
+			if !hashable(t) {
+				return fmt.Errorf("%w: approx_count_distinct(%s) does not support %s", ErrInvalidArgument, a.Column, t)
+			}
+			continue
+		}
 		if a.Func != "count" && !arrow.IsInteger(t.ID()) && !arrow.IsFloating(t.ID()) {
 			return fmt.Errorf("%w: %s(%s) needs a numeric column, not %s", ErrInvalidArgument, a.Func, a.Column, t)
 		}
@@ -261,6 +300,15 @@ func (w *windowStep) add(g *windowGroup, aggCols []arrow.Array, i int) {
 			st.N++
 			continue
 		}
+		if a.Func == "approx_count_distinct" {
+			if h, ok := hashValue(aggCols[j], i); ok {
+				if st.HLL == nil {
+					st.HLL = newHLL(a.precision())
+				}
+				st.HLL.add(h)
+			}
+			continue
+		}
 		iv, fv, ok := numberAt(aggCols[j], i)
 		if !ok {
 			continue
@@ -287,7 +335,7 @@ func (w *windowStep) outSchema() *arrow.Schema {
 	for i, a := range w.aggs {
 		var t arrow.DataType = arrow.PrimitiveTypes.Float64
 		switch {
-		case a.Func == "count", w.isInt[i] && a.Func != "avg":
+		case a.Func == "count", a.Func == "approx_count_distinct", w.isInt[i] && a.Func != "avg":
 			t = arrow.PrimitiveTypes.Int64
 		}
 		fields = append(fields, arrow.Field{Name: a.outName(), Type: t, Nullable: true})
@@ -350,6 +398,14 @@ func (w *windowStep) appendGroup(b *array.RecordBuilder, g *windowGroup) {
 		fb := b.Field(off + j)
 		if a.Func == "count" {
 			fb.(*array.Int64Builder).Append(st.N)
+			continue
+		}
+		if a.Func == "approx_count_distinct" {
+			var n int64 // Spark's answer for no value is 0, not null
+			if st.HLL != nil {
+				n = st.HLL.estimate()
+			}
+			fb.(*array.Int64Builder).Append(n)
 			continue
 		}
 		if st.N == 0 {

@@ -35,17 +35,19 @@ type streamEvent struct {
 
 // streamCommits are the input table's commits (one file each, so that
 // maxFilesPerTrigger 1 makes one batch per commit on both engines). Event
-// times arrive out of order; with a 10 s delay the watermark after each
-// batch is 10:01:00, 10:02:20, 10:03:30, 10:04:50, 10:06:50, and the rows
-// marked late fall behind it: some so far that their window has closed,
-// some behind the watermark but in a window still open (Spark counts
-// those in a windowed aggregation and drops them in deduplication), one
-// exactly on it.
+// times arrive out of order; with a 10 s delay batches 1-5 run with the
+// watermarks 10:01:00, 10:02:20, 10:03:30, 10:04:50, 10:06:50. Spark drops
+// a row as late against the previous batch's watermark (for a window: when
+// the window ended by then) and closes windows with the current one, so
+// the rows marked below probe both: behind the current watermark only
+// (they count, and their window closes in the same batch), behind the
+// previous one (dropped by deduplication, still counted in a window not
+// yet ended), on a watermark, duplicates, a key coming back later.
 var streamCommits = [][]streamEvent{
 	{{1, "a", 1, 1.5, "10:00:05"}, {2, "b", 2, 2.5, "10:00:40"}, {3, "a", 3, 0.25, "10:01:10"}, {1, "a", 1, 1.5, "10:00:05"}},
-	{{4, "a", 4, 4, "10:00:50"} /* late, window closed */, {5, "b", 5, 5.5, "10:01:00"} /* on the watermark */, {6, "b", 6, 6, "10:02:30"},
+	{{4, "a", 4, 4, "10:00:50"} /* behind the current watermark */, {5, "b", 5, 5.5, "10:01:00"} /* on the watermark */, {6, "b", 6, 6, "10:02:30"},
 		{3, "a", 3, 0.25, "10:01:10"} /* duplicate */, {7, "c", 7, -1, "10:01:45"}},
-	{{8, "a", 8, 8, "10:01:30"} /* late, window closed */, {9, "c", 9, 9.75, "10:02:05"} /* late, window open */, {10, "a", 10, 10, "10:03:40"},
+	{{8, "a", 8, 8, "10:01:30"} /* behind the current watermark */, {9, "c", 9, 9.75, "10:02:05"}, {10, "a", 10, 10, "10:03:40"},
 		{2, "b", 22, 22, "10:02:50"} /* id 2 again, later */},
 	{{11, "b", 11, 11, "10:05:00"}, {12, "a", 12, 12, "10:04:10"}, {2, "b", 23, 23, "10:04:55"}, {6, "b", 6, 6, "10:02:30"}, /* late duplicate */
 		{15, "c", 15, 1, "10:02:10"} /* behind the previous watermark, window open */},

@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -187,4 +188,37 @@ func TestSlidingWindowAggregate(t *testing.T) {
 	want := []string{win("09:59:00", "10:01:00", 1, 1, 1), win("10:00:00", "10:02:00", 3, 1, 2), win("10:01:00", "10:03:00", 2, 2, 2)}
 	sort.Strings(want)
 	assert.Equal(t, want, col.all())
+}
+
+// approx_count_distinct's sketch is window state: values of one window
+// read before and after a restart are counted once, from the checkpoint.
+func TestApproxCountDistinctAcrossRestart(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	base := time.Now().Add(-time.Hour)
+	col := &collector{}
+	run := func() {
+		src := stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", MaxFilesPerTrigger: 1, SchemaHints: "k string, ts timestamp"})
+		p := stream.From(src).WithWatermark("ts", 10*time.Second).
+			WindowAggregate("ts", time.Minute, nil, stream.Count("*"), stream.ApproxCountDistinct("k", 0))
+		require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
+	}
+	writeFile(t, in, "1.json", events(`{"k":"a","ts":"2026-01-01T10:00:01Z"}`, `{"k":"b","ts":"2026-01-01T10:00:30Z"}`, `{"k":"a","ts":"2026-01-01T10:00:40Z"}`), base)
+	run()
+	writeFile(t, in, "2.json", events(`{"k":"c","ts":"2026-01-01T10:00:50Z"}`, `{"k":"a","ts":"2026-01-01T10:00:55Z"}`, `{"k":null,"ts":"2026-01-01T10:00:56Z"}`, `{"k":"x","ts":"2026-01-01T10:02:20Z"}`), base.Add(time.Minute))
+	run()
+	assert.Equal(t, []string{`{"approx_count_distinct(k)":3,"count(1)":6,"window":{"end":"2026-01-01T10:01:00Z","start":"2026-01-01T10:00:00Z"}}`}, col.all())
+}
+
+func TestApproxCountDistinctInvalidRSD(t *testing.T) {
+	for _, rsd := range []float64{-0.1, 1, 2} {
+		t.Run(fmtFloat(rsd), func(t *testing.T) {
+			p := stream.From(stream.NewFilesSource(t.TempDir(), nil)).WithWatermark("ts", time.Second).
+				WindowAggregate("ts", time.Minute, nil, stream.ApproxCountDistinct("k", rsd))
+			_, err := p.Start(context.Background(), stream.ForeachBatch(func(context.Context, *stream.Batch) error { return nil }), &stream.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")})
+			require.ErrorIs(t, err, stream.ErrInvalidArgument)
+		})
+	}
 }

@@ -317,7 +317,7 @@ func TestCase6StreamStatefulSpark(t *testing.T) {
 			}
 			table := filepath.Join(dir, input)
 			r := Result{Case: "6", Scenario: "lh_stream_" + q.name, Writer: Lakehouse, Reader: Spark,
-				Covers: fmt.Sprintf("Delta source (5 commits, 1 per batch, out-of-order and late rows) → %s, append mode: each batch's rows vs Spark Structured Streaming", q.name)}
+				Covers: fmt.Sprintf("Delta source (%d commits, 1 per batch, out-of-order and late rows) → %s, append mode: each batch's rows vs Spark Structured Streaming", len(inputs[input]), q.name)}
 			if err := inputErr[input]; err != nil {
 				r.Status, r.Detail = Fail, "writing the input table: "+err.Error()
 				s.record(t, r)

@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/stream"
 )
 
@@ -102,14 +105,18 @@ func TestDropDuplicates(t *testing.T) {
 	file3 := events(`{"id":1,"ts":"2026-01-01T10:05:30Z"}`, `{"id":3,"ts":"2026-01-01T10:05:40Z"}`)
 	row := func(id int, ts string) string { return `{"id":` + itoa(int64(id)) + `,"ts":"2026-01-01T` + ts + `Z"}` }
 	cases := []struct {
-		name   string
-		within bool
-		want   []string
+		name      string
+		within    bool
+		watermark bool
+		want      []string
 	}{
 		// Without a watermark every id is kept once, forever (even across a restart).
-		{"dropDuplicates", false, []string{row(1, "10:00:00"), row(2, "10:00:10"), row(3, "10:05:00")}},
+		{"dropDuplicates", false, false, []string{row(1, "10:00:00"), row(2, "10:00:10"), row(3, "10:05:00")}},
+		// With a watermark but not keyed on the event time, keys are kept
+		// for ever too (Spark evicts by the key's event time only).
+		{"dropDuplicates with a watermark", false, true, []string{row(1, "10:00:00"), row(2, "10:00:10"), row(3, "10:05:00")}},
 		// Within a 1 minute watermark: id 1 expired (10:00:00+1m < 10:04:00) and comes back; id 3 did not.
-		{"dropDuplicatesWithinWatermark", true, []string{row(1, "10:00:00"), row(1, "10:05:30"), row(2, "10:00:10"), row(3, "10:05:00")}},
+		{"dropDuplicatesWithinWatermark", true, true, []string{row(1, "10:00:00"), row(1, "10:05:30"), row(2, "10:00:10"), row(3, "10:05:00")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,9 +128,12 @@ func TestDropDuplicates(t *testing.T) {
 			col := &collector{}
 			run := func() {
 				p := stream.From(stream.NewFilesSource(in, &stream.FilesSourceOptions{Format: "json", MaxFilesPerTrigger: 1, SchemaHints: "id bigint, ts timestamp"}))
-				if tc.within {
+				switch {
+				case tc.within:
 					p = p.WithWatermark("ts", time.Minute).DropDuplicatesWithinWatermark("id")
-				} else {
+				case tc.watermark:
+					p = p.WithWatermark("ts", time.Minute).DropDuplicates("id")
+				default:
 					p = p.DropDuplicates("id")
 				}
 				require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
@@ -221,4 +231,46 @@ func TestApproxCountDistinctInvalidRSD(t *testing.T) {
 			require.ErrorIs(t, err, stream.ErrInvalidArgument)
 		})
 	}
+}
+
+// A windowed query over a Delta source ends, under AvailableNow, with a
+// batch without data after the table's last version (the watermark moved):
+// it must not ask the table for a version that does not exist.
+func TestWindowOverDeltaSourceNoDataBatch(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	url := filepath.Join(dir, "events")
+	schema := arrow.NewSchema([]arrow.Field{{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true}}, nil)
+	for i, ts := range []string{"10:00:10", "10:01:30"} {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		at, err := time.Parse(time.RFC3339, "2026-01-01T"+ts+"Z")
+		require.NoError(t, err)
+		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(at.UnixMicro()))
+		rec := b.NewRecordBatch()
+		b.Release()
+		rr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+		require.NoError(t, err)
+		rec.Release()
+		if i == 0 {
+			tbl, _, err := delta.CreateAsSelect(ctx, url, rr, nil)
+			require.NoError(t, err)
+			tbl.Close()
+		} else {
+			tbl, err := delta.Open(ctx, url, nil)
+			require.NoError(t, err)
+			_, err = tbl.Append(ctx, rr, nil)
+			require.NoError(t, err)
+			tbl.Close()
+		}
+		rr.Release()
+	}
+	col := &collector{}
+	v0 := int64(0)
+	p := stream.From(stream.NewDeltaSource(url, &stream.DeltaSourceOptions{StartingVersion: &v0, MaxFilesPerTrigger: 1})).
+		WithWatermark("ts", 10*time.Second).WindowAggregate("ts", time.Minute, nil, stream.Count("*"))
+	require.NoError(t, runToEnd(t, p, col.sink(), &stream.Options{Checkpoint: filepath.Join(dir, "ck"), Trigger: stream.AvailableNow(), Logger: quiet, Allocator: mem}))
+	require.Len(t, col.batches, 3, "two batches with data, one without")
+	assert.Equal(t, []string{`{"count(1)":1,"window":{"end":"2026-01-01T10:01:00Z","start":"2026-01-01T10:00:00Z"}}`}, col.all())
 }

@@ -197,6 +197,10 @@ var caseMethod = []string{
 	"Case 4: lakehouse (CLI) and delta-rs append concurrently; the log must hold one version per commit and all three read every row.",
 	"Case 5: eight files with disjoint id ranges, filter `id = 150`: Spark's scan metric numFiles, delta-rs's DataFusion plan (EXPLAIN ANALYZE file groups) " +
 		"and lakehouse's planned files (delta.Snapshot.FilesMatching, the CLI prints no plan) must show files skipped, and the rows must match.",
+	"Case 6 (lh_stream_window_*, lh_stream_dedup_*): the same stateful query runs in package stream and in Spark Structured Streaming " +
+		"(interop/peers/spark_peer.py stream_query: readStream.format('delta') from version 0, maxFilesPerTrigger 1, trigger availableNow, " +
+		"output mode append, foreachBatch) over one table written by lakehouse in five commits with out-of-order and late rows; every " +
+		"micro-batch must emit the same rows on both (batches emitting nothing are not compared).",
 	"Failures between two peers are shown but do not fail CI; any failure involving lakehouse does. " +
 		"A skip (a peer, the CLI build or `lakehouse write` missing) says why, and fails the run under CI=true.",
 }

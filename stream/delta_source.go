@@ -418,7 +418,13 @@ func (s *DeltaSource) Read(ctx context.Context, start, end Offset) (array.Record
 	if to.Index < 0 {
 		lastVersion--
 	}
-	last, err := s.tbl.SnapshotAt(ctx, max(lastVersion, from.ReservoirVersion))
+	// A batch without data (the watermark moved) starts and ends after the
+	// last version: the version before "from" is then the one to describe.
+	fromVersion := from.ReservoirVersion
+	if from.Index < 0 && !from.IsStartingVersion && fromVersion > 0 {
+		fromVersion--
+	}
+	last, err := s.tbl.SnapshotAt(ctx, max(lastVersion, fromVersion))
 	if err != nil {
 		return nil, err
 	}

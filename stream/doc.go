@@ -74,17 +74,22 @@ the addNewColumns, rescue, failOnNewColumns and none evolution modes.
 
 WithWatermark declares the event-time column and delay; DropDuplicates,
 DropDuplicatesWithinWatermark, WindowAggregate and SlidingWindowAggregate
-(tumbling and sliding windows with count, sum, avg, min and max) keep state that is checkpointed with every
+(tumbling and sliding windows with count, sum, avg, min, max and
+approx_count_distinct, a HyperLogLog++ sketch hashed as Spark hashes) keep
+state that is checkpointed with every
 batch under state/<operator>/<batchId> and bounded by the watermark. Output
 modes are Append (a window once, when the watermark passes its end),
 Update (the windows a batch changed; not for the Delta sink) and Complete.
 When the watermark moves and no new data comes, a batch without data runs
-so that windows close, as Spark's no-data batches do. A checkpoint whose
+so that windows close, as Spark's no-data batches do. As in Spark, a row
+is late when it is behind the watermark of the previous batch (for a
+window: when the window ended by then), and rows are evicted and windows
+closed with the batch's own watermark; interop case 6 checks every batch's
+output against Spark Structured Streaming. A checkpoint whose
 state belongs to other operators is refused (C4).
 
 JoinStatic joins each batch with a static table (StaticDelta re-reads a
-Delta table's latest snapshot per batch, as Spark does). Approximate
-distinct counts are not implemented.
+Delta table's latest snapshot per batch, as Spark does).
 
 # Kafka
 

@@ -27,6 +27,10 @@ type engineState struct {
 	// data so that windows close and state is evicted (Spark's no-data
 	// batches).
 	lastBatchWM int64
+	// ranBatch and ranWM are the last batch this run executed and the
+	// watermark it ran with: the next batch drops late rows against it.
+	ranBatch int64
+	ranWM    int64
 }
 
 func (q *Query) run(ctx context.Context) {
@@ -70,7 +74,7 @@ func (q *Query) loop(ctx context.Context) error {
 	if q.opts.Listener != nil {
 		q.opts.Listener.OnStarted(q.id, q.runID)
 	}
-	st := &engineState{}
+	st := &engineState{ranBatch: -1}
 	lastOff, err := q.ck.latest(ctx, "offsets")
 	if err != nil {
 		return err
@@ -217,8 +221,12 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 		dur["walCommit"] = time.Since(t).Milliseconds()
 	}
 	q.setStatus("Processing new data", true, true)
+	lateWM, err := q.lateWatermark(ctx, st, id)
+	if err != nil {
+		return err
+	}
 	for _, sp := range q.stateful {
-		sp.step.begin(seq.meta.BatchWatermarkMs, q.opts.OutputMode)
+		sp.step.begin(seq.meta.BatchWatermarkMs, lateWM, q.opts.OutputMode)
 	}
 	t := time.Now()
 	rr, err := q.p.src.Read(ctx, start, end)
@@ -306,6 +314,7 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	st.end = end
 	st.watermarkMs = next
 	st.lastBatchWM = seq.meta.BatchWatermarkMs
+	st.ranBatch, st.ranWM = id, seq.meta.BatchWatermarkMs
 
 	p := &Progress{ID: q.id, RunID: q.runID, Name: q.name, Timestamp: began.UTC(), BatchID: id,
 		BatchDuration: elapsed.Milliseconds(), NumInputRows: inRows, DurationMs: dur, Rerun: rerun,
@@ -334,6 +343,26 @@ func (q *Query) runBatch(ctx context.Context, st *engineState, id int64, start O
 	}
 	q.record(p)
 	return nil
+}
+
+// lateWatermark is the watermark batch id drops late rows against: the one
+// the batch before it ran with (0 for the first batch), as Spark does since
+// it supports chains of stateful operators. Rows are evicted and windows
+// closed with the batch's own watermark, so a row behind it but not behind
+// the previous one still counts (in a window still open at the start of
+// the batch, and emitted by the same batch).
+func (q *Query) lateWatermark(ctx context.Context, st *engineState, id int64) (int64, error) {
+	if id == 0 || q.p.watermark == nil {
+		return 0, nil
+	}
+	if st.ranBatch == id-1 {
+		return st.ranWM, nil
+	}
+	prev, err := q.ck.readOffsets(ctx, id-1)
+	if err != nil {
+		return 0, err
+	}
+	return prev.meta.BatchWatermarkMs, nil
 }
 
 // emptyOutput runs the transformations over an empty batch of the source

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,7 +29,9 @@ type statefulStep interface {
 	// descriptor identifies the operator and its shape; a checkpoint whose
 	// state has another descriptor is refused.
 	descriptor() string
-	begin(watermarkMs int64, mode OutputMode)
+	// begin gives the batch's watermark (for eviction and closing windows)
+	// and the late-rows watermark (the previous batch's, see lateWatermark).
+	begin(watermarkMs, lateMs int64, mode OutputMode)
 	finish(ctx context.Context, mem memory.Allocator) (arrow.RecordBatch, error)
 	marshal() ([]byte, error)
 	unmarshal(data []byte) error
@@ -127,6 +130,7 @@ type dedupStep struct {
 	pipe    *Pipeline // its watermark (nil: state is never evicted)
 
 	batchWM int64
+	lateWM  int64
 	seen    map[string]int64 // key -> expiry in ms (event time, + delay within watermark)
 }
 
@@ -138,8 +142,8 @@ func (d *dedupStep) descriptor() string {
 	return kind + "(" + strings.Join(d.columns, ",") + ")"
 }
 
-func (d *dedupStep) begin(wm int64, _ OutputMode) { d.batchWM = wm }
-func (d *dedupStep) rows() int64                  { return int64(len(d.seen)) }
+func (d *dedupStep) begin(wm, late int64, _ OutputMode) { d.batchWM, d.lateWM = wm, late }
+func (d *dedupStep) rows() int64                        { return int64(len(d.seen)) }
 
 func (d *dedupStep) apply(ctx context.Context, in arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
 	cols, err := columnIndices(in.Schema(), d.columns)
@@ -156,7 +160,7 @@ func (d *dedupStep) apply(ctx context.Context, in arrow.RecordBatch, mem memory.
 	keep := array.NewBooleanBuilder(mem)
 	defer keep.Release()
 	for i := 0; i < int(in.NumRows()); i++ {
-		if times != nil && times[i] != math.MinInt64 && times[i] < d.batchWM {
+		if times != nil && times[i] != math.MinInt64 && times[i] <= d.lateWM {
 			keep.Append(false) // late: dropped by the watermark
 			continue
 		}
@@ -166,7 +170,10 @@ func (d *dedupStep) apply(ctx context.Context, in arrow.RecordBatch, mem memory.
 			continue
 		}
 		exp := int64(math.MaxInt64)
-		if times != nil && times[i] != math.MinInt64 {
+		// dropDuplicates evicts a key by its event time only when the
+		// event time is part of the key, as Spark does: otherwise the key
+		// is kept for ever and a later row with it is still a duplicate.
+		if times != nil && times[i] != math.MinInt64 && (d.within || d.keyHasEventTime()) {
 			exp = times[i]
 			if d.within {
 				exp += wm.delay.Milliseconds()
@@ -180,10 +187,14 @@ func (d *dedupStep) apply(ctx context.Context, in arrow.RecordBatch, mem memory.
 	return filterRecord(ctx, in, mask, mem)
 }
 
+func (d *dedupStep) keyHasEventTime() bool {
+	return d.pipe.watermark != nil && slices.Contains(d.columns, d.pipe.watermark.column)
+}
+
 func (d *dedupStep) finish(context.Context, memory.Allocator) (arrow.RecordBatch, error) {
 	if d.pipe.watermark != nil {
 		for k, exp := range d.seen {
-			if exp < d.batchWM {
+			if exp <= d.batchWM {
 				delete(d.seen, k)
 			}
 		}

@@ -15,12 +15,15 @@ import (
 
 // Agg is an aggregate of a windowed aggregation.
 type Agg struct {
-	// Func is count, sum, avg, min or max.
+	// Func is count, sum, avg, min, max or approx_count_distinct.
 	Func string
 	// Column is the input column ("*" for count of rows).
 	Column string
 	// Name is the output column; default Spark's name, "sum(amount)".
 	Name string
+	// RSD is approx_count_distinct's maximum relative standard deviation
+	// (0: DefaultRSD, 0.05); it sets the sketch's precision as Spark does.
+	RSD float64
 }
 
 // Count counts rows (column "*") or a column's non-null values.
@@ -37,6 +40,26 @@ func Min(column string) Agg { return Agg{Func: "min", Column: column} }
 
 // Max is a numeric column's maximum (long or double).
 func Max(column string) Agg { return Agg{Func: "max", Column: column} }
+
+// ApproxCountDistinct estimates the number of distinct non-null values of
+// a column with a HyperLogLog++ sketch (Spark's approx_count_distinct):
+// the relative standard deviation is about rsd (0: DefaultRSD), and the
+// error stays within 3·rsd (tested at 100k and 1M values). For counts
+// below HyperLogLog++'s linear-counting threshold (400 at the default)
+// the result equals Spark's for the same values (same hash, same
+// registers, same formula); above it they may differ within the error. The
+// sketch is part of the window's checkpointed state (2^p bytes per window
+// and key, 512 at the default).
+func ApproxCountDistinct(column string, rsd float64) Agg {
+	return Agg{Func: "approx_count_distinct", Column: column, RSD: rsd}
+}
+
+func (a Agg) precision() uint8 {
+	if a.RSD <= 0 {
+		return hllPrecision(DefaultRSD)
+	}
+	return hllPrecision(a.RSD)
+}
 
 // As names an aggregate's output column.
 func (a Agg) As(name string) Agg { a.Name = name; return a }
@@ -57,9 +80,11 @@ func (a Agg) outName() string {
 // window column (struct of start and end), the keys, then the aggregates.
 // With Append output a window is emitted once, when the watermark reaches
 // its end (WithWatermark is then required); Update emits the windows a
-// batch changed; Complete emits every window each batch. Rows older than
-// the watermark are dropped, and windows behind it leave the state (except
-// in Complete mode).
+// batch changed; Complete emits every window each batch. Late rows are
+// dropped and windows behind the watermark leave the state (except in
+// Complete mode). As in Spark, a row is late for a window when the window
+// ended at or before the previous batch's watermark, so a row behind the
+// current watermark still counts in a window that batch closes.
 func (p *Pipeline) WindowAggregate(timeColumn string, size time.Duration, keys []string, aggs ...Agg) *Pipeline {
 	return p.SlidingWindowAggregate(timeColumn, size, size, keys, aggs...)
 }
@@ -75,8 +100,13 @@ func (p *Pipeline) SlidingWindowAggregate(timeColumn string, size, slide time.Du
 	for _, a := range aggs {
 		switch a.Func {
 		case "count", "sum", "avg", "min", "max":
+		case "approx_count_distinct":
+			if a.RSD < 0 || a.RSD >= 1 {
+				p.fail(fmt.Errorf("%w: approx_count_distinct needs a relative standard deviation in (0, 1), not %g", ErrInvalidArgument, a.RSD))
+				return p
+			}
 		default:
-			p.fail(fmt.Errorf("%w: aggregate %q (use count, sum, avg, min or max)", ErrInvalidArgument, a.Func))
+			p.fail(fmt.Errorf("%w: aggregate %q (use count, sum, avg, min, max or approx_count_distinct)", ErrInvalidArgument, a.Func))
 			return p
 		}
 		if a.Column == "*" && a.Func != "count" {
@@ -89,9 +119,10 @@ func (p *Pipeline) SlidingWindowAggregate(timeColumn string, size, slide time.Du
 }
 
 // DropDuplicates drops rows whose columns equal those of an earlier row.
-// With a watermark, rows older than it are dropped and keys whose event
-// time is behind it leave the state (the event-time column should then be
-// one of columns, as Spark advises, for the state to stay bounded).
+// With a watermark, rows at or behind the previous batch's watermark are
+// dropped as late; when the event-time column is one of columns, keys
+// behind the watermark leave the state. Otherwise keys stay for ever, as in
+// Spark (which is why it advises keying on the event time).
 func (p *Pipeline) DropDuplicates(columns ...string) *Pipeline {
 	p.steps = append(p.steps, &dedupStep{columns: columns, pipe: p})
 	return p
@@ -113,6 +144,8 @@ type aggState struct {
 	MaxF float64 `json:"mxf,omitempty"`
 	MinI int64   `json:"mni,omitempty"`
 	MaxI int64   `json:"mxi,omitempty"`
+	// HLL is approx_count_distinct's sketch (nil until a value came).
+	HLL hllSketch `json:"hll,omitempty"`
 }
 
 type windowGroup struct {
@@ -131,6 +164,7 @@ type windowStep struct {
 	pipe  *Pipeline
 
 	batchWM int64
+	lateWM  int64
 	mode    OutputMode
 	groups  map[string]*windowGroup
 	in      *arrow.Schema // the input schema, learnt from the first batch
@@ -142,6 +176,9 @@ func (w *windowStep) descriptor() string {
 	parts := make([]string, len(w.aggs))
 	for i, a := range w.aggs {
 		parts[i] = a.Func + "(" + a.Column + ")"
+		if a.Func == "approx_count_distinct" {
+			parts[i] = fmt.Sprintf("%s(%s,p=%d)", a.Func, a.Column, a.precision())
+		}
 	}
 	slide := ""
 	if w.slide != w.size {
@@ -150,8 +187,10 @@ func (w *windowStep) descriptor() string {
 	return fmt.Sprintf("window(%s,%dms%s;%s;%s)", w.time, w.size, slide, strings.Join(w.keys, ","), strings.Join(parts, ","))
 }
 
-func (w *windowStep) begin(wm int64, mode OutputMode) { w.batchWM, w.mode = wm, mode }
-func (w *windowStep) rows() int64                     { return int64(len(w.groups)) }
+func (w *windowStep) begin(wm, late int64, mode OutputMode) {
+	w.batchWM, w.lateWM, w.mode = wm, late, mode
+}
+func (w *windowStep) rows() int64 { return int64(len(w.groups)) }
 
 func (w *windowStep) learn(schema *arrow.Schema) error {
 	if w.in != nil && w.in.Equal(schema) {
@@ -168,6 +207,12 @@ func (w *windowStep) learn(schema *arrow.Schema) error {
 			return fmt.Errorf("%w: aggregate column %q is not in the batch", ErrInvalidArgument, a.Column)
 		}
 		t := schema.Field(idx[0]).Type
+		if a.Func == "approx_count_distinct" {
+			if !hashable(t) {
+				return fmt.Errorf("%w: approx_count_distinct(%s) does not support %s", ErrInvalidArgument, a.Column, t)
+			}
+			continue
+		}
 		if a.Func != "count" && !arrow.IsInteger(t.ID()) && !arrow.IsFloating(t.ID()) {
 			return fmt.Errorf("%w: %s(%s) needs a numeric column, not %s", ErrInvalidArgument, a.Func, a.Column, t)
 		}
@@ -223,12 +268,17 @@ func (w *windowStep) apply(_ context.Context, in arrow.RecordBatch, _ memory.All
 	late := w.pipe.watermark != nil && w.mode != Complete
 	for i := 0; i < int(in.NumRows()); i++ {
 		t := times[i]
-		if t == math.MinInt64 || (late && t < w.batchWM) {
+		if t == math.MinInt64 {
 			continue
 		}
 		key, vals := rowKey(in, keyCols, i)
 		last := t - ((t%w.slide)+w.slide)%w.slide
 		for start := last; start > t-w.size; start -= w.slide {
+			// Late is judged per window, on its end, as Spark does: a row
+			// behind the watermark still counts in a window still open.
+			if late && start+w.size <= w.lateWM {
+				continue
+			}
 			k := fmt.Sprint(start) + "\x00" + key
 			g := w.groups[k]
 			if g == nil {
@@ -248,6 +298,15 @@ func (w *windowStep) add(g *windowGroup, aggCols []arrow.Array, i int) {
 		st := &g.Aggs[j]
 		if a.Column == "*" {
 			st.N++
+			continue
+		}
+		if a.Func == "approx_count_distinct" {
+			if h, ok := hashValue(aggCols[j], i); ok {
+				if st.HLL == nil {
+					st.HLL = newHLL(a.precision())
+				}
+				st.HLL.add(h)
+			}
 			continue
 		}
 		iv, fv, ok := numberAt(aggCols[j], i)
@@ -276,7 +335,7 @@ func (w *windowStep) outSchema() *arrow.Schema {
 	for i, a := range w.aggs {
 		var t arrow.DataType = arrow.PrimitiveTypes.Float64
 		switch {
-		case a.Func == "count", w.isInt[i] && a.Func != "avg":
+		case a.Func == "count", a.Func == "approx_count_distinct", w.isInt[i] && a.Func != "avg":
 			t = arrow.PrimitiveTypes.Int64
 		}
 		fields = append(fields, arrow.Field{Name: a.outName(), Type: t, Nullable: true})
@@ -339,6 +398,14 @@ func (w *windowStep) appendGroup(b *array.RecordBuilder, g *windowGroup) {
 		fb := b.Field(off + j)
 		if a.Func == "count" {
 			fb.(*array.Int64Builder).Append(st.N)
+			continue
+		}
+		if a.Func == "approx_count_distinct" {
+			var n int64 // Spark's answer for no value is 0, not null
+			if st.HLL != nil {
+				n = st.HLL.estimate()
+			}
+			fb.(*array.Int64Builder).Append(n)
 			continue
 		}
 		if st.N == 0 {

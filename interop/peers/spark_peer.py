@@ -132,6 +132,46 @@ class Peer(Base):
             df = self.sql(s)
         return {"rows": canon.rows(df.toArrow()) if df is not None and df.columns else []}
 
+    def op_stream_query(self, path, checkpoint, query, max_files=1):
+        """Runs a Structured Streaming query over a Delta table (readStream, from
+        version 0, maxFilesPerTrigger) with trigger(availableNow=True), output
+        mode append and foreachBatch; returns each batch's id and rows.
+
+        query: {"watermark": [column, delay], "dedup": {"columns": [...],
+        "within": bool}, "window": {"column", "size", "slide", "keys",
+        "aggs": [[func, column], ...]}} (each part optional, applied in that order).
+        """
+        import canon
+        from pyspark.sql import functions as F
+        df = (self.spark.readStream.format("delta").option("startingVersion", "0")
+              .option("maxFilesPerTrigger", str(int(max_files))).load(path))
+        if query.get("watermark"):
+            df = df.withWatermark(*query["watermark"])
+        dedup = query.get("dedup")
+        if dedup:
+            df = df.dropDuplicatesWithinWatermark(dedup["columns"]) if dedup.get("within") else df.dropDuplicates(dedup["columns"])
+        win = query.get("window")
+        if win:
+            w = F.window(win["column"], win["size"], win.get("slide") or win["size"])
+            aggs = []
+            for fn, col in win["aggs"]:
+                if fn == "approx_count_distinct":
+                    aggs.append(F.approx_count_distinct(col))
+                else:
+                    aggs.append(getattr(F, fn)(col))
+            df = df.groupBy(w, *win.get("keys", [])).agg(*aggs)
+        batches = []
+
+        def collect(batch_df, batch_id):
+            batches.append({"id": int(batch_id), "rows": canon.rows(batch_df.toArrow())})
+
+        q = (df.writeStream.outputMode("append").option("checkpointLocation", checkpoint)
+             .trigger(availableNow=True).foreachBatch(collect).start())
+        q.awaitTermination()
+        progress = [{"batchId": p["batchId"], "numInputRows": p["numInputRows"],
+                     "watermark": (p.get("eventTime") or {}).get("watermark")} for p in q.recentProgress]
+        return {"batches": sorted(batches, key=lambda b: b["id"]), "progress": progress}
+
     def frame(self, table):
         return self.spark.createDataFrame(table)
 

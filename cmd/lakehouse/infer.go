@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -116,12 +115,12 @@ func classifyQuoted(s string) kind {
 	return classifyString(s)
 }
 
-// numberKind is the narrowest number kind holding the number s.
+// numberKind is the kind a number s is inferred as: bigint or double.
 func numberKind(s string) kind {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n >= math.MinInt32 && n <= math.MaxInt32 {
-			return kInt
-		}
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		// bigint even for small values, as Spark infers JSON integers
+		// (LongType): an id column inferred as int from a sample would
+		// refuse the larger ids of the next write.
 		return kLong
 	}
 	return kFloat

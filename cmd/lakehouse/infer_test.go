@@ -23,18 +23,18 @@ func TestInferJSONLTypes(t *testing.T) {
 		values []string // JSON values of column "v", one per record
 		want   arrow.DataType
 	}{
-		{"small ints are int", []string{"1", "-2", "2147483647"}, arrow.PrimitiveTypes.Int32},
-		{"an int past 32 bits widens to long", []string{"1", "2147483648"}, arrow.PrimitiveTypes.Int64},
+		{"integers are bigint, as Spark infers them", []string{"1", "-2", "2147483647"}, arrow.PrimitiveTypes.Int64},
+		{"an int past 32 bits is bigint", []string{"1", "2147483648"}, arrow.PrimitiveTypes.Int64},
 		{"a fraction widens to double", []string{"1", "2147483648", "2.5"}, arrow.PrimitiveTypes.Float64},
 		{"an exponent is a double", []string{"1e3"}, arrow.PrimitiveTypes.Float64},
 		{"past 64 bits is a double", []string{"1", "99999999999999999999"}, arrow.PrimitiveTypes.Float64},
 		{"quoted numbers alone stay strings", []string{`"007"`, `"42"`}, arrow.BinaryTypes.String},
-		{"quoted next to bare numbers is a number", []string{`1`, `"2"`}, arrow.PrimitiveTypes.Int32},
+		{"quoted next to bare numbers is a number", []string{`1`, `"2"`}, arrow.PrimitiveTypes.Int64},
 		{"quoted long next to bare int widens", []string{`1`, `"4294967296"`}, arrow.PrimitiveTypes.Int64},
 		{"quoted fraction next to bare int is double", []string{`"2.5"`, `1`}, arrow.PrimitiveTypes.Float64},
 		{"NaN in quotes is not a number", []string{`1`, `"NaN"`}, arrow.BinaryTypes.String},
 		{"a word among numbers is a string", []string{`1`, `"x"`}, arrow.BinaryTypes.String},
-		{"nulls do not decide", []string{"null", "3", "null"}, arrow.PrimitiveTypes.Int32},
+		{"nulls do not decide", []string{"null", "3", "null"}, arrow.PrimitiveTypes.Int64},
 		{"booleans", []string{"true", "false"}, arrow.FixedWidthTypes.Boolean},
 		{"a boolean among numbers is a string", []string{"true", "1"}, arrow.BinaryTypes.String},
 		{"dates", []string{`"2024-01-01"`, `"2024-02-29"`}, arrow.FixedWidthTypes.Date32},
@@ -72,7 +72,7 @@ func TestInferCSVTypes(t *testing.T) {
 		cells []string
 		want  arrow.DataType
 	}{
-		{[]string{"1", "2"}, arrow.PrimitiveTypes.Int32},
+		{[]string{"1", "2"}, arrow.PrimitiveTypes.Int64},
 		{[]string{"1", "3000000000"}, arrow.PrimitiveTypes.Int64},
 		{[]string{"1", "3000000000", "0.5"}, arrow.PrimitiveTypes.Float64},
 		{[]string{"1", "x"}, arrow.BinaryTypes.String},

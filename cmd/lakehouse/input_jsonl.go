@@ -30,14 +30,15 @@ type jsonlReader struct {
 	// quote holds the string columns whose unquoted numbers and booleans
 	// are quoted before decoding (the string builder refuses them).
 	quote    map[string]bool
-	pinned   bool // the schema came from --schema
-	bldr     *array.RecordBuilder
+	pinned   bool     // the schema came from --schema
 	pending  [][]byte // sampled lines not yet decoded
 	pendLine []int    // their line numbers
 	line     int      // number of the last line read from src
 	eof      bool
 	cur      arrow.RecordBatch
 	err      error
+	mem      memory.Allocator
+	dec      *decoders // started by the first Next
 }
 
 // readJSONL starts reading JSON lines from r. With no schema it reads a
@@ -85,7 +86,7 @@ func readJSONL(r io.Reader, schema *arrow.Schema, pinned bool, mem memory.Alloca
 	for _, f := range schema.Fields() {
 		jr.names[f.Name] = true
 	}
-	jr.bldr = array.NewRecordBuilder(mem, schema)
+	jr.mem = mem
 	jr.refs.Store(1)
 	return jr, nil
 }
@@ -209,8 +210,9 @@ func topKeysKnown(ln []byte, names map[string]bool) bool {
 	return false // cut off before the object closed
 }
 
-// decodeLine appends the row of one line to the builder.
-func (jr *jsonlReader) decodeLine(ln []byte, line int) error {
+// decodeLineInto appends the row of one line to a builder. It only reads
+// the reader's schema, names and quote maps, so workers share them.
+func (jr *jsonlReader) decodeLineInto(b *array.RecordBuilder, ln []byte, line int) error {
 	// The line must be valid JSON before the builder sees it: the builder
 	// panics on some malformed input and ignores anything after the
 	// object.
@@ -226,13 +228,13 @@ func (jr *jsonlReader) decodeLine(ln []byte, line int) error {
 			return fmt.Errorf("jsonl input, line %d: %w", line, err)
 		}
 	}
-	if err := jr.bldr.UnmarshalJSON(ln); err != nil {
+	if err := b.UnmarshalJSON(ln); err != nil {
 		return fmt.Errorf("jsonl input, line %d: %w", line, err)
 	}
 	return nil
 }
 
-// Next decodes up to inputBatchRows lines into the next batch.
+// Next returns the next decoded batch of up to inputBatchRows lines.
 func (jr *jsonlReader) Next() bool {
 	if jr.cur != nil {
 		jr.cur.Release()
@@ -241,35 +243,20 @@ func (jr *jsonlReader) Next() bool {
 	if jr.err != nil {
 		return false
 	}
-	rows := 0
-	for rows < inputBatchRows {
-		var ln []byte
-		var line int
-		if len(jr.pending) > 0 {
-			ln, line = jr.pending[0], jr.pendLine[0]
-			jr.pending[0] = nil
-			jr.pending, jr.pendLine = jr.pending[1:], jr.pendLine[1:]
-		} else {
-			var err error
-			if ln, err = jr.nextLine(); err != nil {
-				jr.err = err
-				return false
-			}
-			if ln == nil {
-				break
-			}
-			line = jr.line
-		}
-		if err := jr.decodeLine(ln, line); err != nil {
-			jr.err = err
-			return false
-		}
-		rows++
+	if jr.dec == nil {
+		jr.startDecoders(jr.mem)
 	}
-	if rows == 0 {
+	c, ok := <-jr.dec.order
+	if !ok {
 		return false
 	}
-	jr.cur = jr.bldr.NewRecordBatch()
+	<-c.done
+	if c.err != nil {
+		jr.err = c.err
+		jr.stopDecoders()
+		return false
+	}
+	jr.cur = c.rec
 	return true
 }
 
@@ -285,11 +272,11 @@ func (jr *jsonlReader) Release() {
 	if jr.refs.Add(-1) != 0 {
 		return
 	}
+	jr.stopDecoders()
 	if jr.cur != nil {
 		jr.cur.Release()
 		jr.cur = nil
 	}
-	jr.bldr.Release()
 	jr.pending = nil
 }
 

@@ -147,16 +147,33 @@ func ParseTimestampMicrosIn(v string, loc *time.Location) (int64, error) {
 	return 0, fmt.Errorf("unrecognised timestamp %q", v)
 }
 
+// maxDecimalExponent bounds the exponent a decimal's text may carry: a
+// decimal(38, s) holds at most 38 digits, so no representable value needs
+// more than twice that.
+const maxDecimalExponent = 2 * 38
+
 // ParseDecimal parses a decimal string (plain or with an exponent) at the
 // given scale; digits beyond the scale must be zero.
 func ParseDecimal(v string, precision, scale int32) (decimal128.Num, error) {
-	r, ok := new(big.Rat).SetString(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
+	// An exponent is bounded before big.Rat expands it: "1e999999999"
+	// would otherwise build a billion-digit number from a log entry.
+	if i := strings.IndexAny(v, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(v[i+1:])
+		if err != nil || exp > maxDecimalExponent || exp < -maxDecimalExponent {
+			return decimal128.Num{}, fmt.Errorf("exponent out of range for decimal(%d,%d)", precision, scale)
+		}
+	}
+	r, ok := new(big.Rat).SetString(v)
 	if !ok {
 		return decimal128.Num{}, fmt.Errorf("not a decimal")
 	}
 	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
 	if !r.IsInt() {
 		return decimal128.Num{}, fmt.Errorf("more than %d fraction digits", scale)
+	}
+	if r.Num().BitLen() > 127 { // FromBigInt panics past 128 bits
+		return decimal128.Num{}, fmt.Errorf("does not fit decimal(%d,%d)", precision, scale)
 	}
 	n := decimal128.FromBigInt(r.Num())
 	if !n.FitsInPrecision(precision) {

@@ -104,6 +104,15 @@ func TestParseDecimalScale(t *testing.T) {
 	assert.Error(t, err, "digits beyond the scale are refused, not rounded")
 	_, err = ParseDecimal("123456", 7, 2)
 	assert.Error(t, err, "does not fit the precision")
+	// Hostile text from a log: past 128 bits, and an exponent that would
+	// build a billion-digit number, are errors, not a panic or a stall.
+	for _, v := range []string{"1e70", "-1e70", "1e999999999", "1e-999999999", "1e", "99999999999999999999999999999999999999999"} {
+		_, err = ParseDecimal(v, 38, 10)
+		assert.Error(t, err, v)
+	}
+	n, err = ParseDecimal("1.5e3", 38, 10)
+	require.NoError(t, err)
+	assert.Equal(t, "1500.0000000000", n.ToString(10))
 }
 
 // isNaN reports a floating-point NaN scalar: NaN is not equal to itself,

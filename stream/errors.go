@@ -51,7 +51,6 @@ var (
 
 	// ErrStopped is what AwaitTermination returns after Stop.
 	ErrStopped = errors.New("stream: query stopped")
-
 )
 
 // IncompatibleCheckpointError details ErrIncompatibleCheckpoint.

@@ -192,7 +192,7 @@ func (x *Transaction) checkWinners(ctx context.Context, from int64) (int64, time
 			if c.Kind == conflict.ConcurrentTransaction && x.appAlreadyApplied(actions) {
 				return 0, ict, errAlreadyApplied
 			}
-			return 0, ict, &ConflictError{Version: v, ReadVersion: x.readVersion, Kind: newConflictKind(c.Kind), Path: c.Path, Detail: c.Error()}
+			return 0, ict, &ConflictError{Version: v, ReadVersion: x.readVersion, Kind: newConflictKind(c.Kind), Path: c.Path, Detail: c.Reason()}
 		}
 		for _, a := range actions {
 			if a.CommitInfo != nil {

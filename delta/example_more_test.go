@@ -186,7 +186,7 @@ func ExampleConflictError_Error() {
 	fmt.Println(msg)
 	// Output:
 	// ConcurrentDeleteDelete 3 4
-	// delta: transaction read at version 3 conflicts with version 4: conflict: ConcurrentDeleteDelete with the commit at version 4
+	// delta: transaction read at version 3 conflicts with version 4: ConcurrentDeleteDelete
 }
 
 // Is lets callers retry on any conflict with errors.Is(err, ErrConflict).

@@ -119,7 +119,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("delta: transaction read at version %d conflicts with version %d: %s", e.ReadVersion, e.Version, e.Detail)
+	return fmt.Sprintf("delta: transaction read at version %d conflicts with version %d: %s; retry it on a fresh snapshot", e.ReadVersion, e.Version, e.Detail)
 }
 
 // Is makes errors.Is(err, ErrConflict) hold.

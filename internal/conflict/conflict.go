@@ -106,16 +106,26 @@ type Conflict struct {
 }
 
 func (c *Conflict) Error() string {
-	msg := fmt.Sprintf("conflict: %s with the commit at version %d", c.Kind, c.Version)
+	return fmt.Sprintf("conflict: %s with the commit at version %d%s: %s", c.Kind, c.Version, c.subject(), c.Kind.explain())
+}
+
+// Reason is the rule broken, what collided and why it matters, without the
+// version, so that callers which report versions themselves don't repeat it.
+func (c *Conflict) Reason() string {
+	return c.Kind.String() + c.subject() + ": " + c.Kind.explain()
+}
+
+// subject names what collided, if the rule concerns one thing.
+func (c *Conflict) subject() string {
 	switch {
 	case c.Path != "":
-		msg += fmt.Sprintf(" (file %s)", c.Path)
+		return fmt.Sprintf(" (file %s)", c.Path)
 	case c.AppID != "":
-		msg += fmt.Sprintf(" (appId %q)", c.AppID)
+		return fmt.Sprintf(" (appId %q)", c.AppID)
 	case c.Domain != "":
-		msg += fmt.Sprintf(" (domain %q)", c.Domain)
+		return fmt.Sprintf(" (domain %q)", c.Domain)
 	}
-	return msg + ": " + c.Kind.explain()
+	return ""
 }
 
 func (k Kind) explain() string {

@@ -58,3 +58,46 @@ func TestCommitInfoIsolationLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestTablePropertyIsolationLevel: delta.isolationLevel=Serializable on the
+// table makes a default transaction Serializable, so an overwrite that a
+// concurrent blind append would not disturb at WriteSerializable conflicts
+// with it, and commitInfo says which level ran.
+func TestTablePropertyIsolationLevel(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		props    map[string]string
+		conflict bool
+		level    string
+	}{
+		{"no property", nil, false, "WriteSerializable"},
+		{"WriteSerializable", map[string]string{"delta.isolationLevel": "WriteSerializable"}, false, "WriteSerializable"},
+		{"Serializable", map[string]string{"delta.isolationLevel": "Serializable"}, true, "Serializable"},
+		{"serializable in lower case", map[string]string{"delta.isolationLevel": "serializable"}, true, "Serializable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := newCheckedAllocator(t)
+			tbl, err := Create(ctx, "mem://", eventsSchema, &CreateOptions{Properties: tc.props, Table: &Options{Allocator: mem}})
+			require.NoError(t, err)
+			defer tbl.Close()
+			x, err := tbl.Begin(ctx, &TxnOptions{Mode: Overwrite})
+			require.NoError(t, err)
+			defer x.Rollback()
+			rr := eventsReader(t, mem, 0, 5, 1)
+			_, err = tbl.Append(ctx, rr, nil)
+			rr.Release()
+			require.NoError(t, err)
+			res, err := x.Commit(ctx)
+			if tc.conflict {
+				var ce *ConflictError
+				require.ErrorAs(t, err, &ce)
+				assert.Equal(t, ConflictConcurrentAppend, ce.Kind)
+				res = appendRows(t, tbl, mem, 10, 1) // a default blind append
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tc.level, commitInfoOf(t, tbl, res.Version)["isolationLevel"])
+		})
+	}
+}

@@ -92,7 +92,10 @@ type TxnOptions struct {
 	// AppID commits nothing (CommitResult.Skipped).
 	AppID      string
 	AppVersion int64
-	// Isolation is the isolation level; default WriteSerializable.
+	// Isolation is the isolation level; default WriteSerializable. A table
+	// whose delta.isolationLevel property is Serializable commits every
+	// transaction at Serializable, as Delta does: the property is a floor
+	// a writer cannot lower.
 	Isolation Isolation
 	// MaxAttempts bounds commit attempts when concurrent commits force a
 	// rebase; default 100.
@@ -274,6 +277,9 @@ func (t *Table) beginAt(ctx context.Context, snap *Snapshot, o TxnOptions) (*Tra
 	}
 	meta := *snap.state.Metadata
 	proto := *snap.state.Protocol
+	if strings.EqualFold(meta.Configuration[protocol.PropIsolationLevel], Serializable.String()) {
+		o.Isolation = Serializable
+	}
 	x := &Transaction{
 		table:       t,
 		snap:        snap,

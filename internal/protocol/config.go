@@ -29,6 +29,7 @@ const (
 	PropWriteStatsAsJSON           = "delta.checkpoint.writeStatsAsJson"
 	PropWriteStatsAsStruct         = "delta.checkpoint.writeStatsAsStruct"
 	PropTargetFileSize             = "delta.targetFileSize"
+	PropIsolationLevel             = "delta.isolationLevel"
 )
 
 // Config gives typed access to table properties with the spec's defaults.

@@ -350,9 +350,12 @@ func (w *Writer) appendAdd(sb *array.StructBuilder, a *protocol.Add) error {
 	if t := w.opts.StatsParsed; t != nil {
 		st := a.StatsParsed
 		if st == nil && a.Stats != "" && (w.opts.MaxStatsBytes <= 0 || int64(len(a.Stats)) <= w.opts.MaxStatsBytes) {
-			var err error
-			if st, err = protocol.ParseStats(a.Stats); err != nil {
-				return fmt.Errorf("checkpoint: add %s: %w", a.Path, err)
+			// Unparsable stats leave stats_parsed null, as Spark's
+			// from_json does: the reader then skips nothing for this file
+			// (the stats string itself is kept), where failing would leave
+			// the whole table without checkpoints over one writer's bug.
+			if parsed, err := protocol.ParseStats(a.Stats); err == nil {
+				st = parsed
 			}
 		}
 		if err := appendParsedStats(f(next).(*array.StructBuilder), t, st); err != nil {

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -109,4 +111,42 @@ func TestSidecarColumns(t *testing.T) {
 	require.Equal(t, 2, s.NumFields())
 	assert.Equal(t, "add", s.Field(0).Name)
 	assert.Equal(t, 8, Schema(&WriterOptions{Columns: V2TopColumns}).NumFields())
+}
+
+// TestWriterKeepsUnparsableStats: an add whose stats JSON does not parse is
+// written with its stats string intact and a null stats_parsed, instead of
+// failing the whole checkpoint.
+func TestWriterKeepsUnparsableStats(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	in := []protocol.Action{
+		{Add: &protocol.Add{Path: "bad.parquet", Size: 1, ModificationTime: 2, Stats: `{"numRecords":`}},
+		{Add: &protocol.Add{Path: "good.parquet", Size: 1, ModificationTime: 2, Stats: `{"numRecords":4}`}},
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, &WriterOptions{Allocator: mem, StatsParsed: arrow.StructOf(
+		arrow.Field{Name: "numRecords", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	)})
+	require.NoError(t, err)
+	require.NoError(t, w.Write(in...))
+	require.NoError(t, w.Close())
+
+	tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(buf.Bytes()), nil, pqarrow.ArrowReadProperties{}, mem)
+	require.NoError(t, err)
+	defer tbl.Release()
+	rr := array.NewTableReader(tbl, -1)
+	defer rr.Release()
+	var stats, parsed []string
+	for rr.Next() {
+		add := rr.RecordBatch().Column(int(tbl.Schema().FieldIndices("add")[0])).(*array.Struct)
+		addType := add.DataType().(*arrow.StructType)
+		si, _ := addType.FieldIdx("stats")
+		pi, _ := addType.FieldIdx("stats_parsed")
+		for i := 0; i < add.Len(); i++ {
+			stats = append(stats, add.Field(si).ValueStr(i))
+			parsed = append(parsed, add.Field(pi).ValueStr(i))
+		}
+	}
+	assert.Equal(t, []string{`{"numRecords":`, `{"numRecords":4}`}, stats)
+	assert.Equal(t, []string{array.NullValueStr, `{"numRecords":4}`}, parsed)
 }

@@ -119,15 +119,57 @@ func OpenEventLog(ctx context.Context, url string, opts *EventLogOptions) (*Even
 		return nil, err
 	}
 	l := &EventLog{tbl: tbl, now: o.Now, mem: mem}
-	events, err := l.Events(ctx)
-	if err != nil {
+	if l.seq, err = l.lastSequence(ctx); err != nil {
 		_ = tbl.Close()
 		return nil, err
 	}
-	for _, e := range events {
-		l.seq = max(l.seq, e.Sequence)
-	}
 	return l, nil
+}
+
+// lastSequence is the highest sequence number in the log. It comes from
+// the files' statistics, so opening a long log reads no data; only when a
+// file has no maximum for sequence (a writer that kept no stats) is the
+// sequence column of the table read.
+func (l *EventLog) lastSequence(ctx context.Context) (int64, error) {
+	snap, err := l.tbl.Snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var last int64
+	for f, err := range snap.Files(ctx) {
+		if err != nil {
+			return 0, err
+		}
+		var st struct {
+			MaxValues struct {
+				Sequence *int64 `json:"sequence"`
+			} `json:"maxValues"`
+		}
+		if f.Stats == "" || json.Unmarshal([]byte(f.Stats), &st) != nil || st.MaxValues.Sequence == nil {
+			return scanLastSequence(ctx, snap)
+		}
+		last = max(last, *st.MaxValues.Sequence)
+	}
+	return last, nil
+}
+
+// scanLastSequence reads the sequence column alone for its maximum.
+func scanLastSequence(ctx context.Context, snap *delta.Snapshot) (int64, error) {
+	rr, err := snap.Scan(ctx, &delta.ScanOptions{Columns: []string{"sequence"}})
+	if err != nil {
+		return 0, err
+	}
+	defer rr.Release()
+	var last int64
+	for rr.Next() {
+		col := rr.RecordBatch().Column(0).(*array.Int64)
+		for i := range col.Len() {
+			if col.IsValid(i) {
+				last = max(last, col.Value(i))
+			}
+		}
+	}
+	return last, rr.Err()
 }
 
 // Table is the event log's Delta table.

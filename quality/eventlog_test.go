@@ -81,3 +81,40 @@ func TestEventLog(t *testing.T) {
 	assert.Equal(t, "positive", d.FlowProgress.Error["expectation"])
 	assert.JSONEq(t, `{"update_progress":{"state":"FAILED"}}`, events[4].Details)
 }
+
+// TestEventLogSequenceWithoutStats: sequence numbers continue on a log whose
+// files carry no column statistics (the last sequence is then read from the
+// sequence column instead of the stats).
+func TestEventLogSequenceWithoutStats(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	url := filepath.Join(t.TempDir(), "event_log")
+	tbl, err := delta.Create(ctx, url, EventLogSchema(), &delta.CreateOptions{Table: &delta.Options{Allocator: mem},
+		Properties: map[string]string{"delta.dataSkippingNumIndexedCols": "0"}})
+	require.NoError(t, err)
+	require.NoError(t, tbl.Close())
+	o := Origin{PipelineID: "p1", PipelineName: "transactions", UpdateID: "u1"}
+	for range 2 {
+		log, err := OpenEventLog(ctx, url, &EventLogOptions{Table: &delta.Options{Allocator: mem}})
+		require.NoError(t, err)
+		require.NoError(t, log.Append(ctx, CreateUpdateEvent(o, false), UpdateProgressEvent(o, "COMPLETED")))
+		require.NoError(t, log.Close())
+	}
+	log, err := OpenEventLog(ctx, url, &EventLogOptions{Table: &delta.Options{Allocator: mem}})
+	require.NoError(t, err)
+	defer log.Close()
+	events, err := log.Events(ctx)
+	require.NoError(t, err)
+	var seqs []int64
+	for _, e := range events {
+		seqs = append(seqs, e.Sequence)
+	}
+	assert.Equal(t, []int64{1, 2, 3, 4}, seqs)
+	snap, err := log.Table().Snapshot(ctx)
+	require.NoError(t, err)
+	for f, err := range snap.Files(ctx) {
+		require.NoError(t, err)
+		assert.NotContains(t, f.Stats, "sequence", "the table should keep no column stats")
+	}
+}

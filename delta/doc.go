@@ -42,6 +42,10 @@
 // _delta_log/NNNNNNNNNNNNNNNNNNNN.json. Concurrent commits that do not
 // conflict are rebased and retried; conflicting ones fail with a
 // [ConflictError]. A failed or conflicting write leaves the table as it was.
+// A transaction can also carry an application's own state in the log,
+// atomically with its data: [Transaction.SetDomainMetadata] (read back with
+// [Snapshot.DomainMetadata]). The table property delta.isolationLevel set
+// to Serializable makes every transaction Serializable.
 //
 // # Types
 //

@@ -220,63 +220,12 @@ func (s *MergeSink) clauses(schema *arrow.Schema) (expr.Expr, *delta.MergeOption
 // qualify rewrites the stream's column names in a condition to the source
 // alias, so DeleteWhen is written as over the stream alone.
 func qualify(e expr.Expr, schema *arrow.Schema, alias string) expr.Expr {
-	text := e.String()
-	// Parse the condition again with every column reference qualified:
-	// Columns lists them, and the pair schema MERGE resolves against
-	// accepts alias.column.
-	for _, c := range expr.Columns(e) {
-		if len(c) == 1 && len(schema.FieldIndices(c[0])) == 1 {
-			text = replaceIdent(text, c[0], alias+"."+c[0])
+	return expr.RenameColumns(e, func(path []string) []string {
+		if len(schema.FieldIndices(path[0])) == 1 {
+			return append([]string{alias}, path...)
 		}
-	}
-	q, err := expr.Parse(text)
-	if err != nil {
-		return e
-	}
-	return q
-}
-
-// replaceIdent replaces whole-word occurrences of ident (bare or
-// backquoted) outside string literals.
-func replaceIdent(text, ident, with string) string {
-	var b strings.Builder
-	inStr := byte(0)
-	for i := 0; i < len(text); {
-		c := text[i]
-		if inStr != 0 {
-			b.WriteByte(c)
-			if c == inStr {
-				inStr = 0
-			}
-			i++
-			continue
-		}
-		if c == '\'' || c == '"' {
-			inStr = c
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		for _, form := range []string{"`" + ident + "`", ident} {
-			if strings.HasPrefix(text[i:], form) && boundary(text, i-1) && boundary(text, i+len(form)) {
-				b.WriteString(with)
-				i += len(form)
-				goto next
-			}
-		}
-		b.WriteByte(c)
-		i++
-	next:
-	}
-	return b.String()
-}
-
-func boundary(text string, i int) bool {
-	if i < 0 || i >= len(text) {
-		return true
-	}
-	c := text[i]
-	return !(c == '_' || c == '.' || c == '`' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+		return path
+	})
 }
 
 // latestPerKey keeps, of each key's rows in the batch, the one with the

@@ -30,3 +30,30 @@ func ColumnEquality(e Expr) (left, right []string, ok bool) {
 	}
 	return append([]string(nil), n.args[0].path...), append([]string(nil), n.args[1].path...), true
 }
+
+// RenameColumns returns a copy of e in which every column reference is
+// replaced by rename's result for its path (as written, before
+// case-insensitive resolution); returning the path unchanged keeps it.
+// e itself is not modified. A typical use qualifies a condition written
+// over one input with that input's alias, so that it can be used where two
+// inputs are in scope (a MERGE's source and target).
+func RenameColumns(e Expr, rename func(path []string) []string) Expr {
+	var walk func(n *node) *node
+	walk = func(n *node) *node {
+		if n == nil {
+			return nil
+		}
+		c := *n
+		if n.kind == kColumn {
+			c.path = append([]string(nil), rename(append([]string(nil), n.path...))...)
+		}
+		if n.args != nil {
+			c.args = make([]*node, len(n.args))
+			for i, a := range n.args {
+				c.args[i] = walk(a)
+			}
+		}
+		return &c
+	}
+	return walk(e.tree())
+}

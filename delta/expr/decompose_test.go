@@ -62,3 +62,31 @@ func TestColumnEquality(t *testing.T) {
 		})
 	}
 }
+
+func TestRenameColumns(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{"op = 'DELETE'", "s.op = 'DELETE'"},
+		{"`op` = 'op' AND id > 3", "s.op = 'op' AND s.id > 3"},
+		{"upper(op) IN ('D', 'X') OR other IS NULL", "upper(s.op) IN ('D', 'X') OR other IS NULL"},
+		{"CASE WHEN op = 'd' THEN id ELSE -id END > 0", "CASE WHEN s.op = 'd' THEN s.id ELSE -s.id END > 0"},
+		{"addr.city = 'Oslo'", "addr.city = 'Oslo'"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			e, err := expr.Parse(tc.in)
+			require.NoError(t, err)
+			before := e.String()
+			got := expr.RenameColumns(e, func(p []string) []string {
+				if len(p) == 1 && (p[0] == "op" || p[0] == "id") {
+					return []string{"s", p[0]}
+				}
+				return p
+			})
+			want, err := expr.Parse(tc.want)
+			require.NoError(t, err)
+			assert.Equal(t, want.String(), got.String())
+			assert.Equal(t, before, e.String(), "the input expression is unchanged")
+		})
+	}
+}

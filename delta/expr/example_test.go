@@ -156,3 +156,16 @@ func ExampleCompileOptions_ansi() {
 	// true
 	// true
 }
+
+// RenameColumns qualifies a condition written over one input with that
+// input's alias, leaving string literals alone.
+func ExampleRenameColumns() {
+	e, err := expr.Parse("op = 'op' AND amount > 0")
+	if err != nil {
+		panic(err)
+	}
+	q := expr.RenameColumns(e, func(path []string) []string { return append([]string{"s"}, path...) })
+	fmt.Println(q)
+	// Output:
+	// s.op = 'op' AND s.amount > 0
+}

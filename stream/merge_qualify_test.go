@@ -31,3 +31,18 @@ func TestQualifyDeleteWhen(t *testing.T) {
 		})
 	}
 }
+
+func TestSameOffset(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"", "{}", false},
+		{`{"v":1,"f":"x"}`, "{ \"v\": 1,\n \"f\": \"x\" }", true},
+		{`{"v":1}`, `{"v":2}`, false},
+		{`not json`, `not json`, true},
+	} {
+		assert.Equal(t, tc.want, SameOffset(Offset(tc.a), Offset(tc.b)), "%q vs %q", tc.a, tc.b)
+	}
+}

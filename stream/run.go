@@ -145,7 +145,7 @@ func (q *Query) loop(ctx context.Context) error {
 			return err
 		}
 		latestMs := time.Since(tick).Milliseconds()
-		if sameOffset(end, st.end) || end == nil {
+		if SameOffset(end, st.end) || end == nil {
 			if len(q.stateful) > 0 && st.watermarkMs > st.lastBatchWM && trig.kind != triggerOnce && st.end != nil {
 				seq := &offsetSeq{meta: offsetSeqMetadata{BatchWatermarkMs: st.watermarkMs, BatchTimestampMs: time.Now().UnixMilli(), Conf: confOf(q.opts.Conf)}, offsets: []Offset{st.end}}
 				if err := q.runBatch(ctx, st, st.nextBatch, st.end, seq, false, latestMs); err != nil {

@@ -71,8 +71,9 @@ type SourceEnv struct {
 	Logger *slog.Logger
 }
 
-// sameOffset reports whether two offsets are the same JSON value.
-func sameOffset(a, b Offset) bool {
+// SameOffset reports whether two offsets are the same JSON value (spacing
+// aside), which is how a query decides that a source has nothing new.
+func SameOffset(a, b Offset) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return len(a) == len(b)
 	}

@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -85,7 +83,7 @@ func (u *update) computeStream(ctx context.Context, n *node, t *tableRun) error 
 			return err
 		}
 	}
-	if sameJSON(flow.Start, flow.End) && !t.refresh {
+	if stream.SameOffset(flow.Start, flow.End) && !t.refresh {
 		return nil // no new input
 	}
 	rr, err := src.Read(ctx, flow.Start, flow.End)
@@ -245,17 +243,6 @@ func (p *Pipeline) validate(ctx context.Context, g *graph, u *update) error {
 		}
 	}
 	return nil
-}
-
-func sameJSON(a, b []byte) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return len(a) == len(b)
-	}
-	var ca, cb bytes.Buffer
-	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
-		return bytes.Equal(a, b)
-	}
-	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
 // emptyReader is a reader of no rows, for a refresh that leaves a table

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/rowkey"
 )
 
 // MergeSinkOptions configure a MergeSink. Keys is required.
@@ -256,18 +256,7 @@ func latestPerKey(ctx context.Context, b *Batch, keys []string, seqCol string, m
 	best := map[string]int{}
 	var order []string
 	for i := range int(one.NumRows()) {
-		var kb strings.Builder
-		for j, c := range keyCols {
-			if j > 0 {
-				kb.WriteByte(0)
-			}
-			if c.IsNull(i) {
-				kb.WriteString("\x01NULL")
-			} else {
-				kb.WriteString(c.ValueStr(i))
-			}
-		}
-		k := kb.String()
+		k := rowkey.Of(keyCols, i)
 		prev, seen := best[k]
 		if !seen {
 			order = append(order, k)

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -11,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakehouse-go/lakehouse/delta"
+	"github.com/lakehouse-go/lakehouse/internal/rowkey"
 )
 
 // deduper drops rows whose key was seen before in the update. It holds
@@ -39,22 +39,6 @@ func keyColumns(schema *arrow.Schema, keys []string) ([]int, error) {
 	return idx, nil
 }
 
-// rowKey renders a row's key; NULL is distinct from every string.
-func rowKey(cols []arrow.Array, row int) string {
-	var b strings.Builder
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteByte(0)
-		}
-		if c.IsNull(row) {
-			b.WriteString("\x01NULL")
-			continue
-		}
-		b.WriteString(c.ValueStr(row))
-	}
-	return b.String()
-}
-
 // firstSeen keeps the rows whose key the update has not seen yet.
 func (d *deduper) firstSeen(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, int64, error) {
 	idx, err := keyColumns(rec.Schema(), d.keys)
@@ -69,7 +53,7 @@ func (d *deduper) firstSeen(rec arrow.RecordBatch, mem memory.Allocator) (arrow.
 	defer mask.Release()
 	var dups int64
 	for r := range int(rec.NumRows()) {
-		k := rowKey(cols, r)
+		k := rowkey.Of(cols, r)
 		if _, ok := d.seen[k]; ok {
 			mask.Append(false)
 			dups++
@@ -122,7 +106,7 @@ func (u *update) dropExistingKeys(ctx context.Context, n *node, t *tableRun, d *
 			cols[i] = rec.Column(i)
 		}
 		for r := range int(rec.NumRows()) {
-			k := rowKey(cols, r)
+			k := rowkey.Of(cols, r)
 			if _, ok := d.seen[k]; ok {
 				existing[k] = struct{}{}
 			}
@@ -153,7 +137,7 @@ func (u *update) dropExistingKeys(ctx context.Context, n *node, t *tableRun, d *
 		}
 		mask := array.NewBooleanBuilder(u.p.o.Allocator)
 		for r := range int(rec.NumRows()) {
-			_, dup := existing[rowKey(cols, r)]
+			_, dup := existing[rowkey.Of(cols, r)]
 			mask.Append(!dup)
 			if dup {
 				t.res.Duplicates++

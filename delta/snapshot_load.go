@@ -202,7 +202,9 @@ func (t *Table) listLogPrefix(ctx context.Context, prefix string, acc []logrepla
 	return acc, nil
 }
 
-// readCommit reads and parses one commit or compaction file. A file no
+// readCommit reads and parses one commit or compaction file, and checks
+// that a commit follows the spec's rules for one version (a violation is
+// ErrCorruptLog naming the file). A file no
 // longer than the line limit is read whole (it cannot hold a longer
 // line); a larger one is streamed, holding one line at a time, so an
 // oversize line fails with ErrLimitExceeded instead of being allocated.
@@ -221,6 +223,9 @@ func (t *Table) readCommit(ctx context.Context, f logreplay.LogFile) ([]protocol
 			actions, err = checkpoint.ReadJSON(r, maxLine)
 			_ = r.Close()
 		}
+	}
+	if err == nil && f.Kind == logreplay.KindCommit {
+		err = protocol.CheckCommit(actions)
 	}
 	switch {
 	case err == nil:

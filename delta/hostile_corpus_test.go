@@ -59,14 +59,18 @@ func addLine(path string) string {
 
 var hostileLogs = []hostileLog{
 	{name: "a line cut off", want: ErrCorruptLog, says: "00000000000000000002.json",
-		damage: func(t *testing.T, _ *Table, dir, _, _ string) { writeCommitLines(t, dir, 2, `{"add":{"path":"x.parquet",`) }},
+		damage: func(t *testing.T, _ *Table, dir, _, _ string) {
+			writeCommitLines(t, dir, 2, `{"add":{"path":"x.parquet",`)
+		}},
 	{name: "two metaData actions in one commit", want: ErrCorruptLog, says: "two metaData",
 		damage: func(t *testing.T, _ *Table, dir, _, _ string) {
 			meta := logLine(t, dir, 0, `"metaData"`)
 			writeCommitLines(t, dir, 2, meta, meta)
 		}},
 	{name: "a file added twice in one commit", want: ErrCorruptLog, says: "added twice",
-		damage: func(t *testing.T, _ *Table, dir, own, _ string) { writeCommitLines(t, dir, 2, addLine(own), addLine(own)) }},
+		damage: func(t *testing.T, _ *Table, dir, own, _ string) {
+			writeCommitLines(t, dir, 2, addLine(own), addLine(own))
+		}},
 	{name: "a file added and removed in one commit", want: ErrCorruptLog, says: "both added and removed",
 		damage: func(t *testing.T, _ *Table, dir, own, _ string) {
 			writeCommitLines(t, dir, 2, addLine(own), fmt.Sprintf(`{"remove":{"path":%q,"deletionTimestamp":1,"dataChange":true}}`, own))

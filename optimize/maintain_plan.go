@@ -73,58 +73,66 @@ func shortBytes(n int64) string {
 // unpartitioned table).
 type PartitionStats struct {
 	// Partition is "col=value/…" in partition column order.
-	Partition string
-	NumFiles  int64
-	Bytes     int64
+	Partition string `json:"partition"`
+	NumFiles  int64  `json:"numFiles"`
+	Bytes     int64  `json:"bytes"`
 	// SmallFiles are files under Policy.SmallFileSize.
-	SmallFiles int64
+	SmallFiles int64 `json:"smallFiles"`
 	// Histogram counts files per SizeBuckets bucket.
-	Histogram []int64
+	Histogram []int64 `json:"histogram"`
 }
 
 // TableStats is what Maintain found in the table: the input of Decide.
 type TableStats struct {
 	// Version is the version inspected.
-	Version int64
+	Version int64 `json:"version"`
 	// Partitions, in the order first seen; one entry for an
 	// unpartitioned table.
-	Partitions []PartitionStats
+	Partitions []PartitionStats `json:"partitions"`
 	// NumFiles and Bytes count the live files.
-	NumFiles, Bytes int64
+	NumFiles int64 `json:"numFiles"`
+	Bytes    int64 `json:"bytes"`
 	// SmallFiles and SmallBytes count files under Policy.SmallFileSize.
-	SmallFiles, SmallBytes int64
+	SmallFiles int64 `json:"smallFiles"`
+	SmallBytes int64 `json:"smallBytes"`
 	// MaxSmallFilesInPartition is the largest SmallFiles of any partition:
 	// compaction packs within partitions, so that is what decides it.
-	MaxSmallFilesInPartition int64
+	MaxSmallFilesInPartition int64 `json:"maxSmallFilesInPartition"`
 	// ClusteringColumns are the table's liquid clustering columns (nil if
 	// none); ZOrderBy the columns of the Z-cubes found in file tags (or
 	// Policy.ZOrderBy).
-	ClusteringColumns []string
-	ZOrderBy          []string
+	ClusteringColumns []string `json:"clusteringColumns"`
+	ZOrderBy          []string `json:"zOrderBy"`
 	// UnclusteredFiles and UnclusteredBytes count, on a clustered table,
 	// files no clustering run wrote; on a Z-ordered one, files outside
 	// every Z-cube. Zero otherwise.
-	UnclusteredFiles, UnclusteredBytes int64
+	UnclusteredFiles int64 `json:"unclusteredFiles"`
+	UnclusteredBytes int64 `json:"unclusteredBytes"`
 	// Rows counts the rows files hold (deleted ones included); DeletedRows
 	// those deletion vectors mark deleted. RowsKnown is false when a file
 	// has no row count in its statistics.
-	Rows, DeletedRows int64
-	RowsKnown         bool
+	Rows        int64 `json:"rows"`
+	DeletedRows int64 `json:"deletedRows"`
+	RowsKnown   bool  `json:"rowsKnown"`
 	// DVFiles have a deletion vector; DVHeavyFiles delete more than
 	// Policy.MaxDeletedRowsRatio of their rows (or an unknown share).
-	DVFiles, DVHeavyFiles int64
+	DVFiles      int64 `json:"dvFiles"`
+	DVHeavyFiles int64 `json:"dvHeavyFiles"`
 	// CheckpointVersion is the version of the latest checkpoint (-1:
 	// none); CommitsSinceCheckpoint the commits after it (all commits
 	// when there is none). CheckpointInterval is the table's
 	// delta.checkpointInterval.
-	CheckpointVersion, CommitsSinceCheckpoint, CheckpointInterval int64
+	CheckpointVersion      int64 `json:"checkpointVersion"`
+	CommitsSinceCheckpoint int64 `json:"commitsSinceCheckpoint"`
+	CheckpointInterval     int64 `json:"checkpointInterval"`
 	// ExpiredLogFiles counts the log files log cleanup would delete.
-	ExpiredLogFiles int64
+	ExpiredLogFiles int64 `json:"expiredLogFiles"`
 	// VacuumableFiles and VacuumableBytes are what VACUUM would delete
 	// (its dry run at the policy's retention). VacuumError, when set,
 	// says why that could not be computed; VACUUM is then skipped.
-	VacuumableFiles, VacuumableBytes int64
-	VacuumError                      string
+	VacuumableFiles int64  `json:"vacuumableFiles"`
+	VacuumableBytes int64  `json:"vacuumableBytes"`
+	VacuumError     string `json:"vacuumError"`
 }
 
 // DeletedRatio is DeletedRows/Rows (0 for an empty table).
@@ -255,8 +263,11 @@ func decide(a Action, s *TableStats, p *Policy) (bool, string) {
 		if s.VacuumError != "" {
 			return false, "cannot tell what VACUUM would delete: " + s.VacuumError
 		}
-		if s.VacuumableFiles == 0 || s.VacuumableBytes < p.MinVacuumBytes {
-			return false, fmt.Sprintf("%d file(s), %s unreferenced past the retention, under %s", s.VacuumableFiles, humanSize(s.VacuumableBytes), humanSize(max(p.MinVacuumBytes, 1)))
+		if s.VacuumableFiles == 0 {
+			return false, "no file unreferenced past the retention"
+		}
+		if s.VacuumableBytes < p.MinVacuumBytes {
+			return false, fmt.Sprintf("%d file(s), %s unreferenced past the retention, under %s", s.VacuumableFiles, humanSize(s.VacuumableBytes), humanSize(p.MinVacuumBytes))
 		}
 		return true, fmt.Sprintf("%d file(s), %s unreferenced past the retention", s.VacuumableFiles, humanSize(s.VacuumableBytes))
 	}

@@ -48,6 +48,15 @@
 // refused on such a table ([ErrZOrderClustered]); the commit carries
 // Spark's clusterBy and isFull parameters and clusteringStats.
 //
+// Z-order and clustering columns may be fields nested in structs, named
+// with dots ("event.ts"); a row whose struct is null orders as a null.
+// As in Spark, a column must have per-file statistics (be among the first
+// delta.dataSkippingNumIndexedCols leaf columns, or listed in
+// delta.dataSkippingStatsColumns): ordering by one without them could
+// not skip files, so ZORDER BY refuses it ([ErrInvalidOptions]), CLUSTER
+// BY refuses it ([delta.ErrClusteringColumnMissingStats]), and so does a
+// clustering run after the statistics were narrowed.
+//
 // # Commits and concurrency
 //
 // Rewrites are committed with dataChange=false, operation "OPTIMIZE" and

@@ -63,3 +63,37 @@ func ExampleDecide() {
 	// purge: 1 file(s) delete more than 5% of their rows (3% of the table's rows are deleted)
 	// compact: 200 small file(s) (< 64.0 MiB) in a partition, at least 50; 380 in the table
 }
+
+// Inspect reports what Maintain decides on, without deciding; a dry run
+// of Maintain adds the decisions and changes nothing.
+func ExampleInspect() {
+	dir, _ := os.MkdirTemp("", "optimize-example")
+	defer os.RemoveAll(dir)
+	tbl, err := smallAppends(filepath.Join(dir, "events"), 8)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	stats, err := optimize.Inspect(ctx, tbl, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range stats.Partitions {
+		fmt.Printf("%s: %d files, %d small\n", p.Partition, p.NumFiles, p.SmallFiles)
+	}
+	fmt.Println("commits since checkpoint:", stats.CommitsSinceCheckpoint)
+
+	rep, err := optimize.Maintain(ctx, tbl, &optimize.Policy{MinSmallFiles: 4, DryRun: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	d := rep.Decision(optimize.ActionCompact)
+	fmt.Println(d.Status, "-", d.Reason)
+	fmt.Println("files still:", countFiles(tbl))
+	// Output:
+	// day=2024-01-01: 4 files, 4 small
+	// day=2024-01-02: 4 files, 4 small
+	// commits since checkpoint: 9
+	// planned - 4 small file(s) (< 64.0 MiB) in a partition, at least 4; 8 in the table
+	// files still: 8
+}

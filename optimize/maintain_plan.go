@@ -86,7 +86,7 @@ type PartitionStats struct {
 type TableStats struct {
 	// Version is the version inspected.
 	Version int64 `json:"version"`
-	// Partitions, in the order first seen; one entry for an
+	// Partitions, sorted by their labels; one entry for an
 	// unpartitioned table.
 	Partitions []PartitionStats `json:"partitions"`
 	// NumFiles and Bytes count the live files.

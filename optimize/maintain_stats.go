@@ -94,6 +94,7 @@ func inspect(ctx context.Context, tbl *delta.Table, snap *delta.Snapshot, p *Pol
 			outsideCubeBytes += f.Size
 		}
 	}
+	sort.Slice(s.Partitions, func(i, j int) bool { return s.Partitions[i].Partition < s.Partitions[j].Partition })
 	for _, ps := range s.Partitions {
 		s.MaxSmallFilesInPartition = max(s.MaxSmallFilesInPartition, ps.SmallFiles)
 	}

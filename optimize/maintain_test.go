@@ -2,6 +2,8 @@ package optimize
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -266,4 +268,88 @@ func TestMaintainWithConcurrentAppendsLosesNothing(t *testing.T) {
 		assert.False(t, seen[r], "duplicate row %s", r)
 		seen[r] = true
 	}
+}
+
+func TestMaintainLogAndVacuum(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl := newEventsTable(t, mem, false, nil, 12)
+	// A writer that never checkpointed: drop the checkpoint the commit
+	// of version 10 wrote.
+	logDir := filepath.Join(strings.TrimPrefix(tbl.URL(), "file://"), "_delta_log")
+	cps, err := filepath.Glob(filepath.Join(logDir, "*.checkpoint*.parquet"))
+	require.NoError(t, err)
+	require.NotEmpty(t, cps)
+	for _, p := range append(cps, filepath.Join(logDir, "_last_checkpoint")) {
+		require.NoError(t, os.Remove(p))
+	}
+	// Retentions of zero make every removed file and every commit before
+	// a checkpoint expire at once (only safe with no other reader or
+	// writer, as here).
+	_, err = tbl.SetProperties(ctx, map[string]string{
+		"delta.deletedFileRetentionDuration": "interval 0 seconds",
+		"delta.logRetentionDuration":         "interval 0 seconds",
+	}, nil)
+	require.NoError(t, err)
+	before := tableRows(t, tbl)
+	policy := &Policy{MinSmallFiles: 5}
+
+	// Run 1: compaction and a checkpoint; nothing expired yet without a
+	// checkpoint to keep.
+	rep, err := Maintain(ctx, tbl, policy)
+	require.NoError(t, err)
+	assert.Equal(t, int64(14), rep.Stats.CommitsSinceCheckpoint, "versions 0 to 13")
+	assert.Equal(t, []Action{ActionCompact, ActionCheckpoint}, needed(rep))
+	for _, a := range needed(rep) {
+		assert.Equal(t, StatusDone, rep.Decision(a).Status, rep.Decision(a).Result)
+	}
+	assert.Equal(t, "classic checkpoint of version 14, 3 action(s)", rep.Decision(ActionCheckpoint).Result, "protocol, metadata, the one file")
+
+	// Run 2: the commits before the checkpoint and the compacted files
+	// are past their (zero) retention.
+	rep, err = Maintain(ctx, tbl, policy)
+	require.NoError(t, err)
+	assert.Equal(t, int64(14), rep.Stats.CheckpointVersion)
+	assert.Equal(t, int64(14), rep.Stats.ExpiredLogFiles, "commits 0 to 13")
+	assert.Equal(t, int64(12), rep.Stats.VacuumableFiles, "the files compaction replaced")
+	assert.Equal(t, []Action{ActionLogCleanup, ActionVacuum}, needed(rep))
+	for _, a := range needed(rep) {
+		assert.Equal(t, StatusDone, rep.Decision(a).Status, rep.Decision(a).Result)
+	}
+	commits, err := filepath.Glob(filepath.Join(logDir, "*.json"))
+	require.NoError(t, err)
+	assert.Len(t, commits, 3, "the checkpointed version and the two VACUUM commits")
+	assert.Equal(t, before, tableRows(t, tbl))
+
+	// Run 3: nothing left.
+	rep, err = Maintain(ctx, tbl, policy)
+	require.NoError(t, err)
+	assert.Empty(t, needed(rep), rep.Summary())
+}
+
+func TestMaintainConcurrentRunsConflictCleanly(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl := newEventsTable(t, mem, true, nil, 6)
+	before := tableRows(t, tbl)
+	reps := make([]*Report, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = Maintain(ctx, tbl, &Policy{MinSmallFiles: 3})
+		}()
+	}
+	wg.Wait()
+	for i, rep := range reps {
+		require.NoError(t, errs[i])
+		st := rep.Decision(ActionCompact).Status
+		assert.Contains(t, []Status{StatusDone, StatusConflict}, st, rep.Decision(ActionCompact).Result)
+	}
+	assert.Equal(t, before, tableRows(t, tbl))
+	rep, err := Maintain(ctx, tbl, &Policy{MinSmallFiles: 3})
+	require.NoError(t, err)
+	assert.Empty(t, needed(rep), "one of the two compacted everything")
 }

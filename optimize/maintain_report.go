@@ -53,7 +53,11 @@ func (r *Report) Summary() string {
 	if r.BudgetExceeded {
 		fmt.Fprintf(&b, "budget of %s used up: deferred work is left for the next run\n", r.Policy.Budget)
 	}
-	if !r.Done() && !r.Policy.DryRun && !r.BudgetExceeded {
+	healthy := true
+	for _, d := range r.Decisions {
+		healthy = healthy && !d.Needed
+	}
+	if healthy {
 		b.WriteString("nothing to do: the table is healthy\n")
 	}
 	return b.String()

@@ -118,8 +118,19 @@ func hasStatsFor(snap *delta.Snapshot, clause, name, col string) error {
 		return nil
 	}
 	if clause == "CLUSTER BY" {
-		return fmt.Errorf("%w: %w: %q is past delta.dataSkippingNumIndexedCols or not in delta.dataSkippingStatsColumns; collect statistics for it (raise or list it) before clustering",
-			ErrInvalidOptions, delta.ErrClusteringColumnMissingStats, col)
+		return fmt.Errorf("%w: %q is past delta.dataSkippingNumIndexedCols or not in delta.dataSkippingStatsColumns; collect statistics for it (raise or list it) before clustering",
+			errClusterNoStats{}, col)
 	}
 	return invalidf("%s %q: data files keep no statistics for %q (it is past delta.dataSkippingNumIndexedCols or not in delta.dataSkippingStatsColumns), so ordering by it cannot skip files; collect statistics for it first", clause, name, col)
+}
+
+// errClusterNoStats is the error of a clustering run whose clustering
+// column lost its statistics: an option error, and the same mistake
+// delta reports at CLUSTER BY.
+type errClusterNoStats struct{}
+
+func (errClusterNoStats) Error() string { return "optimize: clustering columns must have statistics" }
+
+func (errClusterNoStats) Is(target error) bool {
+	return target == ErrInvalidOptions || target == delta.ErrClusteringColumnMissingStats || target == delta.ErrInvalidArgument
 }

@@ -132,3 +132,25 @@ func TestOptimizeAndClusterBySummaries(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	assert.Equal(t, "CLUSTER BY NONE: version 5; clustering columns were id\n  files stay as they are; new files are no longer clustered\n", out)
 }
+
+func TestOptimizeClusteredTableWithoutStats(t *testing.T) {
+	tbl := filepath.Join(t.TempDir(), "c")
+	for i := range 2 {
+		code, _, errs := lakehouseIn(t, fmt.Sprintf(`{"id":%d,"name":"n%d"}`+"\n", i, i), "write", tbl)
+		require.Equal(t, 0, code, errs)
+	}
+	code, _, errs := lakehouse(t, "cluster-by", tbl, "name")
+	require.Equal(t, 0, code, errs)
+	// Statistics narrowed to id alone: name (leaf 2) has none any more.
+	code, _, errs = lakehouse(t, "set-property", tbl, "delta.dataSkippingNumIndexedCols=1")
+	require.Equal(t, 0, code, errs)
+	for _, cmd := range []string{"optimize", "maintain"} {
+		code, _, errs = lakehouse(t, cmd, tbl)
+		assert.Equal(t, exitFailure, code, cmd)
+		assert.Contains(t, errs, `clustering columns must have statistics: "name" is past delta.dataSkippingNumIndexedCols`, cmd)
+		assert.NotContains(t, errs, "lakehouse help", "not a command-line mistake")
+	}
+	code, _, errs = lakehouse(t, "cluster-by", tbl, "nope.x")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, `clustering column "nope.x" is not in the schema`)
+}

@@ -54,6 +54,11 @@ func runOptimize(ctx context.Context, e *env, args []string) error {
 	opts.Progress = progress
 	res, err := optimize.Compact(ctx, rc.tbl, opts)
 	done()
+	if errors.Is(err, delta.ErrClusteringColumnMissingStats) {
+		// Not a command-line mistake: the table's statistics settings
+		// changed under its clustering columns; the message says the fix.
+		return &cliError{msg: oneLine(err.Error()), err: err}
+	}
 	if errors.Is(err, optimize.ErrInvalidOptions) {
 		// Every option came from the command line.
 		return &cliError{msg: err.Error(), usage: true, err: err}

@@ -31,6 +31,24 @@ func (clusteredPartitioned) Error() string {
 
 func (clusteredPartitioned) Is(target error) bool { return target == ErrInvalidArgument }
 
+// ErrClusteringColumnMissingStats is returned when a clustering column
+// would get no per-file statistics: it lies past the first
+// delta.dataSkippingNumIndexedCols leaf columns (32 by default), or
+// delta.dataSkippingStatsColumns does not list it. Clustering prunes
+// files by those statistics, and the protocol requires writers to keep
+// them for clustering columns, so CLUSTER BY refuses such a column, as
+// Spark does (DELTA_CLUSTERING_COLUMN_MISSING_STATS). It also matches
+// ErrInvalidArgument.
+var ErrClusteringColumnMissingStats error = clusteringMissingStats{}
+
+type clusteringMissingStats struct{}
+
+func (clusteringMissingStats) Error() string {
+	return "delta: clustering columns must have statistics"
+}
+
+func (clusteringMissingStats) Is(target error) bool { return target == ErrInvalidArgument }
+
 // clusteringConfig is the configuration of the delta.clustering domain as
 // Spark writes it: each column a path of physical names, so that a nested
 // column a.b is ["a","b"], then the domain's own name.
@@ -42,12 +60,15 @@ type clusteringConfig struct {
 // clusteringDomain resolves logical column names (dotted for nested
 // fields) against st and returns the domainMetadata action naming them by
 // physical path. Columns must exist, be primitive and be distinct.
-func clusteringDomain(st *protocol.StructType, mode protocol.ColumnMappingMode, cols []string) (protocol.DomainMetadata, error) {
+func clusteringDomain(st *protocol.StructType, mode protocol.ColumnMappingMode, props protocol.Config, cols []string) (protocol.DomainMetadata, error) {
 	cfg := clusteringConfig{ClusteringColumns: [][]string{}, DomainName: ClusteringDomain}
 	var seen []string
 	for _, c := range cols {
 		path, logical, err := physicalPath(st, mode, c)
 		if err != nil {
+			return protocol.DomainMetadata{}, err
+		}
+		if err := checkStatsCollected(st, props, logical); err != nil {
 			return protocol.DomainMetadata{}, err
 		}
 		key := strings.ToLower(logical)
@@ -89,6 +110,81 @@ func physicalPath(st *protocol.StructType, mode protocol.ColumnMappingMode, col 
 		cur, _ = f.Type.(*protocol.StructType)
 	}
 	return path, strings.Join(logical, "."), nil
+}
+
+// statsPosition finds the leaf column at the dotted logical path the way
+// the data writer selects columns for statistics: leaves in schema order,
+// structs flattened, arrays and maps one leaf each. It returns the
+// 1-based position of the leaf and whether delta.dataSkippingStatsColumns
+// lists it (or a struct holding it).
+func statsPosition(st *protocol.StructType, listed map[string]bool, col string) (pos int, inList, found bool) {
+	want := strings.ToLower(col)
+	n := 0
+	var walk func(fields []*protocol.StructField, prefix string, forced bool) bool
+	walk = func(fields []*protocol.StructField, prefix string, forced bool) bool {
+		for _, f := range fields {
+			path := strings.ToLower(f.Name)
+			if prefix != "" {
+				path = prefix + "." + path
+			}
+			in := forced || listed[path]
+			if sub, ok := f.Type.(*protocol.StructType); ok {
+				if walk(sub.Fields, path, in) {
+					return true
+				}
+				continue
+			}
+			n++
+			if path == want {
+				pos, inList, found = n, in, true
+				return true
+			}
+		}
+		return false
+	}
+	walk(st.Fields, "", false)
+	return pos, inList, found
+}
+
+// checkStatsCollected returns ErrClusteringColumnMissingStats, worded
+// with the fix, when files written under props keep no statistics for
+// the column at the dotted logical path.
+func checkStatsCollected(st *protocol.StructType, props protocol.Config, col string) error {
+	var listed map[string]bool
+	if cols := strings.TrimSpace(props[protocol.PropDataSkippingStatsColumns]); cols != "" {
+		listed = map[string]bool{}
+		for _, c := range strings.Split(cols, ",") {
+			listed[strings.ToLower(strings.Trim(strings.TrimSpace(c), "`"))] = true
+		}
+	}
+	pos, inList, found := statsPosition(st, listed, col)
+	if !found {
+		return nil // physicalPath reports unknown columns
+	}
+	if listed != nil {
+		if inList {
+			return nil
+		}
+		return fmt.Errorf("%w: %q is not in %s=%s; add it there", ErrClusteringColumnMissingStats, col, protocol.PropDataSkippingStatsColumns, props[protocol.PropDataSkippingStatsColumns])
+	}
+	limit := props.Int(protocol.PropDataSkippingNumIndexedCols, 32)
+	if limit < 0 || int64(pos) <= limit {
+		return nil
+	}
+	return fmt.Errorf("%w: %q is leaf column %d of the schema, past %s=%d; raise that property to at least %d, list the column in %s, or move it forward in the schema",
+		ErrClusteringColumnMissingStats, col, pos, protocol.PropDataSkippingNumIndexedCols, limit, pos, protocol.PropDataSkippingStatsColumns)
+}
+
+// HasStats reports whether data files written to the table now keep
+// statistics for the column at the dotted logical path (a nested field
+// as "a.b"): whether it is among the first delta.dataSkippingNumIndexedCols
+// leaf columns, or listed by delta.dataSkippingStatsColumns. Data
+// skipping, and so clustering and Z-ordering, prunes files by them.
+func (s *Snapshot) HasStats(column string) bool {
+	if _, _, found := statsPosition(s.schema, nil, column); !found {
+		return false
+	}
+	return checkStatsCollected(s.schema, s.config, column) == nil
 }
 
 // logicalColumns maps the physical paths of a clustering domain back to
@@ -184,7 +280,7 @@ func (t *Table) ClusterBy(ctx context.Context, cols []string, opts *TxnOptions) 
 		if err != nil {
 			return corrupt("%v", err)
 		}
-		d, err := clusteringDomain(st, x.mapping, cols)
+		d, err := clusteringDomain(st, x.mapping, protocol.Config(x.meta.Configuration), cols)
 		if err != nil {
 			return err
 		}

@@ -148,7 +148,7 @@ func (t *Table) create(ctx context.Context, schema *arrow.Schema, rr array.Recor
 		return nil, err
 	}
 	if len(opts.ClusterBy) > 0 {
-		d, err := clusteringDomain(x.schema, x.mapping, opts.ClusterBy)
+		d, err := clusteringDomain(x.schema, x.mapping, protocol.Config(meta.Configuration), opts.ClusterBy)
 		if err != nil {
 			return nil, err
 		}

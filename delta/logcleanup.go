@@ -13,6 +13,39 @@ import (
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
+// ExpiredLogFiles lists the log files (relative to the table root) that
+// log cleanup would delete now: commits and checkpoints older than
+// delta.logRetentionDuration that precede the newest checkpoint inside
+// that window, as the cleanup after a checkpoint selects them. It deletes
+// nothing.
+func (t *Table) ExpiredLogFiles(ctx context.Context) ([]string, error) {
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files, err := t.listLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range expiredLogFiles(files, snap.config, time.Now()) {
+		out = append(out, f.Path)
+	}
+	return out, nil
+}
+
+// CleanupLog deletes the expired log files ExpiredLogFiles lists (and V2
+// checkpoint sidecars no remaining checkpoint uses), which a checkpoint
+// written by a commit does on its own; it is for tables whose writers
+// never clean up. Every version it leaves a commit for stays readable.
+func (t *Table) CleanupLog(ctx context.Context) error {
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	return t.cleanupLog(ctx, snap)
+}
+
 // cleanupLog deletes the log files expiredLogFiles selects, after a
 // checkpoint of snap. The configuration is snap's: the version just
 // checkpointed says whether cleanup is on and what the retention is.

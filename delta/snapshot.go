@@ -69,6 +69,12 @@ func (s *Snapshot) init() error {
 // Version is the snapshot's table version.
 func (s *Snapshot) Version() int64 { return s.segment.Version }
 
+// CheckpointVersion is the version of the checkpoint this snapshot was
+// loaded from, or -1 when it was replayed from commits alone. Version()
+// minus it is the number of commits a reader replays on top of the
+// checkpoint: what table maintenance watches to decide on a checkpoint.
+func (s *Snapshot) CheckpointVersion() int64 { return s.segment.CheckpointVersion }
+
 // Protocol returns the table's protocol at this version.
 func (s *Snapshot) Protocol() Protocol { return newProtocol(s.state.Protocol) }
 

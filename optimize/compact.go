@@ -27,19 +27,28 @@ import (
 // which stay. Nothing to rewrite is not an error: the Result then has no
 // commits.
 func Compact(ctx context.Context, tbl *delta.Table, opts *Options) (*Result, error) {
+	res, _, err := compact(ctx, tbl, opts, nil)
+	return res, err
+}
+
+// compact is Compact with a stop check made before every batch but the
+// first: when it reports true, the remaining batches are left undone and
+// their input files counted in deferred. Maintain uses it to keep to its
+// time budget without throwing away a batch half rewritten.
+func compact(ctx context.Context, tbl *delta.Table, opts *Options, stop func() bool) (res *Result, deferred int64, err error) {
 	start := time.Now()
 	snap, err := tbl.Snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	c, err := resolveOptions(opts, snap)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var files []*delta.AddFile
 	for f, err := range snap.FilesMatching(ctx, c.where) {
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		files = append(files, f)
 	}
@@ -57,14 +66,23 @@ func Compact(ctx context.Context, tbl *delta.Table, opts *Options) (*Result, err
 		r.total += int64(len(b.files))
 	}
 	r.startMetrics(p, start)
-	for _, batch := range batches(p.bins, c.BatchSize) {
+	all := batches(p.bins, c.BatchSize)
+	for i, batch := range all {
+		if i > 0 && stop != nil && stop() {
+			for _, rest := range all[i:] {
+				for _, b := range rest {
+					deferred += int64(len(b.files))
+				}
+			}
+			break
+		}
 		if err := r.commitBatch(ctx, batch); err != nil {
 			r.finishMetrics()
-			return r.res, err
+			return r.res, 0, err
 		}
 	}
 	r.finishMetrics()
-	return r.res, nil
+	return r.res, deferred, nil
 }
 
 // run is one Compact call in progress.

@@ -48,6 +48,15 @@
 // refused on such a table ([ErrZOrderClustered]); the commit carries
 // Spark's clusterBy and isFull parameters and clusteringStats.
 //
+// Z-order and clustering columns may be fields nested in structs, named
+// with dots ("event.ts"); a row whose struct is null orders as a null.
+// As in Spark, a column must have per-file statistics (be among the first
+// delta.dataSkippingNumIndexedCols leaf columns, or listed in
+// delta.dataSkippingStatsColumns): ordering by one without them could
+// not skip files, so ZORDER BY refuses it ([ErrInvalidOptions]), CLUSTER
+// BY refuses it ([delta.ErrClusteringColumnMissingStats]), and so does a
+// clustering run after the statistics were narrowed.
+//
 // # Commits and concurrency
 //
 // Rewrites are committed with dataChange=false, operation "OPTIMIZE" and
@@ -63,4 +72,33 @@
 // splits it by Z-value range into spill files that are sorted one at a
 // time. [Options.BatchSize] splits a very large run into several commits,
 // so that an interrupted run keeps what it finished.
+//
+// # Keeping a table healthy
+//
+// [Maintain] is the one call a service makes on a ticker. It inspects
+// the table ([Inspect]: files and a size histogram per partition, small
+// files, unclustered bytes, the share of rows deletion vectors delete,
+// commits since the last checkpoint, expired log files, and what VACUUM
+// would delete), decides with [Decide] — a pure function of those
+// [TableStats] and a [Policy] — which [Actions] the table needs, and runs
+// them in order within [Policy.Budget]: purge deletion vectors,
+// compact, cluster or Z-order, checkpoint, clean up the log, VACUUM. The
+// [Report] explains every decision, taken or not, with the measured
+// value and the threshold ([Report.Summary] prints it on one screen).
+// The thresholds default to Spark's auto compaction settings (files under
+// half of a 128 MiB target are small; 50 of them in a partition trigger
+// compaction), OPTIMIZE's maxDeletedRowsRatio (5%) and the table's
+// delta.checkpointInterval and retention. A healthy table gets no commit;
+// concurrent appends are never lost, since every rewrite is an OPTIMIZE
+// commit as above; [Policy.DryRun] only explains.
+//
+//	t := time.NewTicker(10 * time.Minute)
+//	for range t.C {
+//		rep, err := optimize.Maintain(ctx, tbl, &optimize.Policy{Budget: 5 * time.Minute})
+//		if err != nil {
+//			log.Print(err)
+//			continue
+//		}
+//		log.Print(rep.Summary())
+//	}
 package optimize

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,7 +117,11 @@ type Options struct {
 type config struct {
 	Options
 	where  expr.Expr
-	zorder []string // resolved to the schema's spelling
+	zorder []string // resolved to the schema's spelling; nested fields dotted
+	// zpaths are zorder's columns as paths through structs; scanCols the
+	// top-level columns holding them, which a sampling scan reads.
+	zpaths   [][]string
+	scanCols []string
 	// cluster: the table is clustered; zorder holds its clustering
 	// columns and rows follow a Hilbert curve.
 	cluster    bool
@@ -216,28 +221,29 @@ func (c *config) resolveOrderColumns(snap *delta.Snapshot, clause string, names 
 	schema := snap.Schema()
 	seen := map[string]bool{}
 	for _, name := range names {
-		idx := -1
-		for i, f := range schema.Fields() {
-			if strings.EqualFold(f.Name, name) {
-				idx = i
-				break
-			}
-		}
-		if idx < 0 {
+		path, f, ok := resolveColumnPath(schema, name)
+		if !ok {
 			return invalidf("%s %q: no such column", clause, name)
 		}
-		f := schema.Field(idx)
-		if containsFold(c.partitions, f.Name) {
-			return invalidf("%s %q: %q is a partition column; Z-ordering by it is useless", clause, name, f.Name)
+		col := strings.Join(path, ".")
+		if containsFold(c.partitions, path[0]) {
+			return invalidf("%s %q: %q is a partition column; Z-ordering by it is useless", clause, name, path[0])
 		}
-		if seen[f.Name] {
+		if seen[strings.ToLower(col)] {
 			return invalidf("%s %q: column named twice", clause, name)
 		}
-		seen[f.Name] = true
+		seen[strings.ToLower(col)] = true
 		if !orderable(f.Type) {
 			return invalidf("%s %q: type %s has no order to cluster by", clause, name, f.Type)
 		}
-		c.zorder = append(c.zorder, f.Name)
+		if err := hasStatsFor(snap, clause, name, col); err != nil {
+			return err
+		}
+		c.zorder = append(c.zorder, col)
+		c.zpaths = append(c.zpaths, path)
+		if !slices.Contains(c.scanCols, path[0]) {
+			c.scanCols = append(c.scanCols, path[0])
+		}
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ const keyColumn = "__lakehouse_zorder_key"
 
 // zkeyer computes the sort keys of rows.
 type zkeyer struct {
-	cols   []string
+	cols   [][]string // paths of the ordering columns
 	bounds [][][]byte // per column
 	rng    *rand.Rand
 	ids    []int32 // per column: the row's range
@@ -110,19 +110,19 @@ func (z *zkeyer) width() int { return 4*len(z.cols) + 1 }
 
 // keys appends the keys of rec's rows to dst.
 func (z *zkeyer) keys(dst []byte, rec arrow.RecordBatch) ([]byte, error) {
-	arrs := make([]arrow.Array, len(z.cols))
-	for k, name := range z.cols {
-		idx := rec.Schema().FieldIndices(name)
-		if len(idx) == 0 {
-			return nil, fmt.Errorf("optimize: scan output lacks Z-order column %q", name)
+	arrs := make([]orderColumn, len(z.cols))
+	for k, path := range z.cols {
+		c, err := pickColumn(rec, path)
+		if err != nil {
+			return nil, err
 		}
-		arrs[k] = rec.Column(idx[0])
+		arrs[k] = c
 	}
 	for i := range int(rec.NumRows()) {
 		for k, a := range arrs {
-			null := a.IsNull(i)
+			null := !a.valid(i)
 			if !null {
-				z.buf = encode(z.buf[:0], a, i)
+				z.buf = encode(z.buf[:0], a.leaf, i)
 			}
 			z.ids[k], z.spans[k] = rangeSpan(z.bounds[k], z.buf, null)
 		}
@@ -152,7 +152,7 @@ func (z *zkeyer) sampleKeys(sample [][][]byte) [][]byte {
 // sampleColumns reads the bin's Z-order columns: the row count and a
 // uniform sample of rows (each column's encoded value, nil for null).
 func (r *run) sampleColumns(ctx context.Context, b *bin, rng *rand.Rand) ([][][]byte, int64, error) {
-	rr, err := r.snap.ScanFiles(ctx, b.files, &delta.ScanOptions{Columns: r.c.zorder})
+	rr, err := r.snap.ScanFiles(ctx, b.files, &delta.ScanOptions{Columns: r.c.scanCols})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -162,6 +162,12 @@ func (r *run) sampleColumns(ctx context.Context, b *bin, rng *rand.Rand) ([][][]
 	var seen int64
 	for rr.Next() {
 		rec := rr.RecordBatch()
+		cols := make([]orderColumn, len(r.c.zpaths))
+		for k, path := range r.c.zpaths {
+			if cols[k], err = pickColumn(rec, path); err != nil {
+				return nil, 0, err
+			}
+		}
 		for i := range int(rec.NumRows()) {
 			seen++
 			slot := len(sample)
@@ -172,10 +178,10 @@ func (r *run) sampleColumns(ctx context.Context, b *bin, rng *rand.Rand) ([][][]
 				}
 				slot = int(j)
 			}
-			row := make([][]byte, rec.NumCols())
-			for k := range row {
-				if a := rec.Column(k); a.IsValid(i) {
-					row[k] = encode([]byte{}, a, i)
+			row := make([][]byte, len(cols))
+			for k, c := range cols {
+				if c.valid(i) {
+					row[k] = encode([]byte{}, c.leaf, i)
 				}
 			}
 			if slot == len(sample) {
@@ -200,7 +206,7 @@ func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*d
 	if err != nil || rows == 0 {
 		return nil, err
 	}
-	z := &zkeyer{cols: r.c.zorder, rng: rng, ids: make([]int32, len(r.c.zorder)), spans: make([]int32, len(r.c.zorder))}
+	z := &zkeyer{cols: r.c.zpaths, rng: rng, ids: make([]int32, len(r.c.zorder)), spans: make([]int32, len(r.c.zorder))}
 	for k := range z.cols {
 		var vals [][]byte
 		for _, row := range sample {

@@ -86,7 +86,7 @@ func TestRangeIDPreservesOrder(t *testing.T) {
 // column takes the one matching where the row falls in the next column.
 func TestSpreadFollowsTheNextColumn(t *testing.T) {
 	z := &zkeyer{
-		cols:   []string{"x", "y"},
+		cols:   [][]string{{"x"}, {"y"}},
 		bounds: [][][]byte{make([][]byte, 9), make([][]byte, 9)}, // 10 ranges each
 		ids:    make([]int32, 2),
 		spans:  make([]int32, 2),

@@ -8,6 +8,9 @@
 //	lakehouse restore --version N | --timestamp T TABLE
 //	lakehouse clone [--shallow] [--version N | --timestamp T] SOURCE TARGET
 //	lakehouse vacuum [--retain 168h] [--dry-run] [--lite] [--force] TABLE
+//	lakehouse optimize [--where EXPR] [--zorder-by a,b | --full] [--format text|json] TABLE
+//	lakehouse cluster-by [--format text|json] TABLE a,b|NONE
+//	lakehouse maintain [--dry-run] [--budget 5m] [--format text|json] TABLE
 //	lakehouse validate --suite SUITE.yaml [--format text|json] TABLE
 //
 // TABLE is a local path or a URL (file://, mem://, s3://, gs://, azblob://).

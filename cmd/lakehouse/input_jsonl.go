@@ -57,16 +57,18 @@ func readJSONL(r io.Reader, schema *arrow.Schema, pinned bool, mem memory.Alloca
 			if ln == nil {
 				break
 			}
-			if err := validObject(ln); err != nil {
-				return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+			if !inf.observeFlat(ln) {
+				if err := validObject(ln); err != nil {
+					return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+				}
+				dec := json.NewDecoder(bytes.NewReader(ln))
+				dec.UseNumber()
+				row, err := decodeOrdered(dec)
+				if err != nil {
+					return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+				}
+				inf.observeObject(row.(*orderedObject))
 			}
-			dec := json.NewDecoder(bytes.NewReader(ln))
-			dec.UseNumber()
-			row, err := decodeOrdered(dec)
-			if err != nil {
-				return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
-			}
-			inf.observeObject(row.(*orderedObject))
 			jr.pending = append(jr.pending, ln)
 			jr.pendLine = append(jr.pendLine, jr.line)
 			size += len(ln)

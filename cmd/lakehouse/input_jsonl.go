@@ -39,6 +39,8 @@ type jsonlReader struct {
 	err      error
 	mem      memory.Allocator
 	dec      *decoders // started by the first Next
+	// chunkBytes is the size of the last chunk read, to size the next.
+	chunkBytes int
 }
 
 // readJSONL starts reading JSON lines from r. With no schema it reads a

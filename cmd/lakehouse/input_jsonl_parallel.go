@@ -38,7 +38,7 @@ type decoders struct {
 // startDecoders starts reading and decoding; Next takes from order.
 func (jr *jsonlReader) startDecoders(mem memory.Allocator) {
 	workers := max(1, runtime.GOMAXPROCS(0))
-	d := &decoders{order: make(chan *jsonChunk, workers), bufs: make(chan []byte, workers+2), stop: make(chan struct{})}
+	d := &decoders{order: make(chan *jsonChunk, max(1, workers-1)), bufs: make(chan []byte, 1), stop: make(chan struct{})}
 	work := make(chan *jsonChunk)
 	d.wg.Add(1)
 	go func() { // reader
@@ -130,7 +130,13 @@ func (jr *jsonlReader) startDecoders(mem memory.Allocator) {
 // fillChunk reads up to inputBatchRows lines into c.buf: the sampled ones
 // first.
 func (jr *jsonlReader) fillChunk(c *jsonChunk) error {
-	var ends []int
+	if c.buf == nil && jr.chunkBytes > 0 {
+		// Sized as the last chunk, not grown by doubling: the copies
+		// left behind would be garbage the size of a chunk.
+		c.buf = make([]byte, 0, jr.chunkBytes+jr.chunkBytes/8)
+	}
+	defer func() { jr.chunkBytes = len(c.buf) }()
+	ends := make([]int, 0, inputBatchRows)
 	var err error
 	for len(ends) < inputBatchRows {
 		if len(jr.pending) > 0 {

@@ -93,7 +93,7 @@ var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$`)
 
 // classifyString infers the type of a CSV cell or JSON string.
 func classifyString(s string) kind {
-	if dateRe.MatchString(s) {
+	if len(s) == 10 && dateRe.MatchString(s) {
 		if _, err := time.Parse("2006-01-02", s); err == nil {
 			return kDate
 		}
@@ -109,7 +109,7 @@ func classifyString(s string) kind {
 // classifyQuoted classifies a JSON string: a quoted number, a date, a
 // timestamp or a string.
 func classifyQuoted(s string) kind {
-	if jsonNumberRe.MatchString(s) {
+	if s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && jsonNumberRe.MatchString(s) {
 		return numberKind(s) + kQuotedInt - kInt
 	}
 	return classifyString(s)
@@ -279,4 +279,90 @@ func (in *inferrer) quoted() map[string]bool {
 		}
 	}
 	return out
+}
+
+// observeFlat observes a line that is one JSON object of scalar values
+// (the common case) without the token-by-token decoding of
+// decodeOrdered, which would cost more than decoding the whole input
+// does. Anything else — nested values, escaped keys, invalid JSON — is
+// false, with nothing observed, and the caller decodes it the general way.
+func (in *inferrer) observeFlat(ln []byte) bool {
+	type member struct {
+		key []byte
+		val any
+	}
+	var buf [32]member
+	members := buf[:0]
+	i := skipSpace(ln, 0)
+	if i >= len(ln) || ln[i] != '{' {
+		return false
+	}
+	i = skipSpace(ln, i+1)
+	if i < len(ln) && ln[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(ln) || ln[i] != '"' {
+				return false
+			}
+			key, next, escaped, ok := scanString(ln, i)
+			if !ok || escaped {
+				return false
+			}
+			i = skipSpace(ln, next)
+			if i >= len(ln) || ln[i] != ':' {
+				return false
+			}
+			if i = skipSpace(ln, i+1); i >= len(ln) {
+				return false
+			}
+			var val any
+			switch c := ln[i]; {
+			case c == '"':
+				str, next, escaped, ok := scanString(ln, i)
+				if !ok {
+					return false
+				}
+				if escaped {
+					if str, ok = unescape(nil, str); !ok {
+						return false
+					}
+				}
+				val, i = string(str), next
+			case c == '-' || (c >= '0' && c <= '9'):
+				next, ok := scanNumber(ln, i)
+				if !ok {
+					return false
+				}
+				val, i = json.Number(ln[i:next]), next
+			case hasLiteral(ln, i, "true"):
+				val, i = true, i+4
+			case hasLiteral(ln, i, "false"):
+				val, i = false, i+5
+			case hasLiteral(ln, i, "null"):
+				val, i = nil, i+4
+			default:
+				return false // nested, or not JSON
+			}
+			members = append(members, member{key, val})
+			if i = skipSpace(ln, i); i >= len(ln) {
+				return false
+			}
+			if ln[i] == '}' {
+				i++
+				break
+			}
+			if ln[i] != ',' {
+				return false
+			}
+			i = skipSpace(ln, i+1)
+		}
+	}
+	if skipSpace(ln, i) != len(ln) {
+		return false
+	}
+	for _, m := range members {
+		in.observe(string(m.key), m.val)
+	}
+	return true
 }

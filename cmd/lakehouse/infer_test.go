@@ -256,3 +256,68 @@ func TestReadCSVPinnedOrder(t *testing.T) {
 	assert.False(t, rr.Next())
 	require.NoError(t, rr.Err())
 }
+
+// observeBothWays infers a schema from lines with observeFlat (when it
+// takes every line) and with the general decoder.
+func observeBothWays(t *testing.T, lines ...string) (flat, general *inferrer, took bool) {
+	t.Helper()
+	flat, general, took = newInferrer(), newInferrer(), true
+	for _, ln := range lines {
+		took = took && flat.observeFlat([]byte(ln))
+		dec := json.NewDecoder(strings.NewReader(ln))
+		dec.UseNumber()
+		row, err := decodeOrdered(dec)
+		if err != nil {
+			return flat, general, false
+		}
+		obj, ok := row.(*orderedObject)
+		if !ok {
+			return flat, general, false
+		}
+		general.observeObject(obj)
+	}
+	return flat, general, took
+}
+
+// TestObserveFlatMatchesGeneral: inference from flat objects without
+// decoding them gives the schema (and quoted columns) the general
+// decoder gives; nested lines are left to the general decoder.
+func TestObserveFlatMatchesGeneral(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		took  bool
+	}{
+		{"scalars", []string{`{"a":1,"b":"x","c":2.5,"d":true,"e":null,"f":"2024-01-01","g":"2024-01-01T00:00:00Z"}`, `{"a":3000000000,"b":7,"h":"42"}`}, true},
+		{"quoted numbers", []string{`{"z":"007"}`, `{"z":"12"}`, `{"n":"8"}`, `{"n":9}`}, true},
+		{"escapes", []string{` { "s" : "a\n\u00e9" , "t":"\"2024-01-01\""} `}, true},
+		{"nested", []string{`{"a":{"b":1}}`}, false},
+		{"escaped key", []string{`{"\u0061":1}`}, false},
+		{"truncated", []string{`{"a":1,`}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			flat, general, took := observeBothWays(t, tc.lines...)
+			require.Equal(t, tc.took, took)
+			if took {
+				assert.Equal(t, general.fields(), flat.fields())
+				assert.Equal(t, general.quoted(), flat.quoted())
+			}
+		})
+	}
+}
+
+// FuzzObserveFlat: whenever observeFlat takes a line, it infers what the
+// general decoder infers from it.
+func FuzzObserveFlat(f *testing.F) {
+	f.Add(`{"a":1,"b":"x","c":-2.5e3,"d":false,"e":null}`)
+	f.Add(`{"d":"2024-02-29","t":"2024-01-01 10:00:00Z","q":"1e5"}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		flat, general, took := observeBothWays(t, line)
+		if !took {
+			return
+		}
+		require.Equal(t, general.fields(), flat.fields(), "line %q", line)
+		require.Equal(t, general.quoted(), flat.quoted(), "line %q", line)
+	})
+}

@@ -39,6 +39,8 @@ type jsonlReader struct {
 	err      error
 	mem      memory.Allocator
 	dec      *decoders // started by the first Next
+	// chunkBytes is the size of the last chunk read, to size the next.
+	chunkBytes int
 }
 
 // readJSONL starts reading JSON lines from r. With no schema it reads a
@@ -57,16 +59,18 @@ func readJSONL(r io.Reader, schema *arrow.Schema, pinned bool, mem memory.Alloca
 			if ln == nil {
 				break
 			}
-			if err := validObject(ln); err != nil {
-				return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+			if !inf.observeFlat(ln) {
+				if err := validObject(ln); err != nil {
+					return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+				}
+				dec := json.NewDecoder(bytes.NewReader(ln))
+				dec.UseNumber()
+				row, err := decodeOrdered(dec)
+				if err != nil {
+					return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
+				}
+				inf.observeObject(row.(*orderedObject))
 			}
-			dec := json.NewDecoder(bytes.NewReader(ln))
-			dec.UseNumber()
-			row, err := decodeOrdered(dec)
-			if err != nil {
-				return nil, fmt.Errorf("jsonl input, line %d: %w", jr.line, err)
-			}
-			inf.observeObject(row.(*orderedObject))
 			jr.pending = append(jr.pending, ln)
 			jr.pendLine = append(jr.pendLine, jr.line)
 			size += len(ln)
@@ -93,22 +97,42 @@ func readJSONL(r io.Reader, schema *arrow.Schema, pinned bool, mem memory.Alloca
 
 // nextLine returns the next line that is not blank, or nil at the end.
 func (jr *jsonlReader) nextLine() ([]byte, error) {
+	ln, ok, err := jr.appendLine(nil)
+	if !ok {
+		return nil, err
+	}
+	return ln, nil
+}
+
+// appendLine appends the next line that is not blank to dst; ok is false
+// at the end of the input. Reading into one buffer per chunk, rather than
+// a new slice per line, keeps the collector out of the way.
+func (jr *jsonlReader) appendLine(dst []byte) (out []byte, ok bool, err error) {
 	for !jr.eof {
-		ln, err := jr.src.ReadBytes('\n')
-		if err == io.EOF {
-			jr.eof = true
-		} else if err != nil {
-			return nil, fmt.Errorf("jsonl input, after line %d: %w", jr.line, err)
+		start := len(dst)
+		for {
+			frag, err := jr.src.ReadSlice('\n')
+			dst = append(dst, frag...)
+			if err == bufio.ErrBufferFull {
+				continue // a line longer than the buffer
+			}
+			if err == io.EOF {
+				jr.eof = true
+			} else if err != nil {
+				return dst[:start], false, fmt.Errorf("jsonl input, after line %d: %w", jr.line, err)
+			}
+			break
 		}
-		if len(ln) == 0 {
+		if len(dst) == start {
 			break
 		}
 		jr.line++
-		if len(bytes.TrimSpace(ln)) > 0 {
-			return ln, nil
+		if len(bytes.TrimSpace(dst[start:])) > 0 {
+			return dst, true, nil
 		}
+		dst = dst[:start]
 	}
-	return nil, nil
+	return dst, false, nil
 }
 
 // validObject checks that ln is exactly one complete JSON object: a line

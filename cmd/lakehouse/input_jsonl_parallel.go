@@ -19,6 +19,7 @@ import (
 // jsonChunk is one batch's worth of lines and, once decoded, its batch or
 // the error of its first bad line.
 type jsonChunk struct {
+	buf   []byte // the lines, one after another
 	lines [][]byte
 	nums  []int
 	rec   arrow.RecordBatch
@@ -29,6 +30,7 @@ type jsonChunk struct {
 // decoders runs the read and decode goroutines of a jsonlReader.
 type decoders struct {
 	order chan *jsonChunk // chunks in input order, as read
+	bufs  chan []byte     // chunk buffers done with, for reuse
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -36,7 +38,7 @@ type decoders struct {
 // startDecoders starts reading and decoding; Next takes from order.
 func (jr *jsonlReader) startDecoders(mem memory.Allocator) {
 	workers := max(1, runtime.GOMAXPROCS(0))
-	d := &decoders{order: make(chan *jsonChunk, workers), stop: make(chan struct{})}
+	d := &decoders{order: make(chan *jsonChunk, max(1, workers-1)), bufs: make(chan []byte, 1), stop: make(chan struct{})}
 	work := make(chan *jsonChunk)
 	d.wg.Add(1)
 	go func() { // reader
@@ -45,6 +47,10 @@ func (jr *jsonlReader) startDecoders(mem memory.Allocator) {
 		defer close(work)
 		for {
 			c := &jsonChunk{done: make(chan struct{})}
+			select {
+			case c.buf = <-d.bufs:
+			default:
+			}
 			readErr := jr.fillChunk(c)
 			if len(c.lines) == 0 && readErr == nil {
 				return
@@ -80,26 +86,40 @@ func (jr *jsonlReader) startDecoders(mem memory.Allocator) {
 		go func() {
 			defer d.wg.Done()
 			b := array.NewRecordBuilder(mem, jr.schema)
-			defer b.Release()
+			rs := newRowScanner(b, jr.quote)
+			defer func() { b.Release() }()
 			for c := range work {
 				readErr := c.err
 				c.err = nil
+				uneven := false
+				rs.reserve(len(c.lines))
 				for i, ln := range c.lines {
-					if err := jr.decodeLineInto(b, ln, c.nums[i]); err != nil {
-						c.err = err
+					if c.err, uneven = rs.decodeLine(jr, b, ln, c.nums[i]); c.err != nil {
 						break
 					}
 				}
 				if c.err == nil {
 					c.err = readErr
 				}
-				rec := b.NewRecordBatch() // also resets the builder after an error
-				if c.err != nil {
-					rec.Release()
+				if uneven {
+					// A nested value failed part way through its row, or a
+					// map is malformed: start afresh.
+					b.Release()
+					b = array.NewRecordBuilder(mem, jr.schema)
+					rs = newRowScanner(b, jr.quote)
 				} else {
-					c.rec = rec
+					rec := b.NewRecordBatch() // also resets the builder after an error
+					if c.err != nil {
+						rec.Release()
+					} else {
+						c.rec = rec
+					}
 				}
-				c.lines, c.nums = nil, nil
+				select {
+				case d.bufs <- c.buf[:0]:
+				default:
+				}
+				c.buf, c.lines, c.nums = nil, nil, nil
 				close(c.done)
 			}
 		}()
@@ -107,25 +127,38 @@ func (jr *jsonlReader) startDecoders(mem memory.Allocator) {
 	jr.dec = d
 }
 
-// fillChunk reads up to inputBatchRows lines: the sampled ones first.
+// fillChunk reads up to inputBatchRows lines into c.buf: the sampled ones
+// first.
 func (jr *jsonlReader) fillChunk(c *jsonChunk) error {
-	for len(c.lines) < inputBatchRows {
+	if c.buf == nil && jr.chunkBytes > 0 {
+		// Sized as the last chunk, not grown by doubling: the copies
+		// left behind would be garbage the size of a chunk.
+		c.buf = make([]byte, 0, jr.chunkBytes+jr.chunkBytes/8)
+	}
+	defer func() { jr.chunkBytes = len(c.buf) }()
+	ends := make([]int, 0, inputBatchRows)
+	var err error
+	for len(ends) < inputBatchRows {
 		if len(jr.pending) > 0 {
-			c.lines, c.nums = append(c.lines, jr.pending[0]), append(c.nums, jr.pendLine[0])
+			c.buf = append(c.buf, jr.pending[0]...)
+			ends, c.nums = append(ends, len(c.buf)), append(c.nums, jr.pendLine[0])
 			jr.pending[0] = nil
 			jr.pending, jr.pendLine = jr.pending[1:], jr.pendLine[1:]
 			continue
 		}
-		ln, err := jr.nextLine()
-		if err != nil {
-			return err
+		var ok bool
+		if c.buf, ok, err = jr.appendLine(c.buf); !ok {
+			break
 		}
-		if ln == nil {
-			return nil
-		}
-		c.lines, c.nums = append(c.lines, ln), append(c.nums, jr.line)
+		ends, c.nums = append(ends, len(c.buf)), append(c.nums, jr.line)
 	}
-	return nil
+	c.lines = make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		c.lines[i] = c.buf[start:end:end]
+		start = end
+	}
+	return err
 }
 
 // stopDecoders ends the goroutines and releases batches not handed out.

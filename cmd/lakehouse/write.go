@@ -63,7 +63,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
 	compression := fs.String("compression", "snappy", "parquet codec: snappy, zstd, gzip or uncompressed")
 	input := fs.String("input", "-", "read rows from this file instead of stdin (-)")
-	schemaText := fs.String("schema", "", "pin the input's schema instead of inferring it: a column list such as \"id bigint NOT NULL, day date, amount decimal(10,2)\", or Delta schema JSON (jsonl and csv)")
+	schemaText := fs.String("schema", "", "pin the input's schema instead of inferring it: a column list such as \"id bigint NOT NULL, day date, amount decimal(10,2), tags array<string>, addr struct<city:string,zip:int>, m map<string,double>\", or Delta schema JSON (jsonl and csv)")
 	props := propertyFlags{}
 	fs.Var(props, "property", "table property `k=v` when the table is created (repeatable)")
 	pos, err := parseArgs(fs, args)

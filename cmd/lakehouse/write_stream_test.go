@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -51,6 +52,13 @@ func TestWriteMalformedInputLeavesTableUnchanged(t *testing.T) {
 		{"malformed middle line", "jsonl", good + `{"id":2,,}` + "\n" + good, "line 2: invalid character ','", false},
 		{"not an object", "jsonl", good + "[1,2]\n", "line 2: not a JSON object", false},
 		{"wrong type", "jsonl", good + `{"id":"x","day":"2024-01-01"}` + "\n", "line 2:", true},
+		{"bad escape", "jsonl", good + `{"id":2,"day":"2024-01-0\q"}` + "\n", "line 2: invalid character 'q' in string escape code", false},
+		{"number out of range", "jsonl", good + `{"id":99999999999999999999,"day":"2024-01-01"}` + "\n", "line 2: json: cannot unmarshal 99999999999999999999", true},
+		{"boolean for a number", "jsonl", good + `{"id":true,"day":"2024-01-01"}` + "\n", "line 2: json: cannot unmarshal true", true},
+		{"impossible date", "jsonl", good + `{"id":2,"day":"2024-02-30"}` + "\n", "line 2: json: cannot unmarshal 2024-02-30", true},
+		{"duplicate key", "jsonl", good + `{"id":2,"day":"2024-01-01","id":3}` + "\n", "line 2: key id shows up twice", false},
+		{"deep nesting", "jsonl", good + `{"id":2,"day":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "}\n", "line 2: invalid character '[' exceeded max depth", false},
+		{"bad line after many good ones", "jsonl", strings.Repeat(good, 70000) + `{"id":2,"day":"2024-01-01"` + "\n" + good, "line 70001: unexpected end of JSON input", false},
 		{"unterminated csv quote", "csv", "id,day\n1,2024-01-01\n2,\"2024-01", "extraneous or missing \" in quoted-field", false},
 	}
 	for _, tc := range cases {

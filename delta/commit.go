@@ -44,6 +44,13 @@ type CommitResult struct {
 	// CheckpointErr is set when the commit succeeded but the checkpoint it
 	// triggered failed. The table is fine; the next checkpoint retries.
 	CheckpointErr error
+	// AutoCompaction is the OPTIMIZE commit this commit triggered on a
+	// table with delta.autoOptimize.autoCompact on (see
+	// AutoCompactOptions); nil when no partition it wrote needed one.
+	// AutoCompactErr is set when that compaction failed or lost a race:
+	// the commit itself stands, and the next one tries again.
+	AutoCompaction *CommitResult
+	AutoCompactErr error
 	// Protocol is the table's protocol after the commit when the commit
 	// wrote one (a new table, or an upgrade a write needed), nil when the
 	// protocol is unchanged. An upgrade happens only for a feature the

@@ -113,6 +113,16 @@
 // records Spark's operation, parameters and metrics in the log, so Spark's
 // DESCRIBE HISTORY shows them as its own.
 //
+// A table whose delta.autoOptimize.autoCompact property is on compacts
+// itself: after a commit that added files, each partition it wrote that
+// holds [AutoCompactOptions].MinNumFiles small files gets an OPTIMIZE
+// commit (auto true, dataChange false) in the same call, after the
+// writer's commit is already visible; a failed compaction is only
+// reported ([CommitResult].AutoCompactErr). delta.autoOptimize.optimizeWrite
+// needs nothing: every transaction already writes one rolling file per
+// partition, however its rows are batched. Package optimize has OPTIMIZE,
+// Z-ordering, liquid clustering and one-call maintenance.
+//
 // # Invariants
 //
 //   - I1: a snapshot's file list is the spec's reconciliation of its log

@@ -7,12 +7,13 @@ import (
 )
 
 // postCommit runs the table maintenance a commit triggers: a checkpoint
-// every delta.checkpointInterval versions, then log cleanup. Failures do
-// not undo the commit; they are reported in CommitResult.CheckpointErr.
+// every delta.checkpointInterval versions, then log cleanup, then auto
+// compaction. Failures do not undo the commit; they are reported in
+// CommitResult.CheckpointErr and AutoCompactErr.
 func (x *Transaction) postCommit(ctx context.Context, res *CommitResult) {
 	interval := protocol.Config(x.meta.Configuration).CheckpointInterval()
-	if res.Version == 0 || res.Version%interval != 0 {
-		return
+	if res.Version != 0 && res.Version%interval == 0 {
+		res.CheckpointErr = x.table.checkpointAfterCommit(ctx, res.Version)
 	}
-	res.CheckpointErr = x.table.checkpointAfterCommit(ctx, res.Version)
+	x.autoCompactAfter(ctx, res)
 }

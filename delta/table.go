@@ -57,6 +57,10 @@ type Options struct {
 	// deletion vectors and stats strings; the zero value means the
 	// defaults (see Limits).
 	Limits Limits
+	// AutoCompact tunes the compaction that follows commits on tables
+	// whose delta.autoOptimize.autoCompact property is on; the zero value
+	// means Delta's defaults.
+	AutoCompact AutoCompactOptions
 }
 
 func (o *Options) withDefaults() Options {

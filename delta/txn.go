@@ -188,6 +188,9 @@ type Transaction struct {
 	proto        *protocol.Protocol
 	metaChanged  bool
 	protoChanged bool
+	// autoCompaction marks the compaction commit auto compaction makes,
+	// which must not trigger another.
+	autoCompaction bool
 	schema       *protocol.StructType
 	mapping      protocol.ColumnMappingMode
 

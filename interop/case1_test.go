@@ -132,6 +132,7 @@ func TestCase1LakehouseWrites(t *testing.T) {
 	t.Run("constraints", s.case1Constraints)
 	t.Run("typed_rows", s.case1TypedRows)
 	t.Run("domain_metadata", s.case1DomainMetadata)
+	t.Run("auto_compaction", s.case1AutoCompaction)
 }
 
 // case1Constraints: Spark must enforce the CHECK constraint and generated

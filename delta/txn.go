@@ -191,8 +191,8 @@ type Transaction struct {
 	// autoCompaction marks the compaction commit auto compaction makes,
 	// which must not trigger another.
 	autoCompaction bool
-	schema       *protocol.StructType
-	mapping      protocol.ColumnMappingMode
+	schema         *protocol.StructType
+	mapping        protocol.ColumnMappingMode
 
 	adds    []*protocol.Add
 	removes []*protocol.Remove

@@ -120,7 +120,9 @@
 // writer's commit is already visible; a failed compaction is only
 // reported ([CommitResult].AutoCompactErr). delta.autoOptimize.optimizeWrite
 // needs nothing: every transaction already writes one rolling file per
-// partition, however its rows are batched. Package optimize has OPTIMIZE,
+// partition, however its rows are batched. [Table.ComputeStatistics]
+// (ANALYZE … COMPUTE DELTA STATISTICS) recomputes missing or stale file
+// statistics. Package optimize has OPTIMIZE,
 // Z-ordering, liquid clustering and one-call maintenance.
 //
 // # Invariants

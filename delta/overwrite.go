@@ -197,6 +197,15 @@ func (x *Transaction) compilePartitionPredicate(e expr.Expr) (*partitionPred, er
 // errDataPredicate says a ReplaceWhere predicate uses data columns.
 var errDataPredicate = errors.New("delta: predicate on data columns")
 
+// partitionOnly is the error of an operation that takes a predicate on
+// partition columns only, given one it cannot compile on them.
+func partitionOnly(op string, err error) error {
+	if errors.Is(err, errDataPredicate) {
+		return fmt.Errorf("%w: %s takes a predicate on partition columns only; this one reads data columns", ErrInvalidArgument, op)
+	}
+	return fmt.Errorf("%w: %s takes a predicate on partition columns only: %w", ErrInvalidArgument, op, err)
+}
+
 // planDataReplaceWhere handles a ReplaceWhere that reads data columns:
 // the files that may hold matching rows are read, and each one with a
 // match is rewritten without the matching rows (copy-on-write, as Spark

@@ -2,7 +2,6 @@ package delta
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -34,7 +33,7 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 	var part *partitionPred
 	if where != nil {
 		if part, err = x.compilePartitionPredicate(where); err != nil {
-			return nil, fmt.Errorf("%w: REORG … APPLY (PURGE) takes a predicate on partition columns only: %w", ErrInvalidArgument, err)
+			return nil, partitionOnly("REORG … APPLY (PURGE)", err)
 		}
 	}
 	var files []*protocol.Add

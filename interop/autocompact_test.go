@@ -25,7 +25,7 @@ import (
 // spark.databricks.delta.autoCompact.minNumFiles lowered, auto-compacts a
 // table it writes, and lakehouse reads its rows and history.
 func (s *suite) case1AutoCompaction(t *testing.T) {
-	ours := Result{Case: "1", Scenario: "lh_auto_compaction", Covers: "delta.autoOptimize.autoCompact on: five appends, the fifth followed by lakehouse's OPTIMIZE (auto) commit", Writer: Lakehouse}
+	ours := Result{Case: "1", Scenario: "lh_auto_compaction", Covers: "delta.autoOptimize.autoCompact on: five appends, the fifth followed by lakehouse's OPTIMIZE (auto) commit; then COMPUTE STATS (ANALYZE) after statistics were turned on", Writer: Lakehouse}
 	ctx := ctxFor(t, 10*time.Minute)
 	path := filepath.Join(s.tables, Lakehouse, "auto_compaction")
 	_ = os.RemoveAll(path)
@@ -61,8 +61,8 @@ func (s *suite) case1AutoCompaction(t *testing.T) {
 			ops, err := s.historyOps(ctx, rd, p, path)
 			if err != nil {
 				fails = append(fails, err.Error())
-			} else if ops[6] != "OPTIMIZE" {
-				fails = append(fails, fmt.Sprintf("Spark's history names version 6 %q, want OPTIMIZE", ops[6]))
+			} else if ops[6] != "OPTIMIZE" || ops[8] != "COMPUTE STATS" {
+				fails = append(fails, fmt.Sprintf("Spark's history names versions 6 and 8 %q and %q, want OPTIMIZE and COMPUTE STATS", ops[6], ops[8]))
 			}
 		}
 		r.Status, r.Detail, r.Checked = statusOf(fails), summarize(fails), 2
@@ -109,12 +109,13 @@ var autoCompactSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "who", Type: arrow.BinaryTypes.String, Nullable: true},
 }, nil)
 
-// writeAutoCompacted creates the table with the property (version 0) and
-// appends two rows five times (versions 1–5); with MinNumFiles 5 the fifth
-// append is followed by the auto compaction, version 6.
+// writeAutoCompacted creates the table with the property and without
+// column statistics (version 0) and appends two rows five times (versions
+// 1–5); with MinNumFiles 5 the fifth append is followed by the auto
+// compaction, version 6. Then statistics are turned on (7) and computed (8).
 func writeAutoCompacted(ctx context.Context, path string) error {
 	tbl, err := delta.Create(ctx, path, autoCompactSchema, &delta.CreateOptions{
-		Properties: map[string]string{"delta.autoOptimize.autoCompact": "true"},
+		Properties: map[string]string{"delta.autoOptimize.autoCompact": "true", "delta.dataSkippingNumIndexedCols": "0"},
 		Table:      &delta.Options{AutoCompact: delta.AutoCompactOptions{MinNumFiles: 5}},
 	})
 	if err != nil {
@@ -143,6 +144,18 @@ func writeAutoCompacted(ctx context.Context, path string) error {
 		if (res.AutoCompaction != nil) != (i == 4) {
 			return fmt.Errorf("append %d (version %d): auto compaction ran: %v, expected only after the fifth", i+1, res.Version, res.AutoCompaction != nil)
 		}
+	}
+	// Statistics were off; turning them on and recomputing them re-adds
+	// the compacted file with column statistics (version 8).
+	if _, err := tbl.SetProperties(ctx, map[string]string{"delta.dataSkippingNumIndexedCols": "32"}, nil); err != nil {
+		return err
+	}
+	res, err := tbl.ComputeStatistics(ctx, nil, nil)
+	if err != nil {
+		return err
+	}
+	if res == nil || res.Version != 8 || res.Metrics["numFilesUpdated"] != "1" {
+		return fmt.Errorf("COMPUTE STATS: %+v, want version 8 updating the one compacted file", res)
 	}
 	return nil
 }

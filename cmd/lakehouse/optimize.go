@@ -14,6 +14,7 @@ func optimizeCommands() []command {
 	return []command{
 		{"optimize", "compact small files (OPTIMIZE), optionally Z-ordering by columns; clusters a clustered table", runOptimize},
 		{"cluster-by", "set the clustering columns (ALTER TABLE CLUSTER BY; NONE to stop clustering)", runClusterBy},
+		{"analyze", "recompute missing or stale per-file statistics (ANALYZE TABLE … COMPUTE DELTA STATISTICS)", runAnalyze},
 		{"maintain", "inspect a table, decide what it needs (compaction, clustering, purge, checkpoint, vacuum), say why and do it", runMaintain},
 	}
 }

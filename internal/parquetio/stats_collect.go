@@ -222,3 +222,34 @@ func scanFloats[T ~float32 | ~float64](a *accumulator, vals []T, isNull func(int
 	}
 	a.minF, a.maxF, a.has = lo, hi, has
 }
+
+// StatsCollector computes a file's Delta statistics from its rows without
+// writing anything: what a writer with the same options would record,
+// for recomputing the statistics of files already written (ANALYZE).
+type StatsCollector struct {
+	cfg *writeConfig
+	c   *statsCollector
+}
+
+// NewStatsCollector returns a collector for batches of schema (the
+// file's logical columns) under opts' statistics settings (column
+// mapping, NumIndexedCols, StatsColumns, StringPrefixLength).
+func NewStatsCollector(schema *arrow.Schema, opts *WriteOptions) (*StatsCollector, error) {
+	cfg, err := newWriteConfig(schema, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &StatsCollector{cfg: cfg, c: newStatsCollector(cfg.logical, cfg.opts.ColumnMapping, cfg.selection())}, nil
+}
+
+// Observe adds a batch of the file's rows.
+func (s *StatsCollector) Observe(rec arrow.RecordBatch) error {
+	if err := checkBatchSchema(s.cfg.logical, rec.Schema()); err != nil {
+		return err
+	}
+	s.c.observe(rec, s.cfg.opts.ColumnMapping)
+	return nil
+}
+
+// Finish returns the statistics of every row observed.
+func (s *StatsCollector) Finish() FileStats { return s.c.finish(s.cfg.prefixLen) }

@@ -20,7 +20,9 @@ import (
 
 const reliabilityFile = "../RELIABILITY.md"
 
-var reliabilityHeading = regexp.MustCompile(`(?m)^### .*$`)
+// reliabilityHeading matches what names the cases: headings, and table
+// rows that start with a word (an operation), not a step number.
+var reliabilityHeading = regexp.MustCompile(`(?m)^(### .*|\| [a-z][^|]*\|)`)
 
 // reliabilitySection writes (or checks) the generated section name, whose
 // content body was produced by the test that cmd runs.

@@ -151,10 +151,21 @@ func (x *Transaction) commitLoop(ctx context.Context) (*CommitResult, error) {
 		if attempt >= x.opts.MaxAttempts {
 			return nil, fmt.Errorf("%w: gave up after %d commit attempts at %s", ErrConflict, attempt, x.table.name())
 		}
-		next, ict, err := x.checkWinners(ctx, version)
+		next, ict, err := x.checkWinners(ctx, version, txnID)
+		if errors.Is(err, errOwnCommit) {
+			// A retry below us (an SDK's, a proxy's) re-sent a write
+			// that had landed: the object that "already exists" is this
+			// attempt's own commit, not a concurrent winner. Committing
+			// again at the next version would apply the change twice.
+			x.table.opts.Logger.Warn("delta: commit acknowledgement lost; the existing commit is this transaction's own",
+				"table", x.table.name(), "version", version, "txnId", txnID, "attempt", attempt)
+			return x.result(version, attempt, now, info), nil
+		}
 		if err != nil {
 			return nil, err
 		}
+		x.table.opts.Logger.Info("delta: commit version taken by a concurrent writer; retrying",
+			"table", x.table.name(), "version", version, "next", next, "attempt", attempt)
 		if ict.After(prevICT) {
 			prevICT = ict
 		}
@@ -170,6 +181,8 @@ func (x *Transaction) resolveFailedPut(ctx context.Context, name string, data []
 	got, err := x.table.store.Get(context.WithoutCancel(ctx), name)
 	switch {
 	case err == nil && bytes.Equal(got, data):
+		x.table.opts.Logger.Warn("delta: commit write failed but the commit landed; read back and confirmed",
+			"table", x.table.name(), "version", version, "attempt", attempt, "error", putErr)
 		return x.result(version, attempt, now, info), nil
 	case err == nil || storage.IsNotExist(err):
 		return nil, fmt.Errorf("delta: write commit %d of %s: %w", version, x.table.name(), putErr)
@@ -180,7 +193,10 @@ func (x *Transaction) resolveFailedPut(ctx context.Context, name string, data []
 // checkWinners reads the commits that took versions from `from` on and
 // applies the conflict rules to each. It returns the next free version and
 // the latest in-commit timestamp seen.
-func (x *Transaction) checkWinners(ctx context.Context, from int64) (int64, time.Time, error) {
+// A commit whose commitInfo carries this transaction's txnId is its own
+// (errOwnCommit): the first one checked can be, when the store reported
+// "exists" for a write of ours that had landed.
+func (x *Transaction) checkWinners(ctx context.Context, from int64, txnID string) (int64, time.Time, error) {
 	ct := x.conflictTxn()
 	var ict time.Time
 	for v := from; ; v++ {
@@ -194,6 +210,9 @@ func (x *Transaction) checkWinners(ctx context.Context, from int64) (int64, time
 		actions, err := checkpoint.ParseJSON(data)
 		if err != nil {
 			return 0, ict, corrupt("concurrent commit %d: %v", v, err)
+		}
+		if v == from && ownCommit(actions, txnID) {
+			return v, ict, errOwnCommit
 		}
 		if c := conflict.Check(ct, conflict.Commit{Version: v, Actions: actions}); c != nil {
 			if c.Kind == conflict.ConcurrentTransaction && x.appAlreadyApplied(actions) {
@@ -209,6 +228,20 @@ func (x *Transaction) checkWinners(ctx context.Context, from int64) (int64, time
 			}
 		}
 	}
+}
+
+// errOwnCommit tells commitLoop that the version it found taken holds its
+// own commit.
+var errOwnCommit = errors.New("delta: own commit")
+
+func ownCommit(actions []protocol.Action, txnID string) bool {
+	for _, a := range actions {
+		if a.CommitInfo != nil {
+			id, _ := a.CommitInfo["txnId"].(string)
+			return id == txnID
+		}
+	}
+	return false
 }
 
 func (x *Transaction) appAlreadyApplied(actions []protocol.Action) bool {

@@ -25,8 +25,17 @@ pkgs=$(go list ./... | grep -v /internal/)
 LAKEHOUSE_CORPUS_SUMMARY="$(mktemp)"
 export LAKEHOUSE_CORPUS_SUMMARY
 status=0
+# LAKEHOUSE_UPDATE_RELIABILITY=1: the delta reliability tests (crash
+# matrix, store faults) rewrite their generated sections of RELIABILITY.md
+# from this run, so CI's copy is regenerated every time; any failing cell
+# fails its test, and the grep below fails the run if a FAIL cell was
+# written anyway. `git diff RELIABILITY.md` shows what changed.
 # shellcheck disable=SC2086 # one package per word
-go test -count=1 $pkgs || status=$?
+LAKEHOUSE_UPDATE_RELIABILITY=1 go test -count=1 $pkgs || status=$?
+if grep -n '| FAIL' RELIABILITY.md; then
+  echo "RELIABILITY.md: a reliability cell failed (lines above)" >&2
+  status=1
+fi
 cat "$LAKEHOUSE_CORPUS_SUMMARY"
 rm -f "$LAKEHOUSE_CORPUS_SUMMARY"
 # Bounded fuzzing of every decoder under CI (a few seconds per target), or

@@ -49,6 +49,23 @@ func Open(ctx context.Context, rawURL string, opts *OpenOptions) (Store, error) 
 	if tail == 0 {
 		tail = DefaultTailCacheSize
 	}
+	if WrapForTest != nil {
+		s, err := open(ctx, rawURL, loc, tail, opts)
+		if err != nil {
+			return nil, err
+		}
+		return WrapForTest(s), nil
+	}
+	return open(ctx, rawURL, loc, tail, opts)
+}
+
+// WrapForTest, when set, wraps every Store Open returns. Tests of packages
+// that reach storage only through delta (the crash matrix of optimize)
+// set it in a child process to count and interrupt storage steps; it is
+// never set outside tests.
+var WrapForTest func(Store) Store
+
+func open(ctx context.Context, rawURL string, loc location, tail int64, opts *OpenOptions) (Store, error) {
 	switch loc.kind {
 	case locLocal:
 		return newLocalStore(loc.localPath, opts.NoSync)

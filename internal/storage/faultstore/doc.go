@@ -18,6 +18,12 @@
 //	// written, then the caller sees an error ("commit state unknown").
 //	fs := faultstore.New(inner, faultstore.Plan{FailOn: faultstore.OpPutIfAbsent, N: 1, AfterEffect: true})
 //
+// Other misbehaviours of object stores: Err: context.DeadlineExceeded is
+// a timeout; ExistsAfterEffect answers a landed PutIfAbsent with
+// storage.ErrExist, as a transport retry of it would; Slow delays matched
+// calls (honouring ctx); StaleList hides the newest entries of listings,
+// as an eventually consistent listing does.
+//
 // Injected errors match ErrInjected (errors.Is) and are *Fault values
 // (errors.As) that say which operation failed. They never match
 // storage.ErrExist or storage.ErrNotExist, so code under test cannot mistake

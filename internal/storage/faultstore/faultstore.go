@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
@@ -80,8 +82,23 @@ type Plan struct {
 	// For other kinds it has no effect.
 	AfterEffect bool
 	// Err is wrapped into the injected *Fault; nil means ErrInjected alone.
-	// The result always matches ErrInjected as well.
+	// The result always matches ErrInjected as well. A timeout is
+	// Err: context.DeadlineExceeded.
 	Err error
+	// ExistsAfterEffect, with AfterEffect, makes a failing PutIfAbsent
+	// that took effect report storage.ErrExist instead of the fault: what
+	// a transport-level retry of a write that had landed sees. It is the
+	// one injected error that matches storage.ErrExist (and not
+	// ErrInjected), because that is the hazard under test.
+	ExistsAfterEffect bool
+	// Slow delays every operation that FailOn and PathPrefix match by
+	// this long, whatever N says; when ctx ends first the operation
+	// fails with ctx's error and does nothing.
+	Slow time.Duration
+	// StaleList leaves the last StaleList entries (in path order, so the
+	// newest commits of a log) out of every listing PathPrefix matches, as
+	// an eventually consistent listing misses the newest objects.
+	StaleList int
 }
 
 // Fault is the error an injected failure returns.
@@ -179,6 +196,25 @@ func (s *Store) check(op Op, path string) *Fault {
 	return nil
 }
 
+// slow waits Plan.Slow before an operation the plan matches; it returns
+// ctx's error when ctx ends first.
+func (s *Store) slow(ctx context.Context, op Op, path string) error {
+	s.mu.Lock()
+	p := s.plan
+	s.mu.Unlock()
+	if p.Slow <= 0 || p.FailOn&op == 0 || !strings.HasPrefix(path, p.PathPrefix) {
+		return nil
+	}
+	tm := time.NewTimer(p.Slow)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("faultstore: %s %q: %w", op, path, ctx.Err())
+	case <-tm.C:
+		return nil
+	}
+}
+
 func (s *Store) afterEffect() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -202,6 +238,9 @@ func (s *Store) withEffect(f *Fault, do func() error) error {
 }
 
 func (s *Store) Get(ctx context.Context, path string) ([]byte, error) {
+	if err := s.slow(ctx, OpGet, path); err != nil {
+		return nil, err
+	}
 	if f := s.check(OpGet, path); f != nil {
 		return nil, f
 	}
@@ -209,6 +248,9 @@ func (s *Store) Get(ctx context.Context, path string) ([]byte, error) {
 }
 
 func (s *Store) Open(ctx context.Context, path string) (storage.ReaderAt, error) {
+	if err := s.slow(ctx, OpOpen, path); err != nil {
+		return nil, err
+	}
 	if f := s.check(OpOpen, path); f != nil {
 		return nil, f
 	}
@@ -228,6 +270,33 @@ func (s *Store) Stat(ctx context.Context, path string) (storage.FileInfo, error)
 
 func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[storage.FileInfo, error] {
 	return func(yield func(storage.FileInfo, error) bool) {
+		if err := s.slow(ctx, OpList, prefix); err != nil {
+			yield(storage.FileInfo{}, err)
+			return
+		}
+		s.mu.Lock()
+		stale := s.plan.StaleList
+		if !strings.HasPrefix(prefix, s.plan.PathPrefix) {
+			stale = 0
+		}
+		s.mu.Unlock()
+		if stale > 0 {
+			s.check(OpList, prefix)
+			var all []storage.FileInfo
+			for fi, err := range s.inner.List(ctx, prefix) {
+				if err != nil {
+					yield(fi, err)
+					return
+				}
+				all = append(all, fi)
+			}
+			for _, fi := range all[:max(0, len(all)-stale)] {
+				if !yield(fi, nil) {
+					return
+				}
+			}
+			return
+		}
 		f := s.check(OpList, prefix)
 		if f != nil && !s.afterEffect() {
 			yield(storage.FileInfo{}, f)
@@ -246,11 +315,27 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[storage.FileI
 }
 
 func (s *Store) Put(ctx context.Context, path string, data []byte) error {
+	if err := s.slow(ctx, OpPut, path); err != nil {
+		return err
+	}
 	return s.withEffect(s.check(OpPut, path), func() error { return s.inner.Put(ctx, path, data) })
 }
 
 func (s *Store) PutIfAbsent(ctx context.Context, path string, data []byte) error {
-	return s.withEffect(s.check(OpPutIfAbsent, path), func() error { return s.inner.PutIfAbsent(ctx, path, data) })
+	if err := s.slow(ctx, OpPutIfAbsent, path); err != nil {
+		return err
+	}
+	err := s.withEffect(s.check(OpPutIfAbsent, path), func() error { return s.inner.PutIfAbsent(ctx, path, data) })
+	var f *Fault
+	if errors.As(err, &f) && f.AfterEffect {
+		s.mu.Lock()
+		exists := s.plan.ExistsAfterEffect
+		s.mu.Unlock()
+		if exists {
+			return &fs.PathError{Op: "put-if-absent", Path: path, Err: storage.ErrExist}
+		}
+	}
+	return err
 }
 
 func (s *Store) Create(ctx context.Context, path string) (storage.Writer, error) {

@@ -86,7 +86,11 @@ func (x *Transaction) newDataWriter() (*dataWriter, error) {
 	}
 	w.targetSize = x.opts.TargetFileSize
 	if w.targetSize <= 0 {
-		w.targetSize = w.cfg.Int(protocol.PropTargetFileSize, defaultTargetFileSize)
+		def := int64(defaultTargetFileSize)
+		if optimizeWrite(&x.opts, w.cfg) {
+			def = OptimizeWriteBinSize
+		}
+		w.targetSize = w.cfg.Int(protocol.PropTargetFileSize, def)
 	}
 	for _, pc := range x.meta.PartitionColumns {
 		f, _ := x.schema.Field(pc)

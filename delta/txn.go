@@ -111,6 +111,13 @@ type TxnOptions struct {
 	// NoDataChange marks the files Write adds as dataChange=false: a
 	// rewrite of rows the transaction removes with RemoveFiles (compaction).
 	NoDataChange bool
+	// OptimizeWrite shapes the write into as few files per partition as
+	// the target size allows (Databricks' optimizeWrite write option; the
+	// table property delta.autoOptimize.optimizeWrite=true turns it on for
+	// every write): each partition's rows stream into one open file until
+	// it reaches TargetFileSize, whose default becomes
+	// OptimizeWriteBinSize unless delta.targetFileSize is set.
+	OptimizeWrite bool
 }
 
 func (o *TxnOptions) withDefaults() TxnOptions {

@@ -19,13 +19,6 @@ import (
 // reported in CommitResult.AutoCompactErr and logged, and the next commit
 // tries again.
 
-// propAutoCompact turns auto compaction on. Its sibling
-// delta.autoOptimize.optimizeWrite needs no code here: a transaction
-// already streams every partition's rows into one rolling file per
-// partition, whatever the number and order of the batches, which is the
-// file layout Databricks' optimized writes shuffle data to obtain.
-const propAutoCompact = "delta.autoOptimize.autoCompact"
-
 // Defaults of AutoCompactOptions, Delta's
 // spark.databricks.delta.autoCompact.* settings.
 const (
@@ -69,7 +62,7 @@ func (o AutoCompactOptions) withDefaults() AutoCompactOptions {
 // autoCompactOn reads the table property as Databricks does: true, auto
 // and legacy turn it on (they differ there only in target sizes).
 func autoCompactOn(cfg protocol.Config) bool {
-	switch strings.ToLower(strings.TrimSpace(cfg[propAutoCompact])) {
+	switch strings.ToLower(strings.TrimSpace(cfg[PropAutoCompact])) {
 	case "true", "auto", "legacy":
 		return true
 	}

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -149,28 +147,4 @@ func TestAutoCompactionFailureKeepsTheCommit(t *testing.T) {
 	assert.Equal(t, res.Version, snap.Version(), "no compaction commit")
 	assert.Contains(t, logged.String(), "auto compaction failed")
 	assert.Equal(t, map[string]int{"d0": 4}, countFiles(t, tbl))
-}
-
-// TestWritesAreOptimized: a write of many small batches whose rows
-// alternate between partitions makes one file per partition (what
-// delta.autoOptimize.optimizeWrite asks of Databricks' writers), not one
-// per batch.
-func TestWritesAreOptimized(t *testing.T) {
-	ctx := context.Background()
-	tbl, _ := autoCompactTable(t, map[string]string{"delta.autoOptimize.optimizeWrite": "true"}, AutoCompactOptions{}, nil)
-	mem := tbl.opts.Allocator
-	var batches []arrow.RecordBatch
-	for i := range 200 {
-		batches = append(batches, eventsBatch(mem, i*5, 5, 3))
-	}
-	rr, err := array.NewRecordReader(eventsSchema, batches)
-	require.NoError(t, err)
-	for _, b := range batches {
-		b.Release()
-	}
-	_, err = tbl.Append(ctx, rr, nil)
-	rr.Release()
-	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"d0": 1, "d1": 1, "d2": 1}, countFiles(t, tbl))
-	assert.Len(t, readRows(t, tbl), 1000)
 }

@@ -1,8 +1,6 @@
 package delta
 
 import (
-	"strings"
-
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
@@ -13,8 +11,8 @@ const (
 	// write (see TxnOptions.OptimizeWrite).
 	PropOptimizeWrite = "delta.autoOptimize.optimizeWrite"
 	// PropAutoCompact, when "true" ("auto" and "legacy", Databricks'
-	// other spellings, mean the same), runs Options.AutoCompact after
-	// every commit that adds data files.
+	// other spellings, mean the same), compacts the partitions a commit
+	// wrote once they hold enough small files (see AutoCompactOptions).
 	PropAutoCompact = "delta.autoOptimize.autoCompact"
 )
 
@@ -24,18 +22,13 @@ const (
 // spark.databricks.delta.optimizeWrite.binSize (512 MiB).
 const OptimizeWriteBinSize = 512 << 20
 
+// optimizeWriteMemory bounds the encoded bytes an optimized write's open
+// partition files buffer together before row groups are flushed early. A
+// variable so tests can force flushes.
+var optimizeWriteMemory int64 = 256 << 20
+
 // optimizeWrite reports whether a write with options o to a table with
 // configuration cfg is an optimized write.
 func optimizeWrite(o *TxnOptions, cfg protocol.Config) bool {
 	return o.OptimizeWrite || cfg.Bool(PropOptimizeWrite, false)
-}
-
-// autoCompactEnabled reports whether the table's configuration turns auto
-// compaction on.
-func autoCompactEnabled(cfg protocol.Config) bool {
-	switch strings.ToLower(strings.TrimSpace(cfg[PropAutoCompact])) {
-	case "true", "auto", "legacy":
-		return true
-	}
-	return false
 }

@@ -2,10 +2,12 @@ package delta
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -83,4 +85,39 @@ func TestOptimizeWriteTargetSize(t *testing.T) {
 			assert.Equal(t, tc.want, w.targetSize)
 		})
 	}
+}
+// TestOptimizedWriteBoundsMemory: with a tiny memory budget the open
+// partition files flush their row groups early; each partition still
+// gets one file, now of several row groups, and the rows are intact.
+func TestOptimizedWriteBoundsMemory(t *testing.T) {
+	defer func(old int64) { optimizeWriteMemory = old }(optimizeWriteMemory)
+	optimizeWriteMemory = 1
+	mem := newCheckedAllocator(t)
+	tbl, dir := newMaintTable(t, mem, 0, true, map[string]string{PropOptimizeWrite: "true"})
+	const batches, rows, days = 50, 40, 3
+	recs := make([]arrow.RecordBatch, batches)
+	for i := range recs {
+		recs[i] = eventsBatch(mem, i*rows, rows, days)
+	}
+	rr, err := array.NewRecordReader(eventsSchema, recs)
+	require.NoError(t, err)
+	for _, r := range recs {
+		r.Release()
+	}
+	defer rr.Release()
+	_, err = tbl.Append(context.Background(), rr, nil)
+	require.NoError(t, err)
+	snap, err := tbl.Snapshot(context.Background())
+	require.NoError(t, err)
+	n := 0
+	for f, err := range snap.Files(context.Background()) {
+		require.NoError(t, err)
+		n++
+		pf, err := file.OpenParquetFile(filepath.Join(dir, filepath.FromSlash(f.Path)), false)
+		require.NoError(t, err)
+		assert.Greater(t, pf.NumRowGroups(), 1, f.Path)
+		require.NoError(t, pf.Close())
+	}
+	assert.Equal(t, days, n)
+	assert.Equal(t, expectedRows(t, [3]int{0, batches * rows, days}), readRows(t, tbl))
 }

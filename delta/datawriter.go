@@ -41,8 +41,12 @@ type dataWriter struct {
 	mapping     protocol.ColumnMappingMode
 	checks      *batchChecks
 	targetSize  int64
-	codec       string
-	cfg         protocol.Config
+	// memBudget, when positive, bounds the encoded bytes all open
+	// partition files buffer: past it, the largest buffered row group is
+	// flushed early (an optimized write).
+	memBudget int64
+	codec     string
+	cfg       protocol.Config
 
 	open   map[string]*partitionFile
 	order  []string // partition keys in first-seen order, for stable output
@@ -83,6 +87,9 @@ func (x *Transaction) newDataWriter() (*dataWriter, error) {
 		cfg:         protocol.Config(x.meta.Configuration),
 		open:        map[string]*partitionFile{},
 		taskID:      uuid.NewString(),
+	}
+	if optimizeWrite(&x.opts, w.cfg) {
+		w.memBudget = optimizeWriteMemory
 	}
 	w.targetSize = x.opts.TargetFileSize
 	if w.targetSize <= 0 {
@@ -219,7 +226,37 @@ func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]
 	if err := pf.rw.Write(ctx, data); err != nil {
 		return fmt.Errorf("delta: write data files under %q: %w", pf.dir, err)
 	}
-	return nil
+	return w.boundMemory()
+}
+
+// boundMemory flushes the largest buffered row groups while the open
+// partition files together buffer more than memBudget: with many
+// partitions open at once, memory stays bounded and each partition still
+// gets one file.
+func (w *dataWriter) boundMemory() error {
+	if w.memBudget <= 0 || len(w.open) < 2 {
+		return nil
+	}
+	for {
+		var total int64
+		var largest *partitionFile
+		for _, pf := range w.open {
+			if pf.rw == nil {
+				continue
+			}
+			b := pf.rw.Buffered()
+			total += b
+			if largest == nil || b > largest.rw.Buffered() {
+				largest = pf
+			}
+		}
+		if total <= w.memBudget || largest == nil || largest.rw.Buffered() == 0 {
+			return nil
+		}
+		if err := largest.rw.FlushRowGroup(); err != nil {
+			return fmt.Errorf("delta: write data files under %q: %w", largest.dir, err)
+		}
+	}
 }
 
 // stagedSink is one data file being written. It absorbs the store's

@@ -118,9 +118,11 @@
 // holds [AutoCompactOptions].MinNumFiles small files gets an OPTIMIZE
 // commit (auto true, dataChange false) in the same call, after the
 // writer's commit is already visible; a failed compaction is only
-// reported ([CommitResult].AutoCompactErr). delta.autoOptimize.optimizeWrite
-// needs nothing: every transaction already writes one rolling file per
-// partition, however its rows are batched. [Table.ComputeStatistics]
+// reported ([CommitResult].AutoCompactErr). Every transaction writes one
+// rolling file per partition, however its rows are batched;
+// delta.autoOptimize.optimizeWrite ([TxnOptions].OptimizeWrite) fills them
+// to Spark's 512 MiB optimized-write size and bounds the memory of many
+// open partitions. [Table.ComputeStatistics]
 // (ANALYZE … COMPUTE DELTA STATISTICS) recomputes missing or stale file
 // statistics. Package optimize has OPTIMIZE,
 // Z-ordering, liquid clustering and one-call maintenance.

@@ -41,6 +41,9 @@ type fileWriter struct {
 	fw    *pqarrow.FileWriter
 	stats *statsCollector
 	rows  int64
+	// inBytes is the in-memory size of the batches written, for
+	// RollingWriter.Buffered.
+	inBytes int64
 }
 
 func newFileWriter(w io.Writer, cfg *writeConfig) (*fileWriter, error) {
@@ -74,6 +77,7 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	}
 	f.stats.observe(rec, f.cfg.opts.ColumnMapping)
 	f.rows += rec.NumRows()
+	f.inBytes += recordBytes(rec)
 	return nil
 }
 
@@ -298,4 +302,84 @@ func (w *RollingWriter) Close() ([]WrittenFile, error) {
 // Abort discards the file in progress; files already finished remain.
 func (w *RollingWriter) Abort() {
 	w.fail(errors.New("parquetio: rolling writer aborted"))
+}
+
+// Buffered estimates the bytes the file in progress holds in memory for
+// its unwritten row group: its rows times the average in-memory size of
+// the rows written so far (the encoder's own pages are counted only once
+// a page fills, far too late to bound many small open files).
+func (w *RollingWriter) Buffered() int64 {
+	if w.cur == nil || w.cur.rows == 0 {
+		return 0
+	}
+	n, err := w.cur.fw.RowGroupNumRows()
+	if err != nil || n == 0 {
+		return 0
+	}
+	return int64(n) * (w.cur.inBytes / w.cur.rows)
+}
+
+// FlushRowGroup writes the buffered row group to the sink now, ending it
+// early, so that a caller holding many open files can bound their memory
+// without starting more files.
+func (w *RollingWriter) FlushRowGroup() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.cur == nil {
+		return nil
+	}
+	if err := w.cur.fw.NewBufferedRowGroupChecked(); err != nil {
+		err = fmt.Errorf("parquetio: flush row group: %w", err)
+		w.fail(err)
+		return err
+	}
+	if w.cur.out.err != nil {
+		err := fmt.Errorf("parquetio: flush row group: %w", w.cur.out.err)
+		w.fail(err)
+		return err
+	}
+	return nil
+}
+
+// recordBytes estimates the bytes of rec's own rows. A slice of a larger
+// batch shares its buffers, so summing buffer lengths would count the
+// whole batch once per slice; fixed-width and string columns are sized
+// by their rows instead, other types by their buffers.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	rows := rec.NumRows()
+	for _, col := range rec.Columns() {
+		switch a := col.(type) {
+		case *array.String:
+			if a.Len() > 0 {
+				n += int64(a.ValueOffset(a.Len()-1)-a.ValueOffset(0)) + int64(len(a.Value(a.Len()-1))) + 4*rows
+			}
+		case *array.Binary:
+			if a.Len() > 0 {
+				n += int64(a.ValueOffset(a.Len()-1)-a.ValueOffset(0)) + int64(len(a.Value(a.Len()-1))) + 4*rows
+			}
+		default:
+			if fw, ok := col.DataType().(arrow.FixedWidthDataType); ok {
+				n += rows * int64(max(fw.BitWidth(), 8)) / 8
+			} else {
+				n += dataBytes(col.Data())
+			}
+		}
+	}
+	return n
+}
+
+// dataBytes sums the buffers of an array and its children.
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	return n
 }

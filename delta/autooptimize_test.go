@@ -86,6 +86,7 @@ func TestOptimizeWriteTargetSize(t *testing.T) {
 		})
 	}
 }
+
 // TestOptimizedWriteBoundsMemory: with a tiny memory budget the open
 // partition files flush their row groups early; each partition still
 // gets one file, now of several row groups, and the rows are intact.

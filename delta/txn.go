@@ -116,7 +116,9 @@ type TxnOptions struct {
 	// table property delta.autoOptimize.optimizeWrite=true turns it on for
 	// every write): each partition's rows stream into one open file until
 	// it reaches TargetFileSize, whose default becomes
-	// OptimizeWriteBinSize unless delta.targetFileSize is set.
+	// OptimizeWriteBinSize unless delta.targetFileSize is set. Memory stays
+	// bounded however many partitions are open: past 256 MiB of buffered
+	// rows, the largest row group is written out early.
 	OptimizeWrite bool
 }
 

@@ -25,7 +25,7 @@ import (
 // spark.databricks.delta.autoCompact.minNumFiles lowered, auto-compacts a
 // table it writes, and lakehouse reads its rows and history.
 func (s *suite) case1AutoCompaction(t *testing.T) {
-	ours := Result{Case: "1", Scenario: "lh_auto_compaction", Covers: "delta.autoOptimize.autoCompact on: five appends, the fifth followed by lakehouse's OPTIMIZE (auto) commit; then COMPUTE STATS (ANALYZE) after statistics were turned on", Writer: Lakehouse}
+	ours := Result{Case: "1", Scenario: "lh_auto_compaction", Covers: "delta.autoOptimize.autoCompact and optimizeWrite on: five appends, the fifth followed by lakehouse's OPTIMIZE (auto) commit; then COMPUTE STATS (ANALYZE) after statistics were turned on", Writer: Lakehouse}
 	ctx := ctxFor(t, 10*time.Minute)
 	path := filepath.Join(s.tables, Lakehouse, "auto_compaction")
 	_ = os.RemoveAll(path)
@@ -115,7 +115,7 @@ var autoCompactSchema = arrow.NewSchema([]arrow.Field{
 // compaction, version 6. Then statistics are turned on (7) and computed (8).
 func writeAutoCompacted(ctx context.Context, path string) error {
 	tbl, err := delta.Create(ctx, path, autoCompactSchema, &delta.CreateOptions{
-		Properties: map[string]string{"delta.autoOptimize.autoCompact": "true", "delta.dataSkippingNumIndexedCols": "0"},
+		Properties: map[string]string{"delta.autoOptimize.autoCompact": "true", "delta.autoOptimize.optimizeWrite": "true", "delta.dataSkippingNumIndexedCols": "0"},
 		Table:      &delta.Options{AutoCompact: delta.AutoCompactOptions{MinNumFiles: 5}},
 	})
 	if err != nil {

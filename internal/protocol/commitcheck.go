@@ -13,7 +13,7 @@ import "fmt"
 // actions unreconciled and are not checked here.
 func CheckCommit(actions []Action) error {
 	var metas, protos int
-	adds := map[string]FileKey{}
+	adds := make(map[string]FileKey, len(actions))
 	removes := map[string]FileKey{}
 	for i := range actions {
 		a := &actions[i]

@@ -1,0 +1,177 @@
+package delta
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/internal/prereq"
+)
+
+// deltarsAppender is the body of one delta-rs writer process: commits
+// blind appends of rows id from+c*rows … with the same values eventsBatch
+// makes (days=1), each commit marked in commitInfo.userMetadata.
+const deltarsAppender = `
+import sys
+import pyarrow as pa
+from deltalake import CommitProperties, write_deltalake
+path, name, start, commits, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+print("ready", flush=True)
+sys.stdin.readline()  # the start signal: every writer begins at once
+schema = pa.schema([pa.field("id", pa.int64(), nullable=False), ("name", pa.string()), ("score", pa.float64()), ("day", pa.string())])
+for c in range(commits):
+    ids = range(start + c * rows, start + (c + 1) * rows)
+    t = pa.Table.from_pydict({
+        "id": list(ids),
+        "name": [None if i % 7 == 3 else "name-%d" % i for i in ids],
+        "score": [i / 2 for i in ids],
+        "day": ["d0" for _ in ids],
+    }, schema=schema)
+    write_deltalake(path, t, mode="append",
+        commit_properties=CommitProperties(custom_metadata={"userMetadata": "%s-c%d" % (name, c)}))
+`
+
+// interopPython returns the Python of .cache/venv-interop, where deltalake
+// is installed (.ci/setup.d); missing, the test skips, or fails under CI.
+func interopPython(t *testing.T) string {
+	t.Helper()
+	py, err := filepath.Abs(filepath.Join("..", ".cache", "venv-interop", "bin", "python"))
+	require.NoError(t, err)
+	if _, err := os.Stat(py); err != nil {
+		prereq.Missing(t, "delta-rs peer not installed (%s missing); run the interop setup in .ci/setup.d", py)
+	}
+	if out, err := exec.Command(py, "-c", "import deltalake").CombinedOutput(); err != nil {
+		prereq.Missing(t, "python deltalake not importable from %s: %v: %s", py, err, out)
+	}
+	return py
+}
+
+// TestConcurrentAppendsWithDeltaRS races 2 goroutine writers of this
+// library against 2 delta-rs processes (Python deltalake, which commits on
+// local disk by rename-without-replace), 10 blind appends each, on one
+// local table: versions are contiguous, each commit's marker appears once,
+// every row arrives once, and each engine's commits name it.
+func TestConcurrentAppendsWithDeltaRS(t *testing.T) {
+	py := interopPython(t)
+	const goWriters, pyWriters, commits, rows = 2, 2, 10, 5
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	dir := filepath.Join(t.TempDir(), "tbl")
+	tbl, err := Create(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem, NoSync: true}})
+	require.NoError(t, err)
+	defer tbl.Close()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, goWriters*commits+pyWriters)
+	// Python starts slowly: every writer waits for the start signal, sent
+	// once each delta-rs process has imported deltalake and said so.
+	start := make(chan struct{})
+	var starts []io.WriteCloser
+	for p := range pyWriters {
+		from := 1000 + (goWriters+p)*commits*rows
+		cmd := exec.Command(py, "-c", deltarsAppender, dir, fmt.Sprintf("py%d", p),
+			fmt.Sprint(from), fmt.Sprint(commits), fmt.Sprint(rows))
+		stdin, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		require.NoError(t, err, "delta-rs writer %d: %s", p, stderr.String())
+		require.Equal(t, "ready\n", line)
+		starts = append(starts, stdin)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := cmd.Wait(); err != nil {
+				errs <- fmt.Errorf("delta-rs writer %d: %w: %s", p, err, stderr.String())
+			}
+		}()
+	}
+	for w := range goWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := Open(ctx, dir, &Options{Allocator: mem, NoSync: true})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer h.Close()
+			<-start
+			for c := range commits {
+				rr, err := eventsReaderErr(mem, 1000+(w*commits+c)*rows, rows)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, err = h.Append(ctx, rr, &TxnOptions{UserMetadata: fmt.Sprintf("go%d-c%d", w, c)})
+				rr.Release()
+				if err != nil {
+					errs <- err
+				}
+				// A delta-rs commit from Python takes tens of
+				// milliseconds; pacing ours keeps the engines interleaved.
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	for _, w := range starts {
+		_, err := io.WriteString(w, "go\n")
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	total := (goWriters + pyWriters) * commits
+	assertGapless(t, tbl, int64(total))
+	var markers []string
+	engines := map[string]int{}
+	for v := int64(1); v <= int64(total); v++ {
+		info := commitInfoOf(t, tbl, v)
+		m, _ := info["userMetadata"].(string)
+		markers = append(markers, m)
+		engine := "lakehouse"
+		if cv, _ := info["clientVersion"].(string); strings.HasPrefix(cv, "delta-rs") {
+			engine = "delta-rs"
+		}
+		engines[engine]++
+	}
+	var want []string
+	for w := range goWriters {
+		for c := range commits {
+			want = append(want, fmt.Sprintf("go%d-c%d", w, c))
+		}
+	}
+	for p := range pyWriters {
+		for c := range commits {
+			want = append(want, fmt.Sprintf("py%d-c%d", p, c))
+		}
+	}
+	// The order shows whether the engines interleaved.
+	t.Logf("commits in version order: %v", markers)
+	sort.Strings(want)
+	sort.Strings(markers)
+	assert.Equal(t, want, markers, "each commit's marker exactly once")
+	assert.Equal(t, map[string]int{"lakehouse": goWriters * commits, "delta-rs": pyWriters * commits}, engines)
+	assert.Equal(t, expectedRows(t, [3]int{1000, total * rows, 1}), readRows(t, tbl))
+}

@@ -24,10 +24,11 @@ import (
 // blind appends of rows id from+c*rows … with the same values eventsBatch
 // makes (days=1), each commit marked in commitInfo.userMetadata.
 const deltarsAppender = `
-import sys
+import json, sys
 import pyarrow as pa
 from deltalake import CommitProperties, write_deltalake
 path, name, start, commits, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+options = json.loads(sys.argv[6])
 print("ready", flush=True)
 sys.stdin.readline()  # the start signal: every writer begins at once
 schema = pa.schema([pa.field("id", pa.int64(), nullable=False), ("name", pa.string()), ("score", pa.float64()), ("day", pa.string())])
@@ -39,7 +40,7 @@ for c in range(commits):
         "score": [i / 2 for i in ids],
         "day": ["d0" for _ in ids],
     }, schema=schema)
-    write_deltalake(path, t, mode="append",
+    write_deltalake(path, t, mode="append", storage_options=options or None,
         commit_properties=CommitProperties(custom_metadata={"userMetadata": "%s-c%d" % (name, c)}))
 `
 
@@ -65,13 +66,36 @@ func interopPython(t *testing.T) string {
 // every row arrives once, and each engine's commits name it.
 func TestConcurrentAppendsWithDeltaRS(t *testing.T) {
 	py := interopPython(t)
+	t.Run("local", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "tbl")
+		raceDeltaRS(t, py, dir, "{}", func(t *testing.T) *Table {
+			tbl, err := openLocation(context.Background(), dir, &Options{NoSync: true})
+			require.NoError(t, err)
+			return tbl
+		})
+	})
+	t.Run("s3 (gofakes3)", func(t *testing.T) {
+		b, endpoint := s3Bucket(t)
+		// delta-rs needs S3's conditional put to commit safely without a
+		// lock service; gofakes3 honours If-None-Match: * as S3 does.
+		opts := fmt.Sprintf(`{"AWS_ENDPOINT_URL": %q, "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "test",
+			"AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "conditional_put": "etag"}`, endpoint)
+		raceDeltaRS(t, py, "s3://lake/warehouse/t", opts, func(t *testing.T) *Table {
+			return bucketTable(b, "warehouse/t", &Options{NoSync: true})
+		})
+	})
+}
+
+// raceDeltaRS runs the race on one table location: url and storage
+// options as delta-rs takes them, open for this library's handles.
+func raceDeltaRS(t *testing.T, py, url, storageOptions string, open func(t *testing.T) *Table) {
 	const goWriters, pyWriters, commits, rows = 2, 2, 10, 5
 	ctx := context.Background()
 	mem := newCheckedAllocator(t)
-	dir := filepath.Join(t.TempDir(), "tbl")
-	tbl, err := Create(ctx, dir, eventsSchema, &CreateOptions{Table: &Options{Allocator: mem, NoSync: true}})
-	require.NoError(t, err)
+	tbl := open(t)
 	defer tbl.Close()
+	_, err := tbl.create(ctx, eventsSchema, nil, false, &CreateOptions{})
+	require.NoError(t, err)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, goWriters*commits+pyWriters)
@@ -81,8 +105,8 @@ func TestConcurrentAppendsWithDeltaRS(t *testing.T) {
 	var starts []io.WriteCloser
 	for p := range pyWriters {
 		from := 1000 + (goWriters+p)*commits*rows
-		cmd := exec.Command(py, "-c", deltarsAppender, dir, fmt.Sprintf("py%d", p),
-			fmt.Sprint(from), fmt.Sprint(commits), fmt.Sprint(rows))
+		cmd := exec.Command(py, "-c", deltarsAppender, url, fmt.Sprintf("py%d", p),
+			fmt.Sprint(from), fmt.Sprint(commits), fmt.Sprint(rows), storageOptions)
 		stdin, err := cmd.StdinPipe()
 		require.NoError(t, err)
 		stdout, err := cmd.StdoutPipe()
@@ -106,11 +130,7 @@ func TestConcurrentAppendsWithDeltaRS(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h, err := Open(ctx, dir, &Options{Allocator: mem, NoSync: true})
-			if err != nil {
-				errs <- err
-				return
-			}
+			h := open(t)
 			defer h.Close()
 			<-start
 			for c := range commits {

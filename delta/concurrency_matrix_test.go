@@ -72,7 +72,7 @@ func matrixStores() []matrixStore {
 			}
 		}},
 		{"s3 (gofakes3)", func(t *testing.T) func(t *testing.T) *Table {
-			b := s3Bucket(t)
+			b, _ := s3Bucket(t)
 			return func(t *testing.T) *Table { return bucketTable(b, "warehouse/t", nil) }
 		}},
 		{"azurite", func(t *testing.T) func(t *testing.T) *Table {
@@ -83,8 +83,9 @@ func matrixStores() []matrixStore {
 	}
 }
 
-// s3Bucket starts gofakes3 in process with one bucket.
-func s3Bucket(t *testing.T) *blob.Bucket {
+// s3Bucket starts gofakes3 in process with one bucket, "lake", and
+// returns it with the server's URL.
+func s3Bucket(t *testing.T) (*blob.Bucket, string) {
 	t.Helper()
 	backend := s3mem.New()
 	require.NoError(t, backend.CreateBucket("lake"))
@@ -100,7 +101,7 @@ func s3Bucket(t *testing.T) *blob.Bucket {
 	b, err := s3blob.OpenBucket(context.Background(), client, "lake", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return b, srv.URL
 }
 
 // azuriteBucket opens a fresh container on Azurite, deleted at the end.

@@ -166,6 +166,9 @@ func raceDeltaRS(t *testing.T, py, url, storageOptions string, open func(t *test
 	assertGapless(t, tbl, int64(total))
 	var markers []string
 	engines := map[string]int{}
+	// The isolation level each engine records for the same blind append:
+	// ours is the level its conflict check ran at (WriteSerializable).
+	levels := map[string]int{}
 	for v := int64(1); v <= int64(total); v++ {
 		info := commitInfoOf(t, tbl, v)
 		m, _ := info["userMetadata"].(string)
@@ -175,6 +178,7 @@ func raceDeltaRS(t *testing.T, py, url, storageOptions string, open func(t *test
 			engine = "delta-rs"
 		}
 		engines[engine]++
+		levels[engine+" "+fmt.Sprint(info["isolationLevel"])]++
 	}
 	var want []string
 	for w := range goWriters {
@@ -194,4 +198,9 @@ func raceDeltaRS(t *testing.T, py, url, storageOptions string, open func(t *test
 	assert.Equal(t, want, markers, "each commit's marker exactly once")
 	assert.Equal(t, map[string]int{"lakehouse": goWriters * commits, "delta-rs": pyWriters * commits}, engines)
 	assert.Equal(t, expectedRows(t, [3]int{1000, total * rows, 1}), readRows(t, tbl))
+	t.Logf("isolationLevel by engine: %v", levels)
+	// delta-rs 1.6.6 records no isolationLevel for an append; OSS Spark
+	// writes "Serializable" on WRITE and DELETE, Databricks
+	// "WriteSerializable" (the corpus's commitInfo lines).
+	assert.Equal(t, map[string]int{"lakehouse WriteSerializable": goWriters * commits, "delta-rs <nil>": pyWriters * commits}, levels)
 }

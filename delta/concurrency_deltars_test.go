@@ -60,9 +60,8 @@ func interopPython(t *testing.T) string {
 }
 
 // TestConcurrentAppendsWithDeltaRS races 2 goroutine writers of this
-// library against 2 delta-rs processes (Python deltalake, which commits on
-// local disk by rename-without-replace), 10 blind appends each, on one
-// local table: versions are contiguous, each commit's marker appears once,
+// library against 2 delta-rs processes (Python deltalake), 10 blind appends
+// each, on one table on local disk, S3 (gofakes3) and Azurite: versions are contiguous, each commit's marker appears once,
 // every row arrives once, and each engine's commits name it.
 func TestConcurrentAppendsWithDeltaRS(t *testing.T) {
 	py := interopPython(t)
@@ -81,6 +80,20 @@ func TestConcurrentAppendsWithDeltaRS(t *testing.T) {
 		opts := fmt.Sprintf(`{"AWS_ENDPOINT_URL": %q, "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "test",
 			"AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "conditional_put": "etag"}`, endpoint)
 		raceDeltaRS(t, py, "s3://lake/warehouse/t", opts, func(t *testing.T) *Table {
+			return bucketTable(b, "warehouse/t", &Options{NoSync: true})
+		})
+	})
+	t.Run("azurite", func(t *testing.T) {
+		b, name := azuriteBucketNamed(t)
+		endpoint := os.Getenv("LAKEHOUSE_AZURITE_ENDPOINT")
+		// Azure commits put-if-absent with If-None-Match: * natively. In
+		// emulator mode delta-rs finds Azurite through
+		// AZURITE_BLOB_STORAGE_URL (default port 10000, which another
+		// Azurite may hold), which the child inherits.
+		t.Setenv("AZURITE_BLOB_STORAGE_URL", strings.TrimSuffix(endpoint, "/devstoreaccount1"))
+		opts := fmt.Sprintf(`{"AZURE_STORAGE_ACCOUNT_NAME": "devstoreaccount1", "AZURE_STORAGE_ACCOUNT_KEY": %q,
+			"AZURE_STORAGE_USE_EMULATOR": "true", "AZURE_ALLOW_HTTP": "true"}`, azuriteKey)
+		raceDeltaRS(t, py, "az://"+name+"/warehouse/t", opts, func(t *testing.T) *Table {
 			return bucketTable(b, "warehouse/t", &Options{NoSync: true})
 		})
 	})

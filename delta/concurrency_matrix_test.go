@@ -104,17 +104,25 @@ func s3Bucket(t *testing.T) (*blob.Bucket, string) {
 	return b, srv.URL
 }
 
+// azuriteKey is Azurite's well-known development account key (public,
+// documented by Microsoft).
+const azuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
 // azuriteBucket opens a fresh container on Azurite, deleted at the end.
 func azuriteBucket(t *testing.T) *blob.Bucket {
+	b, _ := azuriteBucketNamed(t)
+	return b
+}
+
+// azuriteBucketNamed is azuriteBucket that also returns the container name.
+func azuriteBucketNamed(t *testing.T) (*blob.Bucket, string) {
 	t.Helper()
 	endpoint := os.Getenv("LAKEHOUSE_AZURITE_ENDPOINT")
 	if endpoint == "" {
 		prereq.Missing(t, "LAKEHOUSE_AZURITE_ENDPOINT is not set; run `bash .ci/setup.d/azurite.sh && source scripts/services.sh` to start Azurite")
 	}
 	ctx := context.Background()
-	// Azurite's well-known development account (public, documented by Microsoft).
-	cred, err := azblob.NewSharedKeyCredential("devstoreaccount1",
-		"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
+	cred, err := azblob.NewSharedKeyCredential("devstoreaccount1", azuriteKey)
 	require.NoError(t, err)
 	name := fmt.Sprintf("concurrency-%d-%d", os.Getpid(), azuriteSeq.Add(1))
 	client, err := container.NewClientWithSharedKeyCredential(endpoint+"/"+name, cred, nil)
@@ -125,7 +133,7 @@ func azuriteBucket(t *testing.T) *blob.Bucket {
 	b, err := azureblob.OpenBucket(ctx, client, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return b, name
 }
 
 var azuriteSeq atomic.Int64

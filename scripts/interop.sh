@@ -8,7 +8,7 @@ bash .ci/setup.d/interop.sh
 mkdir -p interop/out
 start=$(date +%s)
 status=0
-go test -tags interop -count=1 -timeout 30m ./interop/ || status=$?
+go test -tags interop -count=1 -timeout 40m ./interop/ || status=$?
 # Expression semantics checked against the same PySpark (every case of the
 # expr semantics tables, value, type and failure).
 go test -tags spark -count=1 ./delta/expr/ || status=$?

@@ -186,7 +186,7 @@ func TestRowGroupPruningRandomPredicates(t *testing.T) {
 	for seed := uint64(2); seed < 4; seed++ {
 		snap := pruneTable(t, mem, seed)
 		rnd := rand.New(rand.NewPCG(seed, 11))
-		for i := 0; i < 15; i++ {
+		for i := 0; i < 20; i++ {
 			lo := rnd.IntN(3000)
 			filter := []string{
 				fmt.Sprintf("id BETWEEN %d AND %d", lo, lo+rnd.IntN(200)),
@@ -194,7 +194,12 @@ func TestRowGroupPruningRandomPredicates(t *testing.T) {
 				fmt.Sprintf("v < %g OR id < %d", rnd.Float64()/10, lo),
 				fmt.Sprintf("p = 'c' AND id <= %d", lo),
 				fmt.Sprintf("label >= 'l%02d' AND id != %d", rnd.IntN(22), lo),
-			}[i%5]
+				fmt.Sprintf("label IN ('l%02d', 'l%02d', 'zz') AND v > %g", rnd.IntN(20), rnd.IntN(22), rnd.Float64()),
+				fmt.Sprintf("label IS NULL OR id IN (%d, %d)", lo, lo+rnd.IntN(1000)),
+				fmt.Sprintf("v IS NULL OR (label = 'l%02d' AND id < %d)", rnd.IntN(20), lo),
+				fmt.Sprintf("v >= %g AND p IN ('a', 'b')", rnd.Float64()),
+				"isnan(v) OR label = 'l03'",
+			}[i%10]
 			t.Run(fmt.Sprintf("%d/%s", seed, filter), func(t *testing.T) {
 				e, err := expr.Parse(filter)
 				require.NoError(t, err)

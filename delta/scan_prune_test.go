@@ -28,7 +28,7 @@ var pruneSchema = arrow.NewSchema([]arrow.Field{
 // pruneTable writes random rows in row groups of 50 rows: ids ascend
 // within each append, so their statistics prune; v has NaNs and nulls,
 // which float statistics leave out of their bounds.
-func pruneTable(t *testing.T, mem memory.Allocator, seed uint64) *Snapshot {
+func pruneTable(t testing.TB, mem memory.Allocator, seed uint64) *Snapshot {
 	t.Helper()
 	old := dataRowGroupRows
 	dataRowGroupRows = 50
@@ -186,7 +186,7 @@ func TestRowGroupPruningRandomPredicates(t *testing.T) {
 	for seed := uint64(2); seed < 4; seed++ {
 		snap := pruneTable(t, mem, seed)
 		rnd := rand.New(rand.NewPCG(seed, 11))
-		for i := 0; i < 15; i++ {
+		for i := 0; i < 20; i++ {
 			lo := rnd.IntN(3000)
 			filter := []string{
 				fmt.Sprintf("id BETWEEN %d AND %d", lo, lo+rnd.IntN(200)),
@@ -194,7 +194,12 @@ func TestRowGroupPruningRandomPredicates(t *testing.T) {
 				fmt.Sprintf("v < %g OR id < %d", rnd.Float64()/10, lo),
 				fmt.Sprintf("p = 'c' AND id <= %d", lo),
 				fmt.Sprintf("label >= 'l%02d' AND id != %d", rnd.IntN(22), lo),
-			}[i%5]
+				fmt.Sprintf("label IN ('l%02d', 'l%02d', 'zz') AND v > %g", rnd.IntN(20), rnd.IntN(22), rnd.Float64()),
+				fmt.Sprintf("label IS NULL OR id IN (%d, %d)", lo, lo+rnd.IntN(1000)),
+				fmt.Sprintf("v IS NULL OR (label = 'l%02d' AND id < %d)", rnd.IntN(20), lo),
+				fmt.Sprintf("v >= %g AND p IN ('a', 'b')", rnd.Float64()),
+				"isnan(v) OR label = 'l03'",
+			}[i%10]
 			t.Run(fmt.Sprintf("%d/%s", seed, filter), func(t *testing.T) {
 				e, err := expr.Parse(filter)
 				require.NoError(t, err)
@@ -203,4 +208,32 @@ func TestRowGroupPruningRandomPredicates(t *testing.T) {
 			})
 		}
 	}
+}
+
+// FuzzRowGroupPruning builds predicates from fuzzed bounds over the same
+// table as TestRowGroupPruningRandomPredicates: the pruned scan must return
+// exactly the rows of a brute-force filter over the full read.
+func FuzzRowGroupPruning(f *testing.F) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	snap := pruneTable(f, mem, 5)
+	f.Add(uint8(0), int64(100), int64(50), uint8(3), 0.5)
+	f.Add(uint8(3), int64(2999), int64(0), uint8(19), 0.01)
+	f.Add(uint8(5), int64(-1), int64(7), uint8(21), math.Inf(1))
+	f.Fuzz(func(t *testing.T, kind uint8, lo, span int64, label uint8, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0.5
+		}
+		filter := []string{
+			fmt.Sprintf("id BETWEEN %d AND %d", lo, lo+span),
+			fmt.Sprintf("label = 'l%02d' AND v > %g", label%25, v),
+			fmt.Sprintf("label IN ('l%02d', 'l%02d') OR id = %d", label%25, (label/2)%25, lo),
+			fmt.Sprintf("v < %g OR label IS NULL", v),
+			fmt.Sprintf("NOT (id >= %d) AND p != 'b'", lo),
+			fmt.Sprintf("isnan(v) OR (id > %d AND label <= 'l%02d')", lo, label%25),
+		}[int(kind)%6]
+		e, err := expr.Parse(filter)
+		require.NoError(t, err)
+		got, _ := scanRows(t, snap, &ScanOptions{Filter: e, BatchSize: 32})
+		assert.Equal(t, bruteForce(t, snap, mem, filter, nil), got, filter)
+	})
 }

@@ -166,6 +166,22 @@ func (t *Table) listLog(ctx context.Context) ([]logreplay.LogFile, error) {
 // listed whole.
 func (t *Table) listLogFrom(ctx context.Context, version int64) ([]logreplay.LogFile, error) {
 	const block = 10000
+	if storage.ListsWholeDirectory(t.store) {
+		// On local disk each prefix listing reads the whole directory:
+		// read it once and keep what the block listings would return.
+		all, err := t.listLogPrefix(ctx, logDir, nil)
+		if err != nil {
+			return nil, err
+		}
+		from := logreplay.VersionPrefix(version/block*block, 16)
+		files := all[:0]
+		for _, f := range all {
+			if len(f.Name) >= 16 && allDigits(f.Name[:16]) && f.Name[:16] >= from {
+				files = append(files, f)
+			}
+		}
+		return files, nil
+	}
 	var files []logreplay.LogFile
 	for b := version / block; ; b++ {
 		before := len(files)
@@ -184,6 +200,15 @@ func (t *Table) listLogFrom(ctx context.Context, version int64) ([]logreplay.Log
 			return files, nil
 		}
 	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Table) listLogPrefix(ctx context.Context, prefix string, acc []logreplay.LogFile) ([]logreplay.LogFile, error) {

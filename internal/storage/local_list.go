@@ -114,3 +114,17 @@ func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
 	defer f.Close()
 	return f.ReadDir(-1)
 }
+
+// wholeDirectoryLister marks stores whose List reads every entry of a
+// directory whatever the prefix asks for (local disk): a caller that would
+// list several prefixes of one directory does better listing it once.
+type wholeDirectoryLister interface{ listsWholeDirectory() }
+
+func (s *localStore) listsWholeDirectory() {}
+
+// ListsWholeDirectory reports whether s reads a whole directory for any
+// List of a prefix inside it.
+func ListsWholeDirectory(s Store) bool {
+	_, ok := s.(wholeDirectoryLister)
+	return ok
+}

@@ -44,13 +44,16 @@ func (t *Table) CommitTimestamp(ctx context.Context, version int64) (time.Time, 
 	if err != nil {
 		return time.Time{}, err
 	}
-	commits, err := t.commitTimes(ctx, latest)
+	commits, err := t.listCommitTimes(ctx, latest)
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, c := range commits {
-		if c.version == version {
-			return c.ts, nil
+	for i := range commits {
+		if commits[i].version == version {
+			if err := t.resolveCommitTime(ctx, &commits[i]); err != nil {
+				return time.Time{}, err
+			}
+			return commits[i].ts, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%w: version %d has no commit file", ErrVersionNotFound, version)
@@ -62,11 +65,31 @@ type commitTime struct {
 	// info is the commit's commitInfo when finding ts meant reading the
 	// commit (in-commit timestamps), so History need not read it again.
 	info protocol.CommitInfo
+	// lazy marks an in-commit timestamp not read yet (ts is zero); file
+	// is the commit to read it from.
+	lazy bool
+	file logreplay.LogFile
 }
 
 // commitTimes lists every commit file with its effective timestamp,
-// ascending by version.
+// ascending by version, reading every in-commit timestamp.
 func (t *Table) commitTimes(ctx context.Context, latest *Snapshot) ([]commitTime, error) {
+	out, err := t.listCommitTimes(ctx, latest)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := t.resolveCommitTime(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// listCommitTimes is commitTimes reading no commit: file times are set,
+// and entries with in-commit timestamps are left lazy, for a lookup that
+// bisects to read only the few it compares.
+func (t *Table) listCommitTimes(ctx context.Context, latest *Snapshot) ([]commitTime, error) {
 	files, err := t.listLog(ctx)
 	if err != nil {
 		return nil, err
@@ -83,24 +106,33 @@ func (t *Table) commitTimes(ctx context.Context, latest *Snapshot) ([]commitTime
 	out := make([]commitTime, 0, len(commits))
 	var prev time.Time
 	for _, c := range commits {
-		var ts time.Time
-		var info protocol.CommitInfo
 		if ictOn && c.Version >= ictFrom {
-			ict, ci, err := t.inCommitTimestamp(ctx, c)
-			if err != nil {
-				return nil, err
-			}
-			ts, info = ict, ci
-		} else {
-			ts = time.UnixMilli(c.ModTime).UTC()
-			if !prev.IsZero() && !ts.After(prev) {
-				ts = prev.Add(time.Millisecond)
-			}
+			// In-commit timestamps come after every file-time commit
+			// (versions ascend), so prev below never needs them.
+			out = append(out, commitTime{version: c.Version, lazy: true, file: c})
+			continue
+		}
+		ts := time.UnixMilli(c.ModTime).UTC()
+		if !prev.IsZero() && !ts.After(prev) {
+			ts = prev.Add(time.Millisecond)
 		}
 		prev = ts
-		out = append(out, commitTime{version: c.Version, ts: ts, info: info})
+		out = append(out, commitTime{version: c.Version, ts: ts})
 	}
 	return out, nil
+}
+
+// resolveCommitTime reads a lazy entry's in-commit timestamp.
+func (t *Table) resolveCommitTime(ctx context.Context, c *commitTime) error {
+	if !c.lazy {
+		return nil
+	}
+	ts, info, err := t.inCommitTimestamp(ctx, c.file)
+	if err != nil {
+		return err
+	}
+	c.ts, c.info, c.lazy = ts, info, false
+	return nil
 }
 
 // ictEnablement returns the first version carrying in-commit timestamps.
@@ -126,12 +158,26 @@ func (t *Table) inCommitTimestamp(ctx context.Context, f logreplay.LogFile) (tim
 	return time.Time{}, nil, corrupt("commit %d has no inCommitTimestamp although in-commit timestamps are enabled", f.Version)
 }
 
+// versionAsOf bisects the commit times, reading the in-commit timestamps
+// of only the commits the bisection compares: O(log n) commits of a table
+// with in-commit timestamps, none before they were enabled.
 func (t *Table) versionAsOf(ctx context.Context, latest *Snapshot, ts time.Time) (int64, error) {
-	commits, err := t.commitTimes(ctx, latest)
+	commits, err := t.listCommitTimes(ctx, latest)
 	if err != nil {
 		return 0, err
 	}
-	return versionAt(commits, ictLookupOf(latest), ts)
+	var readErr error
+	at := func(i int) time.Time {
+		if readErr == nil {
+			readErr = t.resolveCommitTime(ctx, &commits[i])
+		}
+		return commits[i].ts
+	}
+	v, err := versionAtFunc(commits, at, ictLookupOf(latest), ts)
+	if readErr != nil {
+		return 0, readErr
+	}
+	return v, err
 }
 
 // ictLookup is what a timestamp lookup must know about in-commit
@@ -180,9 +226,19 @@ func (l ictLookup) window(commits []commitTime, ts time.Time) (lo, hi int) {
 // in-commit timestamps; where a writer broke that, the bisection's answer
 // is Spark's answer.
 func lastCommitAtOrBefore(commits []commitTime, l ictLookup, ts time.Time) (i, lo, hi int) {
+	return lastCommitAtOrBeforeFunc(commits, eagerTimes(commits), l, ts)
+}
+
+// lastCommitAtOrBeforeFunc is lastCommitAtOrBefore with commit i's time
+// given by at, which may read it on demand.
+func lastCommitAtOrBeforeFunc(commits []commitTime, at func(int) time.Time, l ictLookup, ts time.Time) (i, lo, hi int) {
 	lo, hi = l.window(commits, ts)
-	i = lo + sort.Search(hi-lo, func(k int) bool { return commits[lo+k].ts.After(ts) }) - 1
+	i = lo + sort.Search(hi-lo, func(k int) bool { return at(lo + k).After(ts) }) - 1
 	return i, lo, hi
+}
+
+func eagerTimes(commits []commitTime) func(int) time.Time {
+	return func(i int) time.Time { return commits[i].ts }
 }
 
 // versionAt returns the version current at ts: the last commit at or
@@ -190,11 +246,15 @@ func lastCommitAtOrBefore(commits []commitTime, l ictLookup, ts time.Time) (i, l
 // latest commit gives the latest version; one before the earliest commit
 // is ErrVersionNotFound.
 func versionAt(commits []commitTime, l ictLookup, ts time.Time) (int64, error) {
-	i, lo, hi := lastCommitAtOrBefore(commits, l, ts)
+	return versionAtFunc(commits, eagerTimes(commits), l, ts)
+}
+
+func versionAtFunc(commits []commitTime, at func(int) time.Time, l ictLookup, ts time.Time) (int64, error) {
+	i, lo, hi := lastCommitAtOrBeforeFunc(commits, at, l, ts)
 	if i < lo {
 		earliest := "none"
 		if lo < hi {
-			earliest = commits[lo].ts.Format(time.RFC3339Nano)
+			earliest = at(lo).Format(time.RFC3339Nano)
 		}
 		return 0, fmt.Errorf("%w: no version committed at or before %s (earliest commit: %s)", ErrVersionNotFound, ts.Format(time.RFC3339Nano), earliest)
 	}

@@ -34,6 +34,14 @@ func (t *Table) loadSnapshot(ctx context.Context, version int64) (*Snapshot, err
 	if err != nil {
 		return nil, err
 	}
+	if version < 0 {
+		if prev := t.latest.Load(); prev != nil {
+			if s, ok := t.extend(ctx, prev, seg); ok {
+				t.remember(s)
+				return s, nil
+			}
+		}
+	}
 	s, err := t.replay(ctx, seg)
 	if err != nil {
 		if s, ferr := t.fallBackFromCheckpoint(ctx, seg, err); ferr == nil {
@@ -41,7 +49,75 @@ func (t *Table) loadSnapshot(ctx context.Context, version int64) (*Snapshot, err
 		}
 		return nil, wrapf(classify(err), "%s version %d", t.name(), seg.Version)
 	}
+	if version < 0 {
+		t.remember(s)
+	}
 	return s, nil
+}
+
+// remember keeps s as the latest snapshot unless a newer one is kept.
+func (t *Table) remember(s *Snapshot) {
+	for {
+		prev := t.latest.Load()
+		if prev != nil && prev.Version() >= s.Version() {
+			return
+		}
+		if t.latest.CompareAndSwap(prev, s) {
+			return
+		}
+	}
+}
+
+// extend builds the snapshot of seg from prev, a snapshot of an earlier
+// segment of the same checkpoint, by replaying only the commits after
+// prev's: the new commits first, then what prev's commits decided. It
+// reports false when seg does not continue prev's segment (a new
+// checkpoint, or a log that changed under it) or a new commit cannot be
+// read; the caller then loads seg in full, which reports any error.
+func (t *Table) extend(ctx context.Context, prev *Snapshot, seg *logreplay.Segment) (*Snapshot, bool) {
+	p := prev.segment
+	if seg.CheckpointVersion != p.CheckpointVersion || len(seg.Checkpoint) != len(p.Checkpoint) ||
+		seg.Version < p.Version || len(seg.Deltas) < len(p.Deltas) {
+		return nil, false
+	}
+	for i := range p.Checkpoint {
+		if seg.Checkpoint[i].Path != p.Checkpoint[i].Path {
+			return nil, false
+		}
+	}
+	for i := range p.Deltas {
+		if seg.Deltas[i].Path != p.Deltas[i].Path || seg.Deltas[i].Size != p.Deltas[i].Size {
+			return nil, false
+		}
+	}
+	if seg.Version == p.Version {
+		return prev, true
+	}
+	state := logreplay.NewState()
+	var commitInfo protocol.CommitInfo
+	for i := len(seg.Deltas) - 1; i >= len(p.Deltas); i-- {
+		f := seg.Deltas[i]
+		actions, err := t.readCommit(ctx, f)
+		if err != nil {
+			return nil, false
+		}
+		if f.Kind == logreplay.KindCommit && f.Version == seg.Version {
+			for _, a := range actions {
+				if a.CommitInfo != nil {
+					commitInfo = a.CommitInfo
+					break
+				}
+			}
+		}
+		state.ApplyCommit(actions)
+	}
+	state.ApplyState(prev.state)
+	s := &Snapshot{table: t, segment: seg, state: state, commitInfo: commitInfo,
+		sidecars: prev.sidecars, jsonCheckpointAdds: prev.jsonCheckpointAdds}
+	if err := s.init(); err != nil {
+		return nil, false
+	}
+	return s, true
 }
 
 // checkpointError marks a failure to read a segment's checkpoint (as

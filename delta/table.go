@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -88,6 +89,9 @@ type Table struct {
 	store storage.Store
 	owned bool // Close closes store
 	opts  Options
+	// latest is the last latest-version snapshot loaded through this
+	// handle: the next Snapshot reads only the commits after it.
+	latest atomic.Pointer[Snapshot]
 }
 
 // logDir is the transaction log directory, relative to the table root.

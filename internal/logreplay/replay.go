@@ -106,3 +106,39 @@ func (s *State) LiveDomains() map[string]protocol.DomainMetadata {
 	}
 	return out
 }
+
+// ApplyState feeds what an older state decided — its file actions,
+// protocol, metadata, transactions and domains — as if it were one more
+// commit, older than every commit applied so far. A snapshot update uses
+// it to put new commits on top of a previous replay without reading the
+// commits that replay already read. Keys decided by newer commits win.
+func (s *State) ApplyState(older *State) {
+	for _, a := range older.adds {
+		if k := a.Key(); !s.Seen(k) {
+			s.adds = append(s.adds, a)
+			s.seen[k] = struct{}{}
+		}
+	}
+	for _, r := range older.removes {
+		if k := r.Key(); !s.Seen(k) {
+			s.removes = append(s.removes, r)
+			s.seen[k] = struct{}{}
+		}
+	}
+	if s.Protocol == nil {
+		s.Protocol = older.Protocol
+	}
+	if s.Metadata == nil {
+		s.Metadata = older.Metadata
+	}
+	for k, v := range older.Txns {
+		if _, ok := s.Txns[k]; !ok {
+			s.Txns[k] = v
+		}
+	}
+	for k, v := range older.Domains {
+		if _, ok := s.Domains[k]; !ok {
+			s.Domains[k] = v
+		}
+	}
+}

@@ -80,3 +80,34 @@ func TestCompactionInCommitOrder(t *testing.T) {
 	s := replay([]protocol.Action{add("a", ""), add("c", "")}, []protocol.Action{add("b", ""), remove("b", ""), remove("c", ""), add("c", "")})
 	assert.ElementsMatch(t, []string{"c#", "a#"}, livePaths(s))
 }
+
+// TestApplyStateEqualsFullReplay: replaying the newer commits and then
+// the older commits' state gives the state a replay of all commits gives,
+// at every split point of a history with removes, deletion-vector
+// updates, re-adds, protocol, transaction and domain changes.
+func TestApplyStateEqualsFullReplay(t *testing.T) {
+	p1, p2 := &protocol.Protocol{MinReaderVersion: 1}, &protocol.Protocol{MinReaderVersion: 3}
+	m1, m2 := &protocol.Metadata{ID: "m1"}, &protocol.Metadata{ID: "m2"}
+	history := [][]protocol.Action{
+		{{Protocol: p1}, {Metadata: m1}, add("a", ""), add("b", "")},
+		{remove("a", ""), add("c", ""), {Txn: &protocol.Txn{AppID: "app", Version: 1}}},
+		{remove("b", ""), add("b", "X"), {DomainMetadata: &protocol.DomainMetadata{Domain: "d", Configuration: "1"}}},
+		{{Metadata: m2}, add("a", ""), {Txn: &protocol.Txn{AppID: "app", Version: 2}}},
+		{{Protocol: p2}, remove("c", ""), {DomainMetadata: &protocol.DomainMetadata{Domain: "d", Removed: true}}, {DomainMetadata: &protocol.DomainMetadata{Domain: "e", Configuration: "2"}}},
+	}
+	full := replay(history...)
+	for split := 0; split <= len(history); split++ {
+		older := replay(history[:split]...)
+		layered := replay(history[split:]...)
+		layered.ApplyState(older)
+		assert.ElementsMatch(t, livePaths(full), livePaths(layered), "split %d", split)
+		assert.Len(t, layered.DeltaRemoves(), len(full.DeltaRemoves()), "split %d", split)
+		for _, k := range []protocol.FileKey{{Path: "a"}, {Path: "b"}, {Path: "c"}, {Path: "z"}} {
+			assert.Equal(t, full.Seen(k), layered.Seen(k), "split %d key %v", split, k)
+		}
+		assert.Equal(t, full.Protocol, layered.Protocol, "split %d", split)
+		assert.Equal(t, full.Metadata, layered.Metadata, "split %d", split)
+		assert.Equal(t, full.Txns, layered.Txns, "split %d", split)
+		assert.Equal(t, full.LiveDomains(), layered.LiveDomains(), "split %d", split)
+	}
+}

@@ -35,27 +35,9 @@ func (t *Table) ComputeStatistics(ctx context.Context, where expr.Expr, opts *DM
 		return nil, err
 	}
 	defer x.Rollback()
-	var part *partitionPred
-	if where != nil {
-		if part, err = x.compilePartitionPredicate(where); err != nil {
-			return nil, partitionOnly("COMPUTE STATISTICS", err)
-		}
-	}
-	var files []*protocol.Add
-	for f, err := range x.snap.addFiles(ctx) {
-		if err != nil {
-			return nil, err
-		}
-		if part != nil {
-			ok, err := part.matches([]map[string]*string{f.PartitionValues})
-			if err != nil {
-				return nil, err
-			}
-			if !ok[0] {
-				continue
-			}
-		}
-		files = append(files, f)
+	files, err := x.liveFilesWhere(ctx, where, "COMPUTE STATISTICS", nil)
+	if err != nil {
+		return nil, err
 	}
 	w, err := x.newDataWriter()
 	if err != nil {

@@ -30,30 +30,9 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	var part *partitionPred
-	if where != nil {
-		if part, err = x.compilePartitionPredicate(where); err != nil {
-			return nil, partitionOnly("REORG … APPLY (PURGE)", err)
-		}
-	}
-	var files []*protocol.Add
-	for f, err := range x.snap.addFiles(ctx) {
-		if err != nil {
-			return nil, err
-		}
-		if f.DeletionVector == nil {
-			continue
-		}
-		if part != nil {
-			ok, err := part.matches([]map[string]*string{f.PartitionValues})
-			if err != nil {
-				return nil, err
-			}
-			if !ok[0] {
-				continue
-			}
-		}
-		files = append(files, f)
+	files, err := x.liveFilesWhere(ctx, where, "REORG … APPLY (PURGE)", func(f *protocol.Add) bool { return f.DeletionVector != nil })
+	if err != nil {
+		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, nil
@@ -76,4 +55,38 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 	x.operation = "REORG"
 	x.opParams = map[string]any{"predicate": jsonString(pred), "applyPurge": true}
 	return x.Commit(ctx)
+}
+
+// liveFilesWhere returns the live files of the transaction's snapshot in
+// the partitions where (a predicate on partition columns; nil means all)
+// selects, that keep (nil means every file) accepts. op names the
+// operation in the error for a predicate on data columns.
+func (x *Transaction) liveFilesWhere(ctx context.Context, where expr.Expr, op string, keep func(*protocol.Add) bool) ([]*protocol.Add, error) {
+	var part *partitionPred
+	if where != nil {
+		var err error
+		if part, err = x.compilePartitionPredicate(where); err != nil {
+			return nil, partitionOnly(op, err)
+		}
+	}
+	var files []*protocol.Add
+	for f, err := range x.snap.addFiles(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if keep != nil && !keep(f) {
+			continue
+		}
+		if part != nil {
+			ok, err := part.matches([]map[string]*string{f.PartitionValues})
+			if err != nil {
+				return nil, err
+			}
+			if !ok[0] {
+				continue
+			}
+		}
+		files = append(files, f)
+	}
+	return files, nil
 }

@@ -33,6 +33,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
 )
 
 type workload struct {
@@ -80,28 +82,28 @@ type engine struct {
 
 func run(dir string, rows int64, runs int, python, only string) error {
 	ctx := context.Background()
-	table, err := ensureTable(ctx, dir, rows)
+	table, err := issuedata.EnsureTable(ctx, dir, rows)
 	if err != nil {
 		return err
 	}
 	engines := []engine{
 		{"lakehouse", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {
-				return lakehouseAppend(ctx, scratch, rows)
+				return issuedata.LakehouseAppend(ctx, scratch, rows)
 			}
-			return lakehouseScan(ctx, table, w.filter, 0)
+			return issuedata.LakehouseScan(ctx, table, w.filter, 0)
 		}},
 		{"lakehouse, 1 file at a time", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {
-				return lakehouseAppend(ctx, scratch, rows)
+				return issuedata.LakehouseAppend(ctx, scratch, rows)
 			}
-			return lakehouseScan(ctx, table, w.filter, 1)
+			return issuedata.LakehouseScan(ctx, table, w.filter, 1)
 		}},
 		{"parquet floor", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {
-				return floorAppend(ctx, scratch, rows)
+				return issuedata.FloorAppend(ctx, scratch, rows)
 			}
-			return floorScan(ctx, table, w.filter)
+			return issuedata.FloorScan(ctx, table, w.filter)
 		}},
 	}
 	if python != "" {

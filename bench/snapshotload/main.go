@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/snapdata"
 	"github.com/lakehouse-go/lakehouse/delta"
 )
 
@@ -41,7 +42,7 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	if err := ensureTable(ctx, *dir, *commits, *files); err != nil {
+	if err := snapdata.EnsureTable(ctx, *dir, *commits, *files); err != nil {
 		log.Fatal(err)
 	}
 	var best struct{ load, pass, base time.Duration }
@@ -76,7 +77,7 @@ func main() {
 		_ = tbl.Close()
 
 		start = time.Now()
-		if err := baselineReadAdds(ctx, *dir, *commits-1); err != nil {
+		if err := snapdata.BaselineReadAdds(ctx, *dir, *commits-1); err != nil {
 			log.Fatal(err)
 		}
 		base := time.Since(start)

@@ -1,4 +1,7 @@
-package main
+// Package snapdata generates the snapshot-load benchmark table: a long
+// history of small commits, a classic checkpoint of many files, and a few
+// commits after it. bench/snapshotload and the bench harness share it.
+package snapdata
 
 import (
 	"context"
@@ -26,8 +29,8 @@ func addLine(i, v int) string {
 		i, 1_700_000_000_000+int64(v), stats(i))
 }
 
-// ensureTable writes the benchmark table unless a complete one is there.
-func ensureTable(ctx context.Context, dir string, commits, files int) error {
+// EnsureTable writes the benchmark table unless a complete one is there.
+func EnsureTable(ctx context.Context, dir string, commits, files int) error {
 	logDir := filepath.Join(dir, "_delta_log")
 	marker := filepath.Join(dir, fmt.Sprintf(".complete-v2-%d-%d", commits, files))
 	if _, err := os.Stat(marker); err == nil {
@@ -178,9 +181,9 @@ func checkpointRows(start, n, version int) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// baselineReadAdds reads the checkpoint's add column with plain pqarrow:
+// BaselineReadAdds reads the checkpoint's add column with plain pqarrow:
 // the minimum work of any reader that lists the table's files.
-func baselineReadAdds(ctx context.Context, dir string, version int) error {
+func BaselineReadAdds(ctx context.Context, dir string, version int) error {
 	pf, err := file.OpenParquetFile(filepath.Join(dir, "_delta_log", fmt.Sprintf("%020d.checkpoint.parquet", version)), false)
 	if err != nil {
 		return err

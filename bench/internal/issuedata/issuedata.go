@@ -1,4 +1,8 @@
-package main
+// Package issuedata generates issue 16's benchmark table (id, value, label,
+// ts, partitioned by day) and runs its append and scan workloads through
+// lakehouse and through the plain-Parquet floor, each timing only the
+// operation. bench/scan and the bench harness share it.
+package issuedata
 
 import (
 	"context"
@@ -20,8 +24,8 @@ import (
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 )
 
-// schema is issue 16's shape; nullable like a pyarrow table's.
-var schema = arrow.NewSchema([]arrow.Field{
+// Schema is issue 16's shape; nullable like a pyarrow table's.
+var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -29,19 +33,19 @@ var schema = arrow.NewSchema([]arrow.Field{
 	{Name: "day", Type: arrow.BinaryTypes.String, Nullable: true},
 }, nil)
 
-// dataSchema is schema less the partition column: what data files hold.
-var dataSchema = arrow.NewSchema(schema.Fields()[:4], nil)
+// DataSchema is Schema less the partition column: what data files hold.
+var DataSchema = arrow.NewSchema(Schema.Fields()[:4], nil)
 
-// partitions generates the rows, partition by partition, in batches of
+// Partitions generates the rows, partition by partition, in batches of
 // at most 64Ki rows. The formulas are the Python generator's.
-func partitions(mem memory.Allocator, n int64) [][]arrow.RecordBatch {
+func Partitions(mem memory.Allocator, n int64) [][]arrow.RecordBatch {
 	out := make([][]arrow.RecordBatch, 10)
 	for d := int64(0); d < 10; d++ {
 		lo, hi := ceilDiv(d*n, 10), ceilDiv((d+1)*n, 10)
 		day := fmt.Sprintf("2024-01-%02d", 1+d)
 		for start := lo; start < hi; start += 64 * 1024 {
 			end := min(start+64*1024, hi)
-			b := array.NewRecordBuilder(mem, schema)
+			b := array.NewRecordBuilder(mem, Schema)
 			for i := start; i < end; i++ {
 				b.Field(0).(*array.Int64Builder).Append(i)
 				b.Field(1).(*array.Float64Builder).Append(float64((i*2654435761)%1000003) / 1000003.0)
@@ -60,7 +64,8 @@ func partitions(mem memory.Allocator, n int64) [][]arrow.RecordBatch {
 // partition d when d*n <= 10*i < (d+1)*n.
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
-func release(parts [][]arrow.RecordBatch) {
+// Release releases every batch Partitions made.
+func Release(parts [][]arrow.RecordBatch) {
 	for _, p := range parts {
 		for _, b := range p {
 			b.Release()
@@ -68,7 +73,10 @@ func release(parts [][]arrow.RecordBatch) {
 	}
 }
 
-func ensureTable(ctx context.Context, dir string, rows int64) (string, error) {
+// EnsureTable generates a rows-row table in DIR/table with lakehouse
+// unless a complete one (its marker file) is already there, and returns
+// its path.
+func EnsureTable(ctx context.Context, dir string, rows int64) (string, error) {
 	table := filepath.Join(dir, "table")
 	marker := filepath.Join(dir, fmt.Sprintf(".complete-v1-%d", rows))
 	if _, err := os.Stat(marker); err == nil {
@@ -78,26 +86,50 @@ func ensureTable(ctx context.Context, dir string, rows int64) (string, error) {
 		return "", err
 	}
 	fmt.Fprintf(os.Stderr, "generating a %d-row table in %s …\n", rows, table)
-	if _, _, err := lakehouseAppend(ctx, table, rows); err != nil {
+	if _, _, err := LakehouseAppend(ctx, table, rows); err != nil {
 		return "", err
 	}
 	return table, os.WriteFile(marker, nil, 0o644)
 }
 
-func lakehouseAppend(ctx context.Context, path string, rows int64) (time.Duration, int64, error) {
-	parts := partitions(memory.DefaultAllocator, rows)
-	defer release(parts)
+// LakehouseAppend creates a table at path from rows generated rows in one
+// commit and returns the time of the create alone.
+func LakehouseAppend(ctx context.Context, path string, rows int64) (time.Duration, int64, error) {
+	return create(ctx, path, rows, nil)
+}
+
+// EnsureChangeTable generates, unless a complete one is there, a rows-row
+// table in DIR/cdf written with delta.enableChangeDataFeed, so that a
+// change-feed read of it from version 0 returns every row as an insert.
+func EnsureChangeTable(ctx context.Context, dir string, rows int64) (string, error) {
+	table := filepath.Join(dir, "cdf")
+	marker := filepath.Join(dir, fmt.Sprintf(".complete-cdf-v1-%d", rows))
+	if _, err := os.Stat(marker); err == nil {
+		return table, nil
+	}
+	if err := os.RemoveAll(table); err != nil {
+		return "", err
+	}
+	if _, _, err := create(ctx, table, rows, map[string]string{"delta.enableChangeDataFeed": "true"}); err != nil {
+		return "", err
+	}
+	return table, os.WriteFile(marker, nil, 0o644)
+}
+
+func create(ctx context.Context, path string, rows int64, props map[string]string) (time.Duration, int64, error) {
+	parts := Partitions(memory.DefaultAllocator, rows)
+	defer Release(parts)
 	var all []arrow.RecordBatch
 	for _, p := range parts {
 		all = append(all, p...)
 	}
-	rr, err := array.NewRecordReader(schema, all)
+	rr, err := array.NewRecordReader(Schema, all)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer rr.Release()
 	start := time.Now()
-	tbl, _, err := delta.CreateAsSelect(ctx, path, rr, &delta.CreateOptions{PartitionBy: []string{"day"}})
+	tbl, _, err := delta.CreateAsSelect(ctx, path, rr, &delta.CreateOptions{PartitionBy: []string{"day"}, Properties: props})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -105,11 +137,11 @@ func lakehouseAppend(ctx context.Context, path string, rows int64) (time.Duratio
 	return d, rows, tbl.Close()
 }
 
-// floorAppend writes the same batches as plain Parquet, one file and one
+// FloorAppend writes the same batches as plain Parquet, one file and one
 // goroutine per partition.
-func floorAppend(ctx context.Context, dir string, rows int64) (time.Duration, int64, error) {
-	parts := partitions(memory.DefaultAllocator, rows)
-	defer release(parts)
+func FloorAppend(ctx context.Context, dir string, rows int64) (time.Duration, int64, error) {
+	parts := Partitions(memory.DefaultAllocator, rows)
+	defer Release(parts)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, 0, err
 	}
@@ -122,10 +154,10 @@ func floorAppend(ctx context.Context, dir string, rows int64) (time.Duration, in
 			defer wg.Done()
 			data := make([]arrow.RecordBatch, len(p))
 			for j, b := range p {
-				data[j] = array.NewRecordBatch(dataSchema, b.Columns()[:4], b.NumRows())
+				data[j] = array.NewRecordBatch(DataSchema, b.Columns()[:4], b.NumRows())
 			}
-			defer release([][]arrow.RecordBatch{data})
-			rr, err := array.NewRecordReader(dataSchema, data)
+			defer Release([][]arrow.RecordBatch{data})
+			rr, err := array.NewRecordReader(DataSchema, data)
 			if err != nil {
 				errs[i] = err
 				return
@@ -153,8 +185,8 @@ func floorAppend(ctx context.Context, dir string, rows int64) (time.Duration, in
 	return d, rows, nil
 }
 
-// lakehouseScan scans with the given ScanOptions.Parallelism.
-func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (time.Duration, int64, error) {
+// LakehouseScan scans with the given ScanOptions.Parallelism.
+func LakehouseScan(ctx context.Context, table, filter string, parallelism int) (time.Duration, int64, error) {
 	start := time.Now()
 	tbl, err := delta.Open(ctx, table, nil)
 	if err != nil {
@@ -183,9 +215,9 @@ func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (
 	return time.Since(start), n, rr.Err()
 }
 
-// floorScan reads every data file of the table as plain Parquet, one
+// FloorScan reads every data file of the table as plain Parquet, one
 // goroutine per core, filtering with the same compiled predicate.
-func floorScan(ctx context.Context, table, filter string) (time.Duration, int64, error) {
+func FloorScan(ctx context.Context, table, filter string) (time.Duration, int64, error) {
 	start := time.Now()
 	var files []string
 	err := filepath.WalkDir(table, func(p string, d fs.DirEntry, err error) error {
@@ -203,7 +235,7 @@ func floorScan(ctx context.Context, table, filter string) (time.Duration, int64,
 		if err != nil {
 			return 0, 0, err
 		}
-		if prog, err = expr.Compile(e, dataSchema, nil); err != nil {
+		if prog, err = expr.Compile(e, DataSchema, nil); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -249,7 +281,7 @@ func floorFile(ctx context.Context, path string, prog *expr.Program) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	rr, err := parquetio.NewRecordReader(ctx, sizedFile{f, st.Size()}, &parquetio.ReadOptions{Schema: dataSchema})
+	rr, err := parquetio.NewRecordReader(ctx, sizedFile{f, st.Size()}, &parquetio.ReadOptions{Schema: DataSchema})
 	if err != nil {
 		return 0, err
 	}

@@ -119,22 +119,30 @@ func EnsureChangeTable(ctx context.Context, dir string, rows int64) (string, err
 func create(ctx context.Context, path string, rows int64, props map[string]string) (time.Duration, int64, error) {
 	parts := Partitions(memory.DefaultAllocator, rows)
 	defer Release(parts)
+	d, err := WriteDelta(ctx, path, parts, props)
+	return d, rows, err
+}
+
+// WriteDelta creates a table at path, partitioned by day, from batches
+// Partitions made, in one commit with table properties props, and returns
+// the time of the create alone.
+func WriteDelta(ctx context.Context, path string, parts [][]arrow.RecordBatch, props map[string]string) (time.Duration, error) {
 	var all []arrow.RecordBatch
 	for _, p := range parts {
 		all = append(all, p...)
 	}
 	rr, err := array.NewRecordReader(Schema, all)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer rr.Release()
 	start := time.Now()
 	tbl, _, err := delta.CreateAsSelect(ctx, path, rr, &delta.CreateOptions{PartitionBy: []string{"day"}, Properties: props})
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	d := time.Since(start)
-	return d, rows, tbl.Close()
+	return d, tbl.Close()
 }
 
 // FloorAppend writes the same batches as plain Parquet, one file and one
@@ -142,8 +150,15 @@ func create(ctx context.Context, path string, rows int64, props map[string]strin
 func FloorAppend(ctx context.Context, dir string, rows int64) (time.Duration, int64, error) {
 	parts := Partitions(memory.DefaultAllocator, rows)
 	defer Release(parts)
+	d, err := WriteFloor(ctx, dir, parts)
+	return d, rows, err
+}
+
+// WriteFloor writes batches Partitions made as plain Parquet into dir, one
+// file and one goroutine per partition, and returns the time it took.
+func WriteFloor(ctx context.Context, dir string, parts [][]arrow.RecordBatch) (time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	start := time.Now()
 	errs := make([]error, len(parts))
@@ -179,10 +194,10 @@ func FloorAppend(ctx context.Context, dir string, rows int64) (time.Duration, in
 	d := time.Since(start)
 	for _, err := range errs {
 		if err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
-	return d, rows, nil
+	return d, nil
 }
 
 // LakehouseScan scans with the given ScanOptions.Parallelism.

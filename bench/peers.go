@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed peers.py
+var peersScript []byte
+
+// errPeerMissing is a peer engine that cannot run here; under CI=true
+// the harness fails with it rather than leaving the engine out.
+var errPeerMissing = errors.New("bench: peer engine missing")
+
+// peers runs children: the Go engines by re-executing the harness, the
+// Python ones through peers.py.
+type peers struct {
+	script  string            // peers.py, written under the cache dir
+	python  map[string]string // engine → interpreter
+	absent  map[string]string // engine → why it cannot run
+	selfCmd []string
+}
+
+// newPeers checks which Python engines can run. A missing one is left
+// out of the report with the reason, except under CI=true, where it is an
+// error.
+func newPeers(cfg config) (*peers, error) {
+	p := &peers{python: map[string]string{}, absent: map[string]string{}, selfCmd: cfg.Self,
+		script: filepath.Join(cfg.Dir, "peers.py")}
+	if err := os.WriteFile(p.script, peersScript, 0o644); err != nil {
+		return nil, err
+	}
+	for _, c := range []struct{ engine, python, module, setup string }{
+		{engDeltaRS, cfg.Python, "deltalake", ".ci/setup.d/interop.sh"},
+		{engDuckDB, cfg.DuckDBPython, "duckdb", ".ci/setup.d/duckdb.sh"},
+	} {
+		err := exec.Command(c.python, "-c", "import "+c.module).Run()
+		if err == nil {
+			p.python[c.engine] = c.python
+			continue
+		}
+		why := fmt.Sprintf("not run: %s cannot import %s (%v; see %s)", c.python, c.module, err, c.setup)
+		if os.Getenv("CI") == "true" {
+			return nil, fmt.Errorf("%w: %s", errPeerMissing, why)
+		}
+		p.absent[c.engine] = why
+	}
+	return p, nil
+}
+
+// missing says why engine e cannot run, or "" when it can.
+func (p *peers) missing(e string) string { return p.absent[e] }
+
+// run runs one measurement in a child process and returns its sample.
+func (p *peers) run(ctx context.Context, cfg config, spec childSpec) (sample, error) {
+	js, err := json.Marshal(spec)
+	if err != nil {
+		return sample{}, err
+	}
+	var cmd *exec.Cmd
+	if py, ok := p.python[spec.Engine]; ok {
+		cmd = exec.CommandContext(ctx, py, p.script, string(js))
+	} else {
+		cmd = exec.CommandContext(ctx, p.selfCmd[0], p.selfCmd[1:]...)
+		cmd.Env = append(os.Environ(), childEnv+"="+string(js))
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return sample{}, fmt.Errorf("child: %w: %s", err, lastLines(stderr.String(), 5))
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var smp sample
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &smp); err != nil {
+		return sample{}, fmt.Errorf("child printed %q: %w", lastLines(stdout.String(), 3), err)
+	}
+	return smp, nil
+}
+
+// pprofTop is `go tool pprof -top` of a profile, cut to its top 10; a
+// note instead when the go tool cannot read it.
+func pprofTop(ctx context.Context, binary, profile string) string {
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=10", binary, profile).Output()
+	if err != nil {
+		return fmt.Sprintf("(no profile: go tool pprof: %v)", err)
+	}
+	return topProfile(string(out), 10)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+)
+
+// Engines. lakehouse is always first: the others' ratios are against it.
+const (
+	engLakehouse = "lakehouse"
+	engFloor     = "parquet floor" // plain Parquet through the same encoder and reader
+	engDuckDB    = "duckdb"        // read_parquet over the same data files
+	engDeltaRS   = "delta-rs"
+)
+
+// Workload kinds: what a child does.
+const (
+	kindAppend   = "append"
+	kindScan     = "scan"
+	kindSnapshot = "snapshot"
+	kindCommit   = "commit"
+	kindCDF      = "cdf"
+)
+
+// sizes are the data sizes of a run.
+type sizes struct {
+	Rows        int64 // issue 16's table: append and scans
+	CDFRows     int64 // the change-feed table
+	SnapCommits int   // the snapshot-load table's commits before its checkpoint
+	SnapFiles   int   // files in its checkpoint
+}
+
+var (
+	fullSizes  = sizes{Rows: 10_000_000, CDFRows: 1_000_000, SnapCommits: 100_000, SnapFiles: 1_000_000}
+	quickSizes = sizes{Rows: 200_000, CDFRows: 50_000, SnapCommits: 1_000, SnapFiles: 10_000}
+)
+
+// workload is one row of issue 16's list.
+type workload struct {
+	Name    string // for -workloads
+	Kind    string
+	Filter  string // SQL predicate of a scan; empty for a full scan
+	Title   string
+	Engines []string
+	// Uncounted engines do other work than the rest (the snapshot floor
+	// reads the checkpoint, not the table), so their rows are not compared.
+	Uncounted []string
+}
+
+// workloads lists every workload at the given sizes, in report order.
+func workloads(s sizes) []workload {
+	scanEngines := []string{engLakehouse, engFloor, engDuckDB, engDeltaRS}
+	lo := s.Rows / 2
+	return []workload{
+		{Name: "append", Kind: kindAppend, Title: fmt.Sprintf("append %s rows in one commit (10 partitions)", thousands(s.Rows)),
+			Engines: []string{engLakehouse, engFloor, engDeltaRS}},
+		{Name: "scan-full", Kind: kindScan, Title: fmt.Sprintf("full scan of %s rows", thousands(s.Rows)), Engines: scanEngines},
+		{Name: "scan-range", Kind: kindScan, Filter: fmt.Sprintf("id BETWEEN %d AND %d", lo, lo+100),
+			Title: fmt.Sprintf("range on the sorted id: id BETWEEN %d AND %d", lo, lo+100), Engines: scanEngines},
+		{Name: "scan-equality", Kind: kindScan, Filter: "label = 'label-0007' AND value > 0.5",
+			Title: "equality on the dictionary label: label = 'label-0007' AND value > 0.5", Engines: scanEngines},
+		{Name: "scan-unprunable", Kind: kindScan, Filter: "value * 2 > 1.999",
+			Title: "a predicate no statistic prunes: value * 2 > 1.999", Engines: scanEngines},
+		{Name: "snapshot", Kind: kindSnapshot,
+			Title:   fmt.Sprintf("snapshot load and one pass over the files: %s commits, checkpoint of %s files", thousands(int64(s.SnapCommits)+10), thousands(int64(s.SnapFiles))),
+			Engines: []string{engLakehouse, engFloor, engDeltaRS}, Uncounted: []string{engFloor}},
+		{Name: "commit", Kind: kindCommit, Title: "commit latency: one blind append of one row to the snapshot table (loaded beforehand)",
+			Engines: []string{engLakehouse, engDeltaRS}},
+		{Name: "cdf", Kind: kindCDF, Title: fmt.Sprintf("change-data-feed read from version 0 (%s inserted rows)", thousands(s.CDFRows)),
+			Engines: []string{engLakehouse, engDeltaRS}},
+	}
+}
+
+// thousands prints n with comma separators.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

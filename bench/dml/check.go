@@ -1,110 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
-	"github.com/lakehouse-go/lakehouse/delta"
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
-
-// tableState summarises a table well enough to tell a wrong DML result:
-// a lost, duplicated or unchanged row moves at least one of these.
-type tableState struct {
-	rows, idSum, negative int64
-}
-
-// outcome is what a workload must report and leave behind.
-type outcome struct {
-	deleted, updated, inserted int64
-	state                      tableState
-}
-
-// expected works out a workload's outcome row by row from the generator's
-// formulas, independently of either engine.
-func expected(w workload, rows, upserts int64) outcome {
-	var o outcome
-	lo, hi := rows/2-rows/200, rows/2+rows/200
-	for i := int64(0); i < rows; i++ {
-		value := float64(i) * 1.5
-		switch w.name {
-		case "delete":
-			if i%100 == 0 {
-				o.deleted++
-				continue
-			}
-		case "delete-range":
-			if i >= lo && i < hi {
-				o.deleted++
-				continue
-			}
-		case "update":
-			if i%100 == 1 {
-				o.updated++
-				value = -value
-			}
-		}
-		o.state.rows++
-		o.state.idSum += i
-		if value < 0 {
-			o.state.negative++
-		}
-	}
-	if w.name == "merge" {
-		half := upserts / 2
-		o.updated, o.inserted = half, upserts-half
-		o.state.rows += upserts - half
-		for k := half; k < upserts; k++ {
-			o.state.idSum += rows + k - half
-		}
-		o.state.negative += upserts
-	}
-	return o
-}
-
-func checkCounts(got map[string]int64, want outcome) error {
-	if got["deleted"] != want.deleted || got["updated"] != want.updated || got["inserted"] != want.inserted {
-		return fmt.Errorf("reported deleted/updated/inserted %d/%d/%d, want %d/%d/%d",
-			got["deleted"], got["updated"], got["inserted"], want.deleted, want.updated, want.inserted)
-	}
-	return nil
-}
-
-// readBack reads a table with lakehouse and summarises it.
-func readBack(ctx context.Context, path string) (tableState, error) {
-	var s tableState
-	tbl, err := delta.Open(ctx, path, nil)
-	if err != nil {
-		return s, err
-	}
-	defer tbl.Close()
-	snap, err := tbl.Snapshot(ctx)
-	if err != nil {
-		return s, err
-	}
-	rr, err := snap.Scan(ctx, &delta.ScanOptions{Columns: []string{"id", "value"}})
-	if err != nil {
-		return s, err
-	}
-	defer rr.Release()
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		ids := rec.Column(0).(*array.Int64)
-		vals := rec.Column(1).(*array.Float64)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			s.rows++
-			s.idSum += ids.Value(i)
-			if vals.Value(i) < 0 {
-				s.negative++
-			}
-		}
-	}
-	return s, rr.Err()
-}
 
 // stats of one engine on one workload.
 type stats struct {
@@ -143,7 +46,7 @@ func medianF(sorted []float64) float64 {
 }
 
 // report prints the markdown table BENCHMARKS.md records.
-func report(w io.Writer, rows, upserts int64, runs int, engines []engine, ws []workload,
+func report(w io.Writer, rows, upserts int64, runs int, engines []engine, ws []dmlwork.Workload,
 	results map[string]map[string][]measurement, idle map[string]measurement, load0, load1 string) {
 	fmt.Fprintf(w, "%d rows, %d-row MERGE source; medians of %d runs (min–max); load average %s at start, %s at end", rows, upserts, runs, load0, load1)
 	fmt.Fprintln(w)
@@ -151,20 +54,20 @@ func report(w io.Writer, rows, upserts int64, runs int, engines []engine, ws []w
 	fmt.Fprintln(w, "| workload | engine | time | peak RSS | time / delta-rs | peak RSS / delta-rs |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, wl := range ws {
-		base, haveBase := results[wl.name]["delta-rs"]
+		base, haveBase := results[wl.Name]["delta-rs"]
 		var b stats
 		if haveBase {
 			b = summarize(base)
 		}
 		for _, e := range engines {
-			s := summarize(results[wl.name][e.name])
+			s := summarize(results[wl.Name][e.name])
 			tr, rr := "—", "—"
 			if haveBase && e.name != "delta-rs" {
 				tr = fmt.Sprintf("**%.2f**", s.msMed/b.msMed)
 				rr = fmt.Sprintf("**%.2f**", float64(s.rssMed)/float64(b.rssMed))
 			}
 			fmt.Fprintf(w, "| %s | %s | %s ms (%s–%s) | %.0f MiB (%.0f–%.0f) | %s | %s |\n",
-				wl.what, e.label, num(s.msMed), num(s.msMin), num(s.msMax),
+				wl.What, e.label, num(s.msMed), num(s.msMin), num(s.msMax),
 				mib(s.rssMed), mib(s.rssMin), mib(s.rssMax), tr, rr)
 		}
 	}

@@ -38,6 +38,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
 
 // engine is one contestant: a child command on a fresh copy of a table.
@@ -90,7 +92,7 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 	if err != nil {
 		return err
 	}
-	cow, dv, err := ensureTables(ctx, dir, rows)
+	cow, dv, err := dmlwork.EnsureTables(ctx, dir, rows)
 	if err != nil {
 		return err
 	}
@@ -123,16 +125,16 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 			engines = append(engines, e)
 		}
 	}
-	var ws []workload
-	for _, w := range workloads(rows, upserts) {
-		if only == "" || slices.Contains(strings.Split(only, ","), w.name) {
+	var ws []dmlwork.Workload
+	for _, w := range dmlwork.Workloads(rows, upserts) {
+		if only == "" || slices.Contains(strings.Split(only, ","), w.Name) {
 			ws = append(ws, w)
 		}
 	}
 	load0 := loadAvg()
 	idle := map[string]measurement{}
 	for _, e := range engines {
-		m, _, err := childRun(e, self, python, "idle", workload{name: "delete"}, dir, rows, upserts, "", "")
+		m, _, err := childRun(e, self, python, "idle", dmlwork.Workload{Name: "delete"}, dir, rows, upserts, "", "")
 		if err != nil {
 			return err
 		}
@@ -141,8 +143,8 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 	results := map[string]map[string][]measurement{}
 	runsDir := filepath.Join(dir, "runs")
 	for _, w := range ws {
-		want := expected(w, rows, upserts)
-		results[w.name] = map[string][]measurement{}
+		want := dmlwork.Expected(w, rows, upserts)
+		results[w.Name] = map[string][]measurement{}
 		for r := 0; r < runs; r++ {
 			order := append(slices.Clone(engines[r%len(engines):]), engines[:r%len(engines)]...)
 			for _, e := range order {
@@ -150,38 +152,38 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 					return err
 				}
 				path := filepath.Join(runsDir, e.name)
-				if err := copyTree(e.source, path); err != nil {
+				if err := dmlwork.CopyTree(e.source, path); err != nil {
 					return err
 				}
 				var profs []string
 				for _, d := range []string{cpuprofile, memprofile} {
 					p := ""
 					if d != "" && !e.python {
-						p = filepath.Join(d, fmt.Sprintf("%s-%s-%d.pprof", w.name, e.name, r))
+						p = filepath.Join(d, fmt.Sprintf("%s-%s-%d.pprof", w.Name, e.name, r))
 					}
 					profs = append(profs, p)
 				}
-				m, counts, err := childRun(e, self, python, w.op, w, path, rows, upserts, profs[0], profs[1])
+				m, counts, err := childRun(e, self, python, w.Op, w, path, rows, upserts, profs[0], profs[1])
 				if err != nil {
-					return fmt.Errorf("%s on %s: %w", w.name, e.name, err)
+					return fmt.Errorf("%s on %s: %w", w.Name, e.name, err)
 				}
-				if err := checkCounts(counts, want); err != nil {
-					return fmt.Errorf("%s on %s: %w", w.name, e.name, err)
+				if err := dmlwork.CheckCounts(counts, want); err != nil {
+					return fmt.Errorf("%s on %s: %w", w.Name, e.name, err)
 				}
-				got, err := readBack(ctx, path)
+				got, err := dmlwork.ReadBack(ctx, path)
 				if err != nil {
-					return fmt.Errorf("%s on %s: reading the result: %w", w.name, e.name, err)
+					return fmt.Errorf("%s on %s: reading the result: %w", w.Name, e.name, err)
 				}
-				if got != want.state {
-					return fmt.Errorf("%s on %s: the table holds %+v, want %+v", w.name, e.name, got, want.state)
+				if got != want.State {
+					return fmt.Errorf("%s on %s: the table holds %+v, want %+v", w.Name, e.name, got, want.State)
 				}
 				if r == 0 && python != "" && !e.python {
-					if err := crossRead(python, path, want.state); err != nil {
-						return fmt.Errorf("%s on %s: delta-rs reading our result: %w", w.name, e.name, err)
+					if err := crossRead(python, path, want.State); err != nil {
+						return fmt.Errorf("%s on %s: delta-rs reading our result: %w", w.Name, e.name, err)
 					}
 				}
-				results[w.name][e.name] = append(results[w.name][e.name], m)
-				fmt.Fprintf(os.Stderr, "%-12s %-10s run %d: %8.0f ms %7.0f MiB  (load %s)\n", w.name, e.name, r, m.ms, mib(m.rss), loadAvg())
+				results[w.Name][e.name] = append(results[w.Name][e.name], m)
+				fmt.Fprintf(os.Stderr, "%-12s %-10s run %d: %8.0f ms %7.0f MiB  (load %s)\n", w.Name, e.name, r, m.ms, mib(m.rss), loadAvg())
 			}
 		}
 	}
@@ -192,16 +194,16 @@ func run(dir string, rows, upserts int64, runs int, only, onlyEngines, python, c
 
 // childRun runs one operation in a child and returns its time, peak RSS
 // and reported counts.
-func childRun(e engine, self, python, op string, w workload, path string, rows, upserts int64, prof, memprof string) (measurement, map[string]int64, error) {
+func childRun(e engine, self, python, op string, w dmlwork.Workload, path string, rows, upserts int64, prof, memprof string) (measurement, map[string]int64, error) {
 	var cmd *exec.Cmd
 	if e.python {
-		spec, err := json.Marshal(map[string]any{"where": w.where, "set": w.set, "on": w.on})
+		spec, err := json.Marshal(map[string]any{"where": w.Where, "set": w.Set, "on": w.On})
 		if err != nil {
 			return measurement{}, nil, err
 		}
-		cmd = exec.Command(python, "-c", deltaRSScript, op, path, string(spec), strconv.FormatInt(rows, 10), strconv.FormatInt(upserts, 10))
+		cmd = exec.Command(python, "-c", dmlwork.DeltaRSScript, op, path, string(spec), strconv.FormatInt(rows, 10), strconv.FormatInt(upserts, 10))
 	} else {
-		args := []string{"-child", op, "-table", path, "-workload", w.name,
+		args := []string{"-child", op, "-table", path, "-workload", w.Name,
 			"-rows", strconv.FormatInt(rows, 10), "-upserts", strconv.FormatInt(upserts, 10)}
 		if prof != "" {
 			args = append(args, "-cpuprofile", prof)
@@ -230,9 +232,9 @@ func childRun(e engine, self, python, op string, w workload, path string, rows, 
 }
 
 // crossRead has delta-rs read a table and compares with the expected state.
-func crossRead(python, path string, want tableState) error {
+func crossRead(python, path string, want dmlwork.TableState) error {
 	var stderr bytes.Buffer
-	cmd := exec.Command(python, "-c", deltaRSScript, "count", path, "{}", "0", "0")
+	cmd := exec.Command(python, "-c", dmlwork.DeltaRSScript, "count", path, "{}", "0", "0")
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -242,7 +244,7 @@ func crossRead(python, path string, want tableState) error {
 	if err := json.Unmarshal(out, &res); err != nil {
 		return err
 	}
-	got := tableState{rows: res.Counts["rows"], idSum: res.Counts["idsum"], negative: res.Counts["negative"]}
+	got := dmlwork.TableState{Rows: res.Counts["rows"], IDSum: res.Counts["idsum"], Negative: res.Counts["negative"]}
 	if got != want {
 		return fmt.Errorf("delta-rs reads %+v, want %+v", got, want)
 	}

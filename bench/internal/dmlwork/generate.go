@@ -1,4 +1,7 @@
-package main
+// Package dmlwork holds the DML benchmark's table, workloads, their
+// lakehouse and delta-rs sides and the checks of their results, shared by
+// bench/dml and the bench harness.
+package dmlwork
 
 import (
 	"context"
@@ -81,11 +84,11 @@ func (r *genReader) Next() bool {
 	return true
 }
 
-// ensureTables writes, unless a complete pair is there, the base table
+// EnsureTables writes, unless a complete pair is there, the base table
 // (partitioned by day, deletion vectors off) under dir/cow and a copy of
 // it with delta.enableDeletionVectors set by one SET TBLPROPERTIES commit
 // under dir/dv: the same data files, so both start from the same bytes.
-func ensureTables(ctx context.Context, dir string, rows int64) (cow, dv string, err error) {
+func EnsureTables(ctx context.Context, dir string, rows int64) (cow, dv string, err error) {
 	cow, dv = filepath.Join(dir, "cow"), filepath.Join(dir, "dv")
 	marker := filepath.Join(dir, fmt.Sprintf(".complete-v1-%d", rows))
 	if _, err := os.Stat(marker); err == nil {
@@ -107,7 +110,7 @@ func ensureTables(ctx context.Context, dir string, rows int64) (cow, dv string, 
 	if err := tbl.Close(); err != nil {
 		return "", "", err
 	}
-	if err := copyTree(cow, dv); err != nil {
+	if err := CopyTree(cow, dv); err != nil {
 		return "", "", err
 	}
 	tdv, err := delta.Open(ctx, dv, nil)
@@ -121,9 +124,9 @@ func ensureTables(ctx context.Context, dir string, rows int64) (cow, dv string, 
 	return cow, dv, os.WriteFile(marker, nil, 0o644)
 }
 
-// copyTree copies every regular file under src to dst. A real copy, not
+// CopyTree copies every regular file under src to dst. A real copy, not
 // hard links: each measured operation starts from its own files.
-func copyTree(src, dst string) error {
+func CopyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -153,11 +156,11 @@ func copyTree(src, dst string) error {
 	})
 }
 
-// mergeSource is the MERGE source: upserts rows, the first half with ids
+// MergeSource is the MERGE source: upserts rows, the first half with ids
 // spread evenly over the table (each matches one target row, in every
 // partition), the second half new ids. Values are negative so that the
 // validation can count the rows the MERGE wrote.
-func mergeSource(mem memory.Allocator, rows, upserts int64) array.RecordReader {
+func MergeSource(mem memory.Allocator, rows, upserts int64) array.RecordReader {
 	half := upserts / 2
 	step := rows / half
 	b := array.NewRecordBuilder(mem, schema)

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
 	"github.com/lakehouse-go/lakehouse/bench/internal/snapdata"
 	"github.com/lakehouse-go/lakehouse/delta"
@@ -38,6 +39,8 @@ type childSpec struct {
 	Filter      string `json:"filter"`
 	Rows        int64  `json:"rows"`
 	SnapCommits int    `json:"snap_commits"`
+	DML         string `json:"dml,omitempty"`     // the dmlwork workload
+	Upserts     int64  `json:"upserts,omitempty"` // MERGE's source rows
 	CPUProfile  string `json:"cpuprofile,omitempty"`
 }
 
@@ -51,10 +54,17 @@ func childMain(specJSON string) error {
 	ctx := context.Background()
 	// An append's input is generated before the profile starts, so that
 	// the profile shows the write alone.
-	var parts [][]arrow.RecordBatch
-	if spec.Kind == kindAppend {
-		parts = issuedata.Partitions(memory.DefaultAllocator, spec.Rows)
-		defer issuedata.Release(parts)
+	var in input
+	switch spec.Kind {
+	case kindAppend:
+		in.parts = issuedata.Partitions(memory.DefaultAllocator, spec.Rows)
+		defer issuedata.Release(in.parts)
+	case kindDML:
+		in.dml = dmlWorkload(sizes{DMLRows: spec.Rows}, spec.DML)
+		if in.dml.Op == "merge" {
+			in.src = dmlwork.MergeSource(memory.DefaultAllocator, spec.Rows, spec.Upserts)
+			defer in.src.Release()
+		}
 	}
 	if spec.CPUProfile != "" {
 		f, err := os.Create(spec.CPUProfile)
@@ -66,7 +76,7 @@ func childMain(specJSON string) error {
 			return err
 		}
 	}
-	d, rows, err := measure(ctx, spec, parts)
+	d, rows, err := measure(ctx, spec, in)
 	if spec.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -83,15 +93,16 @@ func childMain(specJSON string) error {
 
 // measure runs one workload with a Go engine and returns the time of the
 // operation alone and the rows it returned or wrote (-1: not counted).
-// parts is an append's input.
-func measure(ctx context.Context, s childSpec, parts [][]arrow.RecordBatch) (time.Duration, int64, error) {
+func measure(ctx context.Context, s childSpec, in input) (time.Duration, int64, error) {
 	switch {
 	case s.Kind == kindAppend && s.Engine == engLakehouse:
-		d, err := issuedata.WriteDelta(ctx, s.Scratch, parts, nil)
+		d, err := issuedata.WriteDelta(ctx, s.Scratch, in.parts, nil)
 		return d, s.Rows, err
 	case s.Kind == kindAppend && s.Engine == engFloor:
-		d, err := issuedata.WriteFloor(ctx, s.Scratch, parts)
+		d, err := issuedata.WriteFloor(ctx, s.Scratch, in.parts)
 		return d, s.Rows, err
+	case s.Kind == kindDML && (s.Engine == engLakehouse || s.Engine == engLakehouseDV):
+		return applyDML(ctx, s.Table, in)
 	case s.Kind == kindScan && s.Engine == engLakehouse:
 		return issuedata.LakehouseScan(ctx, s.Table, s.Filter, 0)
 	case s.Kind == kindScan && s.Engine == engFloor:
@@ -108,6 +119,29 @@ func measure(ctx context.Context, s childSpec, parts [][]arrow.RecordBatch) (tim
 		return changeFeed(ctx, s.Table)
 	}
 	return 0, 0, fmt.Errorf("%w: engine %q has no workload kind %q", errChild, s.Engine, s.Kind)
+}
+
+// input is what a child builds before its clock and profile start.
+type input struct {
+	parts [][]arrow.RecordBatch // an append's batches
+	dml   dmlwork.Workload
+	src   array.RecordReader // MERGE's source
+}
+
+// applyDML opens the table and runs the DML statement on it, timing both,
+// and returns the rows it deleted, updated and inserted.
+func applyDML(ctx context.Context, path string, in input) (time.Duration, int64, error) {
+	start := time.Now()
+	tbl, err := delta.Open(ctx, path, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tbl.Close()
+	counts, _, err := dmlwork.Apply(ctx, tbl, in.dml, in.src)
+	if err != nil {
+		return 0, 0, err
+	}
+	return time.Since(start), counts["deleted"] + counts["updated"] + counts["inserted"], nil
 }
 
 // snapshotLoad opens the table, loads its latest snapshot and makes one

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
 	"github.com/lakehouse-go/lakehouse/bench/internal/snapdata"
 )
@@ -16,6 +17,7 @@ import (
 // tables are the generated tables of a run, cached under the run's dir.
 type tables struct {
 	Issue, CDF, Snap string
+	DMLCow, DMLDV    string // the DML table without and with deletion vectors
 }
 
 // ensureTables generates the tables the chosen workloads need, unless the
@@ -34,6 +36,11 @@ func ensureTables(ctx context.Context, dir string, s sizes, ws []workload) (tabl
 	}
 	if need[kindCDF] {
 		if t.CDF, err = issuedata.EnsureChangeTable(ctx, filepath.Join(dir, fmt.Sprintf("cdf-%d", s.CDFRows)), s.CDFRows); err != nil {
+			return t, err
+		}
+	}
+	if need[kindDML] {
+		if t.DMLCow, t.DMLDV, err = dmlwork.EnsureTables(ctx, filepath.Join(dir, fmt.Sprintf("dml-%d", s.DMLRows)), s.DMLRows); err != nil {
 			return t, err
 		}
 	}

@@ -30,6 +30,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
 
 // config is one harness run.
@@ -169,6 +171,23 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		spec.Table = t.CDF
 	}
 	afterRun, afterWorkload := func() error { return nil }, func() error { return nil }
+	// prepare readies the table of one run: a DML runs on a fresh copy.
+	prepare := func(e string, spec *childSpec) error { return nil }
+	if w.Kind == kindDML {
+		spec.Rows, spec.DML, spec.Upserts = s.DMLRows, w.DML, s.DMLRows/100
+		spec.Table = filepath.Join(cfg.Dir, "dml-run")
+		prepare = func(e string, spec *childSpec) error {
+			src := t.DMLCow
+			if e == engLakehouseDV {
+				src = t.DMLDV
+			}
+			if err := os.RemoveAll(spec.Table); err != nil {
+				return err
+			}
+			return dmlwork.CopyTree(src, spec.Table)
+		}
+		afterWorkload = func() error { return os.RemoveAll(spec.Table) }
+	}
 	if w.Kind == kindCommit {
 		var err error
 		if afterRun, afterWorkload, err = prepareCommits(t.Snap, s); err != nil {
@@ -188,6 +207,9 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 	one := func(e string, spec childSpec) (sample, error) {
 		spec.Engine = e
 		if err := os.RemoveAll(spec.Scratch); err != nil {
+			return sample{}, err
+		}
+		if err := prepare(e, &spec); err != nil {
 			return sample{}, err
 		}
 		smp, err := p.run(ctx, cfg, spec)
@@ -222,6 +244,12 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		}
 	}
 	res.Rows = want
+	if w.Kind == kindDML {
+		o := dmlwork.Expected(dmlWorkload(s, w.DML), s.DMLRows, s.DMLRows/100)
+		if n := o.Deleted + o.Updated + o.Inserted; want != n {
+			return res, fmt.Errorf("the engines changed %d rows, want %d", want, n)
+		}
+	}
 	prof := filepath.Join(cfg.Dir, "profile-"+w.Name+".pprof")
 	spec.CPUProfile = prof
 	if _, err := one(engLakehouse, spec); err != nil {
@@ -235,6 +263,16 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		res.Engines = append(res.Engines, engineResult{Engine: e, Summary: summarize(samples[e]), Note: notes[e]})
 	}
 	return res, nil
+}
+
+// dmlWorkload is dmlwork's workload of that name at the run's sizes.
+func dmlWorkload(s sizes, name string) dmlwork.Workload {
+	for _, w := range dmlwork.Workloads(s.DMLRows, s.DMLRows/100) {
+		if w.Name == name {
+			return w
+		}
+	}
+	return dmlwork.Workload{Name: name}
 }
 
 // machine describes the host for the report header.

@@ -10,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
 
 //go:embed peers.py
@@ -66,7 +69,9 @@ func (p *peers) run(ctx context.Context, cfg config, spec childSpec) (sample, er
 		return sample{}, err
 	}
 	var cmd *exec.Cmd
-	if py, ok := p.python[spec.Engine]; ok {
+	if py, ok := p.python[spec.Engine]; ok && spec.Kind == kindDML {
+		return p.runDML(ctx, py, spec)
+	} else if ok {
 		cmd = exec.CommandContext(ctx, py, p.script, string(js))
 	} else {
 		cmd = exec.CommandContext(ctx, p.selfCmd[0], p.selfCmd[1:]...)
@@ -83,6 +88,31 @@ func (p *peers) run(ctx context.Context, cfg config, spec childSpec) (sample, er
 		return sample{}, fmt.Errorf("child printed %q: %w", lastLines(stdout.String(), 3), err)
 	}
 	return smp, nil
+}
+
+// runDML runs bench/dml's delta-rs script on a DML workload.
+func (p *peers) runDML(ctx context.Context, python string, spec childSpec) (sample, error) {
+	w := dmlWorkload(sizes{DMLRows: spec.Rows}, spec.DML)
+	js, err := json.Marshal(map[string]any{"where": w.Where, "set": w.Set, "on": w.On})
+	if err != nil {
+		return sample{}, err
+	}
+	cmd := exec.CommandContext(ctx, python, "-c", dmlwork.DeltaRSScript, w.Op, spec.Table, string(js),
+		strconv.FormatInt(spec.Rows, 10), strconv.FormatInt(spec.Upserts, 10))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return sample{}, fmt.Errorf("child: %w: %s", err, lastLines(stderr.String(), 5))
+	}
+	var res struct {
+		Ms      float64          `json:"ms"`
+		PeakRSS int64            `json:"peak_rss"`
+		Counts  map[string]int64 `json:"counts"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
+		return sample{}, fmt.Errorf("child printed %q: %w", lastLines(stdout.String(), 3), err)
+	}
+	return sample{Ms: res.Ms, PeakRSS: res.PeakRSS, Rows: res.Counts["deleted"] + res.Counts["updated"] + res.Counts["inserted"]}, nil
 }
 
 // pprofTop is `go tool pprof -top` of a profile, cut to its top 10; a

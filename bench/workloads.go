@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
 
 // Engines. lakehouse is always first: the others' ratios are against it.
 const (
-	engLakehouse = "lakehouse"
-	engFloor     = "parquet floor" // plain Parquet through the same encoder and reader
-	engDuckDB    = "duckdb"        // read_parquet over the same data files
-	engDeltaRS   = "delta-rs"
+	engLakehouse   = "lakehouse"
+	engFloor       = "parquet floor" // plain Parquet through the same encoder and reader
+	engDuckDB      = "duckdb"        // read_parquet over the same data files
+	engDeltaRS     = "delta-rs"
+	engLakehouseDV = "lakehouse, deletion vectors" // DML on the same table with delta.enableDeletionVectors
 )
 
 // Workload kinds: what a child does.
@@ -19,6 +22,7 @@ const (
 	kindSnapshot = "snapshot"
 	kindCommit   = "commit"
 	kindCDF      = "cdf"
+	kindDML      = "dml"
 )
 
 // sizes are the data sizes of a run.
@@ -27,11 +31,12 @@ type sizes struct {
 	CDFRows     int64 // the change-feed table
 	SnapCommits int   // the snapshot-load table's commits before its checkpoint
 	SnapFiles   int   // files in its checkpoint
+	DMLRows     int64 // the DML table (MERGE's source is 1 % of it)
 }
 
 var (
-	fullSizes  = sizes{Rows: 10_000_000, CDFRows: 1_000_000, SnapCommits: 100_000, SnapFiles: 1_000_000}
-	quickSizes = sizes{Rows: 200_000, CDFRows: 50_000, SnapCommits: 1_000, SnapFiles: 10_000}
+	fullSizes  = sizes{Rows: 10_000_000, CDFRows: 1_000_000, SnapCommits: 100_000, SnapFiles: 1_000_000, DMLRows: 10_000_000}
+	quickSizes = sizes{Rows: 200_000, CDFRows: 50_000, SnapCommits: 1_000, SnapFiles: 10_000, DMLRows: 50_000}
 )
 
 // workload is one row of issue 16's list.
@@ -39,6 +44,7 @@ type workload struct {
 	Name    string // for -workloads
 	Kind    string
 	Filter  string // SQL predicate of a scan; empty for a full scan
+	DML     string // the dmlwork workload of a DML one
 	Title   string
 	Engines []string
 	// Uncounted engines do other work than the rest (the snapshot floor
@@ -50,7 +56,7 @@ type workload struct {
 func workloads(s sizes) []workload {
 	scanEngines := []string{engLakehouse, engFloor, engDuckDB, engDeltaRS}
 	lo := s.Rows / 2
-	return []workload{
+	ws := []workload{
 		{Name: "append", Kind: kindAppend, Title: fmt.Sprintf("append %s rows in one commit (10 partitions)", thousands(s.Rows)),
 			Engines: []string{engLakehouse, engFloor, engDeltaRS}},
 		{Name: "scan-full", Kind: kindScan, Title: fmt.Sprintf("full scan of %s rows", thousands(s.Rows)), Engines: scanEngines},
@@ -68,6 +74,12 @@ func workloads(s sizes) []workload {
 		{Name: "cdf", Kind: kindCDF, Title: fmt.Sprintf("change-data-feed read from version 0 (%s inserted rows)", thousands(s.CDFRows)),
 			Engines: []string{engLakehouse, engDeltaRS}},
 	}
+	for _, d := range dmlwork.Workloads(s.DMLRows, s.DMLRows/100) {
+		ws = append(ws, workload{Name: "dml-" + d.Name, Kind: kindDML, DML: d.Name,
+			Title:   fmt.Sprintf("%s on %s rows (bench/dml's table; each run on a fresh copy)", d.What, thousands(s.DMLRows)),
+			Engines: []string{engLakehouse, engLakehouseDV, engDeltaRS}})
+	}
+	return ws
 }
 
 // thousands prints n with comma separators.

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/compactwork"
 	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/optimize"
 )
@@ -234,7 +235,7 @@ func benchQuality(ctx context.Context, dir, python string, rows, target int64) e
 	}
 	fmt.Println()
 	for _, l := range layouts {
-		if err := checkRows(ctx, l.path, rows); err != nil {
+		if err := compactwork.CheckRows(ctx, l.path, rows); err != nil {
 			return fmt.Errorf("%s: %w", l.name, err)
 		}
 		bounds, err := readBounds(ctx, l.path)

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/compactwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
 	"github.com/lakehouse-go/lakehouse/bench/internal/snapdata"
@@ -41,6 +42,7 @@ type childSpec struct {
 	SnapCommits int    `json:"snap_commits"`
 	DML         string `json:"dml,omitempty"`     // the dmlwork workload
 	Upserts     int64  `json:"upserts,omitempty"` // MERGE's source rows
+	Target      int64  `json:"target,omitempty"`  // compaction's target file size
 	CPUProfile  string `json:"cpuprofile,omitempty"`
 }
 
@@ -101,6 +103,14 @@ func measure(ctx context.Context, s childSpec, in input) (time.Duration, int64, 
 	case s.Kind == kindAppend && s.Engine == engFloor:
 		d, err := issuedata.WriteFloor(ctx, s.Scratch, in.parts)
 		return d, s.Rows, err
+	case s.Kind == kindCompact && s.Engine == engLakehouse:
+		start := time.Now()
+		removed, _, err := compactwork.Compact(ctx, s.Table, s.Target)
+		return time.Since(start), removed, err
+	case s.Kind == kindCompact && s.Engine == engFloor:
+		start := time.Now()
+		removed, _, err := compactwork.FloorCompact(ctx, s.Table, s.Scratch, s.Target)
+		return time.Since(start), removed, err
 	case s.Kind == kindDML && (s.Engine == engLakehouse || s.Engine == engLakehouseDV):
 		return applyDML(ctx, s.Table, in)
 	case s.Kind == kindScan && s.Engine == engLakehouse:

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/compactwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
 	"github.com/lakehouse-go/lakehouse/bench/internal/snapdata"
@@ -18,6 +19,7 @@ import (
 type tables struct {
 	Issue, CDF, Snap string
 	DMLCow, DMLDV    string // the DML table without and with deletion vectors
+	Small            string // the compaction table
 }
 
 // ensureTables generates the tables the chosen workloads need, unless the
@@ -41,6 +43,11 @@ func ensureTables(ctx context.Context, dir string, s sizes, ws []workload) (tabl
 	}
 	if need[kindDML] {
 		if t.DMLCow, t.DMLDV, err = dmlwork.EnsureTables(ctx, filepath.Join(dir, fmt.Sprintf("dml-%d", s.DMLRows)), s.DMLRows); err != nil {
+			return t, err
+		}
+	}
+	if need[kindCompact] {
+		if t.Small, err = compactwork.SmallFilesTable(ctx, dir, s.SmallFiles, s.SmallRows); err != nil {
 			return t, err
 		}
 	}

@@ -188,6 +188,17 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		}
 		afterWorkload = func() error { return os.RemoveAll(spec.Table) }
 	}
+	if w.Kind == kindCompact {
+		spec.Rows, spec.Target = s.SmallRows, compactTarget
+		spec.Table = filepath.Join(cfg.Dir, "compact-run")
+		prepare = func(e string, spec *childSpec) error {
+			if err := os.RemoveAll(spec.Table); err != nil {
+				return err
+			}
+			return dmlwork.CopyTree(t.Small, spec.Table)
+		}
+		afterWorkload = func() error { return os.RemoveAll(spec.Table) }
+	}
 	if w.Kind == kindCommit {
 		var err error
 		if afterRun, afterWorkload, err = prepareCommits(t.Snap, s); err != nil {

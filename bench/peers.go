@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lakehouse-go/lakehouse/bench/internal/compactwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
 
@@ -69,11 +70,15 @@ func (p *peers) run(ctx context.Context, cfg config, spec childSpec) (sample, er
 		return sample{}, err
 	}
 	var cmd *exec.Cmd
-	if py, ok := p.python[spec.Engine]; ok && spec.Kind == kindDML {
+	py, ok := p.python[spec.Engine]
+	switch {
+	case ok && spec.Kind == kindDML:
 		return p.runDML(ctx, py, spec)
-	} else if ok {
+	case ok && spec.Kind == kindCompact:
+		return p.runCompact(ctx, py, spec)
+	case ok:
 		cmd = exec.CommandContext(ctx, py, p.script, string(js))
-	} else {
+	default:
 		cmd = exec.CommandContext(ctx, p.selfCmd[0], p.selfCmd[1:]...)
 		cmd.Env = append(os.Environ(), childEnv+"="+string(js))
 	}
@@ -113,6 +118,25 @@ func (p *peers) runDML(ctx context.Context, python string, spec childSpec) (samp
 		return sample{}, fmt.Errorf("child printed %q: %w", lastLines(stdout.String(), 3), err)
 	}
 	return sample{Ms: res.Ms, PeakRSS: res.PeakRSS, Rows: res.Counts["deleted"] + res.Counts["updated"] + res.Counts["inserted"]}, nil
+}
+
+// runCompact runs bench/optimize's delta-rs compaction script.
+func (p *peers) runCompact(ctx context.Context, python string, spec childSpec) (sample, error) {
+	cmd := exec.CommandContext(ctx, python, "-c", compactwork.DeltaRSScript, spec.Table, strconv.FormatInt(spec.Target, 10))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return sample{}, fmt.Errorf("child: %w: %s", err, lastLines(stderr.String(), 5))
+	}
+	var res struct {
+		Ms      float64 `json:"ms"`
+		Removed int64   `json:"removed"`
+		RSSKB   int64   `json:"rss_kb"`
+	}
+	if err := json.Unmarshal([]byte(lastLines(stdout.String(), 1)), &res); err != nil {
+		return sample{}, fmt.Errorf("child printed %q: %w", lastLines(stdout.String(), 3), err)
+	}
+	return sample{Ms: res.Ms, PeakRSS: res.RSSKB << 10, Rows: res.Removed}, nil
 }
 
 // pprofTop is `go tool pprof -top` of a profile, cut to its top 10; a

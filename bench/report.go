@@ -96,6 +96,7 @@ func renderSection(info runInfo, results []workloadResult) string {
 		"The parquet floor writes the same batches through the same encoder, one file per partition, or reads the same data files " +
 		"with the same reader and compiled filter, one file per core; for the snapshot it reads the checkpoint's add column. " +
 		"DuckDB materializes its result in a temporary table. " +
+		"Not here: the stream workloads (delta-rs has no streaming; their Spark comparisons are the stream sections above).\n" +
 		"Ratio is lakehouse's median over the engine's: below 1 lakehouse is faster.\n")
 	for _, w := range results {
 		fmt.Fprintf(&b, "\n### %s\n\n", w.Title)

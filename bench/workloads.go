@@ -23,6 +23,7 @@ const (
 	kindCommit   = "commit"
 	kindCDF      = "cdf"
 	kindDML      = "dml"
+	kindCompact  = "compact"
 )
 
 // sizes are the data sizes of a run.
@@ -32,11 +33,16 @@ type sizes struct {
 	SnapCommits int   // the snapshot-load table's commits before its checkpoint
 	SnapFiles   int   // files in its checkpoint
 	DMLRows     int64 // the DML table (MERGE's source is 1 % of it)
+	SmallFiles  int   // the compaction table's files
+	SmallRows   int64 // and rows
 }
 
+// compactTarget is bench/optimize's target file size.
+const compactTarget = 128 << 20
+
 var (
-	fullSizes  = sizes{Rows: 10_000_000, CDFRows: 1_000_000, SnapCommits: 100_000, SnapFiles: 1_000_000, DMLRows: 10_000_000}
-	quickSizes = sizes{Rows: 200_000, CDFRows: 50_000, SnapCommits: 1_000, SnapFiles: 10_000, DMLRows: 50_000}
+	fullSizes  = sizes{Rows: 10_000_000, CDFRows: 1_000_000, SnapCommits: 100_000, SnapFiles: 1_000_000, DMLRows: 10_000_000, SmallFiles: 10_000, SmallRows: 5_000_000}
+	quickSizes = sizes{Rows: 200_000, CDFRows: 50_000, SnapCommits: 1_000, SnapFiles: 10_000, DMLRows: 50_000, SmallFiles: 200, SmallRows: 20_000}
 )
 
 // workload is one row of issue 16's list.
@@ -79,6 +85,10 @@ func workloads(s sizes) []workload {
 			Title:   fmt.Sprintf("%s on %s rows (bench/dml's table; each run on a fresh copy)", d.What, thousands(s.DMLRows)),
 			Engines: []string{engLakehouse, engLakehouseDV, engDeltaRS}})
 	}
+	ws = append(ws, workload{Name: "compact", Kind: kindCompact,
+		Title: fmt.Sprintf("compaction of %s small files (%s rows) into 128 MiB files (bench/optimize's; each run on a fresh copy, no fsync)",
+			thousands(int64(s.SmallFiles)), thousands(s.SmallRows)),
+		Engines: []string{engLakehouse, engFloor, engDeltaRS}})
 	return ws
 }
 

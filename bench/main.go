@@ -270,6 +270,9 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 	if err := afterWorkload(); err != nil {
 		return res, err
 	}
+	if err := os.RemoveAll(spec.Scratch); err != nil {
+		return res, err
+	}
 	for _, e := range w.Engines {
 		res.Engines = append(res.Engines, engineResult{Engine: e, Summary: summarize(samples[e]), Note: notes[e]})
 	}

@@ -92,7 +92,7 @@ func renderSection(info runInfo, results []workloadResult) string {
 	fmt.Fprintf(&b, "%s, `%s`, %d measured runs per engine in rotating order. Machine: %s; load average before %s, after %s.\n\n",
 		info.Date, info.Command, info.Runs, info.Machine, info.LoadBefore, info.LoadAfter)
 	b.WriteString("Times are taken inside each engine's child process around the operation only; peak RSS is the child's VmHWM " +
-		"(for delta-rs it includes the Python interpreter and pyarrow, for DuckDB the interpreter). " +
+		"(for delta-rs it includes the Python interpreter and pyarrow, for DuckDB the interpreter; for append, every engine's includes its generated input). " +
 		"The parquet floor writes the same batches through the same encoder, one file per partition, or reads the same data files " +
 		"with the same reader and compiled filter, one file per core; for the snapshot it reads the checkpoint's add column. " +
 		"DuckDB materializes its result in a temporary table. " +

@@ -126,6 +126,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	info := runInfo{
 		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Command: cfg.Command, Quick: cfg.Quick, Runs: cfg.Runs,
 		Machine: machine(), LoadBefore: loadAvg(),
@@ -138,13 +139,16 @@ func run(ctx context.Context, cfg config) error {
 	var results []workloadResult
 	for _, w := range ws {
 		cfg.Log("bench: %s", w.Title)
+		t0 := time.Now()
 		res, err := runWorkload(ctx, cfg, peers, s, tbls, w)
 		if err != nil {
 			return fmt.Errorf("bench: %s: %w", w.Name, err)
 		}
+		cfg.Log("bench: %s took %s (load average %s)", w.Name, time.Since(t0).Round(time.Second), loadAvg())
 		results = append(results, res)
 	}
 	info.LoadAfter = loadAvg()
+	info.Elapsed = time.Since(start).Round(time.Second).String()
 	doc, err := os.ReadFile(cfg.Out)
 	if err != nil && !os.IsNotExist(err) {
 		return err

@@ -78,6 +78,7 @@ type runInfo struct {
 	Machine               string
 	LoadBefore, LoadAfter string
 	Quick                 bool
+	Elapsed               string // the whole run, generation included
 	Runs                  int
 }
 
@@ -89,8 +90,8 @@ func renderSection(info runInfo, results []workloadResult) string {
 	if info.Quick {
 		b.WriteString("**-quick run: small sizes, for checking the harness only; these numbers say nothing about performance.**\n\n")
 	}
-	fmt.Fprintf(&b, "%s, `%s`, %d measured runs per engine in rotating order. Machine: %s; load average before %s, after %s.\n\n",
-		info.Date, info.Command, info.Runs, info.Machine, info.LoadBefore, info.LoadAfter)
+	fmt.Fprintf(&b, "%s, `%s`, %d measured runs per engine in rotating order (the whole run: %s). Machine: %s; load average before %s, after %s.\n\n",
+		info.Date, info.Command, info.Runs, info.Elapsed, info.Machine, info.LoadBefore, info.LoadAfter)
 	b.WriteString("Times are taken inside each engine's child process around the operation only; peak RSS is the child's VmHWM " +
 		"(for delta-rs it includes the Python interpreter and pyarrow, for DuckDB the interpreter; for append, every engine's includes its generated input). " +
 		"The parquet floor writes the same batches through the same encoder, one file per partition, or reads the same data files " +

@@ -75,7 +75,7 @@ func TestReplaceSection(t *testing.T) {
 
 func TestRenderSection(t *testing.T) {
 	info := runInfo{Date: "2026-12-04 23:00 UTC", Command: "go run ./bench -runs 3", Machine: "linux/amd64, 2 cores",
-		LoadBefore: "0.10 0.20 0.30", LoadAfter: "1.00 0.50 0.40", Runs: 3}
+		LoadBefore: "0.10 0.20 0.30", LoadAfter: "1.00 0.50 0.40", Runs: 3, Elapsed: "12m3s"}
 	res := []workloadResult{{
 		Title: "full scan of 10 rows",
 		Engines: []engineResult{
@@ -94,7 +94,7 @@ func TestRenderSection(t *testing.T) {
 	}{
 		{"full run", false, []string{
 			beginMarker + "\n## Harness",
-			"2026-12-04 23:00 UTC, `go run ./bench -runs 3`, 3 measured runs",
+			"2026-12-04 23:00 UTC, `go run ./bench -runs 3`, 3 measured runs per engine in rotating order (the whole run: 12m3s)",
 			"load average before 0.10 0.20 0.30, after 1.00 0.50 0.40",
 			"### full scan of 10 rows\n\n| engine | median | min–max | peak RSS | lakehouse / engine |\n|---|---|---|---|---|\n",
 			"| lakehouse | 300 ms | 250–412 ms | 100 MiB | — |\n",

@@ -18,6 +18,9 @@
 // one goroutine per core, and filter with the same compiled predicate.
 //
 // Each engine's row count is checked against the others.
+//
+// go run ./bench (the harness) runs these workloads with the others, each
+// measurement in its own process, and writes BENCHMARKS.md's generated section.
 package main
 
 import (

@@ -15,6 +15,9 @@
 // column with plain pqarrow, the least any reader must do. When
 // LAKEHOUSE_DELTALAKE_PYTHON names a Python with the deltalake package,
 // delta-rs loading the same table is timed too.
+//
+// go run ./bench (the harness) runs these workloads with the others, each
+// measurement in its own process, and writes BENCHMARKS.md's generated section.
 package main
 
 import (

@@ -65,6 +65,62 @@ func ensureTables(ctx context.Context, dir string, s sizes, ws []workload) (tabl
 	return t, nil
 }
 
+// hooks are what a workload does around its runs.
+type hooks struct {
+	prepare       func(engine string, spec *childSpec) error // before each run: a DML or compaction gets a fresh copy
+	afterRun      func() error                               // after each run: the commit workload drops its commit
+	afterWorkload func() error                               // after the last run
+}
+
+// setup is the child spec of a workload's runs and its hooks.
+func setup(cfg config, s sizes, t tables, w workload) (childSpec, hooks, error) {
+	spec := childSpec{Kind: w.Kind, Filter: w.Filter, Rows: s.Rows, SnapCommits: s.SnapCommits,
+		Scratch: filepath.Join(cfg.Dir, "scratch")}
+	switch w.Kind {
+	case kindScan:
+		spec.Table = t.Issue
+	case kindSnapshot, kindCommit:
+		spec.Table = t.Snap
+	case kindCDF:
+		spec.Table = t.CDF
+	}
+	nothing := func() error { return nil }
+	h := hooks{prepare: func(string, *childSpec) error { return nil }, afterRun: nothing, afterWorkload: nothing}
+	if w.Kind == kindDML {
+		spec.Rows, spec.DML, spec.Upserts = s.DMLRows, w.DML, s.DMLRows/100
+		spec.Table = filepath.Join(cfg.Dir, "dml-run")
+		h.prepare = func(e string, spec *childSpec) error {
+			src := t.DMLCow
+			if e == engLakehouseDV {
+				src = t.DMLDV
+			}
+			if err := os.RemoveAll(spec.Table); err != nil {
+				return err
+			}
+			return dmlwork.CopyTree(src, spec.Table)
+		}
+		h.afterWorkload = func() error { return os.RemoveAll(spec.Table) }
+	}
+	if w.Kind == kindCompact {
+		spec.Rows, spec.Target = s.SmallRows, compactTarget
+		spec.Table = filepath.Join(cfg.Dir, "compact-run")
+		h.prepare = func(_ string, spec *childSpec) error {
+			if err := os.RemoveAll(spec.Table); err != nil {
+				return err
+			}
+			return dmlwork.CopyTree(t.Small, spec.Table)
+		}
+		h.afterWorkload = func() error { return os.RemoveAll(spec.Table) }
+	}
+	if w.Kind == kindCommit {
+		var err error
+		if h.afterRun, h.afterWorkload, err = prepareCommits(t.Snap, s); err != nil {
+			return spec, h, err
+		}
+	}
+	return spec, h, nil
+}
+
 // prepareCommits readies the snapshot table for the commit workload and
 // returns the cleanup to run after each measurement and the one to run
 // after the workload. The commits measured must not land on a checkpoint

@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -33,6 +34,10 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
 )
+
+// errDisagree is engines returning different rows for one workload, or a
+// DML changing other rows than it must.
+var errDisagree = errors.New("bench: engines disagree")
 
 // config is one harness run.
 type config struct {
@@ -164,50 +169,9 @@ func run(ctx context.Context, cfg config) error {
 // runWorkload measures one workload: runs rounds of every engine in
 // rotating order, then one profiled lakehouse run.
 func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w workload) (workloadResult, error) {
-	spec := childSpec{Kind: w.Kind, Filter: w.Filter, Rows: s.Rows, SnapCommits: s.SnapCommits,
-		Scratch: filepath.Join(cfg.Dir, "scratch")}
-	switch w.Kind {
-	case kindScan:
-		spec.Table = t.Issue
-	case kindSnapshot, kindCommit:
-		spec.Table = t.Snap
-	case kindCDF:
-		spec.Table = t.CDF
-	}
-	afterRun, afterWorkload := func() error { return nil }, func() error { return nil }
-	// prepare readies the table of one run: a DML runs on a fresh copy.
-	prepare := func(e string, spec *childSpec) error { return nil }
-	if w.Kind == kindDML {
-		spec.Rows, spec.DML, spec.Upserts = s.DMLRows, w.DML, s.DMLRows/100
-		spec.Table = filepath.Join(cfg.Dir, "dml-run")
-		prepare = func(e string, spec *childSpec) error {
-			src := t.DMLCow
-			if e == engLakehouseDV {
-				src = t.DMLDV
-			}
-			if err := os.RemoveAll(spec.Table); err != nil {
-				return err
-			}
-			return dmlwork.CopyTree(src, spec.Table)
-		}
-		afterWorkload = func() error { return os.RemoveAll(spec.Table) }
-	}
-	if w.Kind == kindCompact {
-		spec.Rows, spec.Target = s.SmallRows, compactTarget
-		spec.Table = filepath.Join(cfg.Dir, "compact-run")
-		prepare = func(e string, spec *childSpec) error {
-			if err := os.RemoveAll(spec.Table); err != nil {
-				return err
-			}
-			return dmlwork.CopyTree(t.Small, spec.Table)
-		}
-		afterWorkload = func() error { return os.RemoveAll(spec.Table) }
-	}
-	if w.Kind == kindCommit {
-		var err error
-		if afterRun, afterWorkload, err = prepareCommits(t.Snap, s); err != nil {
-			return workloadResult{}, err
-		}
+	spec, h, err := setup(cfg, s, t, w)
+	if err != nil {
+		return workloadResult{}, err
 	}
 	var engines []string
 	notes := map[string]string{}
@@ -224,14 +188,14 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		if err := os.RemoveAll(spec.Scratch); err != nil {
 			return sample{}, err
 		}
-		if err := prepare(e, &spec); err != nil {
+		if err := h.prepare(e, &spec); err != nil {
 			return sample{}, err
 		}
 		smp, err := p.run(ctx, cfg, spec)
 		if err != nil {
 			return sample{}, fmt.Errorf("%s: %w", e, err)
 		}
-		return smp, afterRun()
+		return smp, h.afterRun()
 	}
 	for r := 0; r < cfg.Runs; r++ {
 		for k := range engines {
@@ -244,26 +208,8 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		}
 	}
 	res := workloadResult{Title: w.Title}
-	var want int64 = -1
-	for _, e := range engines {
-		if slices.Contains(w.Uncounted, e) {
-			continue
-		}
-		for _, smp := range samples[e] {
-			if want < 0 {
-				want = smp.Rows
-			}
-			if smp.Rows != want {
-				return res, fmt.Errorf("%s returned %d rows, %s %d", e, smp.Rows, engines[0], want)
-			}
-		}
-	}
-	res.Rows = want
-	if w.Kind == kindDML {
-		o := dmlwork.Expected(dmlWorkload(s, w.DML), s.DMLRows, s.DMLRows/100)
-		if n := o.Deleted + o.Updated + o.Inserted; want != n {
-			return res, fmt.Errorf("the engines changed %d rows, want %d", want, n)
-		}
+	if res.Rows, err = agreedRows(s, w, engines, samples); err != nil {
+		return res, err
 	}
 	prof := filepath.Join(cfg.Dir, "profile-"+w.Name+".pprof")
 	spec.CPUProfile = prof
@@ -271,7 +217,7 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		return res, err
 	}
 	res.Profile = pprofTop(ctx, cfg.Self[0], prof)
-	if err := afterWorkload(); err != nil {
+	if err := h.afterWorkload(); err != nil {
 		return res, err
 	}
 	if err := os.RemoveAll(spec.Scratch); err != nil {
@@ -281,6 +227,34 @@ func runWorkload(ctx context.Context, cfg config, p *peers, s sizes, t tables, w
 		res.Engines = append(res.Engines, engineResult{Engine: e, Summary: summarize(samples[e]), Note: notes[e]})
 	}
 	return res, nil
+}
+
+// agreedRows checks that every counted engine returned, wrote or changed
+// the same rows in every run (for a DML, the rows dmlwork.Expected works
+// out) and returns that count; -1 when no engine counted.
+func agreedRows(s sizes, w workload, engines []string, samples map[string][]sample) (int64, error) {
+	var want int64 = -1
+	first := ""
+	for _, e := range engines {
+		if slices.Contains(w.Uncounted, e) {
+			continue
+		}
+		for _, smp := range samples[e] {
+			if want < 0 {
+				want, first = smp.Rows, e
+			}
+			if smp.Rows != want {
+				return 0, fmt.Errorf("%w: %s returned %d rows, %s %d", errDisagree, e, smp.Rows, first, want)
+			}
+		}
+	}
+	if w.Kind == kindDML && want >= 0 {
+		o := dmlwork.Expected(dmlWorkload(s, w.DML), s.DMLRows, s.DMLRows/100)
+		if n := o.Deleted + o.Updated + o.Inserted; want != n {
+			return 0, fmt.Errorf("%w: the engines changed %d rows, want %d", errDisagree, want, n)
+		}
+	}
+	return want, nil
 }
 
 // dmlWorkload is dmlwork's workload of that name at the run's sizes.

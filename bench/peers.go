@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/bench/internal/compactwork"
 	"github.com/lakehouse-go/lakehouse/bench/internal/dmlwork"
+	"github.com/lakehouse-go/lakehouse/internal/prereq"
 )
 
 //go:embed peers.py
@@ -52,7 +53,7 @@ func newPeers(cfg config) (*peers, error) {
 			continue
 		}
 		why := fmt.Sprintf("not run: %s cannot import %s (%v; see %s)", c.python, c.module, err, c.setup)
-		if os.Getenv("CI") == "true" {
+		if prereq.InCI() {
 			return nil, fmt.Errorf("%w: %s", errPeerMissing, why)
 		}
 		p.absent[c.engine] = why

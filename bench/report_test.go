@@ -148,3 +148,33 @@ func TestThousands(t *testing.T) {
 		assert.Equal(t, tc.want, thousands(tc.n), "%d", tc.n)
 	}
 }
+
+func TestAgreedRows(t *testing.T) {
+	s := sizes{DMLRows: 1000}
+	scan := workload{Name: "scan-full", Kind: kindScan}
+	snap := workload{Name: "snapshot", Kind: kindSnapshot, Uncounted: []string{engFloor}}
+	del := workload{Name: "dml-delete", Kind: kindDML, DML: "delete"}
+	for _, tc := range []struct {
+		name    string
+		w       workload
+		samples map[string][]sample
+		want    int64
+		err     error
+	}{
+		{"all agree", scan, map[string][]sample{engLakehouse: {{Rows: 5}, {Rows: 5}}, engDeltaRS: {{Rows: 5}}}, 5, nil},
+		{"one run differs", scan, map[string][]sample{engLakehouse: {{Rows: 5}}, engDeltaRS: {{Rows: 5}, {Rows: 6}}}, 0, errDisagree},
+		{"uncounted engine ignored", snap, map[string][]sample{engLakehouse: {{Rows: 7}}, engFloor: {{Rows: -1}}, engDeltaRS: {{Rows: 7}}}, 7, nil},
+		{"DML matches Expected (1 % of 1,000 rows)", del, map[string][]sample{engLakehouse: {{Rows: 10}}, engDeltaRS: {{Rows: 10}}}, 10, nil},
+		{"DML agrees but not with Expected", del, map[string][]sample{engLakehouse: {{Rows: 9}}, engDeltaRS: {{Rows: 9}}}, 0, errDisagree},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := agreedRows(s, tc.w, []string{engLakehouse, engFloor, engDeltaRS}, tc.samples)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

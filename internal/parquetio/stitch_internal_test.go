@@ -296,3 +296,35 @@ func FuzzThriftWalk(f *testing.F) {
 		}
 	})
 }
+
+// TestSmallSliceDoesNotPinItsBatch: rows waiting for their row group are
+// copied when they are a small slice of a large batch, so the batch's
+// memory is freed when its owner releases it.
+func TestSmallSliceDoesNotPinItsBatch(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	bld := array.NewInt64Builder(mem)
+	for i := range 1 << 20 {
+		bld.Append(int64(i))
+	}
+	col := bld.NewArray()
+	bld.Release()
+	big := array.NewRecordBatch(schema, []arrow.Array{col}, int64(col.Len()))
+	col.Release()
+
+	cfg, err := newWriteConfig(schema, &WriteOptions{Allocator: mem})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	fw := newFileWriter(&out, cfg, newGroupEncoder(cfg))
+	for _, r := range [][2]int64{{0, 100}, {5000, 5100}} {
+		part := big.NewSlice(r[0], r[1])
+		require.NoError(t, fw.write(part))
+		part.Release()
+	}
+	big.Release()
+	assert.Less(t, mem.CurrentAlloc(), 64<<10, "the 8 MiB batch is still held")
+	st, _, err := fw.close()
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), st.NumRecords)
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // fileWriter writes one Parquet file and collects its statistics. Rows are
@@ -57,11 +58,25 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 		for i := range cols {
 			cols[i] = relabel(part.Column(i), f.cfg.physical.Field(i).Type)
 		}
+		b := recordBytes(part)
+		if retained := recordBuffers(part); retained > 4*b+(1<<20) {
+			// A small slice of a large batch (one partition's rows) would
+			// keep the whole batch alive until its row group is encoded;
+			// with many partitions open that is every batch. Copy it.
+			if err := compactColumns(cols, f.cfg.opts.Allocator); err != nil {
+				for _, c := range cols {
+					c.Release()
+				}
+				if part != rec {
+					part.Release()
+				}
+				return err
+			}
+		}
 		f.pend = append(f.pend, array.NewRecordBatch(f.cfg.physical, cols, n))
 		for _, c := range cols {
 			c.Release()
 		}
-		b := recordBytes(part)
 		if part != rec {
 			part.Release()
 		}
@@ -521,6 +536,29 @@ func recordBytes(rec arrow.RecordBatch) int64 {
 		}
 	}
 	return n
+}
+
+// recordBuffers is the size of every buffer rec's columns hold, shared
+// with other slices or not.
+func recordBuffers(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, col := range rec.Columns() {
+		n += dataBytes(col.Data())
+	}
+	return n
+}
+
+// compactColumns replaces each array by a copy that owns only its rows.
+func compactColumns(cols []arrow.Array, mem memory.Allocator) error {
+	for i, c := range cols {
+		cp, err := array.Concatenate([]arrow.Array{c}, mem)
+		if err != nil {
+			return fmt.Errorf("parquetio: copy rows: %w", err)
+		}
+		c.Release()
+		cols[i] = cp
+	}
+	return nil
 }
 
 // dataBytes sums the buffers of an array and its children.

@@ -95,6 +95,12 @@ func splitEncodedFile(file []byte) (*encodedGroup, error) {
 		g.offsetIndex = append(g.offsetIndex, sliceAt(file, c.offIdxOff, c.offIdxLen))
 	}
 	g.chunks = file[len(parquetMagic):end]
+	// The metadata outlives the chunks (it is needed until the footer is
+	// written); copies keep it from pinning the whole encoded file.
+	g.footer, g.rowGroup = bytes.Clone(g.footer), bytes.Clone(g.rowGroup)
+	for i := range g.columnIndex {
+		g.columnIndex[i], g.offsetIndex[i] = bytes.Clone(g.columnIndex[i]), bytes.Clone(g.offsetIndex[i])
+	}
 	return g, nil
 }
 

@@ -59,9 +59,10 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 			cols[i] = relabel(part.Column(i), f.cfg.physical.Field(i).Type)
 		}
 		b := recordBytes(part)
-		if retained := recordBuffers(part); retained > 4*b+(1<<20) {
-			// A small slice of a large batch (one partition's rows) would
-			// keep the whole batch alive until its row group is encoded;
+		if retained := recordBuffers(part); retained > 2*b+(64<<10) {
+			// A small slice of a large batch (one partition's rows), or a
+			// batch whose buffers were sized for many more rows, would
+			// keep all that memory alive until its row group is encoded;
 			// with many partitions open that is every batch. Copy it.
 			if err := compactColumns(cols, f.cfg.opts.Allocator); err != nil {
 				for _, c := range cols {
@@ -538,12 +539,26 @@ func recordBytes(rec arrow.RecordBatch) int64 {
 	return n
 }
 
-// recordBuffers is the size of every buffer rec's columns hold, shared
-// with other slices or not.
+// recordBuffers is the memory rec's columns hold: every buffer's
+// capacity, shared with other slices or not. A reader's batches can hold
+// far more than their rows (buffers sized for a full batch).
 func recordBuffers(rec arrow.RecordBatch) int64 {
 	var n int64
 	for _, col := range rec.Columns() {
-		n += dataBytes(col.Data())
+		n += capBytes(col.Data())
+	}
+	return n
+}
+
+func capBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Cap())
+		}
+	}
+	for _, c := range d.Children() {
+		n += capBytes(c)
 	}
 	return n
 }

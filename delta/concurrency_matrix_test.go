@@ -262,10 +262,18 @@ func TestConcurrencyMatrix(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		outcomes []matrixOutcome
+		skipped  bool
 	)
 	for _, st := range matrixStores() {
 		for _, cell := range matrixCells() {
 			t.Run(st.name+"/"+cell.name, func(t *testing.T) {
+				defer func() {
+					if t.Skipped() { // a store not running here (Azurite outside CI)
+						mu.Lock()
+						skipped = true
+						mu.Unlock()
+					}
+				}()
 				out := runMatrixCell(t, st, cell)
 				out.verdict = "pass"
 				if t.Failed() {
@@ -277,7 +285,7 @@ func TestConcurrencyMatrix(t *testing.T) {
 			})
 		}
 	}
-	if !t.Failed() {
+	if !t.Failed() && !skipped {
 		writeConcurrencySection(t, outcomes)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"path"
 	"slices"
 	"strings"
@@ -237,22 +238,22 @@ func (t *Table) listLog(ctx context.Context) ([]logreplay.LogFile, error) {
 	return t.listLogPrefix(ctx, logDir, nil)
 }
 
-// listLogFrom lists log files from the 10,000-version block holding
-// version onwards, block by block, so a table with a long history is not
-// listed whole.
+// listLogFrom lists the log files of version and later (on object stores,
+// from the 10,000-version block holding version: listed block by block),
+// so a table with a long history is not listed whole.
 func (t *Table) listLogFrom(ctx context.Context, version int64) ([]logreplay.LogFile, error) {
 	const block = 10000
 	if storage.ListsWholeDirectory(t.store) {
 		// On local disk each prefix listing reads the whole directory:
-		// read it once and keep what the block listings would return.
-		all, err := t.listLogPrefix(ctx, logDir, nil)
+		// read it once, skipping (before their metadata is read) the
+		// files of versions before the one asked for.
+		all, err := t.listLogEntries(ctx, storage.ListFrom(ctx, t.store, logDir, logDir+logreplay.VersionPrefix(version, 20)), nil)
 		if err != nil {
 			return nil, err
 		}
-		from := logreplay.VersionPrefix(version/block*block, 16)
 		files := all[:0]
 		for _, f := range all {
-			if len(f.Name) >= 16 && allDigits(f.Name[:16]) && f.Name[:16] >= from {
+			if len(f.Name) >= 20 && allDigits(f.Name[:20]) {
 				files = append(files, f)
 			}
 		}
@@ -288,9 +289,13 @@ func allDigits(s string) bool {
 }
 
 func (t *Table) listLogPrefix(ctx context.Context, prefix string, acc []logreplay.LogFile) ([]logreplay.LogFile, error) {
-	for fi, err := range t.store.List(ctx, prefix) {
+	return t.listLogEntries(ctx, t.store.List(ctx, prefix), acc)
+}
+
+func (t *Table) listLogEntries(ctx context.Context, list iter.Seq2[storage.FileInfo, error], acc []logreplay.LogFile) ([]logreplay.LogFile, error) {
+	for fi, err := range list {
 		if err != nil {
-			return nil, fmt.Errorf("delta: list %s%s: %w", t.name(), prefix, err)
+			return nil, fmt.Errorf("delta: list %s%s: %w", t.name(), logDir, err)
 		}
 		rel := strings.TrimPrefix(fi.Path, logDir)
 		if strings.Contains(rel, "/") {

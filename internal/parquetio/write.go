@@ -2,57 +2,44 @@ package parquetio
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// countingWriter counts the bytes that reached the sink. It keeps the
-// sink's first error and then swallows further writes: pqarrow does not
-// release its column buffers when its writer fails mid-row-group, so the
-// encoder must always run to completion; the error is reported by the
-// fileWriter after each step instead.
-type countingWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	if c.err != nil {
-		return len(p), nil
-	}
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	if err != nil {
-		c.err = err
-	}
-	return len(p), nil
-}
-
-// fileWriter writes one Parquet file and collects its statistics.
+// fileWriter writes one Parquet file and collects its statistics. Rows are
+// gathered into row groups, each encoded on its own goroutine
+// (groupEncoder); finished row groups are written to the sink in order
+// from the caller's goroutine, and close writes the page index and footer.
 type fileWriter struct {
 	cfg   *writeConfig
-	out   *countingWriter
-	fw    *pqarrow.FileWriter
+	out   io.Writer
+	n     int64 // bytes written to out
+	enc   *groupEncoder
 	stats *statsCollector
 	rows  int64
 	// inBytes is the in-memory size of the batches written, for
 	// RollingWriter.Buffered.
 	inBytes int64
+
+	pend      []arrow.RecordBatch // the row group being gathered, physical schema
+	pendRows  int64
+	pendBytes int64
+
+	placed   []*placedGroup
+	template []byte // a FileMetaData to stitch the footer from
+	// encoded and encodedRaw relate encoded bytes to in-memory bytes, to
+	// estimate the size of row groups not yet encoded.
+	encoded, encodedRaw int64
 }
 
-func newFileWriter(w io.Writer, cfg *writeConfig) (*fileWriter, error) {
-	out := &countingWriter{w: w}
-	fw, err := pqarrow.NewFileWriter(cfg.physical, out, cfg.props, cfg.arrProps)
-	if err != nil {
-		return nil, fmt.Errorf("parquetio: start file: %w", err)
-	}
-	return &fileWriter{cfg: cfg, out: out, fw: fw, stats: newStatsCollector(cfg.logical, cfg.opts.ColumnMapping, cfg.selection())}, nil
+func newFileWriter(w io.Writer, cfg *writeConfig, enc *groupEncoder) *fileWriter {
+	return &fileWriter{cfg: cfg, out: w, enc: enc, stats: newStatsCollector(cfg.logical, cfg.opts.ColumnMapping, cfg.selection())}
 }
 
 // write appends rec, whose schema must have the logical schema's types.
@@ -60,40 +47,236 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	if err := checkBatchSchema(f.cfg.logical, rec.Schema()); err != nil {
 		return err
 	}
-	cols := make([]arrow.Array, rec.NumCols())
-	for i := range cols {
-		cols[i] = relabel(rec.Column(i), f.cfg.physical.Field(i).Type)
-	}
-	phys := array.NewRecordBatch(f.cfg.physical, cols, rec.NumRows())
-	for _, c := range cols {
-		c.Release()
-	}
-	defer phys.Release()
-	if err := f.fw.WriteBuffered(phys); err != nil {
-		return fmt.Errorf("parquetio: write batch: %w", err)
-	}
-	if f.out.err != nil {
-		return fmt.Errorf("parquetio: write batch: %w", f.out.err)
+	maxRows := f.cfg.opts.RowGroupSize
+	for off := int64(0); off < rec.NumRows(); {
+		n := min(rec.NumRows()-off, maxRows-f.pendRows)
+		part := rec
+		if off > 0 || n < rec.NumRows() {
+			part = rec.NewSlice(off, off+n)
+		}
+		cols := make([]arrow.Array, part.NumCols())
+		for i := range cols {
+			cols[i] = relabel(part.Column(i), f.cfg.physical.Field(i).Type)
+		}
+		b := recordBytes(part)
+		if retained := recordBuffers(part); retained > 2*b+(64<<10) {
+			// A small slice of a large batch (one partition's rows), or a
+			// batch whose buffers were sized for many more rows, would
+			// keep all that memory alive until its row group is encoded;
+			// with many partitions open that is every batch. Copy it.
+			if err := compactColumns(cols, f.cfg.opts.Allocator); err != nil {
+				for _, c := range cols {
+					c.Release()
+				}
+				if part != rec {
+					part.Release()
+				}
+				return err
+			}
+		}
+		f.pend = append(f.pend, array.NewRecordBatch(f.cfg.physical, cols, n))
+		for _, c := range cols {
+			c.Release()
+		}
+		if part != rec {
+			part.Release()
+		}
+		f.pendRows += n
+		f.pendBytes += b
+		off += n
+		if f.pendRows >= maxRows {
+			if err := f.endGroup(); err != nil {
+				return err
+			}
+		}
 	}
 	f.stats.observe(rec, f.cfg.opts.ColumnMapping)
 	f.rows += rec.NumRows()
 	f.inBytes += recordBytes(rec)
+	return f.writeFinished(false)
+}
+
+// endGroup hands the row group being gathered to the encoder.
+func (f *fileWriter) endGroup() error {
+	if f.pendRows == 0 {
+		return nil
+	}
+	// Keep no more finished row groups waiting than there are encoders.
+	for len(f.enc.queue) >= cap(f.enc.slots) {
+		if err := f.writeJob(f.enc.next(true)); err != nil {
+			return err
+		}
+	}
+	f.enc.submit(f.pend, f.pendRows, f.pendBytes)
+	f.pend, f.pendRows, f.pendBytes = nil, 0, 0
 	return nil
 }
 
-// size estimates the file size so far: bytes flushed plus the buffered
-// row group's compressed pages.
-func (f *fileWriter) size() int64 { return f.out.n + f.fw.RowGroupTotalCompressedBytes() }
+// writeFinished writes the encoded row groups at the head of the queue;
+// with wait, it waits for every one.
+func (f *fileWriter) writeFinished(wait bool) error {
+	for {
+		j := f.enc.next(wait)
+		if j == nil {
+			return nil
+		}
+		if err := f.writeJob(j); err != nil {
+			return err
+		}
+	}
+}
 
-// close writes the footer and returns the statistics.
+func (f *fileWriter) writeJob(j *groupJob) error {
+	if j.err != nil {
+		return j.err
+	}
+	g := j.group
+	if f.n == 0 {
+		if err := f.put(parquetMagic); err != nil {
+			return err
+		}
+	}
+	shift := f.n - int64(len(parquetMagic))
+	if err := f.put(g.chunks); err != nil {
+		return err
+	}
+	if f.template == nil {
+		f.template = g.footer
+	}
+	f.placed = append(f.placed, &placedGroup{
+		rowGroup: g.rowGroup, columnIndex: g.columnIndex, offsetIndex: g.offsetIndex,
+		numRows: g.numRows, shift: shift,
+	})
+	f.encoded += int64(len(g.chunks))
+	f.encodedRaw += j.raw
+	return nil
+}
+
+func (f *fileWriter) put(p []byte) error {
+	n, err := f.out.Write(p)
+	f.n += int64(n)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return fmt.Errorf("parquetio: write file: %w", err)
+	}
+	return nil
+}
+
+// size estimates the file size so far: bytes written, plus the row groups
+// not yet written at the compression seen so far.
+func (f *fileWriter) size() int64 {
+	n := max(f.n, int64(len(parquetMagic)))
+	if f.encodedRaw > 0 {
+		n += (f.enc.inFlightRaw + f.pendBytes) * f.encoded / f.encodedRaw
+	}
+	return n
+}
+
+// buffered is the in-memory size of the rows not yet written.
+func (f *fileWriter) buffered() int64 { return f.enc.inFlightRaw + f.pendBytes }
+
+// flush ends the row group being gathered and writes every row group.
+func (f *fileWriter) flush() error {
+	if err := f.endGroup(); err != nil {
+		return err
+	}
+	return f.writeFinished(true)
+}
+
+// close writes the rest of the file: row groups, page index and footer,
+// and returns the statistics and the file's size.
 func (f *fileWriter) close() (FileStats, int64, error) {
-	if err := f.fw.Close(); err != nil {
-		return FileStats{}, 0, fmt.Errorf("parquetio: finish file: %w", err)
+	if err := f.flush(); err != nil {
+		f.discard()
+		return FileStats{}, 0, err
 	}
-	if f.out.err != nil {
-		return FileStats{}, 0, fmt.Errorf("parquetio: finish file: %w", f.out.err)
+	if len(f.placed) == 0 {
+		cw := &countWriter{w: f.out}
+		if err := encodeEmptyFile(f.cfg, cw); err != nil {
+			return FileStats{}, 0, err
+		}
+		f.n = cw.n
+	} else if err := f.writeFooter(); err != nil {
+		return FileStats{}, 0, err
 	}
-	return f.stats.finish(f.cfg.prefixLen), f.out.n, nil
+	return f.stats.finish(f.cfg.prefixLen), f.n, nil
+}
+
+// discard waits for the encodings in flight and drops everything not yet
+// written, releasing its memory.
+func (f *fileWriter) discard() {
+	for _, b := range f.pend {
+		b.Release()
+	}
+	f.pend, f.pendRows, f.pendBytes = nil, 0, 0
+	for f.enc.next(true) != nil {
+	}
+}
+
+// writeFooter writes the page index of every row group (column indexes,
+// then offset indexes, as parquet-mr lays them out), the footer, its
+// length and the magic.
+func (f *fileWriter) writeFooter() error {
+	for _, p := range f.placed {
+		p.colIdxOff = make([]int64, len(p.columnIndex))
+		for c, ci := range p.columnIndex {
+			p.colIdxOff[c] = -1
+			if ci != nil {
+				p.colIdxOff[c] = f.n
+				if err := f.put(ci); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, p := range f.placed {
+		p.offIdxOff = make([]int64, len(p.offsetIndex))
+		p.offIdxLen = make([]int64, len(p.offsetIndex))
+		for c, oi := range p.offsetIndex {
+			p.offIdxOff[c] = -1
+			if oi == nil {
+				continue
+			}
+			moved, err := relocateOffsetIndex(oi, p.shift)
+			if err != nil {
+				return err
+			}
+			p.offIdxOff[c], p.offIdxLen[c] = f.n, int64(len(moved))
+			if err := f.put(moved); err != nil {
+				return err
+			}
+		}
+	}
+	rgs := make([][]byte, len(f.placed))
+	var rows int64
+	for i, p := range f.placed {
+		rg, err := relocateRowGroup(p, i)
+		if err != nil {
+			return err
+		}
+		rgs[i] = rg
+		rows += p.numRows
+	}
+	footer, err := stitchedFooter(f.template, rows, rgs)
+	if err != nil {
+		return err
+	}
+	tail := binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	return f.put(append(tail, parquetMagic...))
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // checkBatchSchema requires equal field names and types (metadata aside).
@@ -118,22 +301,19 @@ func WriteFile(ctx context.Context, w io.Writer, rr array.RecordReader, opts *Wr
 	if err != nil {
 		return FileStats{}, err
 	}
-	fw, err := newFileWriter(w, cfg)
-	if err != nil {
-		return FileStats{}, err
-	}
+	fw := newFileWriter(w, cfg, newGroupEncoder(cfg))
 	for rr.Next() {
 		if err := ctx.Err(); err != nil {
-			_, _, _ = fw.close()
+			fw.discard()
 			return FileStats{}, err
 		}
 		if err := fw.write(rr.RecordBatch()); err != nil {
-			_, _, _ = fw.close()
+			fw.discard()
 			return FileStats{}, err
 		}
 	}
 	if err := rr.Err(); err != nil {
-		_, _, _ = fw.close()
+		fw.discard()
 		return FileStats{}, fmt.Errorf("parquetio: read input: %w", err)
 	}
 	st, _, err := fw.close()
@@ -160,6 +340,7 @@ type aborter interface{ Abort() error }
 // MaxRecordsPerFile. It is not safe for concurrent use.
 type RollingWriter struct {
 	cfg   *writeConfig
+	enc   *groupEncoder
 	open  func(ctx context.Context) (Sink, error)
 	sink  Sink
 	cur   *fileWriter
@@ -174,7 +355,7 @@ func NewRollingWriter(schema *arrow.Schema, open func(ctx context.Context) (Sink
 	if err != nil {
 		return nil, err
 	}
-	return &RollingWriter{cfg: cfg, open: open}, nil
+	return &RollingWriter{cfg: cfg, enc: newGroupEncoder(cfg), open: open}, nil
 }
 
 // Write adds one batch, splitting it across files as the limits require.
@@ -203,9 +384,7 @@ func (w *RollingWriter) write(ctx context.Context, rec arrow.RecordBatch) error 
 				return fmt.Errorf("parquetio: open file: %w", err)
 			}
 			w.sink = sink
-			if w.cur, err = newFileWriter(sink, w.cfg); err != nil {
-				return err
-			}
+			w.cur = newFileWriter(sink, w.cfg, w.enc)
 		}
 		n := rec.NumRows() - off
 		if max := w.cfg.opts.MaxRecordsPerFile; max > 0 && w.cur.rows+n > max {
@@ -269,7 +448,7 @@ func (w *RollingWriter) fail(err error) {
 		w.err = err
 	}
 	if w.cur != nil {
-		_, _, _ = w.cur.close()
+		w.cur.discard()
 		w.cur = nil
 	}
 	if w.sink != nil {
@@ -304,24 +483,19 @@ func (w *RollingWriter) Abort() {
 	w.fail(errors.New("parquetio: rolling writer aborted"))
 }
 
-// Buffered estimates the bytes the file in progress holds in memory for
-// its unwritten row group: its rows times the average in-memory size of
-// the rows written so far (the encoder's own pages are counted only once
-// a page fills, far too late to bound many small open files).
+// Buffered is the in-memory size of the rows the file in progress holds
+// and has not yet written: the row group being gathered and the row groups
+// being encoded.
 func (w *RollingWriter) Buffered() int64 {
-	if w.cur == nil || w.cur.rows == 0 {
+	if w.cur == nil {
 		return 0
 	}
-	n, err := w.cur.fw.RowGroupNumRows()
-	if err != nil || n == 0 {
-		return 0
-	}
-	return int64(n) * (w.cur.inBytes / w.cur.rows)
+	return w.cur.buffered()
 }
 
-// FlushRowGroup writes the buffered row group to the sink now, ending it
-// early, so that a caller holding many open files can bound their memory
-// without starting more files.
+// FlushRowGroup ends the row group being gathered and writes every
+// buffered row group to the sink now, so that a caller holding many open
+// files can bound their memory without starting more files.
 func (w *RollingWriter) FlushRowGroup() error {
 	if w.err != nil {
 		return w.err
@@ -329,13 +503,8 @@ func (w *RollingWriter) FlushRowGroup() error {
 	if w.cur == nil {
 		return nil
 	}
-	if err := w.cur.fw.NewBufferedRowGroupChecked(); err != nil {
+	if err := w.cur.flush(); err != nil {
 		err = fmt.Errorf("parquetio: flush row group: %w", err)
-		w.fail(err)
-		return err
-	}
-	if w.cur.out.err != nil {
-		err := fmt.Errorf("parquetio: flush row group: %w", w.cur.out.err)
 		w.fail(err)
 		return err
 	}
@@ -368,6 +537,43 @@ func recordBytes(rec arrow.RecordBatch) int64 {
 		}
 	}
 	return n
+}
+
+// recordBuffers is the memory rec's columns hold: every buffer's
+// capacity, shared with other slices or not. A reader's batches can hold
+// far more than their rows (buffers sized for a full batch).
+func recordBuffers(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, col := range rec.Columns() {
+		n += capBytes(col.Data())
+	}
+	return n
+}
+
+func capBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Cap())
+		}
+	}
+	for _, c := range d.Children() {
+		n += capBytes(c)
+	}
+	return n
+}
+
+// compactColumns replaces each array by a copy that owns only its rows.
+func compactColumns(cols []arrow.Array, mem memory.Allocator) error {
+	for i, c := range cols {
+		cp, err := array.Concatenate([]arrow.Array{c}, mem)
+		if err != nil {
+			return fmt.Errorf("parquetio: copy rows: %w", err)
+		}
+		c.Release()
+		cols[i] = cp
+	}
+	return nil
 }
 
 // dataBytes sums the buffers of an array and its children.

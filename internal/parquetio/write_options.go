@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -32,7 +33,7 @@ type WriteOptions struct {
 	// maxRecordsPerFile); 0 means no cap.
 	MaxRecordsPerFile int64
 	// RowGroupSize is the maximum number of rows per row group; 0 means
-	// DefaultRowGroupRows. Only one row group is buffered at a time.
+	// DefaultRowGroupRows. Up to Parallelism+1 row groups are buffered.
 	RowGroupSize int64
 	// ColumnMapping selects physical names (name, id) and Parquet field ids
 	// (id) for the written columns.
@@ -49,6 +50,10 @@ type WriteOptions struct {
 	StringPrefixLength int
 	// Allocator backs the writer's buffers; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// Parallelism is how many row groups of one writer are encoded at
+	// once; 0 means GOMAXPROCS. Memory grows with it: each holds its rows
+	// and their encoding until written.
+	Parallelism int
 }
 
 // writeConfig is WriteOptions resolved against one schema.
@@ -79,10 +84,13 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 	if opts.RowGroupSize == 0 {
 		opts.RowGroupSize = DefaultRowGroupRows
 	}
+	if opts.Parallelism == 0 {
+		opts.Parallelism = runtime.GOMAXPROCS(0)
+	}
 	if opts.StringPrefixLength == 0 {
 		opts.StringPrefixLength = DefaultStringPrefixLength
 	}
-	if opts.TargetFileSize < 0 || opts.RowGroupSize < 0 || opts.MaxRecordsPerFile < 0 || opts.StringPrefixLength < 0 {
+	if opts.TargetFileSize < 0 || opts.RowGroupSize < 0 || opts.MaxRecordsPerFile < 0 || opts.StringPrefixLength < 0 || opts.Parallelism < 0 {
 		return nil, fmt.Errorf("%w: negative size", ErrInvalidOptions)
 	}
 	codec, err := parseCodec(opts.Codec)

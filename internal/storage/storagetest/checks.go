@@ -318,6 +318,42 @@ func testListPrefixes(t *testing.T, s storage.Store) {
 	}
 }
 
+// testListFrom: storage.ListFrom is List without the paths before from,
+// on stores that skip them early (local disk) and on those that do not.
+func testListFrom(t *testing.T, s storage.Store) {
+	putFixture(t, s)
+	sorted := slices.Clone(listFixture)
+	slices.Sort(sorted)
+	for _, tc := range []struct{ prefix, from string }{
+		{"", ""},
+		{"", "a/"},
+		{"", "a0"},
+		{"", "date=2024-01-02/hour=2"},
+		{"_delta_log/", "_delta_log/00000000000000000010"},
+		{"_delta_log/", "_delta_log/00000000000000000011.json"},
+		{"_delta_log/", "_delta_log/_"},
+		{"_delta_log/", "_delta_log/99"},
+		{"a", "a/b/"},
+		{"z/", "z/ω"},
+		{"z/", "zz"},
+	} {
+		t.Run(strings.ReplaceAll(tc.prefix+" from "+tc.from, "/", "|"), func(t *testing.T) {
+			var want, got []string
+			for _, p := range sorted {
+				if strings.HasPrefix(p, tc.prefix) && p >= tc.from {
+					want = append(want, p)
+				}
+			}
+			for fi, err := range storage.ListFrom(context.Background(), s, tc.prefix, tc.from) {
+				require.NoError(t, err)
+				got = append(got, fi.Path)
+				assert.Equal(t, int64(len(fi.Path)), fi.Size, "size of %q", fi.Path)
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
 func testListStopEarly(t *testing.T, s storage.Store) {
 	putFixture(t, s)
 	var got []string

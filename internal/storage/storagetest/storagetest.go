@@ -58,6 +58,7 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) storage.Store, opt
 		{"PutIfAbsentRace", func(t *testing.T, s storage.Store) { testPutIfAbsentRace(t, s, o) }},
 		{"ListSorted", testListSorted},
 		{"ListPrefixes", testListPrefixes},
+		{"ListFrom", testListFrom},
 		{"ListStopEarly", testListStopEarly},
 		{"ListAfterDelete", testListAfterDelete},
 		{"Stat", testStat},

@@ -22,10 +22,12 @@ const (
 // spark.databricks.delta.optimizeWrite.binSize (512 MiB).
 const OptimizeWriteBinSize = 512 << 20
 
-// optimizeWriteMemory bounds the encoded bytes an optimized write's open
-// partition files buffer together before row groups are flushed early. A
-// variable so tests can force flushes.
-var optimizeWriteMemory int64 = 256 << 20
+// writeMemory bounds the bytes the open partition files of one write
+// hold together (rows gathered for a row group, row groups being encoded)
+// before the largest is flushed early, so a write touching many
+// partitions at once, optimized or not, keeps one file per partition in
+// bounded memory. A variable so tests can force flushes.
+var writeMemory int64 = 256 << 20
 
 // optimizeWrite reports whether a write with options o to a table with
 // configuration cfg is an optimized write.

@@ -91,8 +91,8 @@ func TestOptimizeWriteTargetSize(t *testing.T) {
 // partition files flush their row groups early; each partition still
 // gets one file, now of several row groups, and the rows are intact.
 func TestOptimizedWriteBoundsMemory(t *testing.T) {
-	defer func(old int64) { optimizeWriteMemory = old }(optimizeWriteMemory)
-	optimizeWriteMemory = 1
+	defer func(old int64) { writeMemory = old }(writeMemory)
+	writeMemory = 1
 	mem := newCheckedAllocator(t)
 	tbl, dir := newMaintTable(t, mem, 0, true, map[string]string{PropOptimizeWrite: "true"})
 	const batches, rows, days = 50, 40, 3

@@ -41,9 +41,9 @@ type dataWriter struct {
 	mapping     protocol.ColumnMappingMode
 	checks      *batchChecks
 	targetSize  int64
-	// memBudget, when positive, bounds the encoded bytes all open
-	// partition files buffer: past it, the largest buffered row group is
-	// flushed early (an optimized write).
+	// memBudget, when positive, bounds the bytes all open partition
+	// files buffer: past it, the largest buffered row group is flushed
+	// early.
 	memBudget int64
 	codec     string
 	cfg       protocol.Config
@@ -88,9 +88,7 @@ func (x *Transaction) newDataWriter() (*dataWriter, error) {
 		open:        map[string]*partitionFile{},
 		taskID:      uuid.NewString(),
 	}
-	if optimizeWrite(&x.opts, w.cfg) {
-		w.memBudget = optimizeWriteMemory
-	}
+	w.memBudget = writeMemory
 	w.targetSize = x.opts.TargetFileSize
 	if w.targetSize <= 0 {
 		def := int64(defaultTargetFileSize)

@@ -119,10 +119,11 @@
 // commit (auto true, dataChange false) in the same call, after the
 // writer's commit is already visible; a failed compaction is only
 // reported ([CommitResult].AutoCompactErr). Every transaction writes one
-// rolling file per partition, however its rows are batched;
-// delta.autoOptimize.optimizeWrite ([TxnOptions].OptimizeWrite) fills them
-// to Spark's 512 MiB optimized-write size and bounds the memory of many
-// open partitions. [Table.ComputeStatistics]
+// rolling file per partition, however its rows are batched, holding at
+// most 256 MiB of rows for all open partitions together (past it the
+// largest row group is written early); row groups are encoded on every
+// core. delta.autoOptimize.optimizeWrite ([TxnOptions].OptimizeWrite)
+// fills files to Spark's 512 MiB optimized-write size. [Table.ComputeStatistics]
 // (ANALYZE … COMPUTE DELTA STATISTICS) recomputes missing or stale file
 // statistics. Package optimize has OPTIMIZE,
 // Z-ordering, liquid clustering and one-call maintenance.

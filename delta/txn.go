@@ -117,8 +117,8 @@ type TxnOptions struct {
 	// every write): each partition's rows stream into one open file until
 	// it reaches TargetFileSize, whose default becomes
 	// OptimizeWriteBinSize unless delta.targetFileSize is set. Memory stays
-	// bounded however many partitions are open: past 256 MiB of buffered
-	// rows, the largest row group is written out early.
+	// bounded however many partitions are open, as in every write: past
+	// 256 MiB of buffered rows, the largest row group is written out early.
 	OptimizeWrite bool
 }
 

@@ -191,8 +191,8 @@ func (b pageBounds) IsSetMin() bool           { return true }
 func (b pageBounds) IsSetNullCount() bool     { return false }
 func (b pageBounds) IsSetDistinctCount() bool { return false }
 
-// CoalesceRowRanges merges sorted ranges that overlap, touch or are less
-// than gap rows apart: reading a few rows more beats seeking again.
+// CoalesceRowRanges merges sorted ranges that overlap, touch or are at
+// most gap rows apart: reading a few rows more beats seeking again.
 func CoalesceRowRanges(rs []RowRange, gap int64) []RowRange {
 	var out []RowRange
 	for _, r := range rs {

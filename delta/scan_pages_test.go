@@ -124,7 +124,9 @@ func TestPagePruningRandomPredicates(t *testing.T) {
 }
 
 func TestKeptRanges(t *testing.T) {
-	seg := func(s, e int64) parquetio.PageSegment { return parquetio.PageSegment{Rows: parquetio.RowRange{Start: s, End: e}} }
+	seg := func(s, e int64) parquetio.PageSegment {
+		return parquetio.PageSegment{Rows: parquetio.RowRange{Start: s, End: e}}
+	}
 	r := func(s, e int64) parquetio.RowRange { return parquetio.RowRange{Start: s, End: e} }
 	segs := []parquetio.PageSegment{seg(100, 110), seg(110, 130), seg(130, 150), seg(150, 200)}
 	tests := []struct {

@@ -70,7 +70,8 @@ func release(parts [][]arrow.RecordBatch) {
 
 func ensureTable(ctx context.Context, dir string, rows int64) (string, error) {
 	table := filepath.Join(dir, "table")
-	marker := filepath.Join(dir, fmt.Sprintf(".complete-v1-%d", rows))
+	// v2: data files carry the page index.
+	marker := filepath.Join(dir, fmt.Sprintf(".complete-v2-%d", rows))
 	if _, err := os.Stat(marker); err == nil {
 		return table, nil
 	}
@@ -154,7 +155,7 @@ func floorAppend(ctx context.Context, dir string, rows int64) (time.Duration, in
 }
 
 // lakehouseScan scans with the given ScanOptions.Parallelism.
-func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (time.Duration, int64, error) {
+func lakehouseScan(ctx context.Context, table, filter string, parallelism int, noPageIndex bool) (time.Duration, int64, error) {
 	start := time.Now()
 	tbl, err := delta.Open(ctx, table, nil)
 	if err != nil {
@@ -165,7 +166,7 @@ func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (
 	if err != nil {
 		return 0, 0, err
 	}
-	opts := &delta.ScanOptions{Parallelism: parallelism}
+	opts := &delta.ScanOptions{Parallelism: parallelism, NoPageIndex: noPageIndex}
 	if filter != "" {
 		if opts.Filter, err = expr.Parse(filter); err != nil {
 			return 0, 0, err

@@ -151,3 +151,28 @@ func TestKeptRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestPagePruningColumnMapping prunes pages under name and id column
+// mapping: name mapping looks pages up by physical name, id mapping reads
+// whole row groups (file names need not be the physical names).
+func TestPagePruningColumnMapping(t *testing.T) {
+	for _, mode := range []string{"name", "id"} {
+		t.Run(mode, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			snap := newPruneTable(t, mem, 6, map[string]string{"delta.columnMapping.mode": mode})
+			for _, filter := range []string{"id BETWEEN 1200 AND 1210", "label = 'l04' AND id < 300", "v IS NULL AND id > 2500"} {
+				e, err := expr.Parse(filter)
+				require.NoError(t, err)
+				got, plan := scanRows(t, snap, &ScanOptions{Filter: e, BatchSize: 8})
+				assert.Equal(t, bruteForce(t, snap, mem, filter, nil), got, filter)
+				if mode == "name" && filter == "id BETWEEN 1200 AND 1210" {
+					assert.Positive(t, plan.groups.pagesPruned.Load())
+				}
+				if mode == "id" {
+					assert.Zero(t, plan.groups.pagesPruned.Load())
+				}
+			}
+		})
+	}
+}

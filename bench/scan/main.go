@@ -12,6 +12,10 @@
 // inside each engine: delta-rs runs as one Python child per measurement,
 // which times only the operation, not the interpreter's start.
 //
+// "lakehouse, no page index" is the default scan with
+// ScanOptions.NoPageIndex: row groups that survive their statistics are
+// decoded whole, which measures what page pruning saves in the same run.
+//
 // The floor is the same work without Delta: append writes the same
 // batches with the same Parquet encoder into one file per partition, one
 // goroutine per partition; scans read the table's data files with pqarrow,

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -290,4 +291,48 @@ func splitDot(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// TestReadRowRangesInt96 seeks INT96 timestamps, which parquetio decodes
+// itself, alongside pqarrow's columns and alone.
+func TestReadRowRangesInt96(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	for i := 0; i < 500; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		if i%7 == 0 {
+			b.Field(1).AppendNull()
+		} else {
+			b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(int64(i) * 3_600_000_000))
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	var buf bytes.Buffer
+	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(200), parquet.WithPageIndexEnabled(true), parquet.WithDataPageSize(256), parquet.WithBatchSize(16))
+	w, err := pqarrow.NewFileWriter(sc, &buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
+	require.NoError(t, err)
+	require.NoError(t, w.Write(rec))
+	require.NoError(t, w.Close())
+	data := buf.Bytes()
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, parquet.Types.Int96, pf.MetaData().Schema.Column(1).PhysicalType())
+	ranges := []parquetio.RowRange{{Start: 3, End: 9}, {Start: 150, End: 260}, {Start: 333, End: 334}, {Start: 420, End: 500}}
+	for _, s := range []*arrow.Schema{sc, arrow.NewSchema(sc.Fields()[1:], nil)} {
+		full := readRows(t, mem, data, parquetio.ReadOptions{Schema: s, BatchSize: 1000})
+		require.Len(t, full, 500)
+		var want []string
+		for _, r := range ranges {
+			want = append(want, full[r.Start:r.End]...)
+		}
+		got := readRows(t, mem, data, parquetio.ReadOptions{Schema: s, RowRanges: ranges, BatchSize: 32})
+		assert.Equal(t, want, got)
+	}
 }

@@ -302,21 +302,23 @@ func TestReadRowRangesInt96(t *testing.T) {
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
 	}, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	// Written from nanoseconds, which arrow-go stores as INT96 on request.
+	wsc := arrow.NewSchema([]arrow.Field{sc.Field(0), {Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, wsc)
 	defer b.Release()
 	for i := 0; i < 500; i++ {
 		b.Field(0).(*array.Int64Builder).Append(int64(i))
 		if i%7 == 0 {
 			b.Field(1).AppendNull()
 		} else {
-			b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(int64(i) * 3_600_000_000))
+			b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(int64(i) * 3_600_000_000_000))
 		}
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer
 	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(200), parquet.WithPageIndexEnabled(true), parquet.WithDataPageSize(256), parquet.WithBatchSize(16))
-	w, err := pqarrow.NewFileWriter(sc, &buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
+	w, err := pqarrow.NewFileWriter(wsc, &buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
 	require.NoError(t, err)
 	require.NoError(t, w.Write(rec))
 	require.NoError(t, w.Close())

@@ -394,6 +394,15 @@ func (r *recordReader) fail(err error) {
 func (r *recordReader) nextRaw() (arrow.RecordBatch, int64, bool) {
 	for {
 		if r.cur == nil && r.rg == nil && r.remaining == 0 {
+			if len(r.pending) > 0 {
+				// The next range of a group read without leaf columns,
+				// once the previous batch's INT96 values have been read.
+				if err := r.nextCountRange(); err != nil {
+					r.fail(err)
+					return nil, 0, false
+				}
+				continue
+			}
 			if len(r.groups) == 0 {
 				return nil, 0, false
 			}
@@ -424,12 +433,6 @@ func (r *recordReader) nextRaw() (arrow.RecordBatch, int64, bool) {
 			r.remaining -= n
 			start := r.nextRow
 			r.nextRow += n
-			if r.remaining == 0 && r.rangeEnd > 0 {
-				if err := r.nextCountRange(); err != nil {
-					r.fail(err)
-					return nil, 0, false
-				}
-			}
 			return array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, n), start, true
 		}
 		if r.cur.Next() {

@@ -204,3 +204,4 @@ func (r *recordReader) nextInRange() (rec arrow.RecordBatch, start int64, ok boo
 	r.nextRow += n
 	return rec, start, true, nil
 }
+

@@ -204,4 +204,3 @@ func (r *recordReader) nextInRange() (rec arrow.RecordBatch, start int64, ok boo
 	r.nextRow += n
 	return rec, start, true, nil
 }
-

@@ -126,7 +126,7 @@ func measure(ctx context.Context, s childSpec, in input) (time.Duration, int64, 
 	case s.Kind == kindDML && (s.Engine == engLakehouse || s.Engine == engLakehouseDV):
 		return applyDML(ctx, s.Table, in)
 	case s.Kind == kindScan && s.Engine == engLakehouse:
-		return issuedata.LakehouseScan(ctx, s.Table, s.Filter, 0)
+		return issuedata.LakehouseScan(ctx, s.Table, s.Filter, delta.ScanOptions{})
 	case s.Kind == kindScan && s.Engine == engFloor:
 		return issuedata.FloorScan(ctx, s.Table, s.Filter)
 	case s.Kind == kindSnapshot && s.Engine == engLakehouse:

@@ -29,6 +29,10 @@ const defaultTargetFileSize = 128 << 20
 // well. A variable so tests can make many small groups.
 var dataRowGroupRows int64 = 128 << 10
 
+// dataPageBytes is the data page size of the files we write; 0 means
+// parquetio's default. A variable so tests can make many small pages.
+var dataPageBytes int64
+
 // dataWriter splits batches by partition and streams each partition into
 // rolling parquet files.
 type dataWriter struct {
@@ -292,6 +296,7 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 		Codec:          w.codec,
 		TargetFileSize: w.targetSize,
 		RowGroupSize:   dataRowGroupRows,
+		DataPageSize:   dataPageBytes,
 		Allocator:      w.mem,
 	}
 	switch {

@@ -38,6 +38,10 @@ type ScanOptions struct {
 	// GOMAXPROCS; 1 reads one file at a time on the caller's goroutine.
 	// Memory grows with it: each file in flight holds a few batches.
 	Parallelism int
+	// NoPageIndex reads every row group that survives its statistics in
+	// full, instead of only the pages whose page-index statistics may
+	// match the filter; for measurements and as an escape hatch.
+	NoPageIndex bool
 }
 
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
@@ -82,6 +86,9 @@ type scanPlan struct {
 	// vectors apply) as a last output column, rowIndexColumn: what DML
 	// needs to build deletion vectors. Plans with it have no filter.
 	rowIndex bool
+
+	// noPageIndex turns page pruning off (ScanOptions.NoPageIndex).
+	noPageIndex bool
 }
 
 // rowIndexColumn names the file row index column of DML scans.
@@ -91,7 +98,7 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
 		opts = &ScanOptions{}
 	}
-	p := &scanPlan{batchSize: opts.BatchSize, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}}
+	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}}
 	full := s.arrowSchema
 
 	var outFields []arrow.Field

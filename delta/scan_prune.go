@@ -105,6 +105,7 @@ type groupRows struct {
 	deleted *roaring64.Bitmap
 	mapping protocol.ColumnMappingMode
 	groups  []int               // surviving row groups still to read
+	pages   *pagePruner         // nil: row groups are read whole
 	pending []arrow.RecordBatch // filtered batches of the current group
 }
 
@@ -114,6 +115,8 @@ type groupCounts struct {
 	read           atomic.Int64 // every column decoded
 	prunedByStats  atomic.Int64 // statistics ruled the filter out
 	prunedByFilter atomic.Int64 // no row of the filter's columns matched
+	prunedByPages  atomic.Int64 // the page index ruled out every page
+	pagesPruned    atomic.Int64 // pieces of groups skipped by the page index
 }
 
 // openGroupRows opens a filtered scan of one data file and prunes its row
@@ -127,7 +130,7 @@ func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.A
 	if d := deleted; d != nil && !d.IsEmpty() && d.Maximum() >= uint64(info.NumRows) {
 		return nil, fmt.Errorf("%w: deletion vector of %s: %w: row %d deleted, the file has %d rows", ErrCorruptLog, f.Path, parquetio.ErrDeletedRowOutOfRange, d.Maximum(), info.NumRows)
 	}
-	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping}
+	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping, pages: s.newPagePruner(p, f)}
 	// Under id mapping a file's column names need not be the physical
 	// names the statistics lookup uses: such files are not pruned.
 	prune := p.skipper != nil && s.mapping != protocol.ColumnMappingID
@@ -171,12 +174,13 @@ func (g *groupRows) next() (arrow.RecordBatch, error) {
 	return b, nil
 }
 
-func (g *groupRows) read(schema *arrow.Schema, rg int) (array.RecordReader, error) {
+func (g *groupRows) read(schema *arrow.Schema, rg int, rows []parquetio.RowRange) (array.RecordReader, error) {
 	return g.file.Read(g.ctx, &parquetio.ReadOptions{
 		Schema:        schema,
 		ColumnMapping: g.mapping,
 		Deleted:       g.deleted,
 		RowGroups:     []int{rg},
+		RowRanges:     rows,
 		BatchSize:     g.plan.batchSize,
 	})
 }
@@ -207,7 +211,12 @@ func releaseAll[T interface{ Release() }](xs []T) {
 // filter, and decodes the other columns only if some row matched.
 func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 	lf := g.plan.late
-	rr, err := g.read(lf.filterData, rg)
+	rows, none := g.pages.ranges(g.file, rg, g.plan.groups)
+	if none {
+		g.plan.groups.prunedByPages.Add(1)
+		return nil, nil
+	}
+	rr, err := g.read(lf.filterData, rg, rows)
 	if err != nil {
 		return nil, g.wrap(err)
 	}
@@ -239,7 +248,7 @@ func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 	}
 	var tails []arrow.RecordBatch
 	if lf.rest.NumFields() > 0 {
-		rr, err := g.read(lf.rest, rg)
+		rr, err := g.read(lf.rest, rg, rows)
 		if err != nil {
 			return nil, g.wrap(err)
 		}

@@ -25,16 +25,20 @@ var pruneSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "p", Type: arrow.BinaryTypes.String, Nullable: true},
 }, nil)
 
-// pruneTable writes random rows in row groups of 50 rows: ids ascend
-// within each append, so their statistics prune; v has NaNs and nulls,
-// which float statistics leave out of their bounds.
+// pruneTable writes random rows in row groups of 50 rows and pages of
+// about 16: ids ascend within each append, so their statistics prune; v
+// has NaNs and nulls, which float statistics leave out of their bounds.
 func pruneTable(t testing.TB, mem memory.Allocator, seed uint64) *Snapshot {
+	return newPruneTable(t, mem, seed, nil)
+}
+
+func newPruneTable(t testing.TB, mem memory.Allocator, seed uint64, props map[string]string) *Snapshot {
 	t.Helper()
-	old := dataRowGroupRows
-	dataRowGroupRows = 50
-	t.Cleanup(func() { dataRowGroupRows = old })
+	old, oldPage := dataRowGroupRows, dataPageBytes
+	dataRowGroupRows, dataPageBytes = 50, 128
+	t.Cleanup(func() { dataRowGroupRows, dataPageBytes = old, oldPage })
 	ctx := context.Background()
-	tbl, err := Create(ctx, t.TempDir(), pruneSchema, &CreateOptions{PartitionBy: []string{"p"}, Table: &Options{Allocator: mem}})
+	tbl, err := Create(ctx, t.TempDir(), pruneSchema, &CreateOptions{PartitionBy: []string{"p"}, Properties: props, Table: &Options{Allocator: mem}})
 	require.NoError(t, err)
 	rnd := rand.New(rand.NewPCG(seed, 7))
 	for a := 0; a < 3; a++ {

@@ -12,6 +12,10 @@
 // inside each engine: delta-rs runs as one Python child per measurement,
 // which times only the operation, not the interpreter's start.
 //
+// "lakehouse, no page index" is the default scan with
+// ScanOptions.NoPageIndex: row groups that survive their statistics are
+// decoded whole, which measures what page pruning saves in the same run.
+//
 // The floor is the same work without Delta: append writes the same
 // batches with the same Parquet encoder into one file per partition, one
 // goroutine per partition; scans read the table's data files with pqarrow,
@@ -38,6 +42,7 @@ import (
 	"time"
 
 	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
+	"github.com/lakehouse-go/lakehouse/delta"
 )
 
 type workload struct {
@@ -94,13 +99,19 @@ func run(dir string, rows int64, runs int, python, only string) error {
 			if w.append {
 				return issuedata.LakehouseAppend(ctx, scratch, rows)
 			}
-			return issuedata.LakehouseScan(ctx, table, w.filter, 0)
+			return issuedata.LakehouseScan(ctx, table, w.filter, delta.ScanOptions{})
 		}},
 		{"lakehouse, 1 file at a time", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {
 				return issuedata.LakehouseAppend(ctx, scratch, rows)
 			}
-			return issuedata.LakehouseScan(ctx, table, w.filter, 1)
+			return issuedata.LakehouseScan(ctx, table, w.filter, delta.ScanOptions{Parallelism: 1})
+		}},
+		{"lakehouse, no page index", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
+			if w.append {
+				return issuedata.LakehouseAppend(ctx, scratch, rows)
+			}
+			return issuedata.LakehouseScan(ctx, table, w.filter, delta.ScanOptions{NoPageIndex: true})
 		}},
 		{"parquet floor", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {

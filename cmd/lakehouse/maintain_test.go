@@ -100,7 +100,7 @@ func TestOptimizeAndClusterBySummaries(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	assert.Equal(t, []string{
 		"OPTIMIZE (bin-packing): version 4, 1 commit(s)",
-		"  removed     4 file(s), 1.7 KiB",
+		"  removed     4 file(s), 1.8 KiB",
 	}, lines(out)[:2])
 	assert.Contains(t, out, "  added       2 file(s)")
 	assert.Contains(t, out, "  partitions  2 optimized; 4 file(s) considered, 0 left alone\n")

@@ -42,6 +42,12 @@ type ReadOptions struct {
 	// rows are dropped): what DELETE, UPDATE and MERGE need to build
 	// deletion vectors.
 	RowIndexColumn string
+	// RowRanges, when not nil, restricts reading to these file rows
+	// (sorted, disjoint, not empty) within RowGroups: pages before a range
+	// are skipped, not decoded (see read_ranges.go). Row indexes and
+	// Deleted stay file-wide. Two reads of the same file with the same
+	// ranges and batch size cut their batches at the same rows.
+	RowRanges []RowRange
 	// BatchSize is the maximum number of rows per batch; 0 means
 	// DefaultBatchSize.
 	BatchSize int64
@@ -163,6 +169,9 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 			return nil, fmt.Errorf("%w: row group %d of %d", ErrInvalidOptions, g, md.NumRowGroups())
 		}
 	}
+	if err := checkRowRanges(opts.RowRanges, total); err != nil {
+		return nil, err
+	}
 	outSchema := opts.Schema
 	if opts.RowIndexColumn != "" {
 		if len(opts.Schema.FieldIndices(opts.RowIndexColumn)) > 0 {
@@ -183,6 +192,7 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 		starts:    starts,
 		batchSize: batch,
 		deleted:   opts.Deleted,
+		ranges:    opts.RowRanges,
 		adapter:   &adapter{ctx: ctx, mem: mem},
 		mem:       mem,
 	}
@@ -275,14 +285,18 @@ type recordReader struct {
 	starts    []int64 // file row index of each row group's first row
 	batchSize int64
 	deleted   *roaring64.Bitmap
+	ranges    []RowRange // file rows to read; nil means all
 	adapter   *adapter
 	mem       memory.Allocator
 
 	cur       pqarrow.RecordReader // reader of the current row group
 	int96     map[int]*int96Column // INT96 columns of the current group by plan index
 	curGroup  int
-	nextRow   int64 // file row index of the next row cur returns
-	remaining int64 // rows left in the current group when no leaf is read
+	nextRow   int64       // file row index of the next row cur returns
+	remaining int64       // rows left in the current group when no leaf is read
+	rg        *rangeGroup // reader of the current group's row ranges
+	rangeEnd  int64       // end of the current row range; 0 when the group is read whole
+	pending   []RowRange  // ranges of the current group after the current one
 	rec       arrow.RecordBatch
 	err       error
 }
@@ -314,6 +328,11 @@ func (r *recordReader) releaseBatch() {
 }
 
 func (r *recordReader) closeGroup() {
+	r.rangeEnd, r.pending = 0, nil
+	if r.rg != nil {
+		r.rg.release()
+		r.rg = nil
+	}
 	if r.cur != nil {
 		r.cur.Release()
 		r.cur = nil
@@ -374,15 +393,38 @@ func (r *recordReader) fail(err error) {
 // its first row, opening row groups as needed.
 func (r *recordReader) nextRaw() (arrow.RecordBatch, int64, bool) {
 	for {
-		if r.cur == nil && r.remaining == 0 {
+		if r.cur == nil && r.rg == nil && r.remaining == 0 {
+			if len(r.pending) > 0 {
+				// The next range of a group read without leaf columns,
+				// once the previous batch's INT96 values have been read.
+				if err := r.nextCountRange(); err != nil {
+					r.fail(err)
+					return nil, 0, false
+				}
+				continue
+			}
 			if len(r.groups) == 0 {
 				return nil, 0, false
 			}
-			if err := r.openGroup(r.groups[0]); err != nil {
+			g := r.groups[0]
+			r.groups = r.groups[1:]
+			if err := r.openGroup(g); err != nil {
 				r.fail(err)
 				return nil, 0, false
 			}
-			r.groups = r.groups[1:]
+			continue // a group without rows or ranges opens nothing
+		}
+		if r.rg != nil {
+			rec, start, ok, err := r.nextInRange()
+			if err != nil {
+				r.fail(err)
+				return nil, 0, false
+			}
+			if ok {
+				return rec, start, true
+			}
+			r.closeGroup()
+			continue
 		}
 		if r.cur == nil {
 			// No leaf column is needed (every logical field is absent or the
@@ -413,6 +455,11 @@ func (r *recordReader) openGroup(g int) error {
 	r.closeGroup()
 	r.curGroup = g
 	r.nextRow = r.starts[g]
+	r.rangeEnd, r.pending = 0, nil
+	nrows := r.fr.ParquetReader().MetaData().RowGroup(g).NumRows()
+	if r.ranges != nil {
+		return r.openGroupRanges(g, nrows)
+	}
 	for i, p := range r.plans {
 		if !p.int96 {
 			continue
@@ -427,7 +474,7 @@ func (r *recordReader) openGroup(g int) error {
 		r.int96[i] = c
 	}
 	if len(r.leaves) == 0 {
-		r.remaining = r.fr.ParquetReader().MetaData().RowGroup(g).NumRows()
+		r.remaining = nrows
 		return nil
 	}
 	cur, err := r.fr.GetRecordReader(r.ctx, r.leaves, []int{g})

@@ -21,6 +21,13 @@ const (
 	DefaultRowGroupRows   = 1 << 20
 )
 
+// DefaultDataPageSize is the size at which a column chunk starts a new
+// data page. arrow-go's default (1 MiB) puts a whole 128Ki-row group of an
+// 8-byte column in one page, which leaves the page index nothing to skip;
+// 128 KiB gives 16Ki rows per page for such columns, near the 20,000-row
+// cap of parquet-mr and arrow-rs.
+const DefaultDataPageSize = 128 << 10
+
 // WriteOptions configures WriteFile and RollingWriter. A nil *WriteOptions
 // means all defaults.
 type WriteOptions struct {
@@ -48,6 +55,10 @@ type WriteOptions struct {
 	// StringPrefixLength is how many characters of strings min/max keep;
 	// 0 means DefaultStringPrefixLength.
 	StringPrefixLength int
+	// DataPageSize is the encoded size at which a data page ends; 0
+	// means DefaultDataPageSize. Sizes are checked after each write batch
+	// of up to 1,024 values (fewer for pages under 16 KiB).
+	DataPageSize int64
 	// Allocator backs the writer's buffers; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
 	// Parallelism is how many row groups of one writer are encoded at
@@ -87,10 +98,13 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 	if opts.Parallelism == 0 {
 		opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
+	if opts.DataPageSize == 0 {
+		opts.DataPageSize = DefaultDataPageSize
+	}
 	if opts.StringPrefixLength == 0 {
 		opts.StringPrefixLength = DefaultStringPrefixLength
 	}
-	if opts.TargetFileSize < 0 || opts.RowGroupSize < 0 || opts.MaxRecordsPerFile < 0 || opts.StringPrefixLength < 0 || opts.Parallelism < 0 {
+	if opts.TargetFileSize < 0 || opts.RowGroupSize < 0 || opts.MaxRecordsPerFile < 0 || opts.StringPrefixLength < 0 || opts.Parallelism < 0 || opts.DataPageSize < 0 {
 		return nil, fmt.Errorf("%w: negative size", ErrInvalidOptions)
 	}
 	codec, err := parseCodec(opts.Codec)
@@ -114,6 +128,11 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 		// "<app> version <v> (build <b>)" is the form parquet-mr parses;
 		// it distrusts binary column statistics from unparseable writers.
 		parquet.WithCreatedBy(createdBy),
+		// The column and offset indexes let readers skip the pages of a
+		// row group whose min/max rule a filter out.
+		parquet.WithPageIndexEnabled(true),
+		parquet.WithDataPageSize(opts.DataPageSize),
+		parquet.WithBatchSize(min(1024, max(8, opts.DataPageSize/16))),
 	}
 	for _, p := range byteArrayPaths(physical) {
 		wp = append(wp, parquet.WithDictionaryFor(p, true))

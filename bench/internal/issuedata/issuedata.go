@@ -78,7 +78,8 @@ func Release(parts [][]arrow.RecordBatch) {
 // its path.
 func EnsureTable(ctx context.Context, dir string, rows int64) (string, error) {
 	table := filepath.Join(dir, "table")
-	marker := filepath.Join(dir, fmt.Sprintf(".complete-v1-%d", rows))
+	// v2: data files carry the page index.
+	marker := filepath.Join(dir, fmt.Sprintf(".complete-v2-%d", rows))
 	if _, err := os.Stat(marker); err == nil {
 		return table, nil
 	}
@@ -200,8 +201,8 @@ func WriteFloor(ctx context.Context, dir string, parts [][]arrow.RecordBatch) (t
 	return d, nil
 }
 
-// LakehouseScan scans with the given ScanOptions.Parallelism.
-func LakehouseScan(ctx context.Context, table, filter string, parallelism int) (time.Duration, int64, error) {
+// LakehouseScan scans with opts (its Filter replaced by filter, parsed).
+func LakehouseScan(ctx context.Context, table, filter string, opts delta.ScanOptions) (time.Duration, int64, error) {
 	start := time.Now()
 	tbl, err := delta.Open(ctx, table, nil)
 	if err != nil {
@@ -212,13 +213,12 @@ func LakehouseScan(ctx context.Context, table, filter string, parallelism int) (
 	if err != nil {
 		return 0, 0, err
 	}
-	opts := &delta.ScanOptions{Parallelism: parallelism}
 	if filter != "" {
 		if opts.Filter, err = expr.Parse(filter); err != nil {
 			return 0, 0, err
 		}
 	}
-	rr, err := snap.Scan(ctx, opts)
+	rr, err := snap.Scan(ctx, &opts)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -31,6 +31,9 @@ type lateFilter struct {
 	// dataFrom says where dataRead column i comes from: filterData column
 	// j (j >= 0) or rest column -j-1.
 	dataFrom []int
+	// dict evaluates the value-wise conjuncts on Parquet dictionaries
+	// (scan_dict.go); nil when there are none or the scan turned it off.
+	dict *dictFilter
 }
 
 // planLateFilter prepares late materialization for a filtered plan; nil
@@ -72,6 +75,11 @@ func planLateFilter(p *scanPlan, f expr.Expr) (*lateFilter, error) {
 		return nil, fmt.Errorf("%w: filter: %w", ErrInvalidArgument, err)
 	}
 	lf.prog = prog
+	if !p.noDict {
+		if lf.dict, err = planDictFilter(p, f, lf); err != nil {
+			return nil, err
+		}
+	}
 	return lf, nil
 }
 
@@ -207,6 +215,11 @@ func releaseAll[T interface{ Release() }](xs []T) {
 // filter, and decodes the other columns only if some row matched.
 func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 	lf := g.plan.late
+	if lf.dict != nil {
+		if out, ok, err := g.readDictGroup(rg); ok || err != nil {
+			return out, err
+		}
+	}
 	rr, err := g.read(lf.filterData, rg)
 	if err != nil {
 		return nil, g.wrap(err)

@@ -154,7 +154,7 @@ func floorAppend(ctx context.Context, dir string, rows int64) (time.Duration, in
 }
 
 // lakehouseScan scans with the given ScanOptions.Parallelism.
-func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (time.Duration, int64, error) {
+func lakehouseScan(ctx context.Context, table, filter string, parallelism int, noDict bool) (time.Duration, int64, error) {
 	start := time.Now()
 	tbl, err := delta.Open(ctx, table, nil)
 	if err != nil {
@@ -165,7 +165,7 @@ func lakehouseScan(ctx context.Context, table, filter string, parallelism int) (
 	if err != nil {
 		return 0, 0, err
 	}
-	opts := &delta.ScanOptions{Parallelism: parallelism}
+	opts := &delta.ScanOptions{Parallelism: parallelism, NoDictionaryFilter: noDict}
 	if filter != "" {
 		if opts.Filter, err = expr.Parse(filter); err != nil {
 			return 0, 0, err

@@ -89,13 +89,19 @@ func run(dir string, rows int64, runs int, python, only string) error {
 			if w.append {
 				return lakehouseAppend(ctx, scratch, rows)
 			}
-			return lakehouseScan(ctx, table, w.filter, 0)
+			return lakehouseScan(ctx, table, w.filter, 0, false)
+		}},
+		{"lakehouse, no dictionary filter", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
+			if w.append {
+				return lakehouseAppend(ctx, scratch, rows)
+			}
+			return lakehouseScan(ctx, table, w.filter, 0, true)
 		}},
 		{"lakehouse, 1 file at a time", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {
 				return lakehouseAppend(ctx, scratch, rows)
 			}
-			return lakehouseScan(ctx, table, w.filter, 1)
+			return lakehouseScan(ctx, table, w.filter, 1, false)
 		}},
 		{"parquet floor", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {

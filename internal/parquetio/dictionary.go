@@ -27,12 +27,12 @@ import (
 // skipped costs one small ranged read.
 func (f *File) ChunkDictionary(rg int, lf arrow.Field, mode ColumnMappingMode) (_ arrow.Array, ok bool, err error) {
 	defer recoverCorrupt(&err)
-	if lf.Type.ID() != arrow.STRING && lf.Type.ID() != arrow.BINARY {
-		return nil, false, nil
-	}
 	md := f.pf.MetaData()
 	if rg < 0 || rg >= md.NumRowGroups() {
 		return nil, false, fmt.Errorf("%w: row group %d of %d", ErrInvalidOptions, rg, md.NumRowGroups())
+	}
+	if lf.Type.ID() != arrow.STRING && lf.Type.ID() != arrow.BINARY {
+		return nil, false, nil
 	}
 	col, ok, err := f.leafColumn(lf, mode)
 	if err != nil || !ok {

@@ -2,6 +2,7 @@ package parquetio_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -105,6 +106,12 @@ func TestReadDictionaryFields(t *testing.T) {
 			got, err := read(t, data, &parquetio.ReadOptions{Schema: dict, Deleted: del, BatchSize: 2})
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
+			got, err = readIndexed(t, data, &parquetio.ReadOptions{Schema: dict, Deleted: del, BatchSize: 4, RowIndexColumn: "_row"})
+			require.NoError(t, err)
+			for i := range want {
+				want[i] = strings.Join(append(strings.Split(want[i], " | "), rowOf(want[i])), " | ")
+			}
+			assert.Equal(t, want, got)
 			if del != nil {
 				assert.Len(t, got, 4)
 			} else {
@@ -117,3 +124,24 @@ func TestReadDictionaryFields(t *testing.T) {
 	})
 	assert.ErrorIs(t, err, parquetio.ErrInvalidOptions)
 }
+
+// readIndexed reads with a row index column, whose batches have that
+// extra column.
+func readIndexed(t *testing.T, data []byte, opts *parquetio.ReadOptions) ([]string, error) {
+	t.Helper()
+	opts.Allocator = checkedMem(t)
+	rr, err := parquetio.NewRecordReader(context.Background(), readerOf(data), opts)
+	if err != nil {
+		return nil, err
+	}
+	defer rr.Release()
+	var rows []string
+	for rr.Next() {
+		rows = append(rows, rowStrings(rr.RecordBatch())...)
+	}
+	return rows, rr.Err()
+}
+
+// rowOf is the file row index of a dictFileRows row, rendered: column n
+// holds it.
+func rowOf(row string) string { return strings.Split(row, " | ")[0] }

@@ -249,16 +249,9 @@ func (g *groupRows) selectRows(h arrow.RecordBatch) ([]int32, error) {
 		if !ok {
 			return nil, fmt.Errorf("delta: read %s: column %s is not a dictionary", g.path, c.field.Name)
 		}
-		match, err := evalOn(g.ctx, c.prog, c.field, dict.Dictionary())
+		pass, err := g.passer(c, dict, n, rows, ci == 0)
 		if err != nil {
 			return nil, err
-		}
-		idx := dict.Indices().(*array.Int32).Int32Values()
-		pass := func(r int32) bool {
-			if dict.IsNull(int(r)) {
-				return c.nullMatch
-			}
-			return match[idx[r]]
 		}
 		if ci == 0 {
 			for r := 0; r < n; r++ {
@@ -283,6 +276,51 @@ func (g *groupRows) selectRows(h arrow.RecordBatch) ([]int32, error) {
 		return rows, nil
 	}
 	return g.filterRest(h, rows)
+}
+
+// passer returns whether row r of dict passes c's conjuncts. It
+// evaluates them once per dictionary entry, unless the dictionary has
+// more entries than there are rows to test (small batches of a chunk with
+// many distinct values): then once per candidate row, so the cost stays
+// within a per-row evaluation's.
+func (g *groupRows) passer(c dictColumn, dict *array.Dictionary, n int, rows []int32, all bool) (func(r int32) bool, error) {
+	idx := dict.Indices().(*array.Int32).Int32Values()
+	candidates := len(rows)
+	if all {
+		candidates = n
+	}
+	if dict.Dictionary().Len() <= candidates {
+		match, err := evalOn(g.ctx, c.prog, c.field, dict.Dictionary())
+		if err != nil {
+			return nil, err
+		}
+		return func(r int32) bool {
+			if dict.IsNull(int(r)) {
+				return c.nullMatch
+			}
+			return match[idx[r]]
+		}, nil
+	}
+	if all {
+		rows = make([]int32, n)
+		for i := range rows {
+			rows[i] = int32(i)
+		}
+	}
+	plain, err := g.gather(dict, rows)
+	if err != nil {
+		return nil, err
+	}
+	defer plain.Release()
+	match, err := evalOn(g.ctx, c.prog, c.field, plain)
+	if err != nil {
+		return nil, err
+	}
+	byRow := make(map[int32]bool, len(rows))
+	for i, r := range rows {
+		byRow[r] = match[i]
+	}
+	return func(r int32) bool { return byRow[r] }, nil
 }
 
 // filterRest evaluates the non-dictionary conjuncts on the given rows of

@@ -150,7 +150,8 @@ func TestDictionaryFilterMatchesPlainFilter(t *testing.T) {
 }
 
 // TestDictionaryFilterSequentialAndParallel checks the path with one
-// file at a time and with several in flight, and default batch sizes.
+// file at a time and with several in flight, with default and tiny
+// batches.
 func TestDictionaryFilterSequentialAndParallel(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -160,9 +161,13 @@ func TestDictionaryFilterSequentialAndParallel(t *testing.T) {
 	want := bruteForce(t, snap, mem, e.String(), nil)
 	require.NotEmpty(t, want)
 	for _, par := range []int{1, 4} {
-		got, plan := scanRows(t, snap, &ScanOptions{Filter: e, Parallelism: par})
-		assert.Equal(t, want, got, "parallelism %d", par)
-		assert.Positive(t, plan.late.dict.used.Load())
+		// Batches of 2 rows are smaller than the groups' 4-entry
+		// dictionaries: the conjuncts are then evaluated per row.
+		for _, batch := range []int64{0, 2} {
+			got, plan := scanRows(t, snap, &ScanOptions{Filter: e, Parallelism: par, BatchSize: batch})
+			assert.Equal(t, want, got, "parallelism %d, batch size %d", par, batch)
+			assert.Positive(t, plan.late.dict.used.Load())
+		}
 	}
 }
 

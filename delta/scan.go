@@ -85,6 +85,7 @@ type scanPlan struct {
 	batchSize int64
 	mem       memory.Allocator
 	noDict    bool // ScanOptions.NoDictionaryFilter
+	noRecycle bool // tests and benchmarks: decode with mem directly
 	// rowIndex appends each row's index in its data file (before deletion
 	// vectors apply) as a last output column, rowIndexColumn: what DML
 	// needs to build deletion vectors. Plans with it have no filter.

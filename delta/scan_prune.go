@@ -114,6 +114,7 @@ type groupRows struct {
 	mapping protocol.ColumnMappingMode
 	groups  []int               // surviving row groups still to read
 	pending []arrow.RecordBatch // filtered batches of the current group
+	pool    *recycler           // decodes the file; nil for the plan's allocator
 }
 
 // groupCounts counts what filtered scans of a plan did with row groups,
@@ -127,15 +128,23 @@ type groupCounts struct {
 // openGroupRows opens a filtered scan of one data file and prunes its row
 // groups by their statistics.
 func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.Add, r storage.ReaderAt, parts map[int]scalar.Scalar, deleted *roaring64.Bitmap) (*groupRows, error) {
-	pf, err := parquetio.OpenFile(r, p.mem)
+	mem, pool := p.mem, (*recycler)(nil)
+	if p.late.dict != nil && !p.noRecycle {
+		pool = newRecycler(p.mem)
+		mem = pool
+	}
+	pf, err := parquetio.OpenFile(r, mem)
 	if err != nil {
+		if pool != nil {
+			pool.close()
+		}
 		return nil, readErr(f.Path, err)
 	}
 	info := pf.Info()
 	if d := deleted; d != nil && !d.IsEmpty() && d.Maximum() >= uint64(info.NumRows) {
 		return nil, fmt.Errorf("%w: deletion vector of %s: %w: row %d deleted, the file has %d rows", ErrCorruptLog, f.Path, parquetio.ErrDeletedRowOutOfRange, d.Maximum(), info.NumRows)
 	}
-	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping}
+	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping, pool: pool}
 	// Under id mapping a file's column names need not be the physical
 	// names the statistics lookup uses: such files are not pruned.
 	prune := p.skipper != nil && s.mapping != protocol.ColumnMappingID
@@ -158,6 +167,9 @@ func (g *groupRows) close() {
 	}
 	g.pending = nil
 	g.groups = nil
+	if g.pool != nil {
+		g.pool.close()
+	}
 }
 
 // next returns the next filtered batch, nil at the end of the file.

@@ -40,6 +40,9 @@ func (r *recycler) Allocate(size int) []byte {
 	if size < recycleMin {
 		return r.base.Allocate(size)
 	}
+	// Exact sizes: the builders' and pages' buffer sizes repeat row group
+	// to row group; rounding up to powers of two measured slower (more
+	// memory to zero and fault in).
 	c := size
 	r.mu.Lock()
 	if l := r.free[c]; len(l) > 0 {

@@ -42,6 +42,12 @@ type ScanOptions struct {
 	// full, instead of only the pages whose page-index statistics may
 	// match the filter; for measurements and as an escape hatch.
 	NoPageIndex bool
+	// NoDictionaryFilter turns off evaluating filters on Parquet
+	// dictionaries (equality, IN and similar tests of a string column
+	// checked once per distinct value, and row groups whose dictionary
+	// has no matching value skipped). Results are the same either way;
+	// benchmarks and diagnosis use it to compare.
+	NoDictionaryFilter bool
 }
 
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
@@ -82,6 +88,8 @@ type scanPlan struct {
 	skipper   *expr.Skipper
 	batchSize int64
 	mem       memory.Allocator
+	noDict    bool // ScanOptions.NoDictionaryFilter
+	noRecycle bool // tests and benchmarks: decode with mem directly
 	// rowIndex appends each row's index in its data file (before deletion
 	// vectors apply) as a last output column, rowIndexColumn: what DML
 	// needs to build deletion vectors. Plans with it have no filter.
@@ -98,7 +106,7 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
 		opts = &ScanOptions{}
 	}
-	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}}
+	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}, noDict: opts.NoDictionaryFilter}
 	full := s.arrowSchema
 
 	var outFields []arrow.Field

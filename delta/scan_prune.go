@@ -31,6 +31,9 @@ type lateFilter struct {
 	// dataFrom says where dataRead column i comes from: filterData column
 	// j (j >= 0) or rest column -j-1.
 	dataFrom []int
+	// dict evaluates the value-wise conjuncts on Parquet dictionaries
+	// (scan_dict.go); nil when there are none or the scan turned it off.
+	dict *dictFilter
 }
 
 // planLateFilter prepares late materialization for a filtered plan; nil
@@ -72,6 +75,11 @@ func planLateFilter(p *scanPlan, f expr.Expr) (*lateFilter, error) {
 		return nil, fmt.Errorf("%w: filter: %w", ErrInvalidArgument, err)
 	}
 	lf.prog = prog
+	if !p.noDict {
+		if lf.dict, err = planDictFilter(p, f, lf); err != nil {
+			return nil, err
+		}
+	}
 	return lf, nil
 }
 
@@ -107,6 +115,7 @@ type groupRows struct {
 	groups  []int               // surviving row groups still to read
 	pages   *pagePruner         // nil: row groups are read whole
 	pending []arrow.RecordBatch // filtered batches of the current group
+	pool    *recycler           // decodes the file; nil for the plan's allocator
 }
 
 // groupCounts counts what filtered scans of a plan did with row groups,
@@ -122,15 +131,23 @@ type groupCounts struct {
 // openGroupRows opens a filtered scan of one data file and prunes its row
 // groups by their statistics.
 func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.Add, r storage.ReaderAt, parts map[int]scalar.Scalar, deleted *roaring64.Bitmap) (*groupRows, error) {
-	pf, err := parquetio.OpenFile(r, p.mem)
+	mem, pool := p.mem, (*recycler)(nil)
+	if p.late.dict != nil && !p.noRecycle {
+		pool = newRecycler(p.mem)
+		mem = pool
+	}
+	pf, err := parquetio.OpenFile(r, mem)
 	if err != nil {
+		if pool != nil {
+			pool.close()
+		}
 		return nil, readErr(f.Path, err)
 	}
 	info := pf.Info()
 	if d := deleted; d != nil && !d.IsEmpty() && d.Maximum() >= uint64(info.NumRows) {
 		return nil, fmt.Errorf("%w: deletion vector of %s: %w: row %d deleted, the file has %d rows", ErrCorruptLog, f.Path, parquetio.ErrDeletedRowOutOfRange, d.Maximum(), info.NumRows)
 	}
-	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping, pages: s.newPagePruner(p, f)}
+	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping, pages: s.newPagePruner(p, f), pool: pool}
 	// Under id mapping a file's column names need not be the physical
 	// names the statistics lookup uses: such files are not pruned.
 	prune := p.skipper != nil && s.mapping != protocol.ColumnMappingID
@@ -153,6 +170,9 @@ func (g *groupRows) close() {
 	}
 	g.pending = nil
 	g.groups = nil
+	if g.pool != nil {
+		g.pool.close()
+	}
 }
 
 // next returns the next filtered batch, nil at the end of the file.
@@ -215,6 +235,13 @@ func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 	if none {
 		g.plan.groups.prunedByPages.Add(1)
 		return nil, nil
+	}
+	// The dictionary path reads whole row groups; where the page index
+	// already narrowed the rows, reading only those does less work.
+	if lf.dict != nil && rows == nil {
+		if out, ok, err := g.readDictGroup(rg); ok || err != nil {
+			return out, err
+		}
 	}
 	rr, err := g.read(lf.filterData, rg, rows)
 	if err != nil {

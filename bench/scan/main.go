@@ -101,6 +101,12 @@ func run(dir string, rows int64, runs int, python, only string) error {
 			}
 			return issuedata.LakehouseScan(ctx, table, w.filter, delta.ScanOptions{})
 		}},
+		{"lakehouse, no dictionary filter", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
+			if w.append {
+				return issuedata.LakehouseAppend(ctx, scratch, rows)
+			}
+			return issuedata.LakehouseScan(ctx, table, w.filter, delta.ScanOptions{NoDictionaryFilter: true})
+		}},
 		{"lakehouse, 1 file at a time", func(ctx context.Context, w workload, scratch string) (time.Duration, int64, error) {
 			if w.append {
 				return issuedata.LakehouseAppend(ctx, scratch, rows)

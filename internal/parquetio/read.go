@@ -28,6 +28,11 @@ const DefaultBatchSize = 64 * 1024
 type ReadOptions struct {
 	// Schema is the logical output schema: exactly these fields, in this
 	// order. Fields absent from the file read as nulls.
+	//
+	// A field of type dictionary<int32, string> (or binary) reads its
+	// column as dictionary indexes into the chunk's distinct values rather
+	// than as one string per row: filters then compare each distinct value
+	// once. Only top-level string and binary fields may be dictionaries.
 	Schema *arrow.Schema
 	// ColumnMapping says how file columns are matched to logical fields.
 	ColumnMapping ColumnMappingMode
@@ -88,6 +93,7 @@ func checkReadOptions(opts *ReadOptions) error {
 // concurrent use.
 type File struct {
 	pf  *file.Reader
+	r   storage.ReaderAt // for reads outside pqarrow (dictionary pages)
 	mem memory.Allocator
 }
 
@@ -103,7 +109,7 @@ func OpenFile(r storage.ReaderAt, mem memory.Allocator) (_ *File, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{pf: pf, mem: mem}, nil
+	return &File{pf: pf, r: r, mem: mem}, nil
 }
 
 // Info describes the file's row groups, with their statistics.
@@ -132,13 +138,18 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 		batch = DefaultBatchSize
 	}
 	pf := f.pf
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch}, mem)
+	props := pqarrow.ArrowReadProperties{BatchSize: batch}
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: read schema: %w", err)
 	}
 	p := &planner{mode: opts.ColumnMapping, pf: pf, leaves: map[int]bool{}}
-	plans, err := p.plan(opts.Schema, fr.Manifest)
+	dense, dict := denseSchema(opts.Schema)
+	plans, err := p.plan(dense, fr.Manifest)
 	if err != nil {
+		return nil, err
+	}
+	if fr, err = dictionaryReader(fr, props, plans, dict, mem); err != nil {
 		return nil, err
 	}
 	leaves := make([]int, 0, len(p.leaves))
@@ -195,6 +206,7 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 		ranges:    opts.RowRanges,
 		adapter:   &adapter{ctx: ctx, mem: mem},
 		mem:       mem,
+		dict:      dict,
 	}
 	rr.refCount.Store(1)
 	return rr, nil
@@ -288,6 +300,7 @@ type recordReader struct {
 	ranges    []RowRange // file rows to read; nil means all
 	adapter   *adapter
 	mem       memory.Allocator
+	dict      map[int]*arrow.DictionaryType // plans read as dictionaries
 
 	cur       pqarrow.RecordReader // reader of the current row group
 	int96     map[int]*int96Column // INT96 columns of the current group by plan index
@@ -497,7 +510,9 @@ func (r *recordReader) finish(raw arrow.RecordBatch, start int64) (arrow.RecordB
 	for i, p := range r.plans {
 		var c arrow.Array
 		var err error
-		if p.int96 {
+		if dt := r.dict[i]; dt != nil {
+			c, err = r.adapter.dictionaryColumn(p, dt, raw)
+		} else if p.int96 {
 			c, err = r.int96[i].next(r.mem, raw.NumRows(), p.logical.Type.(*arrow.TimestampType))
 		} else {
 			c, err = r.adapter.column(p, raw)

@@ -57,7 +57,7 @@ func (e *groupEncoder) submit(batches []arrow.RecordBatch, rows, raw int64) {
 				b.Release()
 			}
 		}()
-		j.group, j.err = encodeGroup(e.cfg, batches, raw)
+		j.group, j.err = encodeGroup(e.cfg, batches)
 	}()
 }
 
@@ -85,7 +85,7 @@ func (e *groupEncoder) next(wait bool) *groupJob {
 
 // encodeGroup encodes batches as a one-row-group Parquet file in memory
 // and cuts the row group out of it.
-func encodeGroup(cfg *writeConfig, batches []arrow.RecordBatch, raw int64) (g *encodedGroup, err error) {
+func encodeGroup(cfg *writeConfig, batches []arrow.RecordBatch) (g *encodedGroup, err error) {
 	defer func() {
 		// pqarrow panics on some malformed arrays rather than failing;
 		// this runs on its own goroutine, where a panic would end the
@@ -95,13 +95,28 @@ func encodeGroup(cfg *writeConfig, batches []arrow.RecordBatch, raw int64) (g *e
 		}
 	}()
 	var buf bytes.Buffer
-	buf.Grow(int(raw/2) + 4096)
 	fw, err := pqarrow.NewFileWriter(cfg.physical, &buf, cfg.props, cfg.arrProps)
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: start row group: %w", err)
 	}
-	for _, b := range batches {
-		if err := fw.WriteBuffered(b); err != nil {
+	// A serial row group writes each column chunk to buf as soon as it is
+	// encoded, so only one column's pages are held besides buf (a
+	// buffered one holds every column's pages, then copies them).
+	if err := fw.NewRowGroupChecked(); err != nil {
+		_ = fw.Close()
+		return nil, fmt.Errorf("parquetio: start row group: %w", err)
+	}
+	chunks := make([]arrow.Array, len(batches))
+	for i, f := range cfg.physical.Fields() {
+		var rows int64
+		for j, b := range batches {
+			chunks[j] = b.Column(i)
+			rows += b.NumRows()
+		}
+		col := arrow.NewChunked(f.Type, chunks)
+		err := fw.WriteColumnChunked(col, 0, rows)
+		col.Release()
+		if err != nil {
 			_ = fw.Close()
 			return nil, fmt.Errorf("parquetio: write batch: %w", err)
 		}

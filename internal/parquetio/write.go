@@ -27,9 +27,7 @@ type fileWriter struct {
 	// RollingWriter.Buffered.
 	inBytes int64
 
-	pend      []arrow.RecordBatch // the row group being gathered, physical schema
-	pendRows  int64
-	pendBytes int64
+	groupRows int64 // rows handed to the open row group
 
 	placed   []*placedGroup
 	template []byte // a FileMetaData to stitch the footer from
@@ -49,7 +47,7 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	}
 	maxRows := f.cfg.opts.RowGroupSize
 	for off := int64(0); off < rec.NumRows(); {
-		n := min(rec.NumRows()-off, maxRows-f.pendRows)
+		n := min(rec.NumRows()-off, maxRows-f.groupRows)
 		part := rec
 		if off > 0 || n < rec.NumRows() {
 			part = rec.NewSlice(off, off+n)
@@ -74,17 +72,17 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 				return err
 			}
 		}
-		f.pend = append(f.pend, array.NewRecordBatch(f.cfg.physical, cols, n))
+		phys := array.NewRecordBatch(f.cfg.physical, cols, n)
 		for _, c := range cols {
 			c.Release()
 		}
 		if part != rec {
 			part.Release()
 		}
-		f.pendRows += n
-		f.pendBytes += b
+		f.enc.add(phys, b)
+		f.groupRows += n
 		off += n
-		if f.pendRows >= maxRows {
+		if f.groupRows >= maxRows {
 			if err := f.endGroup(); err != nil {
 				return err
 			}
@@ -96,19 +94,19 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	return f.writeFinished(false)
 }
 
-// endGroup hands the row group being gathered to the encoder.
+// endGroup ends the open row group.
 func (f *fileWriter) endGroup() error {
-	if f.pendRows == 0 {
+	if f.groupRows == 0 {
 		return nil
 	}
+	f.enc.endGroup()
+	f.groupRows = 0
 	// Keep no more finished row groups waiting than there are encoders.
-	for len(f.enc.queue) >= cap(f.enc.slots) {
+	for len(f.enc.queue) > cap(f.enc.slots) {
 		if err := f.writeJob(f.enc.next(true)); err != nil {
 			return err
 		}
 	}
-	f.enc.submit(f.pend, f.pendRows, f.pendBytes)
-	f.pend, f.pendRows, f.pendBytes = nil, 0, 0
 	return nil
 }
 
@@ -169,13 +167,13 @@ func (f *fileWriter) put(p []byte) error {
 func (f *fileWriter) size() int64 {
 	n := max(f.n, int64(len(parquetMagic)))
 	if f.encodedRaw > 0 {
-		n += (f.enc.inFlightRaw + f.pendBytes) * f.encoded / f.encodedRaw
+		n += f.enc.inFlightRaw * f.encoded / f.encodedRaw
 	}
 	return n
 }
 
 // buffered is the in-memory size of the rows not yet written.
-func (f *fileWriter) buffered() int64 { return f.enc.inFlightRaw + f.pendBytes }
+func (f *fileWriter) buffered() int64 { return f.enc.inFlightRaw }
 
 // flush ends the row group being gathered and writes every row group.
 func (f *fileWriter) flush() error {
@@ -207,10 +205,8 @@ func (f *fileWriter) close() (FileStats, int64, error) {
 // discard waits for the encodings in flight and drops everything not yet
 // written, releasing its memory.
 func (f *fileWriter) discard() {
-	for _, b := range f.pend {
-		b.Release()
-	}
-	f.pend, f.pendRows, f.pendBytes = nil, 0, 0
+	f.enc.endGroup()
+	f.groupRows = 0
 	for f.enc.next(true) != nil {
 	}
 }

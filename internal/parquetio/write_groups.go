@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -20,6 +21,7 @@ import (
 
 // groupJob is one row group being encoded.
 type groupJob struct {
+	in      chan queuedBatch // closed when the row group has all its rows
 	done    chan struct{}
 	group   *encodedGroup
 	err     error
@@ -27,42 +29,98 @@ type groupJob struct {
 	numRows int64
 }
 
+// queuedBatch is a batch handed to an encoder, with its in-memory size.
+type queuedBatch struct {
+	rec   arrow.RecordBatch
+	bytes int64
+}
+
 // groupEncoder runs row-group encodings, at most parallelism at a time;
-// jobs are consumed in submission order.
+// jobs are consumed in the order they were started. Each job's goroutine
+// encodes batches as they arrive, so a job holds its encoded pages plus
+// the batches queued for it; while every encoder is busy the caller runs
+// ahead, queueing up to queueBudget bytes of rows, which is what lets the
+// next row group start before the last one is done.
 type groupEncoder struct {
 	cfg   *writeConfig
 	slots chan struct{}
-	queue []*groupJob
-	// inFlightRaw is the in-memory size of the batches of queued jobs.
+	open  *groupJob   // the job receiving batches
+	queue []*groupJob // jobs with all their rows, oldest first
+	// inFlightRaw is the in-memory size of the batches of jobs not yet
+	// written.
 	inFlightRaw int64
+
+	mu      sync.Mutex
+	drained *sync.Cond
+	queued  int64 // bytes handed to jobs and not yet encoded
 }
+
+// queueBudget bounds the bytes of rows an encoder holds queued.
+const queueBudget = 64 << 20
+
+// queueDepth is how many batches a job's channel holds; the byte budget
+// usually binds first.
+const queueDepth = 1024
 
 func newGroupEncoder(cfg *writeConfig) *groupEncoder {
-	return &groupEncoder{cfg: cfg, slots: make(chan struct{}, cfg.opts.Parallelism)}
+	e := &groupEncoder{cfg: cfg, slots: make(chan struct{}, cfg.opts.Parallelism)}
+	e.drained = sync.NewCond(&e.mu)
+	return e
 }
 
-// submit starts encoding batches (physical schema, at most one row
-// group's rows) as one row group; it takes over the caller's references.
-// It blocks while parallelism encodings are running.
-func (e *groupEncoder) submit(batches []arrow.RecordBatch, rows, raw int64) {
-	j := &groupJob{done: make(chan struct{}), raw: raw, numRows: rows}
-	e.slots <- struct{}{}
-	e.queue = append(e.queue, j)
-	e.inFlightRaw += raw
-	go func() {
-		defer close(j.done)
-		defer func() { <-e.slots }()
-		defer func() {
-			for _, b := range batches {
-				b.Release()
-			}
-		}()
-		j.group, j.err = encodeGroup(e.cfg, batches)
-	}()
+// add hands one batch (physical schema) to the open row group, starting
+// one if none is open; it takes over the caller's reference. It blocks
+// while the queue is over budget, or while parallelism jobs run and a new
+// one must start.
+func (e *groupEncoder) add(rec arrow.RecordBatch, bytes int64) {
+	if e.open == nil {
+		e.slots <- struct{}{}
+		j := &groupJob{in: make(chan queuedBatch, queueDepth), done: make(chan struct{})}
+		e.open = j
+		go e.run(j)
+	}
+	e.mu.Lock()
+	for e.queued > 0 && e.queued+bytes > queueBudget {
+		e.drained.Wait()
+	}
+	e.queued += bytes
+	e.mu.Unlock()
+	e.open.in <- queuedBatch{rec: rec, bytes: bytes}
+	e.open.raw += bytes
+	e.open.numRows += rec.NumRows()
+	e.inFlightRaw += bytes
 }
 
-// next returns the oldest job, waiting for it when wait is set; nil when
-// there is none (or it is still running and wait is not set).
+// endGroup closes the open row group: its job finishes on its own.
+func (e *groupEncoder) endGroup() {
+	if e.open != nil {
+		close(e.open.in)
+		e.queue = append(e.queue, e.open)
+		e.open = nil
+	}
+}
+
+func (e *groupEncoder) run(j *groupJob) {
+	defer close(j.done)
+	defer func() { <-e.slots }()
+	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded)
+	for b := range j.in { // after a failure: release what is still coming
+		b.rec.Release()
+		e.encoded(b.bytes)
+	}
+}
+
+// encoded returns n bytes of the queue budget.
+func (e *groupEncoder) encoded(n int64) {
+	e.mu.Lock()
+	e.queued -= n
+	e.mu.Unlock()
+	e.drained.Broadcast()
+}
+
+// next returns the oldest job with all its rows, waiting for it to finish
+// encoding when wait is set; nil when there is none (or it is still
+// running and wait is not set).
 func (e *groupEncoder) next(wait bool) *groupJob {
 	if len(e.queue) == 0 {
 		return nil
@@ -83,9 +141,9 @@ func (e *groupEncoder) next(wait bool) *groupJob {
 	return j
 }
 
-// encodeGroup encodes batches as a one-row-group Parquet file in memory
-// and cuts the row group out of it.
-func encodeGroup(cfg *writeConfig, batches []arrow.RecordBatch) (g *encodedGroup, err error) {
+// encodeGroup encodes the batches in as a one-row-group Parquet file in
+// memory, releasing each once encoded, and cuts the row group out of it.
+func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64)) (g *encodedGroup, err error) {
 	defer func() {
 		// pqarrow panics on some malformed arrays rather than failing;
 		// this runs on its own goroutine, where a panic would end the
@@ -99,23 +157,10 @@ func encodeGroup(cfg *writeConfig, batches []arrow.RecordBatch) (g *encodedGroup
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: start row group: %w", err)
 	}
-	// A serial row group writes each column chunk to buf as soon as it is
-	// encoded, so only one column's pages are held besides buf (a
-	// buffered one holds every column's pages, then copies them).
-	if err := fw.NewRowGroupChecked(); err != nil {
-		_ = fw.Close()
-		return nil, fmt.Errorf("parquetio: start row group: %w", err)
-	}
-	chunks := make([]arrow.Array, len(batches))
-	for i, f := range cfg.physical.Fields() {
-		var rows int64
-		for j, b := range batches {
-			chunks[j] = b.Column(i)
-			rows += b.NumRows()
-		}
-		col := arrow.NewChunked(f.Type, chunks)
-		err := fw.WriteColumnChunked(col, 0, rows)
-		col.Release()
+	for b := range in {
+		err = fw.WriteBuffered(b.rec)
+		b.rec.Release()
+		encoded(b.bytes)
 		if err != nil {
 			_ = fw.Close()
 			return nil, fmt.Errorf("parquetio: write batch: %w", err)

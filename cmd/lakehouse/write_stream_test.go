@@ -194,9 +194,10 @@ func TestWriteStreamsInBoundedMemory(t *testing.T) {
 	require.Greater(t, gen.read, int64(128<<20), "the input must be large enough to matter")
 	// Reading everything into memory first needs more than the input
 	// itself. Streaming holds the inference sample (up to 32 MB), one
-	// decoded batch and the parquet row group being encoded (up to 1M
-	// rows): about 60 MB here, whatever the input size.
-	assert.Less(t, grown, int64(100<<20), "peak heap grew by %d MB for %d MB of input", grown>>20, gen.read>>20)
+	// decoded batch, the row group each core is encoding and up to 32 MB
+	// of rows queued for them (parquetio's queueBudget): 80–120 MB here
+	// on 2 cores, whatever the input size.
+	assert.Less(t, grown, int64(140<<20), "peak heap grew by %d MB for %d MB of input", grown>>20, gen.read>>20)
 }
 
 func TestTopKeysKnown(t *testing.T) {

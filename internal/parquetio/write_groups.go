@@ -56,7 +56,7 @@ type groupEncoder struct {
 }
 
 // queueBudget bounds the bytes of rows an encoder holds queued.
-const queueBudget = 64 << 20
+const queueBudget = 32 << 20
 
 // queueDepth is how many batches a job's channel holds; the byte budget
 // usually binds first.

@@ -58,6 +58,11 @@ type ChangesOptions struct {
 	// set), and one before the earliest commit is ErrVersionNotFound. It
 	// excludes EndVersion.
 	EndTimestamp time.Time
+	// Parallelism is how many files are opened and decoded at once, ahead
+	// of the caller, as in ScanOptions; rows still come in version and
+	// file order. 0 means GOMAXPROCS; 1 reads one file at a time on the
+	// caller's goroutine.
+	Parallelism int
 }
 
 // Changes returns the row-level changes of versions start..end (the table's
@@ -147,7 +152,30 @@ func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) 
 	if err != nil {
 		return nil, err
 	}
-	return &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1}, nil
+	if o.Parallelism < 0 {
+		return nil, fmt.Errorf("%w: negative parallelism %d", ErrInvalidArgument, o.Parallelism)
+	}
+	r := &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1}
+	if n := (&ScanOptions{Parallelism: o.Parallelism}).parallelism(); n > 1 && len(units) > 1 {
+		r.pf = r.startPrefetch(n)
+	}
+	return r, nil
+}
+
+// startPrefetch decodes the change units ahead of the caller, n at once.
+func (r *changeReader) startPrefetch(n int) *prefetcher {
+	i := 0
+	return startPrefetch(r.ctx, n, func() (prefetchItem, error, bool) {
+		if i >= len(r.units) {
+			return prefetchItem{}, nil, false
+		}
+		u := &r.units[i]
+		i++
+		return prefetchItem{
+			open:  func(context.Context) (*fileBatches, error) { return r.open(u) },
+			batch: func(rec arrow.RecordBatch) (arrow.RecordBatch, error) { return r.decorate(rec, u) },
+		}, nil, true
+	}, func() {})
 }
 
 // changeRange resolves a change feed's bounds to versions: start (or
@@ -296,6 +324,7 @@ type changeReader struct {
 	rec   arrow.RecordBatch
 	err   error
 	refs  int64
+	pf    *prefetcher // nil: units are read one at a time on Next
 }
 
 func (r *changeReader) Retain()                        { atomic.AddInt64(&r.refs, 1) }
@@ -315,6 +344,9 @@ func (r *changeReader) Release() {
 			r.cur.close()
 			r.cur = nil
 		}
+		if r.pf != nil {
+			r.pf.close()
+		}
 	}
 }
 
@@ -327,6 +359,13 @@ func (r *changeReader) clear() {
 
 func (r *changeReader) Next() bool {
 	r.clear()
+	if r.pf != nil {
+		if r.err != nil {
+			return false
+		}
+		r.rec, r.err = r.pf.next()
+		return r.rec != nil
+	}
 	for r.err == nil {
 		if r.cur == nil {
 			if r.next >= len(r.units) {

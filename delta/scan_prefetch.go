@@ -46,7 +46,25 @@ type prefetcher struct {
 	wg     sync.WaitGroup
 }
 
+// prefetchItem is one unit a prefetcher decodes: a file's batches, each
+// passed through batch when set (on the decoding goroutine).
+type prefetchItem struct {
+	// open starts reading the file; a nil *fileBatches means no rows.
+	open  func(ctx context.Context) (*fileBatches, error)
+	batch func(arrow.RecordBatch) (arrow.RecordBatch, error)
+}
+
+// startPrefetch prefetches the files of a scan.
 func (s *Snapshot) startPrefetch(ctx context.Context, p *scanPlan, n int, next func() (*protocol.Add, error, bool), stop func()) *prefetcher {
+	return startPrefetch(ctx, n, func() (prefetchItem, error, bool) {
+		f, err, ok := next()
+		return prefetchItem{open: func(ctx context.Context) (*fileBatches, error) { return s.openFileBatches(ctx, p, f) }}, err, ok
+	}, stop)
+}
+
+// startPrefetch decodes the items next yields, up to n at once, and hands
+// their batches back in order; stop is called once next is done with.
+func startPrefetch(ctx context.Context, n int, next func() (prefetchItem, error, bool), stop func()) *prefetcher {
 	ctx, cancel := context.WithCancel(ctx)
 	pf := &prefetcher{ctx: ctx, cancel: cancel, order: make(chan *fileSlot, n)}
 	sem := make(chan struct{}, n)
@@ -61,7 +79,7 @@ func (s *Snapshot) startPrefetch(ctx context.Context, p *scanPlan, n int, next f
 			case <-ctx.Done():
 				return
 			}
-			f, err, ok := next()
+			it, err, ok := next()
 			if !ok {
 				return
 			}
@@ -81,16 +99,16 @@ func (s *Snapshot) startPrefetch(ctx context.Context, p *scanPlan, n int, next f
 				defer pf.wg.Done()
 				defer func() { <-sem }()
 				defer close(slot.out)
-				s.decodeFile(ctx, p, f, slot.out)
+				decodeItem(ctx, it, slot.out)
 			}()
 		}
 	}()
 	return pf
 }
 
-// decodeFile sends every output batch of f, then returns; it stops early
+// decodeItem sends every output batch of it, then returns; it stops early
 // when the scan is cancelled, releasing what it could not hand over.
-func (s *Snapshot) decodeFile(ctx context.Context, p *scanPlan, f *protocol.Add, out chan<- fileResult) {
+func decodeItem(ctx context.Context, it prefetchItem, out chan<- fileResult) {
 	send := func(r fileResult) bool {
 		select {
 		case out <- r:
@@ -102,9 +120,12 @@ func (s *Snapshot) decodeFile(ctx context.Context, p *scanPlan, f *protocol.Add,
 			return false
 		}
 	}
-	fb, err := s.openFileBatches(ctx, p, f)
+	fb, err := it.open(ctx)
 	if err != nil {
 		send(fileResult{err: err})
+		return
+	}
+	if fb == nil {
 		return
 	}
 	defer fb.close()
@@ -120,6 +141,15 @@ func (s *Snapshot) decodeFile(ctx context.Context, p *scanPlan, f *protocol.Add,
 		if rec.NumRows() == 0 {
 			rec.Release()
 			continue
+		}
+		if it.batch != nil {
+			out, err := it.batch(rec)
+			rec.Release()
+			if err != nil {
+				send(fileResult{err: err})
+				return
+			}
+			rec = out
 		}
 		if !send(fileResult{rec: rec}) {
 			return

@@ -223,15 +223,10 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 			}
 			files = append(files, rel)
 		}
-		for _, p := range files {
-			err := s.table.readCheckpointFile(ctx, p, checkpoint.AddColumns, emit)
-			if errors.Is(err, errStopIteration) {
-				return
-			}
-			if err != nil {
-				yield(nil, err)
-				return
-			}
+		// Parts and sidecars are fetched concurrently, yielded in order.
+		err := s.table.readCheckpointFiles(ctx, files, checkpoint.AddColumns, func(_ string, actions []protocol.Action) error { return emit(actions) })
+		if err != nil {
+			yield(nil, err)
 		}
 	}
 }
@@ -267,26 +262,20 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 			}
 			files = append(files, rel)
 		}
-		for _, p := range files {
-			err := s.table.readCheckpointFile(ctx, p, []string{"remove"}, func(actions []protocol.Action) error {
-				for i := range actions {
-					r := actions[i].Remove
-					if r == nil || s.state.Seen(r.Key()) {
-						continue
-					}
-					if !yield(r, nil) {
-						return errStopIteration
-					}
+		err := s.table.readCheckpointFiles(ctx, files, []string{"remove"}, func(_ string, actions []protocol.Action) error {
+			for i := range actions {
+				r := actions[i].Remove
+				if r == nil || s.state.Seen(r.Key()) {
+					continue
 				}
-				return nil
-			})
-			if errors.Is(err, errStopIteration) {
-				return
+				if !yield(r, nil) {
+					return errStopIteration
+				}
 			}
-			if err != nil {
-				yield(nil, err)
-				return
-			}
+			return nil
+		})
+		if err != nil {
+			yield(nil, err)
 		}
 	}
 }

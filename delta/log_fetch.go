@@ -1,0 +1,125 @@
+package delta
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/lakehouse-go/lakehouse/internal/logreplay"
+	"github.com/lakehouse-go/lakehouse/internal/protocol"
+)
+
+// inOrder runs fetch(i) for i in [0, count) with at most n running at once
+// and hands each result to apply in index order, on the caller's
+// goroutine. At most n results are held ahead of apply, so memory stays
+// bounded by n fetched objects. It stops at the first error, from fetch
+// (of the lowest index that failed, as a sequential loop would report)
+// or from apply, and cancels the fetches still running. With n ≤ 1 it is
+// a plain loop.
+func inOrder[T any](ctx context.Context, n, count int, fetch func(ctx context.Context, i int) (T, error), apply func(i int, v T) error) error {
+	if n <= 1 || count <= 1 {
+		for i := range count {
+			v, err := fetch(ctx, i)
+			if err != nil {
+				return err
+			}
+			if err := apply(i, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	slots := make([]chan result, count)
+	start := func(i int) {
+		slots[i] = make(chan result, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := fetch(ctx, i)
+			slots[i] <- result{v, err}
+		}()
+	}
+	launched := 0
+	for i := range count {
+		for launched < count && launched < i+n {
+			start(launched)
+			launched++
+		}
+		r := <-slots[i]
+		slots[i] = nil
+		if r.err != nil {
+			return r.err
+		}
+		if err := apply(i, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCommitsNewestFirst reads the given commit and compaction files
+// concurrently (Options.IOConcurrency at once) and calls apply with each
+// file's actions from the last file to the first, the order replay needs.
+func (t *Table) readCommitsNewestFirst(ctx context.Context, files []logreplay.LogFile, apply func(f logreplay.LogFile, actions []protocol.Action)) error {
+	last := len(files) - 1
+	return inOrder(ctx, t.opts.ioConcurrency(), len(files),
+		func(ctx context.Context, i int) ([]protocol.Action, error) {
+			return t.readCommit(ctx, files[last-i])
+		},
+		func(i int, actions []protocol.Action) error {
+			apply(files[last-i], actions)
+			return nil
+		})
+}
+
+// readCheckpointFiles reads the given checkpoint parts or sidecars
+// concurrently, each whole (restricted to columns), and calls fn with
+// their actions in file order: at most IOConcurrency files are held. fn returning errStopIteration ends the
+// reads without error.
+//
+// One file, or IOConcurrency 1, streams batch by batch instead, holding
+// none whole: a single-part checkpoint of a million files stays small.
+func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, columns []string, fn func(path string, actions []protocol.Action) error) error {
+	n := t.opts.ioConcurrency()
+	if n <= 1 || len(paths) <= 1 {
+		for _, p := range paths {
+			err := t.readCheckpointFile(ctx, p, columns, func(actions []protocol.Action) error { return fn(p, actions) })
+			if errors.Is(err, errStopIteration) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := inOrder(ctx, n, len(paths),
+		func(ctx context.Context, i int) ([][]protocol.Action, error) {
+			var batches [][]protocol.Action
+			err := t.readCheckpointFile(ctx, paths[i], columns, func(actions []protocol.Action) error {
+				batches = append(batches, actions)
+				return nil
+			})
+			return batches, err
+		},
+		func(i int, batches [][]protocol.Action) error {
+			for _, actions := range batches {
+				if err := fn(paths[i], actions); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if errors.Is(err, errStopIteration) {
+		return nil
+	}
+	return err
+}

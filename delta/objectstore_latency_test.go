@@ -3,6 +3,7 @@ package delta_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -258,6 +259,62 @@ func TestObjectStoreSnapshotConcurrent(t *testing.T) {
 			assert.Greater(t, conc.MaxInFlight, int64(1))
 			assert.LessOrEqual(t, conc.MaxInFlight, int64(ioc))
 			t.Logf("sequential: %v in %v; concurrent: %v in %v", seq, seq.Elapsed, conc, conc.Elapsed)
+		})
+	}
+}
+
+// TestObjectStoreReadAheadCorpus reads corpus tables with deletion
+// vectors, column mapping and checkpoints from S3 with the read-ahead
+// and from local disk: the same batches in the same order.
+func TestObjectStoreReadAheadCorpus(t *testing.T) {
+	root := testdataDir(t)
+	srv, bucket := latencyS3(t)
+	tests := []struct {
+		table, filter string
+	}{
+		{"delta-golden/dv-partitioned-with-checkpoint/delta", ""},
+		{"delta-golden/dv-partitioned-with-checkpoint/delta", "col1 > 5 OR part = 1"},
+		{"delta-kernel-java/basic-dv-no-checkpoint", ""},
+		{"delta-kernel-java/column-mapping-id", ""},
+		{"delta-kernel-java/data-reader-primitives-column-mapping-name", "as_int > 3"},
+		{"delta-kernel-rs/with-short-dv", ""},
+	}
+	ctx := context.Background()
+	for i, tc := range tests {
+		t.Run(tc.table+"/"+tc.filter, func(t *testing.T) {
+			src := filepath.Join(root, tc.table)
+			if _, err := os.Stat(filepath.Join(src, "delta", "_delta_log")); err == nil {
+				src = filepath.Join(src, "delta")
+			}
+			prefix := fmt.Sprintf("corpus%d", i)
+			srv.Pause(true)
+			uploadTable(t, bucket, src, prefix+"/")
+			srv.Pause(false)
+			var filter expr.Expr
+			if tc.filter != "" {
+				var err error
+				filter, err = expr.Parse(tc.filter)
+				require.NoError(t, err)
+			}
+			read := func(open func(*delta.Options) (*delta.Table, error), par int) []string {
+				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+				defer mem.AssertSize(t, 0)
+				tbl, err := open(&delta.Options{Allocator: mem, IOConcurrency: 4})
+				require.NoError(t, err)
+				defer tbl.Close()
+				snap, err := tbl.Snapshot(ctx)
+				require.NoError(t, err)
+				return readRows(t, snap, &delta.ScanOptions{Filter: filter, Parallelism: par, BatchSize: 3})
+			}
+			local := read(func(o *delta.Options) (*delta.Table, error) { return delta.Open(ctx, src, o) }, 1)
+			require.NotEmpty(t, local)
+			for _, par := range []int{1, 3} {
+				srv.Reset()
+				remote := read(func(o *delta.Options) (*delta.Table, error) { return delta.OpenBucket(ctx, bucket, prefix, o) }, par)
+				assert.Equal(t, local, remote, "parallelism %d", par)
+				st := srv.Stats()
+				assert.LessOrEqual(t, st.MaxInFlight, int64(4+par), "read-ahead requests plus the decoders' deletion-vector reads")
+			}
 		})
 	}
 }

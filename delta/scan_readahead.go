@@ -117,7 +117,7 @@ func (s *Snapshot) fetchAhead(ra *readAhead, af *aheadFile) {
 		pf  *parquetio.File
 		err error
 	)
-	ok := ra.request(func() { r, err = ra.t.openDataFile(ra.ctx, af.add.Path) })
+	ok := ra.request(func() { r, err = ra.t.openDataFileSized(ra.ctx, af.add.Path, af.add.Size) })
 	if ok && err == nil {
 		// The footer read goes through the store's tail cache, which the
 		// decoder's own footer read then hits.
@@ -287,4 +287,20 @@ func (p *scanPlan) openScanFile(ctx context.Context, t *Table, path string) (sto
 		}
 	}
 	return t.openDataFile(ctx, path)
+}
+
+// openDataFileSized is openDataFile for a file of the table whose size
+// the log records: the read-ahead opens it without a request for its
+// size. A wrong size fails the footer read, and the decoder then opens
+// the file itself (see aheadFile.openErr).
+func (t *Table) openDataFileSized(ctx context.Context, p string, size int64) (storage.ReaderAt, error) {
+	loc, err := t.locate(p)
+	if err != nil || loc.outside {
+		return t.openDataFile(ctx, p)
+	}
+	r, err := storage.OpenSized(ctx, t.store, loc.rel, size)
+	if err != nil {
+		return nil, dataFileErr(p, err)
+	}
+	return r, nil
 }

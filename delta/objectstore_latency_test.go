@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,9 +124,15 @@ func TestObjectStoreScanConcurrent(t *testing.T) {
 		// ids 10,000–30,000 lie in files 20 to 60; stats skip the others.
 		{"projected range scan", &delta.ScanOptions{Columns: []string{"label"}, Filter: expr.Col("id").Between(expr.Lit(int64(10_000)), expr.Lit(int64(30_000)))}, 41},
 		{"filter no file matches", &delta.ScanOptions{Filter: expr.Col("id").Lt(expr.Lit(int64(0)))}, 0},
+		// Files read ahead footer first, then column chunk by chunk.
+		{"full scan, chunk by chunk", &delta.ScanOptions{Parallelism: 2}, 100},
+		{"filtered scan, chunk by chunk", &delta.ScanOptions{Filter: expr.Col("label").Eq(expr.Lit("l3")), Parallelism: 1}, 100},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasSuffix(tc.name, "chunk by chunk") {
+				defer delta.SetReadAheadWholeFileBytes(0)()
+			}
 			read := func(n int) ([]string, latencys3.Stats) {
 				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 				defer mem.AssertSize(t, 0)
@@ -317,10 +324,17 @@ func TestObjectStoreReadAheadCorpus(t *testing.T) {
 			}
 			local := read(func(o *delta.Options) (*delta.Table, error) { return delta.Open(ctx, src, o) }, 1)
 			require.NotEmpty(t, local)
-			for _, par := range []int{1, 3} {
+			for _, mode := range []struct {
+				par    int
+				chunks bool // footer first, then chunk by chunk
+			}{{1, false}, {3, false}, {3, true}} {
+				par := mode.par
+				if mode.chunks {
+					defer delta.SetReadAheadWholeFileBytes(0)()
+				}
 				srv.Reset()
 				remote := read(func(o *delta.Options) (*delta.Table, error) { return delta.OpenBucket(ctx, bucket, prefix, o) }, par)
-				assert.Equal(t, local, remote, "parallelism %d", par)
+				assert.Equal(t, local, remote, "parallelism %d, chunk by chunk %v", par, mode.chunks)
 				st := srv.Stats()
 				assert.LessOrEqual(t, st.MaxInFlight, int64(4+par), "read-ahead requests plus the decoders' deletion-vector reads")
 			}

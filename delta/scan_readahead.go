@@ -16,6 +16,15 @@ import (
 // decoder reaches them, as without read-ahead.
 const readAheadBytes = 64 << 20
 
+// wholeFileBytes is the size up to which a file read ahead is fetched
+// whole, with one request, rather than footer first and then its column
+// chunks: on an object store a request for 1 MiB takes little longer than
+// one for 64 KiB, and the footer's round trip is saved. A scan of a few
+// columns of such a file reads bytes it does not need.
+// (A variable so tests can turn it off and read small files chunk by
+// chunk.)
+var wholeFileBytes int64 = 1 << 20
+
 // readAhead opens the files of a scan ahead of the decoder, on an object
 // store where each request costs a round trip: it fetches each file's
 // footer and then the column chunks the scan will decode, at most n
@@ -118,6 +127,13 @@ func (s *Snapshot) fetchAhead(ra *readAhead, af *aheadFile) {
 		err error
 	)
 	ok := ra.request(func() { r, err = ra.t.openDataFileSized(ra.ctx, af.add.Path, af.add.Size) })
+	if ok && err == nil && r.Size() <= min(wholeFileBytes, ra.share) {
+		if ar := ra.fetchWhole(r); ar != nil {
+			af.r = ar
+			close(af.ready)
+			return
+		}
+	}
 	if ok && err == nil {
 		// The footer read goes through the store's tail cache, which the
 		// decoder's own footer read then hits.
@@ -163,6 +179,24 @@ func (s *Snapshot) fetchAhead(ra *readAhead, af *aheadFile) {
 		}()
 	}
 	wg.Wait()
+}
+
+// fetchWhole reads all of a small file with one request, footer
+// included, and checks that it parses; nil if not, and the caller reads
+// it the usual way.
+func (ra *readAhead) fetchWhole(r storage.ReaderAt) *aheadReader {
+	whole := &aheadRange{n: r.Size(), data: make([]byte, r.Size()), done: make(chan struct{})}
+	var err error
+	ok := ra.request(func() { _, err = r.ReadAt(whole.data, 0) })
+	close(whole.done)
+	if !ok || err != nil {
+		return nil
+	}
+	ar := &aheadReader{ReaderAt: r, ranges: []*aheadRange{whole}}
+	if _, err := parquetio.OpenFile(ar, ra.plan.mem); err != nil {
+		return nil
+	}
+	return ar
 }
 
 // next hands the decoder the next file in order and keeps its read-ahead

@@ -380,7 +380,7 @@ type fileBatches struct {
 }
 
 func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *protocol.Add) (*fileBatches, error) {
-	deleted, err := s.table.deletedRows(ctx, f.Path, f.DeletionVector)
+	deleted, err := p.scanDeletedRows(ctx, s.table, f)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,11 @@ package delta
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
@@ -27,7 +30,8 @@ var wholeFileBytes int64 = 1 << 20
 
 // readAhead opens the files of a scan ahead of the decoder, on an object
 // store where each request costs a round trip: it fetches each file's
-// footer and then the column chunks the scan will decode, at most n
+// footer and then the column chunks the scan will decode (and its
+// deletion vector), at most n
 // requests at once across files and at most n files ahead, while earlier
 // files are decoded. The decoder takes each file's reader in file order
 // (next, then take); what it never takes is closed by stop, which the
@@ -57,6 +61,11 @@ type aheadFile struct {
 	// decoder then opens the file itself, so errors read as without
 	// read-ahead.
 	openErr error
+	// The file's deletion vector, loaded beside the file when it has
+	// one; dvDone closes when deleted and dvErr are set.
+	deleted *roaring64.Bitmap
+	dvErr   error
+	dvDone  chan struct{}
 }
 
 // useReadAhead reports whether scans of t read files ahead: on stores
@@ -82,7 +91,19 @@ func (s *Snapshot) startReadAhead(ctx context.Context, p *scanPlan, next func() 
 			if !ok {
 				return
 			}
-			af := &aheadFile{add: f, err: err, ready: make(chan struct{})}
+			af := &aheadFile{add: f, err: err, ready: make(chan struct{}), dvDone: make(chan struct{})}
+			if err != nil || f.DeletionVector == nil {
+				close(af.dvDone)
+			} else {
+				ra.wg.Add(1)
+				go func() {
+					defer ra.wg.Done()
+					defer close(af.dvDone)
+					if !ra.request(func() { af.deleted, af.dvErr = s.table.deletedRows(ctx, f.Path, f.DeletionVector) }) {
+						af.dvErr = ctx.Err()
+					}
+				}()
+			}
 			if err != nil {
 				close(af.ready)
 			} else {
@@ -243,8 +264,27 @@ func (ra *readAhead) take(path string) (storage.ReaderAt, bool) {
 	return af.r, true
 }
 
+// deletedRows returns the deletion vector loaded ahead for f, the next
+// file to be taken for its path, or ok false when there is none: the
+// caller loads it itself.
+func (ra *readAhead) deletedRows(f *protocol.Add) (_ *roaring64.Bitmap, _ error, ok bool) {
+	ra.mu.Lock()
+	q := ra.waiting[f.Path]
+	ra.mu.Unlock()
+	if len(q) == 0 || q[0].add != f {
+		return nil, nil, false
+	}
+	af := q[0]
+	<-af.dvDone
+	if errors.Is(af.dvErr, context.Canceled) {
+		return nil, nil, false
+	}
+	return af.deleted, af.dvErr, true
+}
+
 // discard closes a file that will never be taken, once its fetches end.
 func (ra *readAhead) discard(af *aheadFile) {
+	<-af.dvDone
 	<-af.ready
 	if af.r != nil {
 		for _, rg := range af.r.ranges {
@@ -310,6 +350,17 @@ func (r *aheadReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	m, err := r.ReaderAt.ReadAt(p[n:], off+int64(n))
 	return n + m, err
+}
+
+// scanDeletedRows loads the rows f's deletion vector removes, as
+// Table.deletedRows does: from the read-ahead when the scan has one.
+func (p *scanPlan) scanDeletedRows(ctx context.Context, t *Table, f *protocol.Add) (*roaring64.Bitmap, error) {
+	if p.ahead != nil && f.DeletionVector != nil {
+		if bm, err, ok := p.ahead.deletedRows(f); ok {
+			return bm, err
+		}
+	}
+	return t.deletedRows(ctx, f.Path, f.DeletionVector)
 }
 
 // openScanFile opens a data file for a scan: the read-ahead's reader when

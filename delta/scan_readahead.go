@@ -13,10 +13,13 @@ import (
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
-// readAheadBytes bounds the column-chunk bytes a scan holds fetched ahead
-// of decoding: each of the Options.IOConcurrency files read ahead may
-// hold an equal share. Chunks past a file's share are read when the
-// decoder reaches them, as without read-ahead.
+// readAheadBytes sizes the column-chunk bytes a scan holds fetched ahead
+// of decoding: each file read ahead may hold readAheadBytes /
+// IOConcurrency. At most IOConcurrency+1 files wait ahead and
+// ScanOptions.Parallelism more are being decoded, so a scan holds about
+// readAheadBytes × (1 + (Parallelism+1)/IOConcurrency) at most. Chunks
+// past a file's share are read when the decoder reaches them, as without
+// read-ahead.
 const readAheadBytes = 64 << 20
 
 // wholeFileBytes is the size up to which a file read ahead is fetched

@@ -82,16 +82,24 @@ func (t *Table) readCommitsNewestFirst(ctx context.Context, files []logreplay.Lo
 
 // readCheckpointFiles reads the given checkpoint parts or sidecars
 // concurrently, each whole (restricted to columns), and calls fn with
-// their actions in file order: at most IOConcurrency files are held. fn returning errStopIteration ends the
+// their actions in file order: at most IOConcurrency files are held.
+// sizes[i], when given and above 0, is the listed size of paths[i] (see
+// readCheckpointFile). fn returning errStopIteration ends the
 // reads without error.
 //
 // One file, or IOConcurrency 1, streams batch by batch instead, holding
 // none whole: a single-part checkpoint of a million files stays small.
-func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, columns []string, fn func(path string, actions []protocol.Action) error) error {
+func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, sizes []int64, columns []string, fn func(path string, actions []protocol.Action) error) error {
+	size := func(i int) int64 {
+		if i < len(sizes) {
+			return sizes[i]
+		}
+		return 0
+	}
 	n := t.opts.ioConcurrency()
 	if n <= 1 || len(paths) <= 1 {
-		for _, p := range paths {
-			err := t.readCheckpointFile(ctx, p, columns, func(actions []protocol.Action) error { return fn(p, actions) })
+		for i, p := range paths {
+			err := t.readCheckpointFile(ctx, p, size(i), columns, func(actions []protocol.Action) error { return fn(p, actions) })
 			if errors.Is(err, errStopIteration) {
 				return nil
 			}
@@ -104,7 +112,7 @@ func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, columns
 	err := inOrder(ctx, n, len(paths),
 		func(ctx context.Context, i int) ([][]protocol.Action, error) {
 			var batches [][]protocol.Action
-			err := t.readCheckpointFile(ctx, paths[i], columns, func(actions []protocol.Action) error {
+			err := t.readCheckpointFile(ctx, paths[i], size(i), columns, func(actions []protocol.Action) error {
 				batches = append(batches, actions)
 				return nil
 			})

@@ -205,9 +205,11 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 			return nil
 		}
 		var files []string
+		var sizes []int64 // of the checkpoint parts; sidecars' are unknown
 		for _, f := range s.segment.Checkpoint {
 			if !strings.HasSuffix(f.Path, ".json") {
 				files = append(files, f.Path)
+				sizes = append(sizes, f.Size)
 			}
 		}
 		for _, sc := range s.sidecars {
@@ -224,7 +226,7 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 			files = append(files, rel)
 		}
 		// Parts and sidecars are fetched concurrently, yielded in order.
-		err := s.table.readCheckpointFiles(ctx, files, checkpoint.AddColumns, func(_ string, actions []protocol.Action) error { return emit(actions) })
+		err := s.table.readCheckpointFiles(ctx, files, sizes, checkpoint.AddColumns, func(_ string, actions []protocol.Action) error { return emit(actions) })
 		if err != nil {
 			yield(nil, err)
 		}
@@ -246,8 +248,10 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 			}
 		}
 		var files []string
+		var sizes []int64
 		for _, f := range s.segment.Checkpoint {
 			files = append(files, f.Path)
+			sizes = append(sizes, f.Size)
 		}
 		for _, sc := range s.sidecars {
 			p, err := protocol.DecodePath(sc.Path)
@@ -262,7 +266,7 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 			}
 			files = append(files, rel)
 		}
-		err := s.table.readCheckpointFiles(ctx, files, []string{"remove"}, func(_ string, actions []protocol.Action) error {
+		err := s.table.readCheckpointFiles(ctx, files, sizes, []string{"remove"}, func(_ string, actions []protocol.Action) error {
 			for i := range actions {
 				r := actions[i].Remove
 				if r == nil || s.state.Seen(r.Key()) {

@@ -367,10 +367,11 @@ func (t *Table) replay(ctx context.Context, seg *logreplay.Segment) (*Snapshot, 
 // multi-part checkpoint are read concurrently and applied in order.
 func (s *Snapshot) readCheckpointState(ctx context.Context) error {
 	paths := make([]string, len(s.segment.Checkpoint))
+	sizes := make([]int64, len(s.segment.Checkpoint))
 	for i, f := range s.segment.Checkpoint {
-		paths[i] = f.Path
+		paths[i], sizes[i] = f.Path, f.Size
 	}
-	return s.table.readCheckpointFiles(ctx, paths, checkpoint.StateColumns, func(p string, actions []protocol.Action) error {
+	return s.table.readCheckpointFiles(ctx, paths, sizes, checkpoint.StateColumns, func(p string, actions []protocol.Action) error {
 		for i := range actions {
 			a := &actions[i]
 			switch {
@@ -392,7 +393,10 @@ func (s *Snapshot) readCheckpointState(ctx context.Context) error {
 
 // readCheckpointFile streams the actions of one checkpoint file (parquet
 // or JSON) restricted to the given top-level columns.
-func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []string, fn func([]protocol.Action) error) error {
+//
+// size, when above 0, is the file's size as the log listing reported it:
+// on an object store the file is then opened without asking for it.
+func (t *Table) readCheckpointFile(ctx context.Context, p string, size int64, columns []string, fn func([]protocol.Action) error) error {
 	if strings.HasSuffix(p, ".json") {
 		r, err := t.store.Open(ctx, p)
 		if err != nil {
@@ -408,7 +412,7 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 		}
 		return fn(actions)
 	}
-	r, err := t.store.Open(ctx, p)
+	r, err := storage.OpenSized(ctx, t.store, p, size)
 	if err != nil {
 		if storage.IsNotExist(err) {
 			return corrupt("checkpoint file %s is missing", path.Base(p))
@@ -417,6 +421,9 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 	}
 	defer r.Close()
 	if err := checkpoint.CheckFooter(r, effective(t.opts.Limits.MaxCheckpointFooterBytes)); err != nil {
+		if storage.IsNotExist(err) { // a sized open finds out here
+			return corrupt("checkpoint file %s is missing", path.Base(p))
+		}
 		if lerr := limitFromInternal(err, path.Base(p)); lerr != err {
 			return lerr
 		}

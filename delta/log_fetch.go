@@ -39,12 +39,13 @@ func inOrder[T any](ctx context.Context, n, count int, fetch func(ctx context.Co
 	defer cancel()
 	slots := make([]chan result, count)
 	start := func(i int) {
-		slots[i] = make(chan result, 1)
+		out := make(chan result, 1) // never blocks the fetch
+		slots[i] = out
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			v, err := fetch(ctx, i)
-			slots[i] <- result{v, err}
+			out <- result{v, err}
 		}()
 	}
 	launched := 0

@@ -81,26 +81,44 @@ func (t *Table) readCommitsNewestFirst(ctx context.Context, files []logreplay.Lo
 		})
 }
 
+// checkpointAheadBytes bounds the checkpoint files (parts, sidecars) read
+// whole ahead of the one being applied, by their size in storage: file
+// actions decode to several times that, and a large checkpoint split in
+// parts must not be held whole.
+const checkpointAheadBytes = 32 << 20
+
+// checkpointRead is one checkpoint part or sidecar to read.
+type checkpointRead struct {
+	path string
+	// size is the size the log listing reported, or 0: see
+	// readCheckpointFile.
+	size int64
+	// bytes is the expected size (the listing's, or a sidecar action's
+	// sizeInBytes), which sizes the read-ahead window; 0 if unknown.
+	bytes int64
+}
+
 // readCheckpointFiles reads the given checkpoint parts or sidecars
 // concurrently, each whole (restricted to columns), and calls fn with
-// their actions in file order: at most IOConcurrency files are held.
-// sizes[i], when given and above 0, is the listed size of paths[i] (see
-// readCheckpointFile). fn returning errStopIteration ends the
-// reads without error.
+// their actions in file order. At most IOConcurrency files are held, and
+// fewer for large files: as many as checkpointAheadBytes allows for the
+// largest whose size is known. fn returning errStopIteration
+// ends the reads without error.
 //
-// One file, or IOConcurrency 1, streams batch by batch instead, holding
+// One file, or a window of 1, streams batch by batch instead, holding
 // none whole: a single-part checkpoint of a million files stays small.
-func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, sizes []int64, columns []string, fn func(path string, actions []protocol.Action) error) error {
-	size := func(i int) int64 {
-		if i < len(sizes) {
-			return sizes[i]
-		}
-		return 0
-	}
+func (t *Table) readCheckpointFiles(ctx context.Context, files []checkpointRead, columns []string, fn func(path string, actions []protocol.Action) error) error {
 	n := t.opts.ioConcurrency()
-	if n <= 1 || len(paths) <= 1 {
-		for i, p := range paths {
-			err := t.readCheckpointFile(ctx, p, size(i), columns, func(actions []protocol.Action) error { return fn(p, actions) })
+	var largest int64
+	for _, f := range files {
+		largest = max(largest, f.bytes)
+	}
+	if largest > 0 {
+		n = min(n, int(max(1, checkpointAheadBytes/largest)))
+	}
+	if n <= 1 || len(files) <= 1 {
+		for _, f := range files {
+			err := t.readCheckpointFile(ctx, f.path, f.size, columns, func(actions []protocol.Action) error { return fn(f.path, actions) })
 			if errors.Is(err, errStopIteration) {
 				return nil
 			}
@@ -110,10 +128,10 @@ func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, sizes [
 		}
 		return nil
 	}
-	err := inOrder(ctx, n, len(paths),
+	err := inOrder(ctx, n, len(files),
 		func(ctx context.Context, i int) ([][]protocol.Action, error) {
 			var batches [][]protocol.Action
-			err := t.readCheckpointFile(ctx, paths[i], size(i), columns, func(actions []protocol.Action) error {
+			err := t.readCheckpointFile(ctx, files[i].path, files[i].size, columns, func(actions []protocol.Action) error {
 				batches = append(batches, actions)
 				return nil
 			})
@@ -121,7 +139,7 @@ func (t *Table) readCheckpointFiles(ctx context.Context, paths []string, sizes [
 		},
 		func(i int, batches [][]protocol.Action) error {
 			for _, actions := range batches {
-				if err := fn(paths[i], actions); err != nil {
+				if err := fn(files[i].path, actions); err != nil {
 					return err
 				}
 			}

@@ -204,12 +204,10 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 			}
 			return nil
 		}
-		var files []string
-		var sizes []int64 // of the checkpoint parts; sidecars' are unknown
+		var files []checkpointRead
 		for _, f := range s.segment.Checkpoint {
 			if !strings.HasSuffix(f.Path, ".json") {
-				files = append(files, f.Path)
-				sizes = append(sizes, f.Size)
+				files = append(files, checkpointRead{path: f.Path, size: f.Size, bytes: f.Size})
 			}
 		}
 		for _, sc := range s.sidecars {
@@ -223,10 +221,10 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 				yield(nil, err)
 				return
 			}
-			files = append(files, rel)
+			files = append(files, checkpointRead{path: rel, bytes: sc.SizeInBytes})
 		}
 		// Parts and sidecars are fetched concurrently, yielded in order.
-		err := s.table.readCheckpointFiles(ctx, files, sizes, checkpoint.AddColumns, func(_ string, actions []protocol.Action) error { return emit(actions) })
+		err := s.table.readCheckpointFiles(ctx, files, checkpoint.AddColumns, func(_ string, actions []protocol.Action) error { return emit(actions) })
 		if err != nil {
 			yield(nil, err)
 		}
@@ -247,11 +245,9 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 				return
 			}
 		}
-		var files []string
-		var sizes []int64
+		var files []checkpointRead
 		for _, f := range s.segment.Checkpoint {
-			files = append(files, f.Path)
-			sizes = append(sizes, f.Size)
+			files = append(files, checkpointRead{path: f.Path, size: f.Size, bytes: f.Size})
 		}
 		for _, sc := range s.sidecars {
 			p, err := protocol.DecodePath(sc.Path)
@@ -264,9 +260,9 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 				yield(nil, err)
 				return
 			}
-			files = append(files, rel)
+			files = append(files, checkpointRead{path: rel, bytes: sc.SizeInBytes})
 		}
-		err := s.table.readCheckpointFiles(ctx, files, sizes, []string{"remove"}, func(_ string, actions []protocol.Action) error {
+		err := s.table.readCheckpointFiles(ctx, files, []string{"remove"}, func(_ string, actions []protocol.Action) error {
 			for i := range actions {
 				r := actions[i].Remove
 				if r == nil || s.state.Seen(r.Key()) {

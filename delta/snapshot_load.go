@@ -366,12 +366,11 @@ func (t *Table) replay(ctx context.Context, seg *logreplay.Segment) (*Snapshot, 
 // the checkpoint, and the sidecar list of a V2 checkpoint. The parts of a
 // multi-part checkpoint are read concurrently and applied in order.
 func (s *Snapshot) readCheckpointState(ctx context.Context) error {
-	paths := make([]string, len(s.segment.Checkpoint))
-	sizes := make([]int64, len(s.segment.Checkpoint))
+	files := make([]checkpointRead, len(s.segment.Checkpoint))
 	for i, f := range s.segment.Checkpoint {
-		paths[i], sizes[i] = f.Path, f.Size
+		files[i] = checkpointRead{path: f.Path, size: f.Size, bytes: f.Size}
 	}
-	return s.table.readCheckpointFiles(ctx, paths, sizes, checkpoint.StateColumns, func(p string, actions []protocol.Action) error {
+	return s.table.readCheckpointFiles(ctx, files, checkpoint.StateColumns, func(p string, actions []protocol.Action) error {
 		for i := range actions {
 			a := &actions[i]
 			switch {

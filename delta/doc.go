@@ -13,6 +13,14 @@
 //
 // A location without a _delta_log gives [ErrNotATable].
 //
+// On an object store each read is a request of tens of milliseconds, so
+// the table keeps [Options.IOConcurrency] of them (default
+// [DefaultIOConcurrency]) in flight where it reads many objects: a
+// snapshot load fetches the commits after the checkpoint and the
+// checkpoint's parts together, and a scan fetches the next files (footer,
+// column chunks, deletion vector) while it decodes earlier ones. Results
+// stay in log and file order.
+//
 // # Reading
 //
 // A [Snapshot] is the table at one version: [Table.Snapshot] for the latest,

@@ -83,7 +83,7 @@ func (t *Table) cleanupSidecars(ctx context.Context, files, deleted []logreplay.
 		if gone[f.Path] {
 			continue
 		}
-		err := t.readCheckpointFile(ctx, f.Path, []string{"sidecar"}, func(actions []protocol.Action) error {
+		err := t.readCheckpointFile(ctx, f.Path, f.Size, []string{"sidecar"}, func(actions []protocol.Action) error {
 			for _, a := range actions {
 				if a.Sidecar == nil {
 					continue

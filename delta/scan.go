@@ -68,6 +68,12 @@ func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordRea
 // newScanReader reads files in order, n at a time.
 func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter.Seq2[*protocol.Add, error], n int) *scanReader {
 	next, stop := iter.Pull2(files)
+	if s.table.useReadAhead() {
+		plan.ahead = s.startReadAhead(ctx, plan, next, stop)
+		// The read-ahead stops the file iterator itself, when the reader
+		// is released; its consumer stopping early only stops pulling.
+		next, stop = plan.ahead.next, func() {}
+	}
 	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
 	if n > 1 {
 		r.pf = s.startPrefetch(ctx, plan, n, next, stop)
@@ -97,6 +103,9 @@ type scanPlan struct {
 
 	// noPageIndex turns page pruning off (ScanOptions.NoPageIndex).
 	noPageIndex bool
+	// ahead reads files ahead of decoding on object stores; nil on local
+	// disk or with IOConcurrency 1 (see scan_readahead.go).
+	ahead *readAhead
 }
 
 // rowIndexColumn names the file row index column of DML scans.
@@ -270,9 +279,12 @@ func (r *scanReader) Release() {
 		r.closeFile()
 		if r.pf != nil {
 			r.pf.close() // its goroutine stops the file iterator
-			return
+		} else {
+			r.stop()
 		}
-		r.stop()
+		if r.plan.ahead != nil {
+			r.plan.ahead.stop()
+		}
 	}
 }
 
@@ -383,7 +395,7 @@ type fileBatches struct {
 }
 
 func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *protocol.Add) (*fileBatches, error) {
-	deleted, err := s.table.deletedRows(ctx, f.Path, f.DeletionVector)
+	deleted, err := p.scanDeletedRows(ctx, s.table, f)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +434,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		}
 		fb.parts[i] = sc
 	}
-	r, err := s.table.openDataFile(ctx, f.Path)
+	r, err := p.openScanFile(ctx, s.table, f.Path)
 	if err != nil {
 		return nil, err
 	}

@@ -204,10 +204,10 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 			}
 			return nil
 		}
-		var files []string
+		var files []checkpointRead
 		for _, f := range s.segment.Checkpoint {
 			if !strings.HasSuffix(f.Path, ".json") {
-				files = append(files, f.Path)
+				files = append(files, checkpointRead{path: f.Path, size: f.Size, bytes: f.Size})
 			}
 		}
 		for _, sc := range s.sidecars {
@@ -221,17 +221,12 @@ func (s *Snapshot) addFiles(ctx context.Context) iter.Seq2[*protocol.Add, error]
 				yield(nil, err)
 				return
 			}
-			files = append(files, rel)
+			files = append(files, checkpointRead{path: rel, bytes: sc.SizeInBytes})
 		}
-		for _, p := range files {
-			err := s.table.readCheckpointFile(ctx, p, checkpoint.AddColumns, emit)
-			if errors.Is(err, errStopIteration) {
-				return
-			}
-			if err != nil {
-				yield(nil, err)
-				return
-			}
+		// Parts and sidecars are fetched concurrently, yielded in order.
+		err := s.table.readCheckpointFiles(ctx, files, checkpoint.AddColumns, func(_ string, actions []protocol.Action) error { return emit(actions) })
+		if err != nil {
+			yield(nil, err)
 		}
 	}
 }
@@ -250,9 +245,9 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 				return
 			}
 		}
-		var files []string
+		var files []checkpointRead
 		for _, f := range s.segment.Checkpoint {
-			files = append(files, f.Path)
+			files = append(files, checkpointRead{path: f.Path, size: f.Size, bytes: f.Size})
 		}
 		for _, sc := range s.sidecars {
 			p, err := protocol.DecodePath(sc.Path)
@@ -265,28 +260,22 @@ func (s *Snapshot) removeFiles(ctx context.Context) iter.Seq2[*protocol.Remove, 
 				yield(nil, err)
 				return
 			}
-			files = append(files, rel)
+			files = append(files, checkpointRead{path: rel, bytes: sc.SizeInBytes})
 		}
-		for _, p := range files {
-			err := s.table.readCheckpointFile(ctx, p, []string{"remove"}, func(actions []protocol.Action) error {
-				for i := range actions {
-					r := actions[i].Remove
-					if r == nil || s.state.Seen(r.Key()) {
-						continue
-					}
-					if !yield(r, nil) {
-						return errStopIteration
-					}
+		err := s.table.readCheckpointFiles(ctx, files, []string{"remove"}, func(_ string, actions []protocol.Action) error {
+			for i := range actions {
+				r := actions[i].Remove
+				if r == nil || s.state.Seen(r.Key()) {
+					continue
 				}
-				return nil
-			})
-			if errors.Is(err, errStopIteration) {
-				return
+				if !yield(r, nil) {
+					return errStopIteration
+				}
 			}
-			if err != nil {
-				yield(nil, err)
-				return
-			}
+			return nil
+		})
+		if err != nil {
+			yield(nil, err)
 		}
 	}
 }

@@ -96,21 +96,14 @@ func (t *Table) extend(ctx context.Context, prev *Snapshot, seg *logreplay.Segme
 	}
 	state := logreplay.NewState()
 	var commitInfo protocol.CommitInfo
-	for i := len(seg.Deltas) - 1; i >= len(p.Deltas); i-- {
-		f := seg.Deltas[i]
-		actions, err := t.readCommit(ctx, f)
-		if err != nil {
-			return nil, false
-		}
+	err := t.readCommitsNewestFirst(ctx, seg.Deltas[len(p.Deltas):], func(f logreplay.LogFile, actions []protocol.Action) {
 		if f.Kind == logreplay.KindCommit && f.Version == seg.Version {
-			for _, a := range actions {
-				if a.CommitInfo != nil {
-					commitInfo = a.CommitInfo
-					break
-				}
-			}
+			commitInfo = findCommitInfo(actions)
 		}
 		state.ApplyCommit(actions)
+	})
+	if err != nil {
+		return nil, false
 	}
 	state.ApplyState(prev.state)
 	s := &Snapshot{table: t, segment: seg, state: state, commitInfo: commitInfo,
@@ -353,21 +346,14 @@ func (t *Table) readCommit(ctx context.Context, f logreplay.LogFile) ([]protocol
 func (t *Table) replay(ctx context.Context, seg *logreplay.Segment) (*Snapshot, error) {
 	state := logreplay.NewState()
 	var commitInfo protocol.CommitInfo
-	for i := len(seg.Deltas) - 1; i >= 0; i-- {
-		f := seg.Deltas[i]
-		actions, err := t.readCommit(ctx, f)
-		if err != nil {
-			return nil, err
-		}
+	err := t.readCommitsNewestFirst(ctx, seg.Deltas, func(f logreplay.LogFile, actions []protocol.Action) {
 		if f.Kind == logreplay.KindCommit && f.Version == seg.Version {
-			for _, a := range actions {
-				if a.CommitInfo != nil {
-					commitInfo = a.CommitInfo
-					break
-				}
-			}
+			commitInfo = findCommitInfo(actions)
 		}
 		state.ApplyCommit(actions)
+	})
+	if err != nil {
+		return nil, err
 	}
 	s := &Snapshot{table: t, segment: seg, state: state, commitInfo: commitInfo}
 	if len(seg.Checkpoint) > 0 {
@@ -382,37 +368,39 @@ func (t *Table) replay(ctx context.Context, seg *logreplay.Segment) (*Snapshot, 
 }
 
 // readCheckpointState reads protocol, metadata, txn and domain actions of
-// the checkpoint, and the sidecar list of a V2 checkpoint.
+// the checkpoint, and the sidecar list of a V2 checkpoint. The parts of a
+// multi-part checkpoint are read concurrently and applied in order.
 func (s *Snapshot) readCheckpointState(ctx context.Context) error {
-	for _, f := range s.segment.Checkpoint {
-		err := s.table.readCheckpointFile(ctx, f.Path, checkpoint.StateColumns, func(actions []protocol.Action) error {
-			for i := range actions {
-				a := &actions[i]
-				switch {
-				case a.Sidecar != nil:
-					s.sidecars = append(s.sidecars, *a.Sidecar)
-				case a.CheckpointMetadata != nil:
-					if a.CheckpointMetadata.Version != s.segment.CheckpointVersion {
-						return corrupt("checkpoint %s says version %d", path.Base(f.Path), a.CheckpointMetadata.Version)
-					}
-				case a.Add != nil && strings.HasSuffix(f.Path, ".json"):
-					s.jsonCheckpointAdds = append(s.jsonCheckpointAdds, a.Add)
-				default:
-					s.state.ApplyCheckpointNonFile(a)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	files := make([]checkpointRead, len(s.segment.Checkpoint))
+	for i, f := range s.segment.Checkpoint {
+		files[i] = checkpointRead{path: f.Path, size: f.Size, bytes: f.Size}
 	}
-	return nil
+	return s.table.readCheckpointFiles(ctx, files, checkpoint.StateColumns, func(p string, actions []protocol.Action) error {
+		for i := range actions {
+			a := &actions[i]
+			switch {
+			case a.Sidecar != nil:
+				s.sidecars = append(s.sidecars, *a.Sidecar)
+			case a.CheckpointMetadata != nil:
+				if a.CheckpointMetadata.Version != s.segment.CheckpointVersion {
+					return corrupt("checkpoint %s says version %d", path.Base(p), a.CheckpointMetadata.Version)
+				}
+			case a.Add != nil && strings.HasSuffix(p, ".json"):
+				s.jsonCheckpointAdds = append(s.jsonCheckpointAdds, a.Add)
+			default:
+				s.state.ApplyCheckpointNonFile(a)
+			}
+		}
+		return nil
+	})
 }
 
 // readCheckpointFile streams the actions of one checkpoint file (parquet
 // or JSON) restricted to the given top-level columns.
-func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []string, fn func([]protocol.Action) error) error {
+//
+// size, when above 0, is the file's size as the log listing reported it:
+// on an object store the file is then opened without asking for it.
+func (t *Table) readCheckpointFile(ctx context.Context, p string, size int64, columns []string, fn func([]protocol.Action) error) error {
 	if strings.HasSuffix(p, ".json") {
 		r, err := t.store.Open(ctx, p)
 		if err != nil {
@@ -428,7 +416,7 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 		}
 		return fn(actions)
 	}
-	r, err := t.store.Open(ctx, p)
+	r, err := storage.OpenSized(ctx, t.store, p, size)
 	if err != nil {
 		if storage.IsNotExist(err) {
 			return corrupt("checkpoint file %s is missing", path.Base(p))
@@ -437,6 +425,9 @@ func (t *Table) readCheckpointFile(ctx context.Context, p string, columns []stri
 	}
 	defer r.Close()
 	if err := checkpoint.CheckFooter(r, effective(t.opts.Limits.MaxCheckpointFooterBytes)); err != nil {
+		if storage.IsNotExist(err) { // a sized open finds out here
+			return corrupt("checkpoint file %s is missing", path.Base(p))
+		}
 		if lerr := limitFromInternal(err, path.Base(p)); lerr != err {
 			return lerr
 		}
@@ -480,4 +471,14 @@ func (t *Table) sidecarPath(p string) (string, error) {
 		return "", err
 	}
 	return rel, nil
+}
+
+// findCommitInfo returns the commit's commitInfo action, nil without one.
+func findCommitInfo(actions []protocol.Action) protocol.CommitInfo {
+	for _, a := range actions {
+		if a.CommitInfo != nil {
+			return a.CommitInfo
+		}
+	}
+	return nil
 }

@@ -62,6 +62,14 @@ type Options struct {
 	// whose delta.autoOptimize.autoCompact property is on; the zero value
 	// means Delta's defaults.
 	AutoCompact AutoCompactOptions
+	// IOConcurrency bounds the storage requests the table keeps in flight
+	// where it reads many objects: the commits of a snapshot load,
+	// checkpoint parts and sidecars, and the footers and column chunks of
+	// the data files a scan reads ahead of decoding. It is independent of
+	// CPU parallelism (ScanOptions.Parallelism): on an object store each
+	// request mostly waits. 0 means DefaultIOConcurrency; 1 reads one
+	// object at a time.
+	IOConcurrency int
 }
 
 func (o *Options) withDefaults() Options {

@@ -176,3 +176,10 @@ func ListsWholeDirectory(s Store) bool {
 	_, ok := s.(wholeDirectoryLister)
 	return ok
 }
+
+// IsLocal reports whether s reads local files, where a read is a system
+// call rather than a network round trip worth overlapping with others.
+func IsLocal(s Store) bool {
+	_, ok := s.(*localStore)
+	return ok
+}

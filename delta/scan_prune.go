@@ -132,7 +132,7 @@ type groupCounts struct {
 // groups by their statistics.
 func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.Add, r storage.ReaderAt, parts map[int]scalar.Scalar, deleted *roaring64.Bitmap) (*groupRows, error) {
 	mem, pool := p.mem, (*recycler)(nil)
-	if p.late.dict != nil && !p.noRecycle {
+	if !p.noRecycle {
 		pool = newRecycler(p.mem)
 		mem = pool
 	}

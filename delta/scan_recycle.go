@@ -7,9 +7,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// recycler is the allocator a dictionary-filtered file is decoded with.
-// Such a scan decodes every row group of its filter's and other columns
-// into batches it drops as soon as the few matching rows are copied out;
+// recycler is the allocator a filtered scan decodes each file with. Such
+// a scan decodes row groups of its filter's and other columns into
+// batches it drops as soon as the matching rows are copied out;
 // with a plain allocator each row group's page and value buffers are
 // fresh memory, and zeroing it (page faults included, since the runtime
 // hands idle memory back to the OS) was a quarter of the scan. Freed

@@ -3,6 +3,8 @@ package delta
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -88,8 +90,11 @@ func (t *Table) checkLinks(root, rel, p string) error {
 	if !ok || t.opts.AllowAnyRoot {
 		return nil
 	}
-	realRoot, err := filepath.EvalSymlinks(filepath.FromSlash(dir))
+	realRoot, err := t.realRoot(dir)
 	if err != nil {
+		return nil
+	}
+	if !strings.Contains(rel, "..") && noLinksBelow(realRoot, rel) {
 		return nil
 	}
 	real, err := filepath.EvalSymlinks(filepath.Join(realRoot, filepath.FromSlash(rel)))
@@ -101,6 +106,38 @@ func (t *Table) checkLinks(root, rel, p string) error {
 		return t.outsideErr(p)
 	}
 	return nil
+}
+
+// realRoot resolves the links of a local root once per table handle.
+func (t *Table) realRoot(dir string) (string, error) {
+	if r, ok := t.realRoots.Load(dir); ok {
+		return r.(string), nil
+	}
+	r, err := filepath.EvalSymlinks(filepath.FromSlash(dir))
+	if err != nil {
+		return "", err
+	}
+	t.realRoots.Store(dir, r)
+	return r, nil
+}
+
+// noLinksBelow reports whether every component of rel under root exists
+// and is no symbolic link: the file is then inside root without resolving
+// anything, one Lstat per component instead of EvalSymlinks over the
+// root's whole path.
+func noLinksBelow(root, rel string) bool {
+	cur := root
+	for _, c := range strings.Split(filepath.FromSlash(rel), string(filepath.Separator)) {
+		if c == "" || c == "." {
+			continue
+		}
+		cur = filepath.Join(cur, c)
+		fi, err := os.Lstat(cur)
+		if err != nil || fi.Mode()&fs.ModeSymlink != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // openOutside opens a store at the directory of an allowed file outside

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -100,6 +101,9 @@ type Table struct {
 	// latest is the last latest-version snapshot loaded through this
 	// handle: the next Snapshot reads only the commits after it.
 	latest atomic.Pointer[Snapshot]
+	// realRoots caches each local root's path with links resolved
+	// (checkLinks), which every data file opened would resolve again.
+	realRoots sync.Map
 }
 
 // logDir is the transaction log directory, relative to the table root.

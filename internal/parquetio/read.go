@@ -138,6 +138,14 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 		batch = DefaultBatchSize
 	}
 	pf := f.pf
+	// The decoder sizes its buffers for a whole batch: on a file of a few
+	// hundred rows a 64Ki-row batch would allocate (and zero) buffers a
+	// hundred times larger than its data.
+	var largest int64
+	for i := range pf.NumRowGroups() {
+		largest = max(largest, pf.MetaData().RowGroup(i).NumRows())
+	}
+	batch = max(min(batch, largest), 1)
 	props := pqarrow.ArrowReadProperties{BatchSize: batch}
 	fr, err := pqarrow.NewFileReader(pf, props, mem)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -53,6 +54,11 @@ type groupEncoder struct {
 	mu      sync.Mutex
 	drained *sync.Cond
 	queued  int64 // bytes handed to jobs and not yet encoded
+
+	// lastSize is the size of the last encoded row group's file, to size
+	// the next one's buffer (growing it by doubling copied and zeroed
+	// several times the group).
+	lastSize atomic.Int64
 }
 
 // queueBudget bounds the bytes of rows an encoder holds queued.
@@ -103,7 +109,7 @@ func (e *groupEncoder) endGroup() {
 func (e *groupEncoder) run(j *groupJob) {
 	defer close(j.done)
 	defer func() { <-e.slots }()
-	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded)
+	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded, &e.lastSize)
 	for b := range j.in { // after a failure: release what is still coming
 		b.rec.Release()
 		e.encoded(b.bytes)
@@ -143,7 +149,7 @@ func (e *groupEncoder) next(wait bool) *groupJob {
 
 // encodeGroup encodes the batches in as a one-row-group Parquet file in
 // memory, releasing each once encoded, and cuts the row group out of it.
-func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64)) (g *encodedGroup, err error) {
+func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), lastSize *atomic.Int64) (g *encodedGroup, err error) {
 	defer func() {
 		// pqarrow panics on some malformed arrays rather than failing;
 		// this runs on its own goroutine, where a panic would end the
@@ -153,6 +159,9 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64)) (
 		}
 	}()
 	var buf bytes.Buffer
+	if n := lastSize.Load(); n > 0 {
+		buf.Grow(int(n + n/8))
+	}
 	fw, err := pqarrow.NewFileWriter(cfg.physical, &buf, cfg.props, cfg.arrProps)
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: start row group: %w", err)
@@ -169,6 +178,7 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64)) (
 	if err := fw.Close(); err != nil {
 		return nil, fmt.Errorf("parquetio: finish row group: %w", err)
 	}
+	lastSize.Store(int64(buf.Len()))
 	return splitEncodedFile(buf.Bytes())
 }
 

@@ -212,7 +212,7 @@ func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]
 			}
 			pf.paths = append(pf.paths, p)
 			w.staged = append(w.staged, p)
-			return &stagedSink{out: out}, nil
+			return out, nil // a storage.Writer: parquetio aborts it when writing fails
 		}, w.writeOptions())
 		if err != nil {
 			return fmt.Errorf("delta: data files: %w", err)
@@ -260,34 +260,6 @@ func (w *dataWriter) boundMemory() error {
 		}
 	}
 }
-
-// stagedSink is one data file being written. It absorbs the store's
-// first write error and reports it from Close: the parquet encoder then
-// always runs to completion and releases its buffers (it does not when
-// its sink fails mid-row-group), and the file is discarded.
-type stagedSink struct {
-	out storage.Writer
-	err error
-}
-
-func (s *stagedSink) Write(p []byte) (int, error) {
-	if s.err == nil {
-		if _, err := s.out.Write(p); err != nil {
-			s.err = err
-		}
-	}
-	return len(p), nil
-}
-
-func (s *stagedSink) Close() error {
-	if s.err != nil {
-		_ = s.out.Abort()
-		return s.err
-	}
-	return s.out.Close()
-}
-
-func (s *stagedSink) Abort() error { return s.out.Abort() }
 
 // writeOptions translate the table's properties into parquet writer
 // options.

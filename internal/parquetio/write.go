@@ -23,9 +23,6 @@ type fileWriter struct {
 	enc   *groupEncoder
 	stats *statsCollector
 	rows  int64
-	// inBytes is the in-memory size of the batches written, for
-	// RollingWriter.Buffered.
-	inBytes int64
 
 	groupRows int64 // rows handed to the open row group
 
@@ -90,7 +87,6 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	}
 	f.stats.observe(rec, f.cfg.opts.ColumnMapping)
 	f.rows += rec.NumRows()
-	f.inBytes += recordBytes(rec)
 	return f.writeFinished(false)
 }
 

@@ -456,6 +456,14 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		}
 		return fb, nil
 	}
+	// Batches are decoded into fresh buffers that the caller usually
+	// releases before the file's next row group is decoded: recycling
+	// them saves zeroing (and faulting in) new memory for each.
+	mem, pool := p.mem, (*recycler)(nil)
+	if !p.noRecycle {
+		pool = newRecycler(p.mem)
+		mem = pool
+	}
 	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
 		Schema:        p.dataRead,
 		ColumnMapping: s.mapping,
@@ -467,10 +475,13 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 			}
 			return ""
 		}(),
-		Allocator: p.mem,
+		Allocator: mem,
 	})
 	if err != nil {
 		_ = r.Close()
+		if pool != nil {
+			pool.close()
+		}
 		if errors.Is(err, parquetio.ErrDeletedRowOutOfRange) {
 			return nil, fmt.Errorf("%w: deletion vector of %s: %w", ErrCorruptLog, f.Path, err)
 		}
@@ -480,6 +491,9 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 	fb.close = func() {
 		rr.Release()
 		_ = r.Close()
+		if pool != nil {
+			pool.close()
+		}
 	}
 	return fb, nil
 }

@@ -7,9 +7,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// recycler is the allocator a filtered scan decodes each file with. Such
-// a scan decodes row groups of its filter's and other columns into
-// batches it drops as soon as the matching rows are copied out;
+// recycler is the allocator a scan decodes each file with. A filtered
+// scan decodes row groups of its filter's and other columns into batches
+// it drops as soon as the matching rows are copied out, and a caller of a
+// full scan usually releases each batch before the next is decoded;
 // with a plain allocator each row group's page and value buffers are
 // fresh memory, and zeroing it (page faults included, since the runtime
 // hands idle memory back to the OS) was a quarter of the scan. Freed

@@ -18,22 +18,7 @@ import (
 // sort in ("a-b" < "a/x" because '-' < '/'). Only one directory's entries
 // are held at a time per level.
 func (s *localStore) List(ctx context.Context, prefix string) iter.Seq2[FileInfo, error] {
-	return func(yield func(FileInfo, error) bool) {
-		if s.closed.Load() {
-			yield(FileInfo{}, pathErr("list", prefix, ErrClosed))
-			return
-		}
-		if err := checkPrefix(prefix); err != nil {
-			yield(FileInfo{}, err)
-			return
-		}
-		// Start at the deepest directory the prefix names in full.
-		startDir := ""
-		if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-			startDir = prefix[:i+1]
-		}
-		s.walk(ctx, startDir, prefix, "", yield)
-	}
+	return s.listFrom(ctx, prefix, "")
 }
 
 // listFrom is List without the paths that sort before from, which are

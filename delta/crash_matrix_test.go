@@ -5,7 +5,6 @@ package delta
 import (
 	"context"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/internal/storage"
+	"github.com/lakehouse-go/lakehouse/internal/storage/stepstore"
 )
 
 // The crash matrix: a child process (this test binary) runs one write
@@ -97,80 +97,6 @@ type crashOp struct {
 	check func(t *testing.T, dir string, before map[string]bool) string
 }
 
-// stepStore counts storage steps and calls at(n) before the n-th: every
-// call, and for a streamed object its creation, first write and close.
-type stepStore struct {
-	storage.Store
-	n  *atomic.Int64
-	at func(step int64, what string)
-}
-
-func (s *stepStore) step(what string) { s.at(s.n.Add(1), what) }
-
-func (s *stepStore) Get(ctx context.Context, p string) ([]byte, error) {
-	s.step("get " + p)
-	return s.Store.Get(ctx, p)
-}
-
-func (s *stepStore) Open(ctx context.Context, p string) (storage.ReaderAt, error) {
-	s.step("open " + p)
-	return s.Store.Open(ctx, p)
-}
-
-func (s *stepStore) Stat(ctx context.Context, p string) (storage.FileInfo, error) {
-	s.step("stat " + p)
-	return s.Store.Stat(ctx, p)
-}
-
-func (s *stepStore) List(ctx context.Context, prefix string) iter.Seq2[storage.FileInfo, error] {
-	s.step("list " + prefix)
-	return s.Store.List(ctx, prefix)
-}
-
-func (s *stepStore) Put(ctx context.Context, p string, data []byte) error {
-	s.step("put " + p)
-	return s.Store.Put(ctx, p, data)
-}
-
-func (s *stepStore) PutIfAbsent(ctx context.Context, p string, data []byte) error {
-	s.step("put-if-absent " + p)
-	return s.Store.PutIfAbsent(ctx, p, data)
-}
-
-func (s *stepStore) Create(ctx context.Context, p string) (storage.Writer, error) {
-	s.step("create " + p)
-	w, err := s.Store.Create(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return &stepWriter{Writer: w, s: s, path: p}, nil
-}
-
-func (s *stepStore) Delete(ctx context.Context, p string) error {
-	s.step("delete " + p)
-	return s.Store.Delete(ctx, p)
-}
-
-type stepWriter struct {
-	storage.Writer
-	s       *stepStore
-	path    string
-	written bool
-}
-
-func (w *stepWriter) Write(p []byte) (int, error) {
-	if !w.written {
-		w.written = true
-		w.s.step("write " + w.path)
-	}
-	return w.Writer.Write(p)
-}
-
-func (w *stepWriter) Close() error {
-	w.s.step("close " + w.path)
-	return w.Writer.Close()
-}
-
 // crashBase creates the table every cell starts from: rows 0..19, version
 // 1, then op's setup; it returns the rows the table then holds.
 func crashBase(t *testing.T, dir string, op crashOp) []string {
@@ -189,15 +115,15 @@ func crashBase(t *testing.T, dir string, op crashOp) []string {
 
 // crashOpen opens dir with every storage step counted.
 func crashOpen(t testing.TB, dir string, at func(int64, string)) *Table {
-	return crashOpenCounted(t, dir, &stepStore{n: new(atomic.Int64), at: at})
+	return crashOpenCounted(t, dir, stepstore.New(nil, new(atomic.Int64), at, &stepstore.Options{FirstWrite: true}))
 }
 
 // crashOpenCounted opens dir counting its steps with those of like, so an
 // operation over two tables (CLONE) has one sequence of steps.
-func crashOpenCounted(t testing.TB, dir string, like *stepStore) *Table {
+func crashOpenCounted(t testing.TB, dir string, like *stepstore.Store) *Table {
 	inner, err := storage.Open(context.Background(), dir, &storage.OpenOptions{NoSync: true})
 	require.NoError(t, err)
-	return &Table{url: dir, store: &stepStore{Store: inner, n: like.n, at: like.at}, owned: true, opts: (&Options{NoSync: true}).withDefaults()}
+	return &Table{url: dir, store: like.Share(inner), owned: true, opts: (&Options{NoSync: true}).withDefaults()}
 }
 
 func TestCrashMatrix(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/storage/stepstore"
 )
 
 // moreCrashOps are the write paths of the crash matrix beyond plain
@@ -121,7 +122,7 @@ func cloneRun(shallow bool) func(ctx context.Context, t testing.TB, tbl *Table) 
 		if err != nil {
 			return err
 		}
-		dst := crashOpenCounted(t, cloneTarget(tbl.url), tbl.store.(*stepStore))
+		dst := crashOpenCounted(t, cloneTarget(tbl.url), tbl.store.(*stepstore.Store))
 		defer dst.Close()
 		root, _ := tbl.qualifiedRoot()
 		_, err = dst.clone(ctx, snap, root, CloneOptions{Shallow: shallow, Parallelism: 1})

@@ -5,7 +5,6 @@ package optimize
 import (
 	"context"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/lakehouse-go/lakehouse/delta"
 	"github.com/lakehouse-go/lakehouse/internal/reliabilitydoc"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
+	"github.com/lakehouse-go/lakehouse/internal/storage/stepstore"
 )
 
 // The crash matrix of OPTIMIZE, ZORDER BY and liquid clustering: the
@@ -70,83 +69,9 @@ func optCrashBase(t *testing.T, dir string, clusterBy []string) {
 	require.NoError(t, tbl.Close())
 }
 
-// stepStore calls at before each storage step: every call, and a
-// streamed object's creation, first write and close.
-type stepStore struct {
-	storage.Store
-	n  atomic.Int64
-	at func(n int64, what string)
-}
-
-func (s *stepStore) step(what string) { s.at(s.n.Add(1), what) }
-
-func (s *stepStore) Get(ctx context.Context, p string) ([]byte, error) {
-	s.step("get " + p)
-	return s.Store.Get(ctx, p)
-}
-
-func (s *stepStore) Open(ctx context.Context, p string) (storage.ReaderAt, error) {
-	s.step("open " + p)
-	return s.Store.Open(ctx, p)
-}
-
-func (s *stepStore) Stat(ctx context.Context, p string) (storage.FileInfo, error) {
-	s.step("stat " + p)
-	return s.Store.Stat(ctx, p)
-}
-
-func (s *stepStore) List(ctx context.Context, prefix string) iter.Seq2[storage.FileInfo, error] {
-	s.step("list " + prefix)
-	return s.Store.List(ctx, prefix)
-}
-
-func (s *stepStore) Put(ctx context.Context, p string, data []byte) error {
-	s.step("put " + p)
-	return s.Store.Put(ctx, p, data)
-}
-
-func (s *stepStore) PutIfAbsent(ctx context.Context, p string, data []byte) error {
-	s.step("put-if-absent " + p)
-	return s.Store.PutIfAbsent(ctx, p, data)
-}
-
-func (s *stepStore) Create(ctx context.Context, p string) (storage.Writer, error) {
-	s.step("create " + p)
-	w, err := s.Store.Create(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return &stepWriter{Writer: w, s: s, path: p}, nil
-}
-
-func (s *stepStore) Delete(ctx context.Context, p string) error {
-	s.step("delete " + p)
-	return s.Store.Delete(ctx, p)
-}
-
-type stepWriter struct {
-	storage.Writer
-	s       *stepStore
-	path    string
-	written bool
-}
-
-func (w *stepWriter) Write(p []byte) (int, error) {
-	if !w.written {
-		w.written = true
-		w.s.step("write " + w.path)
-	}
-	return w.Writer.Write(p)
-}
-
-func (w *stepWriter) Close() error {
-	w.s.step("close " + w.path)
-	return w.Writer.Close()
-}
-
 // optCrashRun opens dir with every storage step passed to at, and runs op.
 func optCrashRun(t *testing.T, dir, name string, at func(int64, string)) error {
-	storage.WrapForTest = func(s storage.Store) storage.Store { return &stepStore{Store: s, at: at} }
+	storage.WrapForTest = stepstore.Wrapper(at, &stepstore.Options{FirstWrite: true})
 	defer func() { storage.WrapForTest = nil }()
 	for _, op := range optCrashOps {
 		if op.name != name {

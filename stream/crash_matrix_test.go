@@ -3,16 +3,13 @@
 package stream_test
 
 import (
-	"context"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -21,6 +18,7 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/internal/reliabilitydoc"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
+	"github.com/lakehouse-go/lakehouse/internal/storage/stepstore"
 )
 
 // TestStreamCrashMatrix is the crash matrix (delta/crash_matrix_test.go)
@@ -39,11 +37,11 @@ func TestStreamCrashMatrix(t *testing.T) {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
 		}
-		storage.WrapForTest = stepWrap(func(i int64, _ string) {
+		storage.WrapForTest = stepstore.Wrapper(func(i int64, _ string) {
 			if i == n {
 				kill()
 			}
-		})
+		}, nil)
 		crashChild("delta", os.Getenv("STREAM_CRASH_DIR"), "drain")
 		kill() // past the last step: die before reporting
 	}
@@ -58,7 +56,7 @@ func TestStreamCrashMatrix(t *testing.T) {
 	// Count the steps on a clean run.
 	dir := setup()
 	var steps []string
-	storage.WrapForTest = stepWrap(func(_ int64, what string) { steps = append(steps, what) })
+	storage.WrapForTest = stepstore.Wrapper(func(_ int64, what string) { steps = append(steps, what) }, nil)
 	rc := crashChild("delta", dir, "drain")
 	storage.WrapForTest = nil
 	require.Zero(t, rc)
@@ -90,77 +88,6 @@ func TestStreamCrashMatrix(t *testing.T) {
 	}
 	b.WriteString("\n")
 	streamReliabilitySection(t, b.String())
-}
-
-// stepWrap returns a storage.WrapForTest that calls at before each step.
-func stepWrap(at func(int64, string)) func(storage.Store) storage.Store {
-	n := new(atomic.Int64)
-	return func(s storage.Store) storage.Store { return &stepStore{Store: s, n: n, at: at} }
-}
-
-// stepStore calls at before every storage call and a streamed object's
-// close.
-type stepStore struct {
-	storage.Store
-	n  *atomic.Int64
-	at func(int64, string)
-}
-
-func (s *stepStore) step(what string) { s.at(s.n.Add(1), what) }
-
-func (s *stepStore) Get(ctx context.Context, p string) ([]byte, error) {
-	s.step("get " + p)
-	return s.Store.Get(ctx, p)
-}
-
-func (s *stepStore) Open(ctx context.Context, p string) (storage.ReaderAt, error) {
-	s.step("open " + p)
-	return s.Store.Open(ctx, p)
-}
-
-func (s *stepStore) Stat(ctx context.Context, p string) (storage.FileInfo, error) {
-	s.step("stat " + p)
-	return s.Store.Stat(ctx, p)
-}
-
-func (s *stepStore) List(ctx context.Context, prefix string) iter.Seq2[storage.FileInfo, error] {
-	s.step("list " + prefix)
-	return s.Store.List(ctx, prefix)
-}
-
-func (s *stepStore) Put(ctx context.Context, p string, data []byte) error {
-	s.step("put " + p)
-	return s.Store.Put(ctx, p, data)
-}
-
-func (s *stepStore) PutIfAbsent(ctx context.Context, p string, data []byte) error {
-	s.step("put-if-absent " + p)
-	return s.Store.PutIfAbsent(ctx, p, data)
-}
-
-func (s *stepStore) Create(ctx context.Context, p string) (storage.Writer, error) {
-	s.step("create " + p)
-	w, err := s.Store.Create(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return &stepWriter{Writer: w, s: s, path: p}, nil
-}
-
-func (s *stepStore) Delete(ctx context.Context, p string) error {
-	s.step("delete " + p)
-	return s.Store.Delete(ctx, p)
-}
-
-type stepWriter struct {
-	storage.Writer
-	s    *stepStore
-	path string
-}
-
-func (w *stepWriter) Close() error {
-	w.s.step("close " + w.path)
-	return w.Writer.Close()
 }
 
 var streamPartName = regexp.MustCompile(`part-[^/]*\.parquet`)

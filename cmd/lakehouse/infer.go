@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/lakehouse-go/lakehouse/internal/jsonlex"
 )
 
 // kind is an inferred column type; merging widens.
@@ -293,11 +295,11 @@ func (in *inferrer) observeFlat(ln []byte) bool {
 	}
 	var buf [32]member
 	members := buf[:0]
-	i := skipSpace(ln, 0)
+	i := jsonlex.SkipSpace(ln, 0)
 	if i >= len(ln) || ln[i] != '{' {
 		return false
 	}
-	i = skipSpace(ln, i+1)
+	i = jsonlex.SkipSpace(ln, i+1)
 	if i < len(ln) && ln[i] == '}' {
 		i++
 	} else {
@@ -305,47 +307,47 @@ func (in *inferrer) observeFlat(ln []byte) bool {
 			if i >= len(ln) || ln[i] != '"' {
 				return false
 			}
-			key, next, escaped, ok := scanString(ln, i)
+			key, next, escaped, ok := jsonlex.ScanString(ln, i)
 			if !ok || escaped {
 				return false
 			}
-			i = skipSpace(ln, next)
+			i = jsonlex.SkipSpace(ln, next)
 			if i >= len(ln) || ln[i] != ':' {
 				return false
 			}
-			if i = skipSpace(ln, i+1); i >= len(ln) {
+			if i = jsonlex.SkipSpace(ln, i+1); i >= len(ln) {
 				return false
 			}
 			var val any
 			switch c := ln[i]; {
 			case c == '"':
-				str, next, escaped, ok := scanString(ln, i)
+				str, next, escaped, ok := jsonlex.ScanString(ln, i)
 				if !ok {
 					return false
 				}
 				if escaped {
-					if str, ok = unescape(nil, str); !ok {
+					if str, ok = jsonlex.Unescape(nil, str); !ok {
 						return false
 					}
 				}
 				val, i = string(str), next
 			case c == '-' || (c >= '0' && c <= '9'):
-				next, ok := scanNumber(ln, i)
+				next, ok := jsonlex.ScanNumber(ln, i)
 				if !ok {
 					return false
 				}
 				val, i = json.Number(ln[i:next]), next
-			case hasLiteral(ln, i, "true"):
+			case jsonlex.HasLiteral(ln, i, "true"):
 				val, i = true, i+4
-			case hasLiteral(ln, i, "false"):
+			case jsonlex.HasLiteral(ln, i, "false"):
 				val, i = false, i+5
-			case hasLiteral(ln, i, "null"):
+			case jsonlex.HasLiteral(ln, i, "null"):
 				val, i = nil, i+4
 			default:
 				return false // nested, or not JSON
 			}
 			members = append(members, member{key, val})
-			if i = skipSpace(ln, i); i >= len(ln) {
+			if i = jsonlex.SkipSpace(ln, i); i >= len(ln) {
 				return false
 			}
 			if ln[i] == '}' {
@@ -355,10 +357,10 @@ func (in *inferrer) observeFlat(ln []byte) bool {
 			if ln[i] != ',' {
 				return false
 			}
-			i = skipSpace(ln, i+1)
+			i = jsonlex.SkipSpace(ln, i+1)
 		}
 	}
-	if skipSpace(ln, i) != len(ln) {
+	if jsonlex.SkipSpace(ln, i) != len(ln) {
 		return false
 	}
 	for _, m := range members {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/lakehouse-go/lakehouse/internal/jsonlex"
 )
 
 // rowScanner decodes one JSON line straight into a RecordBuilder's column
@@ -210,11 +212,11 @@ func (rs *rowScanner) scan(ln []byte) bool {
 		}
 		rs.gen = 1
 	}
-	i := skipSpace(ln, 0)
+	i := jsonlex.SkipSpace(ln, 0)
 	if i >= len(ln) || ln[i] != '{' {
 		return false
 	}
-	i = skipSpace(ln, i+1)
+	i = jsonlex.SkipSpace(ln, i+1)
 	if i < len(ln) && ln[i] == '}' {
 		i++
 	} else {
@@ -223,7 +225,7 @@ func (rs *rowScanner) scan(ln []byte) bool {
 			if i >= len(ln) || ln[i] != '"' {
 				return false
 			}
-			key, next, escaped, ok := scanString(ln, i)
+			key, next, escaped, ok := jsonlex.ScanString(ln, i)
 			if !ok || escaped {
 				return false
 			}
@@ -241,18 +243,18 @@ func (rs *rowScanner) scan(ln []byte) bool {
 				return false // a key twice
 			}
 			s.gen = rs.gen
-			i = skipSpace(ln, next)
+			i = jsonlex.SkipSpace(ln, next)
 			if i >= len(ln) || ln[i] != ':' {
 				return false
 			}
-			i = skipSpace(ln, i+1)
+			i = jsonlex.SkipSpace(ln, i+1)
 			if i >= len(ln) {
 				return false
 			}
 			if i, ok = rs.cols[c].value(ln, i, s); !ok {
 				return false
 			}
-			i = skipSpace(ln, i)
+			i = jsonlex.SkipSpace(ln, i)
 			if i >= len(ln) {
 				return false
 			}
@@ -263,10 +265,10 @@ func (rs *rowScanner) scan(ln []byte) bool {
 			if ln[i] != ',' {
 				return false
 			}
-			i = skipSpace(ln, i+1)
+			i = jsonlex.SkipSpace(ln, i+1)
 		}
 	}
-	return skipSpace(ln, i) == len(ln)
+	return jsonlex.SkipSpace(ln, i) == len(ln)
 }
 
 // appendRow appends the row scan accepted; keys the row lacked are null.
@@ -295,12 +297,12 @@ func (c *scanCol) value(ln []byte, i int, s *scanSlot) (int, bool) {
 	ch := ln[i]
 	if ch == 'n' {
 		s.null = true
-		return i + 4, hasLiteral(ln, i, "null")
+		return i + 4, jsonlex.HasLiteral(ln, i, "null")
 	}
 	s.null = false
 	switch c.kind {
 	case colInt:
-		j, ok := scanNumber(ln, i)
+		j, ok := jsonlex.ScanNumber(ln, i)
 		if !ok {
 			return 0, false
 		}
@@ -309,7 +311,7 @@ func (c *scanCol) value(ln []byte, i int, s *scanSlot) (int, bool) {
 		s.i, ok = parseInt(ln[i:j], c.bits)
 		return j, ok
 	case colFloat:
-		j, ok := scanNumber(ln, i)
+		j, ok := jsonlex.ScanNumber(ln, i)
 		if !ok {
 			return 0, false
 		}
@@ -318,22 +320,22 @@ func (c *scanCol) value(ln []byte, i int, s *scanSlot) (int, bool) {
 		return j, err == nil
 	case colBool:
 		switch {
-		case hasLiteral(ln, i, "true"):
+		case jsonlex.HasLiteral(ln, i, "true"):
 			s.i = 1
 			return i + 4, true
-		case hasLiteral(ln, i, "false"):
+		case jsonlex.HasLiteral(ln, i, "false"):
 			s.i = 0
 			return i + 5, true
 		}
 		return 0, false
 	case colString:
 		if ch == '"' {
-			str, j, escaped, ok := scanString(ln, i)
+			str, j, escaped, ok := jsonlex.ScanString(ln, i)
 			if !ok {
 				return 0, false
 			}
 			if escaped {
-				if s.buf, ok = unescape(s.buf[:0], str); !ok {
+				if s.buf, ok = jsonlex.Unescape(s.buf[:0], str); !ok {
 					return 0, false
 				}
 				str = s.buf
@@ -351,14 +353,14 @@ func (c *scanCol) value(ln []byte, i int, s *scanSlot) (int, bool) {
 		s.s = ln[i:j]
 		return j, true
 	case colDate:
-		str, j, escaped, ok := scanString(ln, i)
+		str, j, escaped, ok := jsonlex.ScanString(ln, i)
 		if !ok || escaped {
 			return 0, false
 		}
 		s.i, ok = parseDate(str)
 		return j, ok
 	case colTimestamp:
-		str, j, escaped, ok := scanString(ln, i)
+		str, j, escaped, ok := jsonlex.ScanString(ln, i)
 		if !ok || escaped {
 			return 0, false
 		}
@@ -374,7 +376,7 @@ func (c *scanCol) value(ln []byte, i int, s *scanSlot) (int, bool) {
 		return j, true
 	}
 	// colRaw: find the value's end here; its builder decodes it.
-	j, ok := skipValue(ln, i)
+	j, ok := jsonlex.SkipValue(ln, i)
 	if !ok {
 		return 0, false
 	}
@@ -385,12 +387,12 @@ func (c *scanCol) value(ln []byte, i int, s *scanSlot) (int, bool) {
 // scanBare reads a bare number, true or false at ln[i].
 func scanBare(ln []byte, i int) (int, bool) {
 	switch {
-	case hasLiteral(ln, i, "true"):
+	case jsonlex.HasLiteral(ln, i, "true"):
 		return i + 4, true
-	case hasLiteral(ln, i, "false"):
+	case jsonlex.HasLiteral(ln, i, "false"):
 		return i + 5, true
 	}
-	return scanNumber(ln, i)
+	return jsonlex.ScanNumber(ln, i)
 }
 
 // parseInt reads an integer literal (JSON grammar, already checked) that

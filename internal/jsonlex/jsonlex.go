@@ -1,30 +1,33 @@
-package main
+// Package jsonlex reads JSON tokens in place, for the fast paths that
+// decode JSON lines without encoding/json: the CLI's row scanner and
+// schema inference, and the Kafka source's flat-object scanner. Each
+// function reads one token and says false for anything it does not take,
+// so the caller can fall back to a full decoder that explains what is
+// wrong.
+package jsonlex
 
 import (
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// The JSON lexing the row scanner and schema inference share: each
-// function reads one token of a line in place, and says false for
-// anything it does not take, so the caller can fall back to a full
-// decoder that explains what is wrong.
-
-func skipSpace(data []byte, i int) int {
+// SkipSpace returns the index of the first non-space byte at or after i.
+func SkipSpace(data []byte, i int) int {
 	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
 		i++
 	}
 	return i
 }
 
-func hasLiteral(data []byte, i int, lit string) bool {
+// HasLiteral reports whether data[i:] starts with lit.
+func HasLiteral(data []byte, i int, lit string) bool {
 	return len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit
 }
 
-// scanString reads the string starting at data[i] == '"' and returns its
+// ScanString reads the string starting at data[i] == '"' and returns its
 // raw contents (escapes not yet decoded). Control characters and invalid
 // UTF-8 are declined: the general path decides what they mean.
-func scanString(data []byte, i int) (s []byte, next int, escaped, ok bool) {
+func ScanString(data []byte, i int) (s []byte, next int, escaped, ok bool) {
 	ascii := true
 	for j := i + 1; j < len(data); j++ {
 		switch c := data[j]; {
@@ -43,9 +46,9 @@ func scanString(data []byte, i int) (s []byte, next int, escaped, ok bool) {
 	return nil, 0, false, false
 }
 
-// unescape appends the decoded form of a JSON string's raw contents.
+// Unescape appends the decoded form of a JSON string's raw contents.
 // Invalid escapes and unpaired surrogates are declined.
-func unescape(dst, s []byte) ([]byte, bool) {
+func Unescape(dst, s []byte) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\\' {
@@ -118,8 +121,8 @@ func hex4(s []byte, i int) (rune, bool) {
 	return r, true
 }
 
-// scanNumber reads a number in JSON's grammar starting at data[i].
-func scanNumber(data []byte, i int) (int, bool) {
+// ScanNumber reads a number in JSON's grammar starting at data[i].
+func ScanNumber(data []byte, i int) (int, bool) {
 	digits := func(j int) int {
 		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
 			j++
@@ -158,14 +161,14 @@ func scanNumber(data []byte, i int) (int, bool) {
 	return i, true
 }
 
-// maxNesting bounds how deep a nested value may go: deeper values are
+// MaxNesting bounds how deep a nested value may go: deeper values are
 // declined (and the general path refuses them with its own limit).
-const maxNesting = 1000
+const MaxNesting = 1000
 
-// skipValue finds the end of the JSON value at data[i] and checks it is
+// SkipValue finds the end of the JSON value at data[i] and checks it is
 // valid JSON, for a nested value its column builder will decode.
-func skipValue(data []byte, i int) (int, bool) {
-	var stack [maxNesting]byte // the open brackets
+func SkipValue(data []byte, i int) (int, bool) {
+	var stack [MaxNesting]byte // the open brackets
 	depth := 0
 	// want says what may come next: a value, a key, or ',' / close.
 	const (
@@ -177,7 +180,7 @@ func skipValue(data []byte, i int) (int, bool) {
 	)
 	want := wantValue
 	for {
-		i = skipSpace(data, i)
+		i = SkipSpace(data, i)
 		if i >= len(data) {
 			return 0, false
 		}
@@ -206,11 +209,11 @@ func skipValue(data []byte, i int) (int, bool) {
 			if c != '"' {
 				return 0, false
 			}
-			str, next, escaped, ok := scanString(data, i)
-			if !ok || (escaped && !validEscapes(str)) {
+			str, next, escaped, ok := ScanString(data, i)
+			if !ok || (escaped && !ValidEscapes(str)) {
 				return 0, false
 			}
-			i = skipSpace(data, next)
+			i = SkipSpace(data, next)
 			if i >= len(data) || data[i] != ':' {
 				return 0, false
 			}
@@ -222,7 +225,7 @@ func skipValue(data []byte, i int) (int, bool) {
 				depth--
 				i++
 			case c == '{' || c == '[':
-				if depth == maxNesting {
+				if depth == MaxNesting {
 					return 0, false
 				}
 				stack[depth] = c
@@ -234,20 +237,20 @@ func skipValue(data []byte, i int) (int, bool) {
 				i++
 				continue
 			case c == '"':
-				str, next, escaped, ok := scanString(data, i)
-				if !ok || (escaped && !validEscapes(str)) {
+				str, next, escaped, ok := ScanString(data, i)
+				if !ok || (escaped && !ValidEscapes(str)) {
 					return 0, false
 				}
 				i = next
 			case c == '-' || (c >= '0' && c <= '9'):
-				next, ok := scanNumber(data, i)
+				next, ok := ScanNumber(data, i)
 				if !ok {
 					return 0, false
 				}
 				i = next
-			case hasLiteral(data, i, "true"), hasLiteral(data, i, "null"):
+			case HasLiteral(data, i, "true"), HasLiteral(data, i, "null"):
 				i += 4
-			case hasLiteral(data, i, "false"):
+			case HasLiteral(data, i, "false"):
 				i += 5
 			default:
 				return 0, false
@@ -261,9 +264,9 @@ func skipValue(data []byte, i int) (int, bool) {
 	}
 }
 
-// validEscapes reports whether a raw JSON string's escapes decode.
-func validEscapes(s []byte) bool {
+// ValidEscapes reports whether a raw JSON string's escapes decode.
+func ValidEscapes(s []byte) bool {
 	var buf [64]byte
-	_, ok := unescape(buf[:0], s)
+	_, ok := Unescape(buf[:0], s)
 	return ok
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lakehouse-go/lakehouse/delta"
+	"github.com/lakehouse-go/lakehouse/internal/arrowmem"
 )
 
 // Z-ordering one partition (bin) takes two reads of its files.
@@ -371,7 +372,7 @@ func (s *zsorter) add(ctx context.Context, rec arrow.RecordBatch) error {
 	rec.Retain()
 	s.held = append(s.held, rec)
 	s.heldKeys = append(s.heldKeys, keys)
-	s.heldBytes += recordBytes(rec) + int64(len(keys))
+	s.heldBytes += arrowmem.RecordBytes(rec) + int64(len(keys))
 	s.heldRows += rec.NumRows()
 	if s.heldBytes <= s.r.c.MaxMemory/2 {
 		return nil
@@ -501,26 +502,4 @@ func concatRecords(recs []arrow.RecordBatch, mem memory.Allocator) (arrow.Record
 		cols[k] = c
 	}
 	return array.NewRecordBatch(schema, cols, rows), nil
-}
-
-// recordBytes is the memory the buffers of rec's columns hold.
-func recordBytes(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
 }

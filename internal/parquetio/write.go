@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/lakehouse-go/lakehouse/internal/arrowmem"
 )
 
 // fileWriter writes one Parquet file and collects its statistics. Rows are
@@ -54,7 +56,7 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 			cols[i] = relabel(part.Column(i), f.cfg.physical.Field(i).Type)
 		}
 		b := recordBytes(part)
-		if retained := recordBuffers(part); retained > 2*b+(64<<10) {
+		if retained := arrowmem.RecordCapacity(part); retained > 2*b+(64<<10) {
 			// A small slice of a large batch (one partition's rows), or a
 			// batch whose buffers were sized for many more rows, would
 			// keep all that memory alive until its row group is encoded;
@@ -524,33 +526,9 @@ func recordBytes(rec arrow.RecordBatch) int64 {
 			if fw, ok := col.DataType().(arrow.FixedWidthDataType); ok {
 				n += rows * int64(max(fw.BitWidth(), 8)) / 8
 			} else {
-				n += dataBytes(col.Data())
+				n += arrowmem.DataBytes(col.Data())
 			}
 		}
-	}
-	return n
-}
-
-// recordBuffers is the memory rec's columns hold: every buffer's
-// capacity, shared with other slices or not. A reader's batches can hold
-// far more than their rows (buffers sized for a full batch).
-func recordBuffers(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, col := range rec.Columns() {
-		n += capBytes(col.Data())
-	}
-	return n
-}
-
-func capBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Cap())
-		}
-	}
-	for _, c := range d.Children() {
-		n += capBytes(c)
 	}
 	return n
 }
@@ -566,18 +544,4 @@ func compactColumns(cols []arrow.Array, mem memory.Allocator) error {
 		cols[i] = cp
 	}
 	return nil
-}
-
-// dataBytes sums the buffers of an array and its children.
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/lakehouse-go/lakehouse/internal/arrowmem"
 )
 
 // spillFile is an Arrow IPC stream file under the spill directory.
@@ -107,7 +109,7 @@ func (s *extSorter) add(rec arrow.RecordBatch) error {
 	}
 	rec.Retain()
 	s.buf = append(s.buf, rec)
-	s.bufBytes += recordSize(rec)
+	s.bufBytes += arrowmem.RecordBytes(rec)
 	if s.bufBytes > s.maxMem {
 		return s.spill()
 	}
@@ -489,26 +491,4 @@ func spillDir(parent string) (string, error) {
 		return "", fmt.Errorf("features: spill: %w", err)
 	}
 	return filepath.Clean(d), nil
-}
-
-// recordSize is the bytes of the buffers a batch references.
-func recordSize(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataSize(c.Data())
-	}
-	return n
-}
-
-func dataSize(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataSize(c)
-	}
-	return n
 }

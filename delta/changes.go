@@ -165,7 +165,7 @@ func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) 
 // startPrefetch decodes the change units ahead of the caller, n at once.
 func (r *changeReader) startPrefetch(n int) *prefetcher {
 	i := 0
-	return startPrefetch(r.ctx, n, func() (prefetchItem, error, bool) {
+	return startPrefetch(r.ctx, (*ScanOptions)(nil).prefetchConfig(n), func() (prefetchItem, error, bool) {
 		if i >= len(r.units) {
 			return prefetchItem{}, nil, false
 		}

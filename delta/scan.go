@@ -38,6 +38,15 @@ type ScanOptions struct {
 	// GOMAXPROCS; 1 reads one file at a time on the caller's goroutine.
 	// Memory grows with it: each file in flight holds a few batches.
 	Parallelism int
+	// ReadAheadBytes bounds the decoded batches held ahead of the caller
+	// by the files after the one it reads (each file may also hold a
+	// couple of batches regardless); 0 means DefaultReadAheadBytes. It is
+	// what lets every core decode while batches still come in file order.
+	ReadAheadBytes int64
+	// AnyOrder hands batches back as soon as they are decoded, whatever
+	// their file: the same rows, in an order that varies from run to run,
+	// with less waiting and less memory held ahead.
+	AnyOrder bool
 	// NoPageIndex reads every row group that survives its statistics in
 	// full, instead of only the pages whose page-index statistics may
 	// match the filter; for measurements and as an escape hatch.
@@ -72,6 +81,7 @@ func (s *Snapshot) Scan(ctx context.Context, opts *ScanOptions) (array.RecordRea
 
 // newScanReader reads files in order, n at a time.
 func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter.Seq2[*protocol.Add, error], n int) *scanReader {
+	plan.prefetch.n = n
 	next, stop := iter.Pull2(files)
 	if s.table.useReadAhead() {
 		plan.ahead = s.startReadAhead(ctx, plan, next, stop)
@@ -81,7 +91,7 @@ func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter
 	}
 	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
 	if n > 1 {
-		r.pf = s.startPrefetch(ctx, plan, n, next, stop)
+		r.pf = s.startPrefetch(ctx, plan, next, stop)
 	}
 	return r
 }
@@ -108,6 +118,9 @@ type scanPlan struct {
 
 	// noPageIndex turns page pruning off (ScanOptions.NoPageIndex).
 	noPageIndex bool
+	// prefetch is how files are decoded ahead (ScanOptions.Parallelism,
+	// ReadAheadBytes, AnyOrder).
+	prefetch prefetchConfig
 	// ahead reads files ahead of decoding on object stores; nil on local
 	// disk or with IOConcurrency 1 (see scan_readahead.go).
 	ahead *readAhead
@@ -120,7 +133,10 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
 		opts = &ScanOptions{}
 	}
-	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}, noDict: opts.NoDictionaryFilter}
+	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}, noDict: opts.NoDictionaryFilter, prefetch: opts.prefetchConfig(0)}
+	if opts.ReadAheadBytes < 0 {
+		return nil, fmt.Errorf("%w: negative ReadAheadBytes %d", ErrInvalidArgument, opts.ReadAheadBytes)
+	}
 	full := s.arrowSchema
 
 	var outFields []arrow.Field

@@ -7,13 +7,18 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/lakehouse-go/lakehouse/internal/arrowmem"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
 )
 
-// prefetchDepth is how many decoded batches one file may hold ahead of
-// the caller: with Parallelism files in flight, a scan holds at most
-// Parallelism × (prefetchDepth+1) batches beyond the caller's.
+// prefetchDepth is how many decoded batches each file in flight may
+// always hold ahead of the caller, whatever the read-ahead budget: the
+// file the caller reads can therefore always make progress.
 const prefetchDepth = 2
+
+// DefaultReadAheadBytes is the decoded data a scan may hold ahead of its
+// caller when ScanOptions.ReadAheadBytes is zero.
+const DefaultReadAheadBytes = 64 << 20
 
 // parallelism resolves ScanOptions.Parallelism.
 func (o *ScanOptions) parallelism() int {
@@ -23,10 +28,33 @@ func (o *ScanOptions) parallelism() int {
 	return max(o.Parallelism, 1)
 }
 
+// prefetchConfig is how a prefetcher decodes ahead.
+type prefetchConfig struct {
+	n int // items decoded at once
+	// aheadBytes bounds the decoded batches queued beyond prefetchDepth
+	// per item. Without it the files after the one the caller reads stall
+	// after prefetchDepth batches and one core idles until the caller
+	// reaches them.
+	aheadBytes int64
+	anyOrder   bool // hand batches back as they are decoded
+}
+
+func (o *ScanOptions) prefetchConfig(n int) prefetchConfig {
+	c := prefetchConfig{n: n, aheadBytes: DefaultReadAheadBytes}
+	if o != nil {
+		if o.ReadAheadBytes > 0 {
+			c.aheadBytes = o.ReadAheadBytes
+		}
+		c.anyOrder = o.AnyOrder
+	}
+	return c
+}
+
 // fileResult is one decoded batch of a prefetched file, or its error.
 type fileResult struct {
-	rec arrow.RecordBatch
-	err error
+	rec  arrow.RecordBatch
+	size int64 // bytes counted against the read-ahead budget
+	err  error
 }
 
 // fileSlot carries one file's batches, in order, from the goroutine that
@@ -36,15 +64,26 @@ type fileSlot struct {
 }
 
 // prefetcher opens and decodes up to n files at once, on goroutines of
-// its own, and hands their batches back in file order. At most n files
-// are open and each holds at most prefetchDepth batches ahead.
+// its own, and hands their batches back in file order (or, with anyOrder,
+// as they come). Each file may queue prefetchDepth batches, and more while
+// the batches queued by all files stay within aheadBytes.
 type prefetcher struct {
 	ctx    context.Context
 	cancel context.CancelFunc
+	cfg    prefetchConfig
 	order  chan *fileSlot // slots in file order; closed after the last file
+	all    chan fileResult
 	cur    *fileSlot
 	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	room   *sync.Cond // signalled when queued bytes shrink or the scan stops
+	queued int64      // bytes of batches decoded and not yet taken
 }
+
+// queueCap is the capacity of a slot's channel: more than the budget will
+// usually let a file queue, so senders wait on the budget, not the channel.
+const queueCap = 256
 
 // prefetchItem is one unit a prefetcher decodes: a file's batches, each
 // passed through batch when set (on the decoding goroutine).
@@ -55,22 +94,39 @@ type prefetchItem struct {
 }
 
 // startPrefetch prefetches the files of a scan.
-func (s *Snapshot) startPrefetch(ctx context.Context, p *scanPlan, n int, next func() (*protocol.Add, error, bool), stop func()) *prefetcher {
-	return startPrefetch(ctx, n, func() (prefetchItem, error, bool) {
+func (s *Snapshot) startPrefetch(ctx context.Context, p *scanPlan, next func() (*protocol.Add, error, bool), stop func()) *prefetcher {
+	return startPrefetch(ctx, p.prefetch, func() (prefetchItem, error, bool) {
 		f, err, ok := next()
 		return prefetchItem{open: func(ctx context.Context) (*fileBatches, error) { return s.openFileBatches(ctx, p, f) }}, err, ok
 	}, stop)
 }
 
-// startPrefetch decodes the items next yields, up to n at once, and hands
-// their batches back in order; stop is called once next is done with.
-func startPrefetch(ctx context.Context, n int, next func() (prefetchItem, error, bool), stop func()) *prefetcher {
+// startPrefetch decodes the items next yields, up to cfg.n at once, and
+// hands their batches back; stop is called once next is done with.
+func startPrefetch(ctx context.Context, cfg prefetchConfig, next func() (prefetchItem, error, bool), stop func()) *prefetcher {
 	ctx, cancel := context.WithCancel(ctx)
-	pf := &prefetcher{ctx: ctx, cancel: cancel, order: make(chan *fileSlot, n)}
-	sem := make(chan struct{}, n)
+	pf := &prefetcher{ctx: ctx, cancel: cancel, cfg: cfg, order: make(chan *fileSlot, cfg.n)}
+	pf.room = sync.NewCond(&pf.mu)
+	if cfg.anyOrder {
+		pf.all = make(chan fileResult, queueCap)
+	}
+	// Senders waiting for room wake when the scan stops.
+	context.AfterFunc(ctx, func() {
+		pf.mu.Lock()
+		pf.room.Broadcast()
+		pf.mu.Unlock()
+	})
+	sem := make(chan struct{}, cfg.n)
+	var decoders sync.WaitGroup
 	pf.wg.Add(1)
 	go func() {
 		defer pf.wg.Done()
+		defer func() {
+			if pf.all != nil {
+				decoders.Wait()
+				close(pf.all)
+			}
+		}()
 		defer close(pf.order)
 		defer stop()
 		for {
@@ -83,46 +139,82 @@ func startPrefetch(ctx context.Context, n int, next func() (prefetchItem, error,
 			if !ok {
 				return
 			}
-			slot := &fileSlot{out: make(chan fileResult, prefetchDepth)}
-			select {
-			case pf.order <- slot:
-			case <-ctx.Done():
-				return
+			out := pf.all
+			if out == nil {
+				slot := &fileSlot{out: make(chan fileResult, queueCap)}
+				select {
+				case pf.order <- slot:
+				case <-ctx.Done():
+					return
+				}
+				out = slot.out
 			}
 			if err != nil {
-				slot.out <- fileResult{err: err}
-				close(slot.out)
+				pf.send(out, fileResult{err: err})
+				if pf.all == nil {
+					close(out)
+				}
 				return
 			}
 			pf.wg.Add(1)
+			decoders.Add(1)
 			go func() {
 				defer pf.wg.Done()
+				defer decoders.Done()
 				defer func() { <-sem }()
-				defer close(slot.out)
-				decodeItem(ctx, it, slot.out)
+				if pf.all == nil {
+					defer close(out)
+				}
+				pf.decodeItem(it, out)
 			}()
 		}
 	}()
 	return pf
 }
 
+// send queues r on out once the budget has room for it: always while out
+// holds fewer than prefetchDepth batches, else while everything queued
+// stays within aheadBytes. It returns false, releasing r, when the scan
+// stopped.
+func (pf *prefetcher) send(out chan fileResult, r fileResult) bool {
+	if r.rec != nil {
+		r.size = arrowmem.RecordBytes(r.rec)
+		pf.mu.Lock()
+		for pf.ctx.Err() == nil && len(out) >= prefetchDepth && pf.queued+r.size > pf.cfg.aheadBytes {
+			pf.room.Wait()
+		}
+		pf.queued += r.size
+		pf.mu.Unlock()
+	}
+	select {
+	case out <- r:
+		return true
+	case <-pf.ctx.Done():
+		if r.rec != nil {
+			r.rec.Release()
+		}
+		return false
+	}
+}
+
+// took returns a taken batch's bytes to the budget.
+func (pf *prefetcher) took(r fileResult) {
+	if r.size == 0 {
+		return
+	}
+	pf.mu.Lock()
+	pf.queued -= r.size
+	pf.room.Broadcast()
+	pf.mu.Unlock()
+}
+
 // decodeItem sends every output batch of it, then returns; it stops early
 // when the scan is cancelled, releasing what it could not hand over.
-func decodeItem(ctx context.Context, it prefetchItem, out chan<- fileResult) {
-	send := func(r fileResult) bool {
-		select {
-		case out <- r:
-			return true
-		case <-ctx.Done():
-			if r.rec != nil {
-				r.rec.Release()
-			}
-			return false
-		}
-	}
+func (pf *prefetcher) decodeItem(it prefetchItem, out chan fileResult) {
+	ctx := pf.ctx
 	fb, err := it.open(ctx)
 	if err != nil {
-		send(fileResult{err: err})
+		pf.send(out, fileResult{err: err})
 		return
 	}
 	if fb == nil {
@@ -132,7 +224,7 @@ func decodeItem(ctx context.Context, it prefetchItem, out chan<- fileResult) {
 	for {
 		rec, err := fb.next(ctx)
 		if err != nil {
-			send(fileResult{err: err})
+			pf.send(out, fileResult{err: err})
 			return
 		}
 		if rec == nil {
@@ -143,22 +235,35 @@ func decodeItem(ctx context.Context, it prefetchItem, out chan<- fileResult) {
 			continue
 		}
 		if it.batch != nil {
-			out, err := it.batch(rec)
+			dec, err := it.batch(rec)
 			rec.Release()
 			if err != nil {
-				send(fileResult{err: err})
+				pf.send(out, fileResult{err: err})
 				return
 			}
-			rec = out
+			rec = dec
 		}
-		if !send(fileResult{rec: rec}) {
+		if !pf.send(out, fileResult{rec: rec}) {
 			return
 		}
 	}
 }
 
-// next returns the next batch in file order, nil at the end.
+// next returns the next batch in file order (with anyOrder, the next
+// decoded), nil at the end.
 func (pf *prefetcher) next() (arrow.RecordBatch, error) {
+	if pf.all != nil {
+		select {
+		case r, ok := <-pf.all:
+			if !ok {
+				return nil, nil
+			}
+			pf.took(r)
+			return r.rec, r.err
+		case <-pf.ctx.Done():
+			return nil, pf.ctx.Err()
+		}
+	}
 	for {
 		if pf.cur == nil {
 			select {
@@ -176,6 +281,7 @@ func (pf *prefetcher) next() (arrow.RecordBatch, error) {
 			pf.cur = nil
 			continue
 		}
+		pf.took(r)
 		return r.rec, r.err
 	}
 }
@@ -185,15 +291,18 @@ func (pf *prefetcher) close() {
 	pf.cancel() // every sender selects on the context
 	pf.wg.Wait()
 	if pf.cur != nil {
-		drainSlot(pf.cur)
+		drainSlot(pf.cur.out)
 	}
 	for slot := range pf.order {
-		drainSlot(slot)
+		drainSlot(slot.out)
+	}
+	if pf.all != nil {
+		drainSlot(pf.all)
 	}
 }
 
-func drainSlot(s *fileSlot) {
-	for r := range s.out {
+func drainSlot(out chan fileResult) {
+	for r := range out {
 		if r.rec != nil {
 			r.rec.Release()
 		}

@@ -48,8 +48,12 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 				filter, err = expr.Parse(tc.filter)
 				require.NoError(t, err)
 			}
-			read := func(n int) []string {
-				rr, err := snap.Scan(ctx, &delta.ScanOptions{Filter: filter, Parallelism: n, BatchSize: 3})
+			read := func(n int, opts ...func(*delta.ScanOptions)) []string {
+				o := &delta.ScanOptions{Filter: filter, Parallelism: n, BatchSize: 3}
+				for _, f := range opts {
+					f(o)
+				}
+				rr, err := snap.Scan(ctx, o)
 				require.NoError(t, err)
 				defer rr.Release()
 				var out []string
@@ -65,6 +69,11 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 			require.NotEmpty(t, seq)
 			assert.Equal(t, seq, read(4))
 			assert.Equal(t, seq, read(2))
+			// A budget of one byte leaves each file its fixed few batches.
+			assert.Equal(t, seq, read(4, func(o *delta.ScanOptions) { o.ReadAheadBytes = 1 }))
+			// In any order: the same batches, as a multiset.
+			assert.ElementsMatch(t, seq, read(4, func(o *delta.ScanOptions) { o.AnyOrder = true }))
+			assert.ElementsMatch(t, seq, read(2, func(o *delta.ScanOptions) { o.AnyOrder = true; o.ReadAheadBytes = 1 }))
 		})
 	}
 }
@@ -73,14 +82,15 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 // prefetching goroutines must stop and release what they decoded ahead.
 func TestParallelScanReleasedEarly(t *testing.T) {
 	root := testdataDir(t)
-	for _, n := range []int{1, 2, 8} {
+	for _, o := range []delta.ScanOptions{{Parallelism: 1}, {Parallelism: 2}, {Parallelism: 8}, {Parallelism: 8, AnyOrder: true}, {Parallelism: 2, ReadAheadBytes: 1}} {
 		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 		ctx := context.Background()
 		tbl, err := delta.Open(ctx, filepath.Join(root, "delta-golden/dv-partitioned-with-checkpoint", "delta"), &delta.Options{Allocator: mem})
 		require.NoError(t, err)
 		snap, err := tbl.Snapshot(ctx)
 		require.NoError(t, err)
-		rr, err := snap.Scan(ctx, &delta.ScanOptions{Parallelism: n, BatchSize: 1})
+		o.BatchSize = 1
+		rr, err := snap.Scan(ctx, &o)
 		require.NoError(t, err)
 		require.True(t, rr.Next())
 		assert.Equal(t, int64(1), rr.RecordBatch().NumRows())
@@ -88,4 +98,17 @@ func TestParallelScanReleasedEarly(t *testing.T) {
 		require.NoError(t, tbl.Close())
 		mem.AssertSize(t, 0)
 	}
+}
+
+func TestScanNegativeReadAhead(t *testing.T) {
+	root := testdataDir(t)
+	ctx := context.Background()
+	tbl, err := delta.Open(ctx, filepath.Join(root, "delta-golden/dv-partitioned-with-checkpoint", "delta"), nil)
+	require.NoError(t, err)
+	defer tbl.Close()
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	_, err = snap.Scan(ctx, &delta.ScanOptions{ReadAheadBytes: -1})
+	require.ErrorIs(t, err, delta.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "ReadAheadBytes")
 }

@@ -53,17 +53,7 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 				for _, f := range opts {
 					f(o)
 				}
-				rr, err := snap.Scan(ctx, o)
-				require.NoError(t, err)
-				defer rr.Release()
-				var out []string
-				for rr.Next() {
-					b, err := rr.RecordBatch().MarshalJSON()
-					require.NoError(t, err)
-					out = append(out, string(b))
-				}
-				require.NoError(t, rr.Err())
-				return out
+				return readRows(t, snap, o)
 			}
 			seq := read(1)
 			require.NotEmpty(t, seq)

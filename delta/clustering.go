@@ -57,10 +57,19 @@ type clusteringConfig struct {
 	DomainName        string     `json:"domainName"`
 }
 
+// MaxClusteringColumns is how many columns CLUSTER BY takes at most: the
+// limit Spark and delta-kernel enforce, since a space-filling curve over
+// more columns gives each too few bits to cluster by.
+const MaxClusteringColumns = 4
+
 // clusteringDomain resolves logical column names (dotted for nested
 // fields) against st and returns the domainMetadata action naming them by
-// physical path. Columns must exist, be primitive and be distinct.
+// physical path. Columns must exist, be primitive and be distinct, and be
+// at most MaxClusteringColumns.
 func clusteringDomain(st *protocol.StructType, mode protocol.ColumnMappingMode, props protocol.Config, cols []string) (protocol.DomainMetadata, error) {
+	if len(cols) > MaxClusteringColumns {
+		return protocol.DomainMetadata{}, fmt.Errorf("%w: CLUSTER BY takes at most %d columns, got %d (%s): choose the columns queries filter on most", ErrInvalidArgument, MaxClusteringColumns, len(cols), strings.Join(cols, ", "))
+	}
 	cfg := clusteringConfig{ClusteringColumns: [][]string{}, DomainName: ClusteringDomain}
 	var seen []string
 	for _, c := range cols {

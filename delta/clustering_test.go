@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -166,6 +167,36 @@ func TestClusterByErrors(t *testing.T) {
 	assert.Equal(t, int64(0), snap.Version())
 	assert.False(t, snap.IsClustered())
 	assert.Nil(t, snap.ClusteringColumns())
+}
+
+// CLUSTER BY takes at most four columns, at create and later; the table
+// is left as it was.
+func TestClusterByTooManyColumns(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	var fields []arrow.Field
+	var names []string
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Int64, Nullable: true})
+		names = append(names, n)
+	}
+	schema := arrow.NewSchema(fields, nil)
+	dir := t.TempDir()
+	_, err := Create(ctx, dir, schema, &CreateOptions{Table: &Options{Allocator: mem}, ClusterBy: names})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "at most 4 columns, got 5")
+	_, err = Open(ctx, dir, nil)
+	require.ErrorIs(t, err, ErrNotATable, "a refused create leaves no table")
+
+	tbl, err := Create(ctx, t.TempDir(), schema, &CreateOptions{Table: &Options{Allocator: mem}, ClusterBy: names[:4]})
+	require.NoError(t, err)
+	defer tbl.Close()
+	_, err = tbl.ClusterBy(ctx, names, nil)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), snap.Version())
+	assert.Equal(t, names[:4], snap.ClusteringColumns())
 }
 
 // opParam is one operationParameters entry of a commitInfo.

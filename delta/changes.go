@@ -155,7 +155,8 @@ func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) 
 	if o.Parallelism < 0 {
 		return nil, fmt.Errorf("%w: negative parallelism %d", ErrInvalidArgument, o.Parallelism)
 	}
-	r := &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1}
+	r := &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1,
+		consts: newConstColumns(t.opts.Allocator, 3)}
 	if n := (&ScanOptions{Parallelism: o.Parallelism}).parallelism(); n > 1 && len(units) > 1 {
 		r.pf = r.startPrefetch(n)
 	}
@@ -325,6 +326,8 @@ type changeReader struct {
 	err   error
 	refs  int64
 	pf    *prefetcher // nil: units are read one at a time on Next
+	// consts shares the constant columns' arrays between batches.
+	consts *constColumns
 }
 
 func (r *changeReader) Retain()                        { atomic.AddInt64(&r.refs, 1) }
@@ -347,6 +350,7 @@ func (r *changeReader) Release() {
 		if r.pf != nil {
 			r.pf.close()
 		}
+		r.consts.close() // after the prefetch workers that use it stopped
 	}
 }
 
@@ -455,7 +459,6 @@ func (r *changeReader) open(u *changeUnit) (*fileBatches, error) {
 
 // decorate appends the change-type (for data files) and commit columns.
 func (r *changeReader) decorate(rec arrow.RecordBatch, u *changeUnit) (arrow.RecordBatch, error) {
-	mem := r.snap.table.opts.Allocator
 	n := int(rec.NumRows())
 	cols := make([]arrow.Array, 0, r.plans.out.NumFields())
 	for i := 0; i < int(rec.NumCols()); i++ {
@@ -463,15 +466,21 @@ func (r *changeReader) decorate(rec arrow.RecordBatch, u *changeUnit) (arrow.Rec
 		c.Retain()
 		cols = append(cols, c)
 	}
-	var consts []scalar.Scalar
-	if !u.cdc {
-		consts = append(consts, scalar.NewStringScalar(u.changeType))
+	type constCol struct {
+		key any
+		sc  scalar.Scalar
 	}
+	consts := make([]constCol, 0, 3)
+	if !u.cdc {
+		consts = append(consts, constCol{u.changeType, scalar.NewStringScalar(u.changeType)})
+	}
+	micros := u.timestamp.UnixMicro()
 	consts = append(consts,
-		scalar.NewInt64Scalar(u.version),
-		scalar.NewTimestampScalar(arrow.Timestamp(u.timestamp.UnixMicro()), protocol.ArrowTimestampUTC))
-	for _, sc := range consts {
-		a, err := scalar.MakeArrayFromScalar(sc, n, mem)
+		constCol{u.version, scalar.NewInt64Scalar(u.version)},
+		constCol{micros, scalar.NewTimestampScalar(arrow.Timestamp(micros), protocol.ArrowTimestampUTC)})
+	for i, cc := range consts {
+		slot := i + 3 - len(consts) // the change type's slot is 0 even when the file supplies it
+		a, err := r.consts.column(slot, cc.key, cc.sc, n)
 		if err != nil {
 			for _, c := range cols {
 				c.Release()

@@ -47,29 +47,28 @@ func zipWith[A, B, R any](ansi bool, what string, a valuer[A], b valuer[B], bld 
 			continue
 		}
 		r, st := f(a.Value(i), b.Value(i))
+		if ansi && st >= rowOverflow {
+			return nil, statusErr(st, what)
+		}
 		switch st {
-		case rowOK:
+		case rowOK, rowOverflow: // legacy overflow keeps the wrapped value
 			bld.Append(r)
-		case rowNull:
-			bld.AppendNull()
-		case rowOverflow:
-			if ansi {
-				return nil, fmt.Errorf("%w: %s overflow (set ANSI off to wrap around)", ErrArithmetic, what)
-			}
-			bld.Append(r)
-		case rowDivZero:
-			if ansi {
-				return nil, fmt.Errorf("%w: division by zero in %s (set ANSI off to get NULL)", ErrArithmetic, what)
-			}
-			bld.AppendNull()
-		case rowOverflowNull:
-			if ansi {
-				return nil, fmt.Errorf("%w: %s overflow (set ANSI off to get NULL)", ErrArithmetic, what)
-			}
+		default:
 			bld.AppendNull()
 		}
 	}
 	return bld.NewArray(), nil
+}
+
+// statusErr is ANSI mode's error for a row status past rowNull.
+func statusErr(st rowStatus, what string) error {
+	switch st {
+	case rowDivZero:
+		return fmt.Errorf("%w: division by zero in %s (set ANSI off to get NULL)", ErrArithmetic, what)
+	case rowOverflowNull:
+		return fmt.Errorf("%w: %s overflow (set ANSI off to get NULL)", ErrArithmetic, what)
+	}
+	return fmt.Errorf("%w: %s overflow (set ANSI off to wrap around)", ErrArithmetic, what)
 }
 
 type integer interface {
@@ -346,13 +345,11 @@ func (c *compiler) arithmetic(n *node) (*cnode, error) {
 	op, ansi := n.op, c.opts.ANSI
 	what := fmt.Sprintf("%s %s %s", sparkTypeName(l.typ), op, sparkTypeName(r.typ))
 	cn := &cnode{typ: result, src: n, eval: func(ec *evalCtx) (value, error) {
-		la, ra, err := ec.evalPair(l, r)
+		lv, rv, err := ec.evalValues(l, r)
 		if err != nil {
 			return value{}, err
 		}
-		defer la.Release()
-		defer ra.Release()
-		out, err := arithKernel(ec, op, ansi, what, la, ra, result)
+		out, err := ec.arith(op, ansi, what, lv, rv, l.typ, r.typ, result)
 		return value{arr: out}, err
 	}}
 	return c.fold(cn, l, r), nil
@@ -369,6 +366,43 @@ func nonNull(t, other arrow.DataType) arrow.DataType {
 		return arrow.PrimitiveTypes.Float64
 	}
 	return t
+}
+
+// evalValues evaluates both operands; the caller owns both values.
+func (ec *evalCtx) evalValues(l, r *cnode) (value, value, error) {
+	lv, err := l.eval(ec)
+	if err != nil {
+		return value{}, value{}, err
+	}
+	rv, err := r.eval(ec)
+	if err != nil {
+		lv.release()
+		return value{}, value{}, err
+	}
+	return lv, rv, nil
+}
+
+// arith computes lv op rv, taking ownership of both values: the
+// vectorised kernels when they apply, else the generic row loop over
+// materialised arrays.
+func (ec *evalCtx) arith(op string, ansi bool, what string, lv, rv value, lt, rt, result arrow.DataType) (arrow.Array, error) {
+	if out, ok, err := fastArith(ec, op, ansi, what, lv, rv); ok {
+		lv.release()
+		rv.release()
+		return out, err
+	}
+	la, err := ec.materialize(lv, lt)
+	if err != nil {
+		rv.release()
+		return nil, err
+	}
+	defer la.Release()
+	ra, err := ec.materialize(rv, rt)
+	if err != nil {
+		return nil, err
+	}
+	defer ra.Release()
+	return arithKernel(ec, op, ansi, what, la, ra, result)
 }
 
 // evalPair evaluates both operands as arrays of batch length.
@@ -467,17 +501,21 @@ func (c *compiler) negate(n *node) (*cnode, error) {
 	typ, ansi := in.typ, c.opts.ANSI
 	what := "-" + sparkTypeName(typ)
 	cn := &cnode{typ: typ, src: n, eval: func(ec *evalCtx) (value, error) {
-		za, xa, err := ec.evalPair(zero, in)
-		if err != nil {
-			return value{}, err
-		}
-		defer za.Release()
-		defer xa.Release()
 		if d, ok := typ.(*arrow.Decimal128Type); ok {
+			za, xa, err := ec.evalPair(zero, in)
+			if err != nil {
+				return value{}, err
+			}
+			defer za.Release()
+			defer xa.Release()
 			out, err := zipWith(ansi, what, za.(*array.Decimal128), xa.(*array.Decimal128), array.NewDecimal128Builder(ec.mem, d), decimalOp("-", d, d, d))
 			return value{arr: out}, err
 		}
-		out, err := arithKernel(ec, "-", ansi, what, za, xa, typ)
+		zv, xv, err := ec.evalValues(zero, in)
+		if err != nil {
+			return value{}, err
+		}
+		out, err := ec.arith("-", ansi, what, zv, xv, typ, typ, typ)
 		return value{arr: out}, err
 	}}
 	return c.fold(cn, in), nil
@@ -502,13 +540,11 @@ func (c *compiler) bitNot(n *node) (*cnode, error) {
 	}
 	typ := in.typ
 	cn := &cnode{typ: typ, src: n, eval: func(ec *evalCtx) (value, error) {
-		xa, ma, err := ec.evalPair(in, minus1)
+		xv, mv, err := ec.evalValues(in, minus1)
 		if err != nil {
 			return value{}, err
 		}
-		defer xa.Release()
-		defer ma.Release()
-		out, err := arithKernel(ec, "^", false, "~", xa, ma, typ)
+		out, err := ec.arith("^", false, "~", xv, mv, typ, typ, typ)
 		return value{arr: out}, err
 	}}
 	return c.fold(cn, in), nil

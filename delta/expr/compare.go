@@ -194,85 +194,266 @@ func cmpPrimitive[T ordered](mem memory.Allocator, op cmpOp, a arrow.Array, av [
 		packCmpScalar(out, av, scalarOf(b.sc), op)
 		return newBoolArray(n, copyValidity(mem, a), vals)
 	}
-	bv := valuesOf(b.arr)
-	switch op {
-	case opEq:
-		packBits2(out, av, bv, func(x, y T) bool { return eqSpark(x, y) })
-	case opNe:
-		packBits2(out, av, bv, func(x, y T) bool { return !eqSpark(x, y) })
-	case opLt:
-		packBits2(out, av, bv, func(x, y T) bool { return lessSpark(x, y) })
-	case opLe:
-		packBits2(out, av, bv, func(x, y T) bool { return !lessSpark(y, x) })
-	case opGt:
-		packBits2(out, av, bv, func(x, y T) bool { return lessSpark(y, x) })
-	case opGe:
-		packBits2(out, av, bv, func(x, y T) bool { return !lessSpark(x, y) })
-	}
+	packCmpArrays(out, av, valuesOf(b.arr), op)
 	return newBoolArray(n, andValidity(mem, a, b.arr), vals)
 }
 
-// packCmpScalar writes (v[i] op s) into bit i of out. Each operator has
-// its own loop with the comparison inlined: this is the hot path of scan
-// filters such as amount > 0.
+// packCmpScalar writes (v[i] op s) into bit i of out: the hot path of
+// scan filters such as amount > 0. With s not NaN, Spark's ordering (NaN
+// above everything) makes each operator one IEEE comparison — x > s is
+// !(x <= s), true for a NaN x — computed without a branch; eight rows
+// make one byte store. A NaN s leaves only "is x NaN" questions.
 func packCmpScalar[T ordered](out []byte, v []T, s T, op cmpOp) {
+	if s != s {
+		packCmpNaN(out, v, op)
+		return
+	}
 	n := len(v)
-	clear(out)
-	sNaN := s != s
+	full := n &^ 7
 	switch op {
 	case opEq:
-		for i := 0; i < n; i++ {
-			x := v[i]
-			if x == s || (sNaN && x != x) {
-				out[i>>3] |= 1 << (i & 7)
+		for i := 0; i < full; i += 8 {
+			var w byte
+			for j, x := range v[i : i+8 : i+8] {
+				w |= (bit(x == s)) << j
 			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j, x := range v[full:] {
+				w |= (bit(x == s)) << j
+			}
+			out[full>>3] = w
 		}
 	case opNe:
-		for i := 0; i < n; i++ {
-			x := v[i]
-			if !(x == s || (sNaN && x != x)) {
-				out[i>>3] |= 1 << (i & 7)
+		for i := 0; i < full; i += 8 {
+			var w byte
+			for j, x := range v[i : i+8 : i+8] {
+				w |= (bit(x == s) ^ 1) << j
 			}
+			out[i>>3] = w
 		}
-	case opLt: // x < s, NaN largest
-		for i := 0; i < n; i++ {
-			x := v[i]
-			if x < s || (sNaN && x == x) {
-				out[i>>3] |= 1 << (i & 7)
+		if full < n {
+			var w byte
+			for j, x := range v[full:] {
+				w |= (bit(x == s) ^ 1) << j
 			}
+			out[full>>3] = w
 		}
-	case opLe: // !(s < x)
-		for i := 0; i < n; i++ {
-			x := v[i]
-			if !(s < x || (x != x && !sNaN)) {
-				out[i>>3] |= 1 << (i & 7)
+	case opLt:
+		for i := 0; i < full; i += 8 {
+			var w byte
+			for j, x := range v[i : i+8 : i+8] {
+				w |= (bit(x < s)) << j
 			}
+			out[i>>3] = w
 		}
-	case opGt: // s < x
-		for i := 0; i < n; i++ {
-			x := v[i]
-			if s < x || (x != x && !sNaN) {
-				out[i>>3] |= 1 << (i & 7)
+		if full < n {
+			var w byte
+			for j, x := range v[full:] {
+				w |= (bit(x < s)) << j
 			}
+			out[full>>3] = w
 		}
-	case opGe: // !(x < s)
-		for i := 0; i < n; i++ {
-			x := v[i]
-			if !(x < s || (sNaN && x == x)) {
-				out[i>>3] |= 1 << (i & 7)
+	case opLe:
+		for i := 0; i < full; i += 8 {
+			var w byte
+			for j, x := range v[i : i+8 : i+8] {
+				w |= (bit(x <= s)) << j
 			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j, x := range v[full:] {
+				w |= (bit(x <= s)) << j
+			}
+			out[full>>3] = w
+		}
+	case opGt:
+		for i := 0; i < full; i += 8 {
+			var w byte
+			for j, x := range v[i : i+8 : i+8] {
+				w |= (bit(x <= s) ^ 1) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j, x := range v[full:] {
+				w |= (bit(x <= s) ^ 1) << j
+			}
+			out[full>>3] = w
+		}
+	case opGe:
+		for i := 0; i < full; i += 8 {
+			var w byte
+			for j, x := range v[i : i+8 : i+8] {
+				w |= (bit(x < s) ^ 1) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j, x := range v[full:] {
+				w |= (bit(x < s) ^ 1) << j
+			}
+			out[full>>3] = w
 		}
 	}
 }
 
-func packBits2[T any](out []byte, a, b []T, pred func(T, T) bool) {
-	n := len(a)
+// packCmpNaN is packCmpScalar against NaN: equal to (and not below) NaN
+// only, below it for every other value.
+func packCmpNaN[T ordered](out []byte, v []T, op cmpOp) {
 	clear(out)
-	for i := 0; i < n; i++ {
-		if pred(a[i], b[i]) {
+	for i, x := range v {
+		isNaN := x != x
+		var holds bool
+		switch op {
+		case opEq, opGe:
+			holds = isNaN
+		case opNe, opLt:
+			holds = !isNaN
+		case opLe:
+			holds = true
+		}
+		if holds {
 			out[i>>3] |= 1 << (i & 7)
 		}
 	}
+}
+
+// packCmpArrays writes (a[i] op b[i]) into bit i of out, with Spark's NaN
+// ordering (NaN equals NaN and is above everything). As in packCmpScalar,
+// each operator has its own loop (a predicate passed as a func value
+// would cost an indirect call per row); the bits are computed without
+// branches, since comparisons of two columns are often unpredictable, and
+// eight rows make one byte store.
+func packCmpArrays[T ordered](out []byte, a, b []T, op cmpOp) {
+	n := len(a)
+	b = b[:n]
+	full := n &^ 7
+	switch op {
+	case opEq:
+		for i := 0; i < full; i += 8 {
+			av, bv := a[i:i+8:i+8], b[i:i+8:i+8]
+			var w byte
+			for j := 0; j < 8; j++ {
+				x, y := av[j], bv[j]
+				w |= (bit(x == y) | bit(x != x)&bit(y != y)) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j := full; j < n; j++ {
+				x, y := a[j], b[j]
+				w |= (bit(x == y) | bit(x != x)&bit(y != y)) << (j - full)
+			}
+			out[full>>3] = w
+		}
+	case opNe:
+		for i := 0; i < full; i += 8 {
+			av, bv := a[i:i+8:i+8], b[i:i+8:i+8]
+			var w byte
+			for j := 0; j < 8; j++ {
+				x, y := av[j], bv[j]
+				w |= ((bit(x == y) | bit(x != x)&bit(y != y)) ^ 1) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j := full; j < n; j++ {
+				x, y := a[j], b[j]
+				w |= ((bit(x == y) | bit(x != x)&bit(y != y)) ^ 1) << (j - full)
+			}
+			out[full>>3] = w
+		}
+	case opLt: // lessSpark(x, y)
+		for i := 0; i < full; i += 8 {
+			av, bv := a[i:i+8:i+8], b[i:i+8:i+8]
+			var w byte
+			for j := 0; j < 8; j++ {
+				x, y := av[j], bv[j]
+				w |= (bit(x < y) | bit(y != y)&bit(x == x)) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j := full; j < n; j++ {
+				x, y := a[j], b[j]
+				w |= (bit(x < y) | bit(y != y)&bit(x == x)) << (j - full)
+			}
+			out[full>>3] = w
+		}
+	case opLe: // !lessSpark(y, x)
+		for i := 0; i < full; i += 8 {
+			av, bv := a[i:i+8:i+8], b[i:i+8:i+8]
+			var w byte
+			for j := 0; j < 8; j++ {
+				x, y := av[j], bv[j]
+				w |= ((bit(y < x) | bit(x != x)&bit(y == y)) ^ 1) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j := full; j < n; j++ {
+				x, y := a[j], b[j]
+				w |= ((bit(y < x) | bit(x != x)&bit(y == y)) ^ 1) << (j - full)
+			}
+			out[full>>3] = w
+		}
+	case opGt: // lessSpark(y, x)
+		for i := 0; i < full; i += 8 {
+			av, bv := a[i:i+8:i+8], b[i:i+8:i+8]
+			var w byte
+			for j := 0; j < 8; j++ {
+				x, y := av[j], bv[j]
+				w |= (bit(y < x) | bit(x != x)&bit(y == y)) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j := full; j < n; j++ {
+				x, y := a[j], b[j]
+				w |= (bit(y < x) | bit(x != x)&bit(y == y)) << (j - full)
+			}
+			out[full>>3] = w
+		}
+	case opGe: // !lessSpark(x, y)
+		for i := 0; i < full; i += 8 {
+			av, bv := a[i:i+8:i+8], b[i:i+8:i+8]
+			var w byte
+			for j := 0; j < 8; j++ {
+				x, y := av[j], bv[j]
+				w |= ((bit(x < y) | bit(y != y)&bit(x == x)) ^ 1) << j
+			}
+			out[i>>3] = w
+		}
+		if full < n {
+			var w byte
+			for j := full; j < n; j++ {
+				x, y := a[j], b[j]
+				w |= ((bit(x < y) | bit(y != y)&bit(x == x)) ^ 1) << (j - full)
+			}
+			out[full>>3] = w
+		}
+	}
+}
+
+// bit is 1 for true: the compiler turns it into a flag-setting
+// instruction, so random comparison outcomes cost no branch mispredicts.
+func bit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // rowValue returns a getter for row i of arr as a scalar-comparable Go value.

@@ -412,7 +412,41 @@ type fileBatches struct {
 	parts map[int]scalar.Scalar // read index → partition value
 	rr    array.RecordReader
 	rows  *groupRows // instead of rr for filtered plans: already filtered
-	close func()
+	// closeFile releases the reader and the file.
+	closeFile func()
+	// partCols holds each partition column's values, built once for the
+	// longest batch so far; batches get slices of it.
+	partCols map[int]arrow.Array
+}
+
+// close releases the file and the partition columns (batches handed out
+// keep their slices alive).
+func (fb *fileBatches) close() {
+	fb.closeFile()
+	for _, a := range fb.partCols {
+		a.Release()
+	}
+	fb.partCols = nil
+}
+
+// partitionColumn returns n copies of read column i's partition value: a
+// slice of one array per file rather than a new array per batch.
+func (fb *fileBatches) partitionColumn(i int, sc scalar.Scalar, n int) (arrow.Array, error) {
+	a := fb.partCols[i]
+	if a == nil || a.Len() < n {
+		na, err := scalar.MakeArrayFromScalar(sc, n, fb.plan.mem)
+		if err != nil {
+			return nil, fmt.Errorf("delta: partition column %s: %w", fb.plan.read.Field(i).Name, err)
+		}
+		if a != nil {
+			a.Release()
+		}
+		if fb.partCols == nil {
+			fb.partCols = map[int]arrow.Array{}
+		}
+		fb.partCols[i], a = na, na
+	}
+	return array.NewSlice(a, 0, int64(n)), nil
 }
 
 func (s *Snapshot) openFileBatches(ctx context.Context, p *scanPlan, f *protocol.Add) (*fileBatches, error) {
@@ -466,7 +500,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 			return nil, err
 		}
 		fb.rows = rows
-		fb.close = func() {
+		fb.closeFile = func() {
 			rows.close()
 			_ = r.Close()
 		}
@@ -504,7 +538,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		return nil, readErr(f.Path, err)
 	}
 	fb.rr = rr
-	fb.close = func() {
+	fb.closeFile = func() {
 		rr.Release()
 		_ = r.Close()
 		if pool != nil {
@@ -546,9 +580,9 @@ func (fb *fileBatches) next(ctx context.Context) (arrow.RecordBatch, error) {
 	di := 0
 	for i := range cols {
 		if sc, ok := fb.parts[i]; ok {
-			arr, err := scalar.MakeArrayFromScalar(sc, int(n), p.mem)
+			arr, err := fb.partitionColumn(i, sc, int(n))
 			if err != nil {
-				return nil, fmt.Errorf("delta: partition column %s: %w", p.read.Field(i).Name, err)
+				return nil, err
 			}
 			cols[i] = arr
 			continue

@@ -57,6 +57,10 @@ type ScanOptions struct {
 	// has no matching value skipped). Results are the same either way;
 	// benchmarks and diagnosis use it to compare.
 	NoDictionaryFilter bool
+
+	// noSelect turns off reading only the matching rows of the columns a
+	// filter does not use (scan_select.go): tests compare the two paths.
+	noSelect bool
 }
 
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
@@ -111,6 +115,7 @@ type scanPlan struct {
 	mem       memory.Allocator
 	noDict    bool // ScanOptions.NoDictionaryFilter
 	noRecycle bool // tests and benchmarks: decode with mem directly
+	noSelect  bool // ScanOptions.noSelect
 	// rowIndex appends each row's index in its data file (before deletion
 	// vectors apply) as a last output column, rowIndexColumn: what DML
 	// needs to build deletion vectors. Plans with it have no filter.
@@ -133,7 +138,7 @@ func (s *Snapshot) planScan(opts *ScanOptions) (*scanPlan, error) {
 	if opts == nil {
 		opts = &ScanOptions{}
 	}
-	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}, noDict: opts.NoDictionaryFilter, prefetch: opts.prefetchConfig(0)}
+	p := &scanPlan{batchSize: opts.BatchSize, noPageIndex: opts.NoPageIndex, mem: s.table.opts.Allocator, partIdx: map[int]*protocol.StructField{}, groups: &groupCounts{}, noDict: opts.NoDictionaryFilter, noSelect: opts.noSelect, prefetch: opts.prefetchConfig(0)}
 	if opts.ReadAheadBytes < 0 {
 		return nil, fmt.Errorf("%w: negative ReadAheadBytes %d", ErrInvalidArgument, opts.ReadAheadBytes)
 	}

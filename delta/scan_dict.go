@@ -184,8 +184,24 @@ func (g *groupRows) readDictGroup(rg int) (out []arrow.RecordBatch, ok bool, err
 		return nil, true, nil
 	}
 	lf := g.plan.late
+	// The other columns of the selected rows only, when they are few.
+	var chosen []int32
+	var base int32
+	for i, h := range heads {
+		for _, r := range sels[i] {
+			chosen = append(chosen, base+r)
+		}
+		base += int32(h.NumRows())
+	}
+	restRows, selected, err := g.readRestRows(rg, chosen)
+	if err != nil {
+		return nil, false, err
+	}
+	if selected {
+		defer restRows.Release()
+	}
 	var tails []arrow.RecordBatch
-	if lf.rest.NumFields() > 0 {
+	if lf.rest.NumFields() > 0 && !selected {
 		rr, err := g.read(lf.rest, rg, nil)
 		if err != nil {
 			return nil, false, g.wrap(err)
@@ -199,6 +215,7 @@ func (g *groupRows) readDictGroup(rg int) (out []arrow.RecordBatch, ok bool, err
 		}
 	}
 	g.plan.groups.read.Add(1)
+	off := 0
 	for i, h := range heads {
 		if len(sels[i]) == 0 {
 			continue
@@ -208,6 +225,9 @@ func (g *groupRows) readDictGroup(rg int) (out []arrow.RecordBatch, ok bool, err
 			var src arrow.Array
 			if from >= 0 {
 				src = h.Column(from)
+			} else if selected {
+				cols[c] = sliceColumn(restRows, -from-1, off, len(sels[i]))
+				continue
 			} else {
 				if tails[i].NumRows() != h.NumRows() {
 					releaseAll(cols)
@@ -225,6 +245,7 @@ func (g *groupRows) readDictGroup(rg int) (out []arrow.RecordBatch, ok bool, err
 		}
 		out = append(out, array.NewRecordBatch(g.plan.dataRead, cols, int64(len(sels[i]))))
 		releaseAll(cols)
+		off += len(sels[i])
 	}
 	return out, true, nil
 }

@@ -116,6 +116,11 @@ type groupRows struct {
 	pages   *pagePruner         // nil: row groups are read whole
 	pending []arrow.RecordBatch // filtered batches of the current group
 	pool    *recycler           // decodes the file; nil for the plan's allocator
+	// groupRows and firstRow are each row group's row count and first
+	// file row.
+	groupRows []int64
+	firstRow  []int64
+	noSelect  bool // read whole groups only (ScanOptions.noSelect)
 }
 
 // groupCounts counts what filtered scans of a plan did with row groups,
@@ -126,6 +131,7 @@ type groupCounts struct {
 	prunedByFilter atomic.Int64 // no row of the filter's columns matched
 	prunedByPages  atomic.Int64 // the page index ruled out every page
 	pagesPruned    atomic.Int64 // pieces of groups skipped by the page index
+	selected       atomic.Int64 // other columns read for the matching rows only
 }
 
 // openGroupRows opens a filtered scan of one data file and prunes its row
@@ -147,7 +153,11 @@ func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.A
 	if d := deleted; d != nil && !d.IsEmpty() && d.Maximum() >= uint64(info.NumRows) {
 		return nil, fmt.Errorf("%w: deletion vector of %s: %w: row %d deleted, the file has %d rows", ErrCorruptLog, f.Path, parquetio.ErrDeletedRowOutOfRange, d.Maximum(), info.NumRows)
 	}
-	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping, pages: s.newPagePruner(p, f), pool: pool}
+	g := &groupRows{ctx: ctx, plan: p, path: f.Path, file: pf, parts: parts, deleted: deleted, mapping: s.mapping, pages: s.newPagePruner(p, f), pool: pool, noSelect: p.noSelect}
+	for _, rg := range info.RowGroups {
+		g.groupRows = append(g.groupRows, rg.NumRows)
+		g.firstRow = append(g.firstRow, rg.FirstRow)
+	}
 	// Under id mapping a file's column names need not be the physical
 	// names the statistics lookup uses: such files are not pruned.
 	prune := p.skipper != nil && s.mapping != protocol.ColumnMappingID
@@ -273,6 +283,30 @@ func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 		g.plan.groups.prunedByFilter.Add(1)
 		return nil, nil
 	}
+	// The other columns: for the matching rows only when they are few,
+	// else the group (or its page ranges) whole, then filtered.
+	var chosen []int32
+	gp := &groupPositions{ranges: rows, first: g.firstRow[rg]}
+	var pos int64
+	for i, h := range heads {
+		if b, ok := masks[i].(*array.Boolean); ok {
+			for j := 0; j < b.Len(); j++ {
+				if b.IsValid(j) && b.Value(j) {
+					chosen = append(chosen, gp.row(pos+int64(j)))
+				}
+			}
+		}
+		pos += h.NumRows()
+	}
+	restRows, selected, err := g.readRestRows(rg, chosen)
+	if err != nil {
+		return nil, err
+	}
+	if selected {
+		defer restRows.Release()
+		g.plan.groups.read.Add(1)
+		return g.assembleSelected(heads, masks, restRows)
+	}
 	var tails []arrow.RecordBatch
 	if lf.rest.NumFields() > 0 {
 		rr, err := g.read(lf.rest, rg, rows)
@@ -314,6 +348,45 @@ func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 			return nil, fmt.Errorf("delta: filter on %s: %w", g.path, err)
 		}
 		out = append(out, kept)
+	}
+	return out, nil
+}
+
+// assembleSelected builds the filtered batches of a row group from its
+// filter batches and masks and rest, the other columns of the matching
+// rows (in order, all batches together).
+func (g *groupRows) assembleSelected(heads []arrow.RecordBatch, masks []arrow.Array, rest arrow.RecordBatch) ([]arrow.RecordBatch, error) {
+	lf := g.plan.late
+	var out []arrow.RecordBatch
+	off := 0
+	for i, h := range heads {
+		if masks[i] == nil {
+			continue
+		}
+		kept, err := compute.FilterRecordBatch(compute.WithAllocator(g.ctx, g.plan.mem), h, masks[i], compute.DefaultFilterOptions())
+		if err != nil {
+			releaseAll(out)
+			return nil, fmt.Errorf("delta: filter on %s: %w", g.path, err)
+		}
+		n := int(kept.NumRows())
+		if off+n > int(rest.NumRows()) {
+			kept.Release()
+			releaseAll(out)
+			return nil, fmt.Errorf("delta: read %s: %d matching rows, %d read", g.path, off+n, rest.NumRows())
+		}
+		cols := make([]arrow.Array, len(lf.dataFrom))
+		for c, from := range lf.dataFrom {
+			if from >= 0 {
+				cols[c] = kept.Column(from)
+				cols[c].Retain()
+			} else {
+				cols[c] = sliceColumn(rest, -from-1, off, n)
+			}
+		}
+		kept.Release()
+		out = append(out, array.NewRecordBatch(g.plan.dataRead, cols, int64(n)))
+		releaseAll(cols)
+		off += n
 	}
 	return out, nil
 }

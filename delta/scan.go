@@ -93,6 +93,12 @@ func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter
 		// is released; its consumer stopping early only stops pulling.
 		next, stop = plan.ahead.next, func() {}
 	}
+	if !plan.noRecycle {
+		// One recycler for the whole scan: a table of many small files
+		// reuses the first files' buffers for the others instead of
+		// allocating (and collecting) new ones per file.
+		plan.pool = newRecycler(plan.mem)
+	}
 	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
 	if n > 1 {
 		r.pf = s.startPrefetch(ctx, plan, next, stop)
@@ -126,6 +132,10 @@ type scanPlan struct {
 	// prefetch is how files are decoded ahead (ScanOptions.Parallelism,
 	// ReadAheadBytes, AnyOrder).
 	prefetch prefetchConfig
+	// pool, when set, recycles decode buffers across every file of the
+	// scan and is closed when the scan reader is released; without it
+	// each file gets a recycler of its own (filePool).
+	pool *recycler
 	// ahead reads files ahead of decoding on object stores; nil on local
 	// disk or with IOConcurrency 1 (see scan_readahead.go).
 	ahead *readAhead
@@ -311,7 +321,24 @@ func (r *scanReader) Release() {
 		if r.plan.ahead != nil {
 			r.plan.ahead.stop()
 		}
+		if r.plan.pool != nil {
+			r.plan.pool.close() // after every decoder stopped
+		}
 	}
+}
+
+// filePool returns the allocator to decode one file with, and the
+// recycler to close when the file is done (nil when there is none to
+// close): the scan's shared recycler, else one of the file's own.
+func (p *scanPlan) filePool() (memory.Allocator, *recycler) {
+	switch {
+	case p.pool != nil:
+		return p.pool, nil
+	case p.noRecycle:
+		return p.mem, nil
+	}
+	pool := newRecycler(p.mem)
+	return pool, pool
 }
 
 func (r *scanReader) Schema() *arrow.Schema { return r.plan.out }
@@ -514,11 +541,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 	// Batches are decoded into fresh buffers that the caller usually
 	// releases before the file's next row group is decoded: recycling
 	// them saves zeroing (and faulting in) new memory for each.
-	mem, pool := p.mem, (*recycler)(nil)
-	if !p.noRecycle {
-		pool = newRecycler(p.mem)
-		mem = pool
-	}
+	mem, pool := p.filePool()
 	rr, err := parquetio.NewRecordReader(ctx, r, &parquetio.ReadOptions{
 		Schema:        p.dataRead,
 		ColumnMapping: s.mapping,

@@ -137,11 +137,7 @@ type groupCounts struct {
 // openGroupRows opens a filtered scan of one data file and prunes its row
 // groups by their statistics.
 func (s *Snapshot) openGroupRows(ctx context.Context, p *scanPlan, f *protocol.Add, r storage.ReaderAt, parts map[int]scalar.Scalar, deleted *roaring64.Bitmap) (*groupRows, error) {
-	mem, pool := p.mem, (*recycler)(nil)
-	if !p.noRecycle {
-		pool = newRecycler(p.mem)
-		mem = pool
-	}
+	mem, pool := p.filePool()
 	pf, err := parquetio.OpenFile(r, mem)
 	if err != nil {
 		if pool != nil {

@@ -27,7 +27,10 @@ type recycler struct {
 }
 
 const (
-	recycleMin  = 64 << 10 // smaller buffers are not worth pooling
+	// Smaller buffers are not worth pooling; page readers' 16 KiB
+	// buffers and a small file's value buffers are, in a scan of
+	// thousands of small files.
+	recycleMin  = 4 << 10
 	recycleHeld = 32 << 20 // at most this many bytes pooled
 )
 

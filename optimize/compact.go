@@ -314,7 +314,10 @@ func (r *run) copyBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*del
 	if err != nil {
 		return nil, err
 	}
-	rr, err := r.snap.ScanFiles(ctx, b.files, nil)
+	// Rows of a bin may come in any order: the files are merged, not
+	// concatenated in a meaning-bearing order, and decoders then never wait
+	// for each other.
+	rr, err := r.snap.ScanFiles(ctx, b.files, &delta.ScanOptions{AnyOrder: true})
 	if err == nil {
 		err = fw.Write(ctx, rr)
 		rr.Release()

@@ -3,6 +3,7 @@ package stepstore
 import (
 	"context"
 	"iter"
+	"sync"
 	"sync/atomic"
 
 	"github.com/lakehouse-go/lakehouse/internal/storage"
@@ -20,6 +21,7 @@ type Options struct {
 type Store struct {
 	storage.Store
 	n          *atomic.Int64
+	mu         *sync.Mutex // serializes at: concurrent reads step at once
 	at         func(step int64, what string)
 	firstWrite bool
 }
@@ -29,7 +31,7 @@ type Store struct {
 // share n share one sequence of steps: an operation over two tables
 // (CLONE) is numbered as one.
 func New(inner storage.Store, n *atomic.Int64, at func(step int64, what string), opts *Options) *Store {
-	s := &Store{Store: inner, n: n, at: at}
+	s := &Store{Store: inner, n: n, mu: new(sync.Mutex), at: at}
 	if opts != nil {
 		s.firstWrite = opts.FirstWrite
 	}
@@ -39,11 +41,17 @@ func New(inner storage.Store, n *atomic.Int64, at func(step int64, what string),
 // Wrapper returns a function that wraps each store it is given with one
 // shared count of steps: what storage.WrapForTest takes.
 func Wrapper(at func(step int64, what string), opts *Options) func(storage.Store) storage.Store {
-	n := new(atomic.Int64)
-	return func(s storage.Store) storage.Store { return New(s, n, at, opts) }
+	first := New(nil, new(atomic.Int64), at, opts)
+	return func(s storage.Store) storage.Store { return first.Share(s) }
 }
 
-func (s *Store) step(what string) { s.at(s.n.Add(1), what) }
+// step numbers the step and calls at, one call at a time across the
+// stores sharing the count, so at needs no locking of its own.
+func (s *Store) step(what string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at(s.n.Add(1), what)
+}
 
 // Get counts a step and reads the object.
 func (s *Store) Get(ctx context.Context, p string) ([]byte, error) {
@@ -121,5 +129,5 @@ func (w *writer) Close() error {
 // Share wraps inner with s's count, function and options, so steps on
 // either store are numbered in one sequence.
 func (s *Store) Share(inner storage.Store) *Store {
-	return &Store{Store: inner, n: s.n, at: s.at, firstWrite: s.firstWrite}
+	return &Store{Store: inner, n: s.n, mu: s.mu, at: s.at, firstWrite: s.firstWrite}
 }

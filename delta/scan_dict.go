@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 )
 
 // dictFilter evaluates the conjuncts of a filter that test one string or
@@ -30,6 +31,10 @@ type dictFilter struct {
 	// read is filterData with the dictionary columns typed as
 	// dictionaries.
 	read *arrow.Schema
+	// dictRead is only the dictionary columns, typed as dictionaries, in
+	// the order of cols: what is decoded first when the other columns
+	// are read for the candidate rows only (readDictGroupRows).
+	dictRead *arrow.Schema
 
 	pruned atomic.Int64 // row groups skipped on their dictionaries
 	used   atomic.Int64 // row groups filtered by dictionary index
@@ -84,6 +89,11 @@ func planDictFilter(p *scanPlan, f expr.Expr, lf *lateFilter) (*dictFilter, erro
 		fields[di].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: fld.Type}
 	}
 	d.read = arrow.NewSchema(fields, nil)
+	dictFields := make([]arrow.Field, len(d.cols))
+	for k, c := range d.cols {
+		dictFields[k] = fields[c.dataIdx]
+	}
+	d.dictRead = arrow.NewSchema(dictFields, nil)
 	if len(rest) > 0 {
 		prog, err := expr.Compile(expr.And(rest...), lf.narrow, &expr.CompileOptions{Allocator: p.mem})
 		if err != nil {
@@ -143,6 +153,9 @@ func evalOn(ctx context.Context, prog *expr.Program, fld arrow.Field, col arrow.
 // dictionary-encoded: the caller then reads the group the ordinary way.
 func (g *groupRows) readDictGroup(rg int) (out []arrow.RecordBatch, ok bool, err error) {
 	d := g.plan.late.dict
+	// sparse: some dictionary column lets few of its distinct values
+	// through, so few rows are likely candidates.
+	sparse := false
 	for _, c := range d.cols {
 		values, ok, err := g.file.ChunkDictionary(rg, c.field, g.mapping)
 		if err != nil {
@@ -159,6 +172,14 @@ func (g *groupRows) readDictGroup(rg int) (out []arrow.RecordBatch, ok bool, err
 		if !c.nullMatch && !anyTrue(match) {
 			d.pruned.Add(1)
 			return nil, true, nil
+		}
+		if !c.nullMatch && countTrue(match)*selectDensity <= int64(len(match)) {
+			sparse = true
+		}
+	}
+	if sparse {
+		if out, ok, err := g.readDictGroupRows(rg); ok || err != nil {
+			return out, true, err
 		}
 	}
 	rr, err := g.read(d.read, rg, nil)
@@ -263,10 +284,20 @@ func anyTrue(bs []bool) bool {
 // filter: the dictionary conjuncts by index, then the rest on those rows.
 func (g *groupRows) selectRows(h arrow.RecordBatch) ([]int32, error) {
 	d := g.plan.late.dict
-	n := int(h.NumRows())
+	rows, err := g.dictRows(int(h.NumRows()), func(_ int, c dictColumn) arrow.Array { return h.Column(c.dataIdx) })
+	if err != nil || len(rows) == 0 || d.rest == nil {
+		return rows, err
+	}
+	return g.filterRest(h, rows)
+}
+
+// dictRows returns the rows, of n, that pass every dictionary conjunct;
+// column gives dictionary column k (d.cols[k]) of the batch.
+func (g *groupRows) dictRows(n int, column func(k int, c dictColumn) arrow.Array) ([]int32, error) {
+	d := g.plan.late.dict
 	var rows []int32
 	for ci, c := range d.cols {
-		dict, ok := h.Column(c.dataIdx).(*array.Dictionary)
+		dict, ok := column(ci, c).(*array.Dictionary)
 		if !ok {
 			return nil, fmt.Errorf("delta: read %s: column %s is not a dictionary", g.path, c.field.Name)
 		}
@@ -293,10 +324,7 @@ func (g *groupRows) selectRows(h arrow.RecordBatch) ([]int32, error) {
 			return nil, nil
 		}
 	}
-	if d.rest == nil {
-		return rows, nil
-	}
-	return g.filterRest(h, rows)
+	return rows, nil
 }
 
 // passer returns whether row r of dict passes c's conjuncts. It
@@ -432,4 +460,145 @@ func (g *groupRows) gather(col arrow.Array, rows []int32) (arrow.Array, error) {
 		return nil, fmt.Errorf("delta: filter on %s: %w", g.path, err)
 	}
 	return out, nil
+}
+
+// readDictGroupRows reads row group rg decoding only the dictionary
+// columns in full: rows they select are candidates, every other column
+// (the filter's and the rest) is read for the candidates only
+// (parquetio.File.ReadRows), and the whole filter then runs on them. ok
+// is false, with nothing read but the dictionary columns, when the
+// candidates are too many for row-by-row reads, the file has deleted rows
+// (batch positions would not be group rows) or some column needs the
+// general reader.
+func (g *groupRows) readDictGroupRows(rg int) (out []arrow.RecordBatch, ok bool, err error) {
+	lf := g.plan.late
+	d := lf.dict
+	if g.noSelect || (g.deleted != nil && !g.deleted.IsEmpty()) {
+		return nil, false, nil
+	}
+	// Where each output column comes from: dictionary column k, or
+	// column i of the rows read for the candidates.
+	dictOf := make([]int, len(lf.dataFrom))
+	otherOf := make([]int, len(lf.dataFrom))
+	var others []arrow.Field
+	for c, from := range lf.dataFrom {
+		dictOf[c], otherOf[c] = -1, -1
+		for k, dc := range d.cols {
+			if from >= 0 && dc.dataIdx == from {
+				dictOf[c] = k
+			}
+		}
+		if dictOf[c] < 0 {
+			otherOf[c] = len(others)
+			others = append(others, g.plan.dataRead.Field(c))
+		}
+	}
+	if len(others) == 0 {
+		return nil, false, nil // nothing to gain: the dictionary path reads only these
+	}
+	rr, err := g.read(d.dictRead, rg, nil)
+	if err != nil {
+		return nil, false, g.wrap(err)
+	}
+	heads, err := drain(rr)
+	if err != nil {
+		return nil, false, g.wrap(err)
+	}
+	defer releaseAll(heads)
+	cands := make([][]int32, len(heads))
+	var chosen []int32
+	var base int32
+	for i, h := range heads {
+		if cands[i], err = g.dictRows(int(h.NumRows()), func(k int, _ dictColumn) arrow.Array { return h.Column(k) }); err != nil {
+			return nil, false, err
+		}
+		for _, r := range cands[i] {
+			chosen = append(chosen, base+r)
+		}
+		base += int32(h.NumRows())
+	}
+	if len(chosen) == 0 {
+		d.used.Add(1)
+		g.plan.groups.prunedByFilter.Add(1)
+		return nil, true, nil
+	}
+	if int64(len(chosen))*selectDensity > g.groupRows[rg] {
+		return nil, false, nil
+	}
+	rest, ok, err := g.file.ReadRows(g.ctx, rg, chosen, &parquetio.ReadOptions{Schema: arrow.NewSchema(others, nil), ColumnMapping: g.mapping, Allocator: g.plan.mem})
+	if err != nil || !ok {
+		return nil, false, g.wrapMaybe(err)
+	}
+	defer rest.Release()
+	d.used.Add(1)
+	g.plan.groups.read.Add(1)
+	g.plan.groups.selected.Add(1)
+	off := 0
+	for i, h := range heads {
+		n := len(cands[i])
+		if n == 0 {
+			continue
+		}
+		cols := make([]arrow.Array, len(lf.dataFrom))
+		for c := range cols {
+			if k := dictOf[c]; k >= 0 {
+				if cols[c], err = g.gather(h.Column(k), cands[i]); err != nil {
+					releaseAll(cols[:c])
+					releaseAll(out)
+					return nil, false, err
+				}
+			} else {
+				cols[c] = sliceColumn(rest, otherOf[c], off, n)
+			}
+		}
+		off += n
+		cand := array.NewRecordBatch(g.plan.dataRead, cols, int64(n))
+		releaseAll(cols)
+		if d.rest == nil { // every conjunct was decided on the dictionaries
+			out = append(out, cand)
+			continue
+		}
+		kept, err := g.filterCandidates(cand)
+		cand.Release()
+		if err != nil {
+			releaseAll(out)
+			return nil, false, err
+		}
+		if kept != nil {
+			out = append(out, kept)
+		}
+	}
+	return out, true, nil
+}
+
+// filterCandidates evaluates the whole filter on cand (dataRead schema,
+// plain columns) and returns the rows it keeps; nil when none.
+func (g *groupRows) filterCandidates(cand arrow.RecordBatch) (arrow.RecordBatch, error) {
+	lf := g.plan.late
+	fd := make([]arrow.Array, lf.filterData.NumFields())
+	for c, from := range lf.dataFrom {
+		if from >= 0 {
+			fd[from] = cand.Column(c)
+		}
+	}
+	view := array.NewRecordBatch(lf.filterData, fd, cand.NumRows())
+	mask, _, err := g.evalFilter(view)
+	view.Release()
+	if err != nil || mask == nil {
+		return nil, err
+	}
+	defer mask.Release()
+	kept, err := compute.FilterRecordBatch(compute.WithAllocator(g.ctx, g.plan.mem), cand, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return nil, fmt.Errorf("delta: filter on %s: %w", g.path, err)
+	}
+	return kept, nil
+}
+
+// wrapMaybe is wrap for an error that may be nil.
+func (g *groupRows) wrapMaybe(err error) error {
+	if err == nil {
+		return nil
+	}
+	return g.wrap(err)
 }

@@ -155,6 +155,10 @@ func (t *Table) Changes(ctx context.Context, start int64, opts *ChangesOptions) 
 	if o.Parallelism < 0 {
 		return nil, fmt.Errorf("%w: negative parallelism %d", ErrInvalidArgument, o.Parallelism)
 	}
+	// Every unit decodes with one recycler, closed with the reader: the
+	// feed's files are many and small, like a table's after many commits.
+	pool := newRecycler(plans.data.mem)
+	plans.data.pool, plans.cdc.pool = pool, pool
 	r := &changeReader{ctx: ctx, snap: endSnap, plans: plans, units: units, refs: 1,
 		consts: newConstColumns(t.opts.Allocator, 3)}
 	if n := (&ScanOptions{Parallelism: o.Parallelism}).parallelism(); n > 1 && len(units) > 1 {
@@ -351,6 +355,7 @@ func (r *changeReader) Release() {
 			r.pf.close()
 		}
 		r.consts.close() // after the prefetch workers that use it stopped
+		r.plans.data.pool.close()
 	}
 }
 

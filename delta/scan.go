@@ -64,13 +64,16 @@ type ScanOptions struct {
 }
 
 // Scan returns the rows of the snapshot as a stream of Arrow batches with
-// logical column names, in file order. A few files are decoded ahead at
-// once (ScanOptions.Parallelism) and, on object stores, fetched ahead
-// (Options.IOConcurrency), each holding a bounded number of batches, so
-// memory stays bounded whatever the table size. With a filter, files,
-// row groups and pages whose statistics (or, for string equality and IN,
-// dictionaries) rule out every row are skipped, and the filter's columns
-// are decoded before the others. Release the reader when done.
+// logical column names, in file order (any order with
+// ScanOptions.AnyOrder). A few files are decoded ahead at once
+// (ScanOptions.Parallelism) and, on object stores, fetched ahead
+// (Options.IOConcurrency); what they hold ahead of the caller is bounded
+// (ScanOptions.ReadAheadBytes), so memory stays bounded whatever the table
+// size. With a filter, files, row groups and pages whose statistics (or,
+// for string equality and IN, dictionaries) rule out every row are
+// skipped, the filter's columns are decoded before the others, and when
+// few rows of a row group match, the other columns are read for those
+// rows only. Release the reader when done.
 //
 // A data file the log names but storage lacks fails the scan (from Scan
 // or the reader's Err) with ErrMissingDataFile, and one that is not valid

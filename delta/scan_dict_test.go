@@ -82,6 +82,18 @@ func dictTable(t testing.TB, mem memory.Allocator, props map[string]string, dv b
 	return snap
 }
 
+// dictTableKinds are the variants of dictTable the filter tests scan:
+// plain, with deletion vectors, with column mapping.
+var dictTableKinds = []struct {
+	name  string
+	props map[string]string
+	dv    bool
+}{
+	{"plain", nil, false},
+	{"deletion vectors", map[string]string{"delta.enableDeletionVectors": "true"}, true},
+	{"column mapping", map[string]string{"delta.columnMapping.mode": "name"}, false},
+}
+
 // TestDictionaryFilterMatchesPlainFilter compares scans with the
 // dictionary path on and off, and with the brute force, over tables
 // with nulls, deletion vectors and column mapping; and checks that the
@@ -89,15 +101,7 @@ func dictTable(t testing.TB, mem memory.Allocator, props map[string]string, dv b
 func TestDictionaryFilterMatchesPlainFilter(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	tables := []struct {
-		name  string
-		props map[string]string
-		dv    bool
-	}{
-		{"plain", nil, false},
-		{"deletion vectors", map[string]string{"delta.enableDeletionVectors": "true"}, true},
-		{"column mapping", map[string]string{"delta.columnMapping.mode": "name"}, false},
-	}
+	tables := dictTableKinds
 	filters := []struct {
 		filter string
 		cols   []string

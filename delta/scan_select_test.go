@@ -24,15 +24,7 @@ import (
 func TestSelectedRowsMatchWholeGroups(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	tables := []struct {
-		name  string
-		props map[string]string
-		dv    bool
-	}{
-		{"plain", nil, false},
-		{"deletion vectors", map[string]string{"delta.enableDeletionVectors": "true"}, true},
-		{"column mapping", map[string]string{"delta.columnMapping.mode": "name"}, false},
-	}
+	tables := dictTableKinds
 	filters := []struct {
 		filter string
 		cols   []string

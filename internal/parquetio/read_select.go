@@ -157,7 +157,16 @@ func rowRuns(rows []int32) []rowRun {
 type batchReader[T any] interface {
 	ReadBatch(batchSize int64, values []T, defLvls, repLvls []int16) (int64, int, error)
 	Skip(nvalues int64) (int64, error)
+	SeekToRow(rowIdx int64) error
 }
+
+// seekGapRows is the gap between chosen rows past which the reader seeks
+// (through the page index, straight to the page holding the next chosen
+// row) instead of skipping: a skip still decompresses every page it
+// passes, a seek reads none of them but costs a fresh read of the chunk's
+// bytes, so it pays only across several pages. (A variable so tests can
+// seek across pages of a few rows.)
+var seekGapRows int64 = 32 << 10
 
 // readSelected reads the rows of runs from cr and returns them as an array
 // of type dt (the Arrow type pqarrow gives the column).
@@ -253,7 +262,12 @@ func eachSelected[T any](r batchReader[T], runs []rowRun, nullable bool, emit fu
 	}
 	var zero T
 	for _, run := range runs {
-		if gap := run.start - pos; gap > 0 {
+		switch gap := run.start - pos; {
+		case gap >= seekGapRows:
+			if err := r.SeekToRow(run.start); err != nil {
+				return err
+			}
+		case gap > 0:
 			if _, err := r.Skip(gap); err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ var selectSchema = arrow.NewSchema([]arrow.Field{
 // writeSelectFile writes rows random rows in row groups of 300 rows and
 // pages of a few dozen, some columns dictionary-encoded, with nulls in
 // every nullable column (all of n in the second row group).
-func writeSelectFile(t *testing.T, seed uint64, rows int) []byte {
+func writeSelectFile(t *testing.T, seed uint64, rows int, pageIndex bool) []byte {
 	t.Helper()
 	rnd := rand.New(rand.NewPCG(seed, 11))
 	b := array.NewRecordBuilder(memory.DefaultAllocator, selectSchema)
@@ -92,6 +92,7 @@ func writeSelectFile(t *testing.T, seed uint64, rows int) []byte {
 		parquet.WithMaxRowGroupLength(300),
 		parquet.WithDataPageSize(256),
 		parquet.WithBatchSize(16),
+		parquet.WithPageIndexEnabled(pageIndex),
 		parquet.WithDictionaryDefault(false),
 		parquet.WithDictionaryFor("label", true),
 		parquet.WithDictionaryFor("n", true),
@@ -106,8 +107,28 @@ func writeSelectFile(t *testing.T, seed uint64, rows int) []byte {
 // Reading chosen rows of a row group gives exactly the rows of reading
 // the group whole and keeping those rows: random selections (empty, one
 // row, runs across page boundaries, every row), every flat type, nulls,
-// dictionary and plain pages, a widened and a missing column.
+// dictionary and plain pages, a widened and a missing column; gaps
+// skipped value by value, and crossed by seeking with and without a page
+// index.
 func TestReadRowsMatchesFullRead(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		seekGap   int64
+		pageIndex bool
+	}{
+		{"skip", 1 << 40, true},
+		{"seek with page index", 1, true},
+		{"seek every 20 rows", 20, true},
+		{"seek without page index", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer parquetio.SetSeekGapRows(tc.seekGap)()
+			checkReadRows(t, tc.pageIndex)
+		})
+	}
+}
+
+func checkReadRows(t *testing.T, pageIndex bool) {
 	flat := arrow.NewSchema(append(selectSchema.Fields()[:10:10],
 		arrow.Field{Name: "absent", Type: arrow.BinaryTypes.String, Nullable: true}), nil)
 	widened := arrow.NewSchema([]arrow.Field{
@@ -115,7 +136,7 @@ func TestReadRowsMatchesFullRead(t *testing.T) {
 		{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 	for seed := range uint64(6) {
-		data := writeSelectFile(t, seed, 1000)
+		data := writeSelectFile(t, seed, 1000, pageIndex)
 		rnd := rand.New(rand.NewPCG(seed, 5))
 		for _, schema := range []*arrow.Schema{flat, widened} {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -174,7 +195,7 @@ func randomSelection(rnd *rand.Rand, n, trial int) []int32 {
 // Nested columns and dictionary-typed output need the general reader:
 // ReadRows says so instead of reading them; bad rows are refused.
 func TestReadRowsDeclines(t *testing.T) {
-	data := writeSelectFile(t, 1, 400)
+	data := writeSelectFile(t, 1, 400, true)
 	f, err := parquetio.OpenFile(readerOf(data), nil)
 	require.NoError(t, err)
 	ctx := context.Background()

@@ -1,0 +1,9 @@
+package parquetio
+
+// SetSeekGapRows sets the gap past which ReadRows seeks instead of
+// skipping, and returns a function that restores it.
+func SetSeekGapRows(n int64) (restore func()) {
+	old := seekGapRows
+	seekGapRows = n
+	return func() { seekGapRows = old }
+}

@@ -107,7 +107,7 @@ func (t *Table) writeCheckpoint(ctx context.Context, snap *Snapshot, opts *Check
 		if err != nil {
 			return nil, err
 		}
-		if r.DeletionTimestamp != nil && *r.DeletionTimestamp < cutoff {
+		if tombstoneExpired(r.DeletionTimestamp, cutoff) {
 			continue
 		}
 		rm := *r
@@ -403,4 +403,14 @@ func nestLeaves(leaves []statsLeaf) *arrow.StructType {
 		fields = append(fields, arrow.Field{Name: k, Type: nestLeaves(groups[k]), Nullable: true})
 	}
 	return arrow.StructOf(fields...)
+}
+
+// tombstoneExpired reports whether a remove deleted at deletionTimestamp
+// (milliseconds; nil when unknown) falls out of a checkpoint whose
+// retention cutoff is cutoff. Tombstones are kept only while newer than
+// the cutoff, as Spark keeps them: one of the cutoff's own millisecond has
+// expired (with a zero retention, a file removed just before the
+// checkpoint). A tombstone without a time is kept.
+func tombstoneExpired(deletionTimestamp *int64, cutoff int64) bool {
+	return deletionTimestamp != nil && *deletionTimestamp <= cutoff
 }

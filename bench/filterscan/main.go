@@ -13,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/lakehouse-go/lakehouse/bench/internal/issuedata"
@@ -23,10 +25,29 @@ func main() {
 	table := flag.String("table", ".cache/bench/issue-10000000/table", "the Delta table to scan")
 	filter := flag.String("filter", "", "SQL filter; empty scans everything")
 	n := flag.Int("n", 3, "runs")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of lakehouse's ordered scans to this file")
 	flag.Parse()
 	ctx := context.Background()
+	var prof *os.File
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		prof = f
+	}
 	for range *n {
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				log.Fatal(err)
+			}
+		}
 		ordered, rows, err := issuedata.LakehouseScan(ctx, *table, *filter, delta.ScanOptions{})
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof = nil // one profile file holds one run; the first is enough to read
+		}
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -220,11 +220,23 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 	return rr, nil
 }
 
+// pageHeaderBuffer is the buffer a page-by-page read peeks page headers
+// through; page bodies larger than it are read straight into the
+// decoder's own buffer.
+const pageHeaderBuffer = 32 << 10
+
 func openParquet(r storage.ReaderAt, mem memory.Allocator) (*file.Reader, error) {
-	// Unbuffered: each column chunk is fetched with one ranged read, which
-	// is what object stores want (a buffered stream turns a chunk into many
-	// small requests). Memory stays bounded by one row group's chunks.
+	// Unbuffered on object stores: each column chunk is fetched with one
+	// ranged read (a buffered stream turns a chunk into many small
+	// requests). Memory stays bounded by one row group's chunks. Local
+	// files are read page by page instead: page bodies land in the
+	// decoder's reused buffers rather than in a fresh chunk-sized
+	// allocation, and pages a seek passes are never read.
 	props := parquet.NewReaderProperties(mem)
+	if storage.ReadsCheaply(r) {
+		props.BufferedStreamEnabled = true
+		props.BufferSize = pageHeaderBuffer
+	}
 	pf, err := file.NewParquetReader(r, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorruptFile, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
 var selectSchema = arrow.NewSchema([]arrow.Field{
@@ -109,7 +110,7 @@ func writeSelectFile(t *testing.T, seed uint64, rows int, pageIndex bool) []byte
 // row, runs across page boundaries, every row), every flat type, nulls,
 // dictionary and plain pages, a widened and a missing column; gaps
 // skipped value by value, and crossed by seeking with and without a page
-// index.
+// index; from column chunks read whole and from a file read page by page.
 func TestReadRowsMatchesFullRead(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -121,14 +122,20 @@ func TestReadRowsMatchesFullRead(t *testing.T) {
 		{"seek every 20 rows", 20, true},
 		{"seek without page index", 1, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			defer parquetio.SetSeekGapRows(tc.seekGap)()
-			checkReadRows(t, tc.pageIndex)
-		})
+		for _, paged := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/paged=%v", tc.name, paged), func(t *testing.T) {
+				defer parquetio.SetSeekGapRows(tc.seekGap)()
+				open := readerOf
+				if paged {
+					open = pagedReaderOf
+				}
+				checkReadRows(t, tc.pageIndex, open)
+			})
+		}
 	}
 }
 
-func checkReadRows(t *testing.T, pageIndex bool) {
+func checkReadRows(t *testing.T, pageIndex bool, open func([]byte) storage.ReaderAt) {
 	flat := arrow.NewSchema(append(selectSchema.Fields()[:10:10],
 		arrow.Field{Name: "absent", Type: arrow.BinaryTypes.String, Nullable: true}), nil)
 	widened := arrow.NewSchema([]arrow.Field{
@@ -140,7 +147,7 @@ func checkReadRows(t *testing.T, pageIndex bool) {
 		rnd := rand.New(rand.NewPCG(seed, 5))
 		for _, schema := range []*arrow.Schema{flat, widened} {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-			f, err := parquetio.OpenFile(readerOf(data), mem)
+			f, err := parquetio.OpenFile(open(data), mem)
 			require.NoError(t, err)
 			info := f.Info()
 			for rg, g := range info.RowGroups {

@@ -26,6 +26,14 @@ func (bytesReader) Close() error { return nil }
 
 func readerOf(b []byte) storage.ReaderAt { return bytesReader{bytes.NewReader(b)} }
 
+// pagedReader says small reads of it are cheap, as a local file does, so
+// the decoder reads it page by page instead of chunk by chunk.
+type pagedReader struct{ bytesReader }
+
+func (pagedReader) SmallReadsCheap() bool { return true }
+
+func pagedReaderOf(b []byte) storage.ReaderAt { return pagedReader{bytesReader{bytes.NewReader(b)}} }
+
 // writeParquet writes rec (from JSON rows) as Parquet with pqarrow.
 func writeParquet(t *testing.T, schema *arrow.Schema, rowsJSON string, rowGroup int64, opts ...parquet.WriterProperty) []byte {
 	t.Helper()

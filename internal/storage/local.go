@@ -92,6 +92,9 @@ type localReader struct {
 
 func (r *localReader) Size() int64 { return r.size }
 
+// SmallReadsCheap is true: a read of a local file costs a system call.
+func (r *localReader) SmallReadsCheap() bool { return true }
+
 func (s *localStore) Open(ctx context.Context, p string) (ReaderAt, error) {
 	if err := s.begin(ctx, "open", p); err != nil {
 		return nil, err

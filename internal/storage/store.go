@@ -37,6 +37,23 @@ type ReaderAt interface {
 	Close() error
 }
 
+// SmallReadsCheap is implemented by readers for which many small reads
+// cost about what one large read does: local files, where a read is a
+// system call and not a round trip. A parquet decoder may then read a
+// column chunk page by page into buffers it reuses, instead of fetching
+// the whole chunk into a fresh allocation (whose page faults and zeroing
+// cost three times the copy), and it skips the bytes of pages it seeks
+// past.
+type SmallReadsCheap interface {
+	SmallReadsCheap() bool
+}
+
+// ReadsCheaply reports whether r says small reads of it are cheap.
+func ReadsCheaply(r ReaderAt) bool {
+	c, ok := r.(SmallReadsCheap)
+	return ok && c.SmallReadsCheap()
+}
+
 // Store is the storage interface every table operation uses. All methods
 // take ctx first and honour cancellation where the backend allows it.
 type Store interface {

@@ -182,6 +182,10 @@ type sizedFile struct {
 
 func (f sizedFile) Size() int64 { return f.size }
 
+// SmallReadsCheap lets the floor read page by page, as lakehouse reads
+// local files, so both pay the same for their reads.
+func (f sizedFile) SmallReadsCheap() bool { return true }
+
 // DeltaRSScript compacts with delta-rs: argv is the table and the target
 // size; it prints ms, removed, added and rss_kb as JSON.
 const DeltaRSScript = `

@@ -325,3 +325,7 @@ type sizedFile struct {
 }
 
 func (f sizedFile) Size() int64 { return f.size }
+
+// SmallReadsCheap lets the floor read page by page, as lakehouse reads
+// local files, so both pay the same for their reads.
+func (f sizedFile) SmallReadsCheap() bool { return true }

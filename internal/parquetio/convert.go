@@ -92,6 +92,11 @@ func convertLeaf(ctx context.Context, mem memory.Allocator, arr arrow.Array, to 
 		return array.MakeArrayOfNull(mem, to, arr.Len()), nil
 	}
 	if d, ok := from.(*arrow.DictionaryType); ok {
+		if da, ok := arr.(*array.Dictionary); ok {
+			if dense, ok := expandDictionary(mem, da, to); ok {
+				return dense, nil
+			}
+		}
 		dense, err := compute.CastArray(compute.WithAllocator(ctx, mem), arr, compute.SafeCastOptions(d.ValueType))
 		if err != nil {
 			return nil, fmt.Errorf("parquetio: decode dictionary: %w", err)

@@ -179,10 +179,14 @@ func denseSchema(s *arrow.Schema) (*arrow.Schema, map[int]*arrow.DictionaryType)
 }
 
 // dictionaryReader returns a reader that decodes the leaf columns of the
-// dictionary plans as dictionaries; fr itself when there are none.
-func dictionaryReader(fr *pqarrow.FileReader, props pqarrow.ArrowReadProperties, plans []*fieldPlan, dict map[int]*arrow.DictionaryType, mem memory.Allocator) (*pqarrow.FileReader, error) {
-	if len(dict) == 0 {
+// dictionary plans, and the leaf columns dense (see denseFromDictionary),
+// as dictionaries; fr itself when there are none.
+func dictionaryReader(fr *pqarrow.FileReader, props pqarrow.ArrowReadProperties, plans []*fieldPlan, dict map[int]*arrow.DictionaryType, dense []int, mem memory.Allocator) (*pqarrow.FileReader, error) {
+	if len(dict) == 0 && len(dense) == 0 {
 		return fr, nil
+	}
+	for _, col := range dense {
+		props.SetReadDict(col, true)
 	}
 	for i, dt := range dict {
 		if !arrow.TypeEqual(dt.IndexType, arrow.PrimitiveTypes.Int32) || (dt.ValueType.ID() != arrow.STRING && dt.ValueType.ID() != arrow.BINARY) {

@@ -157,9 +157,6 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 	if err != nil {
 		return nil, err
 	}
-	if fr, err = dictionaryReader(fr, props, plans, dict, mem); err != nil {
-		return nil, err
-	}
 	leaves := make([]int, 0, len(p.leaves))
 	for i := range p.leaves {
 		leaves = append(leaves, i)
@@ -189,6 +186,15 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 		}
 	}
 	if err := checkRowRanges(opts.RowRanges, total); err != nil {
+		return nil, err
+	}
+	// Row-range reads stitch a column from several decoder batches, which
+	// for dictionaries would mean unifying them: those read strings dense.
+	var expand []int
+	if opts.RowRanges == nil {
+		expand = denseFromDictionary(pf, plans, dict, groups)
+	}
+	if fr, err = dictionaryReader(fr, props, plans, dict, expand, mem); err != nil {
 		return nil, err
 	}
 	outSchema := opts.Schema

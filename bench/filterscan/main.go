@@ -25,6 +25,7 @@ func main() {
 	table := flag.String("table", ".cache/bench/issue-10000000/table", "the Delta table to scan")
 	filter := flag.String("filter", "", "SQL filter; empty scans everything")
 	n := flag.Int("n", 3, "runs")
+	batch := flag.Int64("batch", 0, "rows per batch (ScanOptions.BatchSize); 0 is the default")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of lakehouse's ordered scans to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -43,7 +44,7 @@ func main() {
 				log.Fatal(err)
 			}
 		}
-		ordered, rows, err := issuedata.LakehouseScan(ctx, *table, *filter, delta.ScanOptions{})
+		ordered, rows, err := issuedata.LakehouseScan(ctx, *table, *filter, delta.ScanOptions{BatchSize: *batch})
 		if prof != nil {
 			pprof.StopCPUProfile()
 			prof = nil // one profile file holds one run; the first is enough to read
@@ -51,7 +52,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		anyOrder, _, err := issuedata.LakehouseScan(ctx, *table, *filter, delta.ScanOptions{AnyOrder: true})
+		anyOrder, _, err := issuedata.LakehouseScan(ctx, *table, *filter, delta.ScanOptions{AnyOrder: true, BatchSize: *batch})
 		if err != nil {
 			log.Fatal(err)
 		}

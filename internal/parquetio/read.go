@@ -499,6 +499,24 @@ func (r *recordReader) openGroup(g int) error {
 	if r.ranges != nil {
 		return r.openGroupRanges(g, nrows)
 	}
+	if err := r.openInt96(g); err != nil {
+		return err
+	}
+	if len(r.leaves) == 0 {
+		r.remaining = nrows
+		return nil
+	}
+	cur, err := r.fr.GetRecordReader(r.ctx, r.leaves, []int{g})
+	if err != nil {
+		return fmt.Errorf("parquetio: open row group %d: %w", g, err)
+	}
+	r.cur = cur
+	return nil
+}
+
+// openInt96 opens the INT96 timestamp columns of row group g, which the
+// reader decodes itself (int96.go).
+func (r *recordReader) openInt96(g int) error {
 	for i, p := range r.plans {
 		if !p.int96 {
 			continue
@@ -512,15 +530,6 @@ func (r *recordReader) openGroup(g int) error {
 		}
 		r.int96[i] = c
 	}
-	if len(r.leaves) == 0 {
-		r.remaining = nrows
-		return nil
-	}
-	cur, err := r.fr.GetRecordReader(r.ctx, r.leaves, []int{g})
-	if err != nil {
-		return fmt.Errorf("parquetio: open row group %d: %w", g, err)
-	}
-	r.cur = cur
 	return nil
 }
 

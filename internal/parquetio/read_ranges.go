@@ -46,18 +46,8 @@ func (r *recordReader) openGroupRanges(g int, nrows int64) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	for i, p := range r.plans {
-		if !p.int96 {
-			continue
-		}
-		c, err := openInt96Column(r.fr.ParquetReader(), g, p.file.ColIndex)
-		if err != nil {
-			return err
-		}
-		if r.int96 == nil {
-			r.int96 = map[int]*int96Column{}
-		}
-		r.int96[i] = c
+	if err := r.openInt96(g); err != nil {
+		return err
 	}
 	r.pending = rs
 	if len(r.leaves) == 0 {

@@ -40,7 +40,65 @@ type mergeRun struct {
 type mergePart struct {
 	source  arrow.RecordBatch // source rows, concatenated
 	index   map[string][]int32
-	matched []bool // per source row: matched some target row
+	ints    *intKeyIndex // instead of index when the key is one int64 or int32 column
+	matched []bool       // per source row: matched some target row
+}
+
+// intKeyIndex hashes source rows by a one-column integer key. Hashing
+// the value itself instead of its bytes as a string key made the probe
+// of every target row several times cheaper (a string-keyed lookup was
+// 13% of a 10M-row MERGE's CPU). Rows sharing a key are chained through
+// next, so a key costs no slice of its own.
+type intKeyIndex struct {
+	first map[int64]int32 // key -> first source row with it
+	next  []int32         // source row -> next row with its key; -1 ends
+}
+
+// intKey returns the integer key of row i of col; ok is false for a null
+// or a column that is not int64 or int32.
+func intKey(col arrow.Array, i int) (k int64, ok bool) {
+	if col.IsNull(i) {
+		return 0, false
+	}
+	switch a := col.(type) {
+	case *array.Int64:
+		return a.Value(i), true
+	case *array.Int32:
+		return int64(a.Value(i)), true
+	}
+	return 0, false
+}
+
+// intKeyColumn reports whether a one-column key can use intKeyIndex.
+func intKeyColumn(rec arrow.RecordBatch, keys []int) bool {
+	if len(keys) != 1 {
+		return false
+	}
+	switch rec.Column(keys[0]).(type) {
+	case *array.Int64, *array.Int32:
+		return true
+	}
+	return false
+}
+
+func newIntKeyIndex(col arrow.Array) *intKeyIndex {
+	ix := &intKeyIndex{first: make(map[int64]int32, col.Len()), next: make([]int32, col.Len())}
+	// Rows are chained in reverse so that each chain lists rows in
+	// ascending order, as the string index does.
+	for j := col.Len() - 1; j >= 0; j-- {
+		k, ok := intKey(col, j)
+		if !ok {
+			ix.next[j] = -1
+			continue
+		}
+		if f, seen := ix.first[k]; seen {
+			ix.next[j] = f
+		} else {
+			ix.next[j] = -1
+		}
+		ix.first[k] = int32(j)
+	}
+	return ix
 }
 
 // targetRows is a batch of target rows with where each row lives.
@@ -114,7 +172,26 @@ func (m *mergeRun) joinTarget(ctx context.Context, part *mergePart, tr targetRow
 	p := m.plan
 	n := int(tr.rec.NumRows())
 	var tIdx, sIdx []int64
-	if len(p.tKeys) > 0 {
+	if part.ints != nil {
+		// findKeys pairs only columns of one type, so the target's key is
+		// an integer column too; anything else is a bug, not a miss.
+		if !intKeyColumn(tr.rec, p.tKeys) {
+			return fmt.Errorf("delta: MERGE: target key column %s is not an integer column like the source's", tr.rec.Schema().Field(p.tKeys[0]).Name)
+		}
+		col := tr.rec.Column(p.tKeys[0])
+		for i := range n {
+			k, ok := intKey(col, i)
+			if !ok {
+				continue
+			}
+			j, ok := part.ints.first[k]
+			for ok && j >= 0 {
+				tIdx = append(tIdx, int64(i))
+				sIdx = append(sIdx, int64(j))
+				j = part.ints.next[j]
+			}
+		}
+	} else if len(p.tKeys) > 0 {
 		keys := rowKeys(tr.rec, p.tKeys)
 		for i, k := range keys {
 			if k == nil {

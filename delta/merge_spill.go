@@ -302,7 +302,9 @@ func newMergePart(m *mergeRun, batches []arrow.RecordBatch) (*mergePart, error) 
 		}
 	}
 	part := &mergePart{source: src, matched: make([]bool, src.NumRows()), index: map[string][]int32{}}
-	if len(m.plan.sKeys) > 0 {
+	if intKeyColumn(src, m.plan.sKeys) {
+		part.ints = newIntKeyIndex(src.Column(m.plan.sKeys[0]))
+	} else if len(m.plan.sKeys) > 0 {
 		for j, k := range rowKeys(src, m.plan.sKeys) {
 			if k != nil {
 				part.index[string(k)] = append(part.index[string(k)], int32(j))

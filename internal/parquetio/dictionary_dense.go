@@ -103,7 +103,8 @@ func expandDictionary(mem memory.Allocator, d *array.Dictionary, to arrow.DataTy
 	outOffsets[0] = 0
 	for i, k := range keys {
 		if !nulls || idx.IsValid(i) {
-			at += int32(copy(data[at:], bytes[offsets[k]:offsets[k+1]]))
+			// ValueBytes starts at the dictionary's first value.
+			at += int32(copy(data[at:], bytes[offsets[k]-offsets[0]:offsets[k+1]-offsets[0]]))
 		}
 		outOffsets[i+1] = at
 	}

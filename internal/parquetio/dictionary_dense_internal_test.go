@@ -28,7 +28,7 @@ func TestExpandDictionaryMatchesCast(t *testing.T) {
 				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 				defer mem.AssertSize(t, 0)
 				rnd := rand.New(rand.NewPCG(seed, 3))
-				dict := randomDictionary(mem, rnd, vt, 1+rnd.IntN(50), 1+rnd.IntN(300))
+				dict := randomDictionary(mem, rnd, vt, 1+rnd.IntN(50), 12+rnd.IntN(300))
 				defer dict.Release()
 				offset := rnd.IntN(9)
 				slice := array.NewSlice(dict, int64(offset), int64(dict.Len()-rnd.IntN(3)))
@@ -62,6 +62,13 @@ func randomDictionary(mem memory.Allocator, rnd *rand.Rand, vt arrow.DataType, d
 	defer built.Release()
 	values := array.MakeFromData(built.Data()) // *array.String for strings
 	defer values.Release()
+	if distinct > 2 && rnd.IntN(2) == 0 {
+		// A dictionary that is itself a slice: its values start past
+		// its buffer's first byte.
+		sliced := array.NewSlice(values, 2, int64(distinct))
+		defer sliced.Release()
+		values, distinct = sliced, distinct-2
+	}
 	ib := array.NewInt32Builder(mem)
 	defer ib.Release()
 	for range rows {

@@ -456,6 +456,19 @@ func selectRows(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch
 		rec.Retain()
 		return rec, nil
 	}
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	if runs := keptRuns(keep); len(runs) <= len(keep)/8 {
+		// Long runs (what copy-on-write keeps): copied run by run.
+		n := 0
+		for _, r := range runs {
+			n += r.end - r.start
+		}
+		if out, ok := selectRuns(mem, rec, runs, n); ok {
+			return out, nil
+		}
+	}
 	b := array.NewBooleanBuilder(mem)
 	defer b.Release()
 	b.AppendValues(keep, nil)

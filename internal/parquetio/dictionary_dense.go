@@ -25,7 +25,8 @@ import (
 // dictionaries and expanding: every chunk of the column in groups holds
 // only dictionary-encoded data pages. A chunk whose pages fell back to
 // plain encoding would make the dictionary decoder insert every value
-// into its hash table, which costs more than it saves.
+// into its hash table, which costs more than it saves; so do groups of
+// fewer than expandMinRows rows.
 func denseFromDictionary(pf *file.Reader, plans []*fieldPlan, dict map[int]*arrow.DictionaryType, groups []int) []int {
 	md := pf.MetaData()
 	var cols []int
@@ -42,6 +43,10 @@ func denseFromDictionary(pf *file.Reader, plans []*fieldPlan, dict map[int]*arro
 		}
 		all := len(groups) > 0
 		for _, g := range groups {
+			if md.RowGroup(g).NumRows() < expandMinRows {
+				all = false
+				break
+			}
 			cc, err := md.RowGroup(g).ColumnChunk(col)
 			if err != nil || !cc.HasDictionaryPage() || !allDictionaryPages(cc.EncodingStats(), cc.Encodings()) {
 				all = false
@@ -54,6 +59,13 @@ func denseFromDictionary(pf *file.Reader, plans []*fieldPlan, dict map[int]*arro
 	}
 	return cols
 }
+
+// expandMinRows is the fewest rows a row group needs for its strings to
+// be read through the dictionary: the decoder hashes every dictionary
+// value into its own table, which in a small group (compaction's files of
+// 500 rows with a dictionary of up to 1,000 values) costs more than
+// decoding the rows as strings.
+const expandMinRows = 8192
 
 // expandDictionary returns the dense array of d, whose indexes are int32
 // and whose values are *array.String or *array.Binary of type to; ok is

@@ -139,7 +139,7 @@ func TestDictionaryColumnsReadDense(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
-	for i := range 5000 {
+	for i := range 40000 {
 		b.Field(0).(*array.Int64Builder).Append(int64(i))
 		for c := 1; c <= 2; c++ {
 			if rnd.IntN(7) == 0 {
@@ -173,24 +173,28 @@ func TestDictionaryColumnsReadDense(t *testing.T) {
 		}
 		require.NoError(t, rr.Err())
 		if groups == nil {
-			groups = []int{0, 1, 2, 3, 4} // 5,000 rows in groups of 1,200
+			groups = []int{0, 1, 2, 3} // 40,000 rows in groups of 10,000
 		}
 		return rows, denseFromDictionary(f.pf, rr.(*recordReader).plans, nil, groups)
 	}
-	plain, expanded := read(writeStrings(t, schema, rec, 1200, parquet.WithDictionaryDefault(false)), nil)
+	plain, expanded := read(writeStrings(t, schema, rec, 10000, parquet.WithDictionaryDefault(false)), nil)
 	require.Empty(t, expanded)
-	require.Len(t, plain, 5000)
-	dict, expanded := read(writeStrings(t, schema, rec, 1200), nil)
+	require.Len(t, plain, 40000)
+	dict, expanded := read(writeStrings(t, schema, rec, 10000), nil)
 	require.Equal(t, []int{1, 2}, expanded, "both byte-array columns are read as dictionaries")
 	require.Equal(t, plain, dict)
 	// A 64-byte dictionary page limit makes the writer fall back to plain
 	// pages within each chunk.
-	fellBack, expanded := read(writeStrings(t, schema, rec, 1200, parquet.WithDictionaryPageSizeLimit(64)), nil)
+	fellBack, expanded := read(writeStrings(t, schema, rec, 10000, parquet.WithDictionaryPageSizeLimit(64)), nil)
 	require.Empty(t, expanded)
 	require.Equal(t, plain, fellBack)
-	some, expanded := read(writeStrings(t, schema, rec, 1200), []int{3, 1})
+	some, expanded := read(writeStrings(t, schema, rec, 10000), []int{3, 1})
 	require.Equal(t, []int{1, 2}, expanded)
-	require.Equal(t, append(slices.Clone(plain[3600:4800]), plain[1200:2400]...), some)
+	require.Equal(t, append(slices.Clone(plain[30000:40000]), plain[10000:20000]...), some)
+	// Groups below expandMinRows read their strings directly.
+	small, expanded := read(writeStrings(t, schema, rec, 5000), []int{0, 1, 2, 3, 4, 5, 6, 7})
+	require.Empty(t, expanded)
+	require.Equal(t, plain, small)
 }
 
 func writeStrings(t *testing.T, schema *arrow.Schema, rec arrow.RecordBatch, rowGroup int64, opts ...parquet.WriterProperty) []byte {

@@ -226,6 +226,12 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 	return rr, nil
 }
 
+// pagedReadMinFile is the smallest file read page by page. A small
+// file's chunks are small allocations that the Go heap recycles without
+// new page faults, so there is nothing to win, and one read per chunk
+// stays the fewest reads.
+const pagedReadMinFile = 1 << 20
+
 // pageHeaderBuffer is the buffer a page-by-page read peeks page headers
 // through; page bodies larger than it are read straight into the
 // decoder's own buffer.
@@ -239,7 +245,7 @@ func openParquet(r storage.ReaderAt, mem memory.Allocator) (*file.Reader, error)
 	// decoder's reused buffers rather than in a fresh chunk-sized
 	// allocation, and pages a seek passes are never read.
 	props := parquet.NewReaderProperties(mem)
-	if storage.ReadsCheaply(r) {
+	if storage.ReadsCheaply(r) && r.Size() >= pagedReadMinFile {
 		props.BufferedStreamEnabled = true
 		props.BufferSize = pageHeaderBuffer
 	}

@@ -113,6 +113,7 @@ func readRowsFrom(t *testing.T, mem memory.Allocator, r storage.ReaderAt, opts p
 // neither lose nor shift a row, whether column chunks are read whole or
 // the file is read page by page (odd seeds).
 func TestReadRowRanges(t *testing.T) {
+	defer parquetio.SetPagedReadMinFile(0)() // odd seeds read these small files page by page
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	const rows = 1000

@@ -229,8 +229,9 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 // pagedReadMinFile is the smallest file read page by page. A small
 // file's chunks are small allocations that the Go heap recycles without
 // new page faults, so there is nothing to win, and one read per chunk
-// stays the fewest reads.
-const pagedReadMinFile = 1 << 20
+// stays the fewest reads. (A variable so tests can read small files page
+// by page.)
+var pagedReadMinFile int64 = 1 << 20
 
 // pageHeaderBuffer is the buffer a page-by-page read peeks page headers
 // through; page bodies larger than it are read straight into the

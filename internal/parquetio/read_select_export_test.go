@@ -7,3 +7,11 @@ func SetSeekGapRows(n int64) (restore func()) {
 	seekGapRows = n
 	return func() { seekGapRows = old }
 }
+
+// SetPagedReadMinFile sets the smallest file read page by page, and
+// returns a function that restores it.
+func SetPagedReadMinFile(n int64) (restore func()) {
+	old := pagedReadMinFile
+	pagedReadMinFile = n
+	return func() { pagedReadMinFile = old }
+}

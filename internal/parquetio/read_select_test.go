@@ -128,6 +128,7 @@ func TestReadRowsMatchesFullRead(t *testing.T) {
 				open := readerOf
 				if paged {
 					open = pagedReaderOf
+					defer parquetio.SetPagedReadMinFile(0)() // these files are a few KiB
 				}
 				checkReadRows(t, tc.pageIndex, open)
 			})

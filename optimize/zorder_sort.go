@@ -3,6 +3,7 @@ package optimize
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -66,10 +67,17 @@ type zkeyer struct {
 	hilbert int
 	scaled  []int32
 	scratch []uint32
+	// cells, when set (liquid clustering on two or more columns), puts
+	// the rank of the row's cell before its curve position; the files
+	// are then cut at cell boundaries (see cells.go).
+	cells *cellTree
 }
 
 // curveKey appends the curve position of the current range ids.
 func (z *zkeyer) curveKey(dst []byte) []byte {
+	if z.cells != nil {
+		dst = binary.BigEndian.AppendUint32(dst, z.cells.rank(z.ids))
+	}
 	if z.hilbert > 0 {
 		// Each column's ids are stretched over the whole side of the
 		// grid: a column with few distinct values (few ranges) would
@@ -106,8 +114,35 @@ func (z *zkeyer) spread() {
 	}
 }
 
-// width is the size of one key: 4 bytes per column and the noise byte.
-func (z *zkeyer) width() int { return 4*len(z.cols) + 1 }
+// width is the size of one key: the cell rank if any, 4 bytes per column
+// and the noise byte.
+func (z *zkeyer) width() int {
+	if z.cells != nil {
+		return 4 + 4*len(z.cols) + 1
+	}
+	return 4*len(z.cols) + 1
+}
+
+// cutCells builds the cells of a liquid clustering from the sample, one
+// per output file.
+func (z *zkeyer) cutCells(sample [][][]byte, files int) {
+	points := make([][]int32, len(sample))
+	for i, row := range sample {
+		for k, v := range row {
+			z.ids[k], z.spans[k] = rangeSpan(z.bounds[k], v, v == nil)
+		}
+		z.spread()
+		points[i] = slices.Clone(z.ids)
+	}
+	extents := make([]int32, len(z.bounds))
+	for k, b := range z.bounds {
+		extents[k] = int32(len(b) + 1)
+	}
+	z.cells = buildCells(points, extents, files, z.hilbert)
+}
+
+// cellOf is the cell rank a key starts with.
+func cellOf(key []byte) uint32 { return binary.BigEndian.Uint32(key) }
 
 // keys appends the keys of rec's rows to dst.
 func (z *zkeyer) keys(dst []byte, rec arrow.RecordBatch) ([]byte, error) {
@@ -232,6 +267,10 @@ func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*d
 	}
 	nfiles := max(1, b.size/r.c.TargetFileSize)
 	out := &fileSplitter{x: x, perFile: (rows + nfiles - 1) / nfiles, opts: opts}
+	if r.c.cluster && len(z.cols) > 1 && nfiles > 1 {
+		z.cutCells(sample, int(min(nfiles, int64(len(sample)))))
+		out.byCell = true
+	}
 	s := &zsorter{r: r, out: out, z: z, mem: r.tbl.Allocator(), total: rows, sample: sample}
 	err = s.sort(ctx, b)
 	s.close()
@@ -261,20 +300,44 @@ func (s *zsorter) sort(ctx context.Context, b *bin) error {
 }
 
 // fileSplitter writes rows into files of perFile rows each, one
-// FileWriter per file.
+// FileWriter per file. With byCell, a file holds one cell's rows instead:
+// files end where the cell changes, and only a cell of more than twice
+// perFile rows (many rows sharing one point) is split by count.
 type fileSplitter struct {
 	x       *delta.Transaction
 	opts    *delta.FileWriterOptions
 	perFile int64
+	byCell  bool
 	cur     *delta.FileWriter
+	curCell uint32
 	inCur   int64
 	added   []*delta.AddFile
 }
 
-// WriteBatch writes rec, starting new files as they fill.
-func (s *fileSplitter) WriteBatch(ctx context.Context, rec arrow.RecordBatch) error {
+// write writes rec, starting new files as they fill or, with byCell, as
+// the cell changes; cells holds the cell of each row of rec (nil without
+// byCell).
+func (s *fileSplitter) write(ctx context.Context, rec arrow.RecordBatch, cells []uint32) error {
+	limit := s.perFile
+	if s.byCell {
+		limit = 2 * s.perFile
+	}
 	for off := int64(0); off < rec.NumRows(); {
-		if s.cur != nil && s.inCur >= s.perFile {
+		end := rec.NumRows()
+		if s.byCell {
+			c := cells[off]
+			if s.cur != nil && c != s.curCell {
+				if err := s.finishFile(ctx); err != nil {
+					return err
+				}
+			}
+			s.curCell = c
+			end = off + 1
+			for end < rec.NumRows() && cells[end] == c {
+				end++
+			}
+		}
+		if s.cur != nil && s.inCur >= limit {
 			if err := s.finishFile(ctx); err != nil {
 				return err
 			}
@@ -286,7 +349,7 @@ func (s *fileSplitter) WriteBatch(ctx context.Context, rec arrow.RecordBatch) er
 			}
 			s.cur, s.inCur = fw, 0
 		}
-		n := min(rec.NumRows()-off, s.perFile-s.inCur)
+		n := min(end-off, limit-s.inCur)
 		part := rec.NewSlice(off, off+n)
 		err := s.cur.WriteBatch(ctx, part)
 		part.Release()
@@ -462,7 +525,14 @@ func (s *zsorter) writeSorted(ctx context.Context, recs []arrow.RecordBatch, key
 		}
 		out := array.RecordFromStructArray(taken.(*array.Struct), whole.Schema())
 		taken.Release()
-		err = s.out.WriteBatch(ctx, out)
+		var cells []uint32
+		if s.out.byCell {
+			cells = make([]uint32, end-off)
+			for i, p := range perm[off:end] {
+				cells[i] = cellOf(all[int(p)*w:])
+			}
+		}
+		err = s.out.write(ctx, out, cells)
 		out.Release()
 		if err != nil {
 			return err

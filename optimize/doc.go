@@ -42,7 +42,10 @@
 // Hilbert curve over the clustering columns' range ids (ranges cut as for
 // Z-ordering, each column's ids stretched over the whole grid), and
 // marked clusteringProvider "liquid" as Spark marks the files it
-// clusters. Clustered files are left alone, so each run costs what was
+// clusters. With two or more columns, each output file is one cell of a
+// k-d split of the sampled rows (cells of equal row counts, about as
+// wide in every column, ranked along the curve), so that a query on any
+// one clustering column meets as few files as the file count allows. Clustered files are left alone, so each run costs what was
 // written since the last; [Options.Full] reclusters every file, as
 // OPTIMIZE … FULL does after the clustering columns changed. ZORDER BY is
 // refused on such a table ([ErrZOrderClustered]); the commit carries

@@ -160,11 +160,13 @@ func TestClusterOptionErrors(t *testing.T) {
 func TestClusterKeepsRows(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
-		name   string
-		props  map[string]string
-		delete bool
+		name      string
+		props     map[string]string
+		delete    bool
+		maxMemory int64 // forces the spill path, whose ranges cut across cells
 	}{
 		{name: "plain"},
+		{name: "spilling", maxMemory: 4096},
 		{name: "column mapping", props: map[string]string{"delta.columnMapping.mode": "name"}},
 		{name: "deletion vectors", props: map[string]string{"delta.enableDeletionVectors": "true"}, delete: true},
 	}
@@ -183,10 +185,14 @@ func TestClusterKeepsRows(t *testing.T) {
 			for _, f := range files(t, tbl) {
 				total += f.Size
 			}
-			res, err := Compact(ctx, tbl, &Options{TargetFileSize: total / 6})
+			spilled := 0
+			testHookSpill = func(int) { spilled++ }
+			defer func() { testHookSpill = nil }()
+			res, err := Compact(ctx, tbl, &Options{TargetFileSize: total / 6, MaxMemory: tc.maxMemory})
 			require.NoError(t, err)
 			require.Len(t, res.Commits, 1)
 			assert.Equal(t, int64(6), res.Metrics.NumFilesRemoved)
+			assert.Equal(t, tc.maxMemory > 0, spilled > 0, "spill path taken")
 			assert.Equal(t, rows, tableRows(t, tbl))
 			after := files(t, tbl)
 			for _, f := range after {

@@ -2,10 +2,8 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/lakehouse-go/lakehouse/delta"
 )
@@ -31,20 +29,16 @@ type DeltaSinkOptions struct {
 // appends; Complete mode overwrites the table with each batch. The table
 // is created from the first batch's schema when it does not exist.
 type DeltaSink struct {
-	url  string
+	sinkTable
 	opts DeltaSinkOptions
-
-	mu  sync.Mutex
-	tbl *delta.Table
-	// Last is the result of the latest commit (Skipped for a re-run).
-	last *delta.CommitResult
 }
 
 // NewDeltaSink returns a sink writing to the table at url.
 func NewDeltaSink(url string, opts *DeltaSinkOptions) *DeltaSink {
-	s := &DeltaSink{url: url}
+	s := &DeltaSink{sinkTable: sinkTable{url: url}}
 	if opts != nil {
 		s.opts = *opts
+		s.options = opts.Table
 	}
 	return s
 }
@@ -54,26 +48,6 @@ func (s *DeltaSink) Kind() string { return "delta" }
 
 // String describes the sink in Progress.Sink.
 func (s *DeltaSink) String() string { return "DeltaSink[" + s.url + "]" }
-
-// LastCommit is the result of the latest batch's commit; Skipped is set
-// when the table already had the batch.
-func (s *DeltaSink) LastCommit() *delta.CommitResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
-
-// Close releases the table handle.
-func (s *DeltaSink) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tbl == nil {
-		return nil
-	}
-	err := s.tbl.Close()
-	s.tbl = nil
-	return err
-}
 
 // AddBatch implements Sink.
 func (s *DeltaSink) AddBatch(ctx context.Context, b *Batch) error {
@@ -85,19 +59,8 @@ func (s *DeltaSink) AddBatch(ctx context.Context, b *Batch) error {
 	if b.Schema == nil {
 		return nil // nothing to write and no schema to create a table with
 	}
-	if s.tbl == nil {
-		tbl, err := delta.Open(ctx, s.url, s.opts.Table)
-		if errors.Is(err, delta.ErrNotATable) {
-			tbl, err = delta.Create(ctx, s.url, b.Schema, &delta.CreateOptions{Table: s.opts.Table, PartitionBy: s.opts.PartitionBy, Properties: s.opts.Properties})
-			if err != nil {
-				// Another writer may have created it meanwhile.
-				tbl, err = delta.Open(ctx, s.url, s.opts.Table)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		s.tbl = tbl
+	if err := s.open(ctx, b.Schema, delta.CreateOptions{PartitionBy: s.opts.PartitionBy, Properties: s.opts.Properties}); err != nil {
+		return err
 	}
 	mode := delta.Append
 	if b.Mode == Complete {

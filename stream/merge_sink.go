@@ -2,10 +2,8 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -49,44 +47,22 @@ type MergeSinkOptions struct {
 // Update output modes. The table is created from the first batch's
 // schema (less ExceptColumns) when it does not exist.
 type MergeSink struct {
-	url  string
+	sinkTable
 	opts MergeSinkOptions
-
-	mu   sync.Mutex
-	tbl  *delta.Table
-	last *delta.CommitResult
 }
 
 // NewMergeSink returns a MERGE sink into the table at url.
 func NewMergeSink(url string, opts *MergeSinkOptions) *MergeSink {
-	s := &MergeSink{url: url}
+	s := &MergeSink{sinkTable: sinkTable{url: url}}
 	if opts != nil {
 		s.opts = *opts
+		s.options = opts.Table
 	}
 	return s
 }
 
 // Kind implements Sink.
 func (s *MergeSink) Kind() string { return "delta-merge" }
-
-// LastCommit returns the result of the latest batch's MERGE.
-func (s *MergeSink) LastCommit() *delta.CommitResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
-
-// Close releases the table handle.
-func (s *MergeSink) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tbl == nil {
-		return nil
-	}
-	err := s.tbl.Close()
-	s.tbl = nil
-	return err
-}
 
 // AddBatch implements Sink.
 func (s *MergeSink) AddBatch(ctx context.Context, b *Batch) error {
@@ -110,7 +86,7 @@ func (s *MergeSink) AddBatch(ctx context.Context, b *Batch) error {
 		return err
 	}
 	defer latest.Release()
-	if err := s.open(ctx, b.Schema); err != nil {
+	if err := s.openTable(ctx, b.Schema); err != nil {
 		return err
 	}
 	on, clauses, err := s.clauses(b.Schema)
@@ -132,30 +108,16 @@ func (s *MergeSink) AddBatch(ctx context.Context, b *Batch) error {
 	return nil
 }
 
-// open opens the table, creating it from the batch schema without the
-// excepted columns.
-func (s *MergeSink) open(ctx context.Context, schema *arrow.Schema) error {
-	if s.tbl != nil {
-		return nil
-	}
-	tbl, err := delta.Open(ctx, s.url, s.opts.Table)
-	if errors.Is(err, delta.ErrNotATable) {
-		var fields []arrow.Field
-		for _, f := range schema.Fields() {
-			if !slices.Contains(s.opts.ExceptColumns, f.Name) {
-				fields = append(fields, f)
-			}
-		}
-		tbl, err = delta.Create(ctx, s.url, arrow.NewSchema(fields, nil), &delta.CreateOptions{Table: s.opts.Table, PartitionBy: s.opts.PartitionBy, Properties: s.opts.Properties})
-		if err != nil {
-			tbl, err = delta.Open(ctx, s.url, s.opts.Table) // created meanwhile
+// openTable opens the table, creating it from the batch schema without
+// the excepted columns.
+func (s *MergeSink) openTable(ctx context.Context, schema *arrow.Schema) error {
+	var fields []arrow.Field
+	for _, f := range schema.Fields() {
+		if !slices.Contains(s.opts.ExceptColumns, f.Name) {
+			fields = append(fields, f)
 		}
 	}
-	if err != nil {
-		return err
-	}
-	s.tbl = tbl
-	return nil
+	return s.open(ctx, arrow.NewSchema(fields, nil), delta.CreateOptions{PartitionBy: s.opts.PartitionBy, Properties: s.opts.Properties})
 }
 
 // clauses builds the MERGE: ON the keys; a newer delete deletes; a newer

@@ -5,9 +5,10 @@ import (
 	"slices"
 )
 
-// Liquid clustering cuts a partition into cells before it orders rows.
+// Clustering on two or more columns (liquid clustering and Z-ordering)
+// cuts a partition into cells before it orders rows.
 //
-// Cutting a Hilbert-ordered run of rows into files of equal row counts
+// Cutting a curve-ordered run of rows into files of equal row counts
 // puts the cuts wherever the counts fall: a file is then a stretch of the
 // curve that turns corners, and its min/max box in each column is
 // wider than its share of the data. A query on one column must read every
@@ -20,8 +21,8 @@ import (
 // same number of rows and are about as wide in every column, which is
 // the shape that minimises the files a one-column range query meets:
 // about its share of the rows plus 1/√cells for two columns. Cells are
-// ranked along the Hilbert curve by their centres, so consecutive files
-// are neighbours, and rows within a cell keep Hilbert order.
+// ranked along the curve (Hilbert or Z-order) by their centres, and rows
+// within a cell keep curve order.
 
 // cellTree routes a point of range ids to its cell's rank along the
 // curve.
@@ -55,22 +56,22 @@ func (t *cellTree) rank(ids []int32) uint32 {
 type cellBuilder struct {
 	points  [][]int32 // sampled rows' range ids
 	extents []int32   // per dimension: the number of ranges
-	bits    int       // Hilbert bits per dimension, for ranking cells
+	key     func(centre []int32) []byte
 	tree    *cellTree
 	leaves  []cellLeaf
 }
 
 type cellLeaf struct {
 	node int32
-	key  []byte // Hilbert key of the cell's centre
+	key  []byte // curve key of the cell's centre
 }
 
 // buildCells splits points (range ids per dimension, each below
-// extents[k]) into at most cells cells of about equal counts. bits is
-// the Hilbert curve's bits per dimension. Fewer cells come out when the
-// points cannot be split further (all equal).
-func buildCells(points [][]int32, extents []int32, cells, bits int) *cellTree {
-	b := &cellBuilder{points: points, extents: extents, bits: bits, tree: &cellTree{}}
+// extents[k]) into at most cells cells of about equal counts, ranked by
+// key, the curve position of a cell's centre. Fewer cells come out when
+// the points cannot be split further (all equal).
+func buildCells(points [][]int32, extents []int32, cells int, key func(centre []int32) []byte) *cellTree {
+	b := &cellBuilder{points: points, extents: extents, key: key, tree: &cellTree{}}
 	lo := make([]int32, len(extents))
 	hi := slices.Clone(extents)
 	idx := make([]int32, len(points))
@@ -157,14 +158,11 @@ func (b *cellBuilder) choose(idx []int32, n int) (dim int, cut int32, left int) 
 	return dim, b.points[idx[left]][dim], left
 }
 
-// centreKey is the Hilbert key of the centre of the box [lo, hi), each
-// dimension stretched over the curve's side as curveKey stretches ids.
+// centreKey is the curve key of the centre of the box [lo, hi).
 func (b *cellBuilder) centreKey(lo, hi []int32) []byte {
-	side := int64(1) << uint(b.bits)
-	ids := make([]int32, len(lo))
+	mid := make([]int32, len(lo))
 	for k := range lo {
-		mid := (int64(lo[k]) + int64(hi[k])) / 2
-		ids[k] = int32(min(mid*side/int64(b.extents[k]), side-1))
+		mid[k] = int32((int64(lo[k]) + int64(hi[k])) / 2)
 	}
-	return hilbertKey(nil, ids, b.bits, make([]uint32, len(ids)))
+	return b.key(mid)
 }

@@ -77,7 +77,7 @@ func TestBuildCells(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dims := len(tc.points[0])
 			extents := slices.Repeat([]int32{1000}, dims)
-			tree := buildCells(tc.points, extents, tc.cells, hilbertBits(1000))
+			tree := buildCells(tc.points, extents, tc.cells, hilbertCentre(dims))
 			counts, _, _ := cellBoxes(t, tree, tc.points)
 			require.Len(t, counts, tc.wantCells, "cells are ranked 0..n-1")
 			want := float64(len(tc.points)) / float64(tc.wantCells)
@@ -102,7 +102,7 @@ func TestCellsSlabQueries(t *testing.T) {
 		points[i] = []int32{rng.Int32N(1000), rng.Int32N(1000)}
 	}
 	const n = 400
-	tree := buildCells(points, []int32{1000, 1000}, n, hilbertBits(1000))
+	tree := buildCells(points, []int32{1000, 1000}, n, hilbertCentre(2))
 	_, lo, hi := cellBoxes(t, tree, points)
 	for dim := range 2 {
 		for _, q := range []struct{ lo, hi int32 }{{0, 9}, {495, 504}, {990, 999}, {250, 349}} {
@@ -127,7 +127,7 @@ func TestCellsRankAlongCurve(t *testing.T) {
 	for i := range points {
 		points[i] = []int32{rng.Int32N(1000), rng.Int32N(1000)}
 	}
-	tree := buildCells(points, []int32{1000, 1000}, 64, hilbertBits(1000))
+	tree := buildCells(points, []int32{1000, 1000}, 64, hilbertCentre(2))
 	_, lo, hi := cellBoxes(t, tree, points)
 	for r := 1; r < len(lo); r++ {
 		for k := range 2 {
@@ -138,4 +138,10 @@ func TestCellsRankAlongCurve(t *testing.T) {
 			assert.Less(t, math.Abs(a-b), 300.0, "ranks %d and %d, dim %d", r-1, r, k)
 		}
 	}
+}
+
+// hilbertCentre ranks cells of ids below 1000 along a Hilbert curve.
+func hilbertCentre(dims int) func([]int32) []byte {
+	scratch := make([]uint32, dims)
+	return func(centre []int32) []byte { return hilbertKey(nil, centre, hilbertBits(1000), scratch) }
 }

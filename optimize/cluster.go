@@ -11,7 +11,7 @@ import (
 // files no clustering run wrote yet (clusteringProvider unset, or set by
 // another implementation) are read together, ordered along a Hilbert
 // curve over the clustering columns' range ids (computed as for
-// Z-ordering), and written as files of equal row counts marked
+// Z-ordering), and written as files, one per cell (cells.go), marked
 // clusteringProvider "liquid". Files already clustered are left alone,
 // which keeps each run proportional to the data written since the last
 // one; Options.Full reclusters every file (Spark's OPTIMIZE … FULL, for

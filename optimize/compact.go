@@ -171,7 +171,7 @@ func (r *run) params() map[string]string {
 // change to any of its files, even one committed before the batch began,
 // is a conflict.
 func (r *run) commitBatch(ctx context.Context, bins []*bin) error {
-	// A bin becomes one file (Z-order: files of equal row counts), as in
+	// A bin becomes one file (Z-order: one file per cell), as in
 	// Spark; the writer starts another only if a file comes out at twice
 	// the target, far larger than its input, rather than leaving a sliver
 	// whenever re-encoding adds a few bytes.

@@ -28,8 +28,12 @@
 // narrow box of the columns' values and a query on any of them reads few
 // files. (Unlike Spark, a hot value that fills several ranges is spread
 // over them rather than packed into one.) A partition becomes
-// max(1, input bytes / TargetFileSize) files of equal row counts, as in
-// Spark. The files of one partition form a Z-cube, recorded in their
+// max(1, input bytes / TargetFileSize) files, as in Spark; with two or
+// more columns each file is one cell of a k-d split of the sampled rows
+// (cells of equal row counts, about as wide in every column, ranked by
+// the curve position of their centres) rather than a run of the curve cut
+// by row count, whose files turn the curve's corners and cover wider
+// boxes. The files of one partition form a Z-cube, recorded in their
 // tags (ZCUBE_ID, ZCUBE_ZORDER_BY, ZCUBE_ZORDER_CURVE); a later ZORDER BY
 // the same columns leaves a partition that is one Z-cube alone, and
 // merges only new files and cubes smaller than [Options.MinCubeSize].
@@ -40,16 +44,14 @@
 // [delta.Table.ClusterBy]), Compact clusters instead: the files not yet
 // clustered are rewritten together with their rows ordered along a
 // Hilbert curve over the clustering columns' range ids (ranges cut as for
-// Z-ordering, each column's ids stretched over the whole grid), and
-// marked clusteringProvider "liquid" as Spark marks the files it
-// clusters. With two or more columns, each output file is one cell of a
-// k-d split of the sampled rows (cells of equal row counts, about as
-// wide in every column, ranked along the curve), so that a query on any
-// one clustering column meets as few files as the file count allows. Clustered files are left alone, so each run costs what was
-// written since the last; [Options.Full] reclusters every file, as
-// OPTIMIZE … FULL does after the clustering columns changed. ZORDER BY is
-// refused on such a table ([ErrZOrderClustered]); the commit carries
-// Spark's clusterBy and isFull parameters and clusteringStats.
+// Z-ordering, each column's ids stretched over the whole grid, files cut
+// at cells as for Z-ordering), and marked clusteringProvider "liquid" as
+// Spark marks the files it clusters. Clustered files are left alone, so
+// each run costs what was written since the last; [Options.Full]
+// reclusters every file, as OPTIMIZE … FULL does after the clustering
+// columns changed. ZORDER BY is refused on such a table
+// ([ErrZOrderClustered]); the commit carries Spark's clusterBy and
+// isFull parameters and clusteringStats.
 //
 // Z-order and clustering columns may be fields nested in structs, named
 // with dots ("event.ts"); a row whose struct is null orders as a null.

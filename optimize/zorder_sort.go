@@ -67,9 +67,9 @@ type zkeyer struct {
 	hilbert int
 	scaled  []int32
 	scratch []uint32
-	// cells, when set (liquid clustering on two or more columns), puts
-	// the rank of the row's cell before its curve position; the files
-	// are then cut at cell boundaries (see cells.go).
+	// cells, when set (two or more columns), puts the rank of the row's
+	// cell before its curve position; the files are then cut at cell
+	// boundaries (see cells.go).
 	cells *cellTree
 }
 
@@ -123,8 +123,7 @@ func (z *zkeyer) width() int {
 	return 4*len(z.cols) + 1
 }
 
-// cutCells builds the cells of a liquid clustering from the sample, one
-// per output file.
+// cutCells builds the cells from the sample, one per output file.
 func (z *zkeyer) cutCells(sample [][][]byte, files int) {
 	points := make([][]int32, len(sample))
 	for i, row := range sample {
@@ -138,7 +137,10 @@ func (z *zkeyer) cutCells(sample [][][]byte, files int) {
 	for k, b := range z.bounds {
 		extents[k] = int32(len(b) + 1)
 	}
-	z.cells = buildCells(points, extents, files, z.hilbert)
+	z.cells = buildCells(points, extents, files, func(centre []int32) []byte {
+		copy(z.ids, centre)
+		return z.curveKey(nil)
+	})
 }
 
 // cellOf is the cell rank a key starts with.
@@ -235,7 +237,7 @@ func (r *run) sampleColumns(ctx context.Context, b *bin, rng *rand.Rand) ([][][]
 
 // zorderBin writes the live rows of b in Z-order into new files tagged
 // as one Z-cube. Like Spark, it writes max(1, input bytes / target size)
-// files of equal row counts.
+// files: one per cell with two or more columns, else of equal row counts.
 func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*delta.AddFile, error) {
 	rng := rand.New(rand.NewPCG(uint64(len(b.files)), uint64(b.size)))
 	sample, rows, err := r.sampleColumns(ctx, b, rng)
@@ -267,7 +269,7 @@ func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*d
 	}
 	nfiles := max(1, b.size/r.c.TargetFileSize)
 	out := &fileSplitter{x: x, perFile: (rows + nfiles - 1) / nfiles, opts: opts}
-	if r.c.cluster && len(z.cols) > 1 && nfiles > 1 {
+	if len(z.cols) > 1 && nfiles > 1 {
 		z.cutCells(sample, int(min(nfiles, int64(len(sample)))))
 		out.byCell = true
 	}

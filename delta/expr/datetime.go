@@ -149,6 +149,9 @@ func daysIn(year, month int) int {
 // parseZone understands Z, UTC/GMT/UT with optional offset, ±h[h][:mm],
 // ±hhmm, and IANA region names.
 func parseZone(z string) (*time.Location, bool) {
+	if z == "" {
+		return nil, false // the pattern wants a zone the text does not have
+	}
 	up := strings.ToUpper(z)
 	for _, prefix := range []string{"UTC", "GMT", "UT"} {
 		if strings.HasPrefix(up, prefix) {

@@ -150,6 +150,7 @@ var functionsCases = []semCase{
 	{sql: "to_date('2016-12-31', 'yyyy-MM-dd')", want: row("2016-12-31")},
 	{sql: "to_date('31/12/2016', 'dd/MM/yyyy')", want: row("2016-12-31")},
 	{sql: "to_date('2016-12-31', 'dd/MM/yyyy')", want: row(nil)},
+	{sql: "to_date('2016', 'yyyyX')", want: row(nil)}, // the zone is missing
 	{sql: "to_timestamp('2016-12-31 00:12:00')", want: row("2016-12-31 00:12:00")},
 	{sql: "to_timestamp('2016-12-31', 'yyyy-MM-dd')", want: row("2016-12-31 00:00:00")},
 	{sql: "to_timestamp('2016-12-31 01:02:03.5', 'yyyy-MM-dd HH:mm:ss.S')", want: row("2016-12-31 01:02:03.5")},

@@ -28,6 +28,11 @@ import (
 // curve.
 type cellTree struct {
 	nodes []cellNode
+	// unsplit holds, by rank, whether a cell stands for several that
+	// could not be cut apart: its sampled points were all equal (one hot
+	// combination of values), so its rows differ only in their noise
+	// byte and are split by count instead.
+	unsplit []bool
 }
 
 // cellNode is a leaf when dim is negative; otherwise points whose
@@ -62,8 +67,9 @@ type cellBuilder struct {
 }
 
 type cellLeaf struct {
-	node int32
-	key  []byte // curve key of the cell's centre
+	node    int32
+	key     []byte // curve key of the cell's centre
+	unsplit bool
 }
 
 // buildCells splits points (range ids per dimension, each below
@@ -80,8 +86,10 @@ func buildCells(points [][]int32, extents []int32, cells int, key func(centre []
 	}
 	b.split(idx, max(cells, 1), lo, hi)
 	slices.SortStableFunc(b.leaves, func(x, y cellLeaf) int { return bytes.Compare(x.key, y.key) })
+	b.tree.unsplit = make([]bool, len(b.leaves))
 	for r, l := range b.leaves {
 		b.tree.nodes[l.node].rank = uint32(r)
+		b.tree.unsplit[r] = l.unsplit
 	}
 	return b.tree
 }
@@ -103,7 +111,7 @@ func (b *cellBuilder) split(idx []int32, n int, lo, hi []int32) int32 {
 			return self
 		}
 	}
-	b.leaves = append(b.leaves, cellLeaf{node: self, key: b.centreKey(lo, hi)})
+	b.leaves = append(b.leaves, cellLeaf{node: self, key: b.centreKey(lo, hi), unsplit: n > 1})
 	return self
 }
 

@@ -64,14 +64,15 @@ func TestBuildCells(t *testing.T) {
 		points    [][]int32
 		cells     int
 		wantCells int
+		unsplit   bool // the one cell stands for several it could not cut
 	}{
-		{"uniform 2-D, 64 cells", uniform(50_000, 2, 1000), 64, 64},
-		{"uniform 2-D, 683 cells", uniform(100_000, 2, 1000), 683, 683},
-		{"uniform 3-D, 100 cells", uniform(50_000, 3, 1000), 100, 100},
-		{"diagonal", diagonal, 50, 50},
-		{"all points equal", constant, 10, 1},
-		{"one column constant", oneAxis, 20, 20},
-		{"one cell", uniform(1000, 2, 1000), 1, 1},
+		{"uniform 2-D, 64 cells", uniform(50_000, 2, 1000), 64, 64, false},
+		{"uniform 2-D, 683 cells", uniform(100_000, 2, 1000), 683, 683, false},
+		{"uniform 3-D, 100 cells", uniform(50_000, 3, 1000), 100, 100, false},
+		{"diagonal", diagonal, 50, 50, false},
+		{"all points equal", constant, 10, 1, true},
+		{"one column constant", oneAxis, 20, 20, false},
+		{"one cell", uniform(1000, 2, 1000), 1, 1, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,6 +81,10 @@ func TestBuildCells(t *testing.T) {
 			tree := buildCells(tc.points, extents, tc.cells, hilbertCentre(dims))
 			counts, _, _ := cellBoxes(t, tree, tc.points)
 			require.Len(t, counts, tc.wantCells, "cells are ranked 0..n-1")
+			require.Len(t, tree.unsplit, tc.wantCells)
+			for r, u := range tree.unsplit {
+				assert.Equal(t, tc.unsplit, u, "cell %d", r)
+			}
 			want := float64(len(tc.points)) / float64(tc.wantCells)
 			for r, c := range counts {
 				// Every rank is used and no cell holds more than a

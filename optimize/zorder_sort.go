@@ -271,7 +271,7 @@ func (r *run) zorderBin(ctx context.Context, x *delta.Transaction, b *bin) ([]*d
 	out := &fileSplitter{x: x, perFile: (rows + nfiles - 1) / nfiles, opts: opts}
 	if len(z.cols) > 1 && nfiles > 1 {
 		z.cutCells(sample, int(min(nfiles, int64(len(sample)))))
-		out.byCell = true
+		out.cells = z.cells
 	}
 	s := &zsorter{r: r, out: out, z: z, mem: r.tbl.Allocator(), total: rows, sample: sample}
 	err = s.sort(ctx, b)
@@ -302,32 +302,29 @@ func (s *zsorter) sort(ctx context.Context, b *bin) error {
 }
 
 // fileSplitter writes rows into files of perFile rows each, one
-// FileWriter per file. With byCell, a file holds one cell's rows instead:
-// files end where the cell changes, and only a cell of more than twice
-// perFile rows (many rows sharing one point) is split by count.
+// FileWriter per file. With cells, a file holds one cell's rows instead:
+// files end where the cell changes, a cell that stands for several
+// (cellTree.unsplit) is split every perFile rows, and any other only if
+// it exceeds twice perFile, so that sampling error leaves no slivers.
 type fileSplitter struct {
 	x       *delta.Transaction
 	opts    *delta.FileWriterOptions
 	perFile int64
-	byCell  bool
+	cells   *cellTree // nil: split by count only
 	cur     *delta.FileWriter
 	curCell uint32
 	inCur   int64
 	added   []*delta.AddFile
 }
 
-// write writes rec, starting new files as they fill or, with byCell, as
-// the cell changes; cells holds the cell of each row of rec (nil without
-// byCell).
-func (s *fileSplitter) write(ctx context.Context, rec arrow.RecordBatch, cells []uint32) error {
-	limit := s.perFile
-	if s.byCell {
-		limit = 2 * s.perFile
-	}
+// write writes rec, starting new files as they fill or, with cells, as
+// the cell changes; ranks holds the cell of each row of rec (nil without
+// cells).
+func (s *fileSplitter) write(ctx context.Context, rec arrow.RecordBatch, ranks []uint32) error {
 	for off := int64(0); off < rec.NumRows(); {
-		end := rec.NumRows()
-		if s.byCell {
-			c := cells[off]
+		end, limit := rec.NumRows(), s.perFile
+		if s.cells != nil {
+			c := ranks[off]
 			if s.cur != nil && c != s.curCell {
 				if err := s.finishFile(ctx); err != nil {
 					return err
@@ -335,8 +332,11 @@ func (s *fileSplitter) write(ctx context.Context, rec arrow.RecordBatch, cells [
 			}
 			s.curCell = c
 			end = off + 1
-			for end < rec.NumRows() && cells[end] == c {
+			for end < rec.NumRows() && ranks[end] == c {
 				end++
+			}
+			if !s.cells.unsplit[c] {
+				limit = 2 * s.perFile
 			}
 		}
 		if s.cur != nil && s.inCur >= limit {
@@ -527,14 +527,14 @@ func (s *zsorter) writeSorted(ctx context.Context, recs []arrow.RecordBatch, key
 		}
 		out := array.RecordFromStructArray(taken.(*array.Struct), whole.Schema())
 		taken.Release()
-		var cells []uint32
-		if s.out.byCell {
-			cells = make([]uint32, end-off)
+		var ranks []uint32
+		if s.out.cells != nil {
+			ranks = make([]uint32, end-off)
 			for i, p := range perm[off:end] {
-				cells[i] = cellOf(all[int(p)*w:])
+				ranks[i] = cellOf(all[int(p)*w:])
 			}
 		}
-		err = s.out.write(ctx, out, cells)
+		err = s.out.write(ctx, out, ranks)
 		out.Release()
 		if err != nil {
 			return err

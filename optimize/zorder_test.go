@@ -3,6 +3,7 @@ package optimize
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -463,4 +464,56 @@ func TestZOrderSortsWithinAndAcrossFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestZOrderOneHotPoint checks that rows which all share one point of the
+// Z-order columns, which no cell can cut apart, still make Spark's file
+// count of equal row counts rather than one oversized file per cell.
+func TestZOrderOneHotPoint(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "tenant", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "region", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "seq", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	tbl, err := delta.Create(ctx, filepath.Join(t.TempDir(), "hot"), schema, &delta.CreateOptions{Table: &delta.Options{Allocator: mem, NoSync: true}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	const appends, perAppend = 8, 500
+	for i := range appends {
+		b := array.NewRecordBuilder(mem, schema)
+		for j := range perAppend {
+			b.Field(0).(*array.Int64Builder).Append(7)
+			b.Field(1).(*array.StringBuilder).Append("eu")
+			b.Field(2).(*array.Int64Builder).Append(int64(i*perAppend + j))
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		appendBatch(t, tbl, rec)
+		rec.Release()
+	}
+	var total int64
+	for _, f := range files(t, tbl) {
+		total += f.Size
+	}
+	rows := tableRows(t, tbl)
+	_, err = Compact(ctx, tbl, &Options{ZOrderBy: []string{"tenant", "region"}, TargetFileSize: total / 4})
+	require.NoError(t, err)
+	after := files(t, tbl)
+	require.Len(t, after, 4, "Spark's count: input bytes / target size")
+	for _, f := range after {
+		assert.Equal(t, int64(appends*perAppend/4), statsRecords(t, f), "equal row counts")
+	}
+	assert.Equal(t, rows, tableRows(t, tbl))
+}
+
+// statsRecords is numRecords from a file's statistics.
+func statsRecords(t *testing.T, f *delta.AddFile) int64 {
+	t.Helper()
+	var st struct {
+		NumRecords int64 `json:"numRecords"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(f.Stats), &st))
+	return st.NumRecords
 }

@@ -179,7 +179,14 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), l
 		return nil, fmt.Errorf("parquetio: finish row group: %w", err)
 	}
 	lastSize.Store(int64(buf.Len()))
-	return splitEncodedFile(buf.Bytes())
+	g, err = splitEncodedFile(buf.Bytes())
+	if err != nil || !cfg.snappyPages {
+		return g, err
+	}
+	if err := snappyGroup(g, make([]byte, 0, len(g.chunks)/2)); err != nil {
+		return nil, fmt.Errorf("parquetio: compress row group: %w", err)
+	}
+	return g, nil
 }
 
 // encodeEmptyFile writes a Parquet file with no row groups to w.

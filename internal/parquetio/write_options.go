@@ -76,6 +76,9 @@ type writeConfig struct {
 	arrProps  pqarrow.ArrowWriterProperties
 	selection func() *statsSelection
 	prefixLen int
+	// snappyPages: pages are encoded uncompressed and compressed with
+	// snappy afterwards (page_compress.go).
+	snappyPages bool
 }
 
 func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error) {
@@ -110,6 +113,10 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 	codec, err := parseCodec(opts.Codec)
 	if err != nil {
 		return nil, err
+	}
+	snappyPages := codec == compress.Codecs.Snappy
+	if snappyPages {
+		codec = compress.Codecs.Uncompressed
 	}
 	physical, err := physicalSchema(schema, opts.ColumnMapping)
 	if err != nil {
@@ -156,6 +163,8 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 		arrProps:  pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(opts.Allocator)),
 		selection: func() *statsSelection { return &statsSelection{numIndexed: n, columns: cols} },
 		prefixLen: opts.StringPrefixLength,
+
+		snappyPages: snappyPages,
 	}, nil
 }
 

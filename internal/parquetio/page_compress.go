@@ -57,7 +57,7 @@ func snappyGroup(g *encodedGroup, out []byte) error {
 		return err
 	}
 	base := int64(len(parquetMagic)) // offsets count from the file's start
-	var scratch []byte // one page compressed, before its header is known
+	var scratch []byte               // one page compressed, before its header is known
 	moved := make([]compressedChunk, len(layouts))
 	for i, l := range layouts {
 		lo, hi := l.start-base, l.start-base+l.size

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,11 +97,20 @@ func TestMaintainCommandMistakes(t *testing.T) {
 
 func TestOptimizeAndClusterBySummaries(t *testing.T) {
 	dir := smallFilesTable(t, 4)
+	written, err := filepath.Glob(filepath.Join(dir, "day=*", "*.parquet"))
+	require.NoError(t, err)
+	require.Len(t, written, 4)
+	var size int64
+	for _, f := range written {
+		st, err := os.Stat(f)
+		require.NoError(t, err)
+		size += st.Size()
+	}
 	code, out, errs := lakehouse(t, "optimize", "--format", "text", dir)
 	require.Equal(t, 0, code, errs)
 	assert.Equal(t, []string{
 		"OPTIMIZE (bin-packing): version 4, 1 commit(s)",
-		"  removed     4 file(s), 1.8 KiB",
+		"  removed     4 file(s), " + humanBytes(float64(size)),
 	}, lines(out)[:2])
 	assert.Contains(t, out, "  added       2 file(s)")
 	assert.Contains(t, out, "  partitions  2 optimized; 4 file(s) considered, 0 left alone\n")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
@@ -126,6 +127,12 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 				return err
 			}
 			defer updated.Release()
+			if !d.useDV && n < rec.NumRows() {
+				done, err := d.writeSpliced(ctx, rec, hit, old, updated)
+				if done || err != nil {
+					return err
+				}
+			}
 			post, err := x.prepareBatch(ctx, updated, false, true)
 			if err != nil {
 				return err
@@ -165,6 +172,46 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 		return nil
 	}
 	return d.deleteRows(ctx, m, matched, live)
+}
+
+// writeSpliced writes a copy-on-write batch rec whose hit rows, old, the
+// SET clauses turned into updated: one batch with the updated rows in
+// place (dml_splice.go). done is false when a column's type keeps the
+// rows from being spliced; the caller then writes them apart.
+func (d *dml) writeSpliced(ctx context.Context, rec arrow.RecordBatch, hit []bool, old, updated arrow.RecordBatch) (done bool, err error) {
+	x := d.x
+	mem := x.table.opts.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	full, ok, err := spliceRows(mem, rec, hit, old, updated)
+	if !ok || err != nil {
+		return false, err
+	}
+	defer full.Release()
+	// Generated columns of the updated rows are null (applyAssignments)
+	// and computed here; kept rows are checked as a copy would be.
+	post, err := x.prepareBatch(ctx, full, false, true)
+	if err != nil || post == nil {
+		return true, err
+	}
+	defer post.Release()
+	if err := x.writeRows(ctx, post, false); err != nil {
+		return true, err
+	}
+	x.metrics.numCopiedRows += rec.NumRows() - countTrue(hit)
+	if !d.cdf {
+		return true, nil
+	}
+	if err := x.writeChanges(ctx, old, ChangeUpdatePreimage); err != nil {
+		return true, err
+	}
+	after, err := selectRows(ctx, mem, post, hit)
+	if err != nil {
+		return true, err
+	}
+	defer after.Release()
+	return true, x.writeChanges(ctx, after, ChangeUpdatePostimage)
 }
 
 // applyAssignments returns rec with the SET columns replaced by their new

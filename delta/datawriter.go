@@ -347,7 +347,7 @@ func (w *dataWriter) abort() {
 
 func codecExtension(codec string) string {
 	switch codec {
-	case "snappy":
+	case "snappy", "snappy-fast":
 		return ".snappy"
 	case "zstd":
 		return ".zstd"

@@ -84,4 +84,12 @@ func TestTransactionLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, commitLines(t, tbl, res.Version)[1], `-c000.zstd.parquet"`)
 	assert.Equal(t, expectedRows(t, [3]int{0, 5, 1}), readRows(t, tbl))
+
+	// snappy-fast files are snappy files, named as such.
+	rr = eventsReader(t, mem, 5, 5, 1)
+	res, err = tbl.Append(ctx, rr, &TxnOptions{Compression: "snappy-fast"})
+	rr.Release()
+	require.NoError(t, err)
+	assert.Contains(t, commitLines(t, tbl, res.Version)[1], `-c000.snappy.parquet"`)
+	assert.Equal(t, expectedRows(t, [3]int{0, 10, 1}), readRows(t, tbl))
 }

@@ -44,9 +44,9 @@ func TestSnappyPagesDecodeToTheUncompressedPages(t *testing.T) {
 					b.Release()
 				}
 			}()
-			cfg, err := newWriteConfig(stitchSchema, &WriteOptions{RowGroupSize: int64(tc.rowGroup), Parallelism: tc.parallelism, Allocator: mem})
+			cfg, err := newWriteConfig(stitchSchema, &WriteOptions{RowGroupSize: int64(tc.rowGroup), Parallelism: tc.parallelism, Allocator: mem, Codec: CodecSnappyFast})
 			require.NoError(t, err)
-			require.True(t, cfg.snappyPages, "snappy is the default codec")
+			require.True(t, cfg.snappyPages)
 			if tc.pageIndex {
 				cfg.props = withPageIndex(cfg)
 			}

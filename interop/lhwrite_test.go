@@ -84,6 +84,7 @@ type lhStep struct {
 	start, n  int
 	tag       string // simple dataset: name prefix of the rows ("r" when empty)
 	partition []string
+	codec     string   // the write's parquet codec; empty: the default
 	after     []string // CLI commands run after the write, e.g. {"checkpoint"}
 	dml       *lhDML
 	maint     *lhMaint // restore or vacuum (lhmaint_test.go); no write
@@ -192,7 +193,7 @@ func (s *suite) runWrite(ctx context.Context, dp *Peer, path string, st lhStep, 
 	if err != nil {
 		return nil, fmt.Errorf("exporting %s: %w", st.dataset, err)
 	}
-	if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet"}); err != nil {
+	if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet", Compression: st.codec}); err != nil {
 		return nil, err
 	}
 	if st.mode == "overwrite" {

@@ -61,7 +61,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	overwriteSchema := fs.Bool("overwrite-schema", false, "with --mode overwrite: replace the table schema")
 	appID := fs.String("app-id", "", "idempotent writes: application id")
 	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
-	compression := fs.String("compression", "snappy", "parquet codec: snappy, zstd, gzip or uncompressed")
+	compression := fs.String("compression", "snappy", "parquet codec: snappy, snappy-fast (standard-mode snappy: less CPU, larger files), zstd, gzip or uncompressed")
 	input := fs.String("input", "-", "read rows from this file instead of stdin (-)")
 	schemaText := fs.String("schema", "", "pin the input's schema instead of inferring it: a column list such as \"id bigint NOT NULL, day date, amount decimal(10,2), tags array<string>, addr struct<city:string,zip:int>, m map<string,double>\", or Delta schema JSON (jsonl and csv)")
 	props := propertyFlags{}

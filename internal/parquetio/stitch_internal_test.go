@@ -86,12 +86,11 @@ func serialFile(t testing.TB, cfg *writeConfig, batches []arrow.RecordBatch) []b
 
 // TestStitchedFileEqualsSerialFile: a file whose row groups were encoded
 // apart and stitched is byte for byte the file one serial pqarrow writer
-// produces, page index included; and it reads back as written.
+// produces, page index included; and it reads back as written. With the
+// snappy-fast codec its pages are, page for page, those of the serial
+// writer's uncompressed file (comparePages).
 func TestStitchedFileEqualsSerialFile(t *testing.T) {
-	tests := []struct {
-		rows, rowGroup, parallelism int
-		pageIndex                   bool
-	}{
+	tests := []stitchCase{
 		{0, 100, 2, false},
 		{1, 100, 2, false},
 		{1000, 1, 4, false},
@@ -100,62 +99,82 @@ func TestStitchedFileEqualsSerialFile(t *testing.T) {
 		{2500, 1000, 2, true},
 		{5000, 128, 8, true},
 	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprintf("rows=%d/group=%d/par=%d/pageindex=%v", tc.rows, tc.rowGroup, tc.parallelism, tc.pageIndex), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-			defer mem.AssertSize(t, 0)
-			rng := rand.New(rand.NewPCG(uint64(tc.rows), uint64(tc.rowGroup)))
-			batches := stitchBatches(t, mem, rng, tc.rows)
-			defer func() {
-				for _, b := range batches {
-					b.Release()
-				}
-			}()
-			cfg, err := newWriteConfig(stitchSchema, &WriteOptions{RowGroupSize: int64(tc.rowGroup), Parallelism: tc.parallelism, Allocator: mem})
-			require.NoError(t, err)
-			if tc.pageIndex {
-				cfg.props = withPageIndex(cfg)
-			}
-
-			var got bytes.Buffer
-			fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))
-			for _, b := range batches {
-				require.NoError(t, fw.write(b))
-			}
-			st, size, err := fw.close()
-			require.NoError(t, err)
-			assert.Equal(t, int64(got.Len()), size)
-			assert.Equal(t, int64(tc.rows), st.NumRecords)
-
-			want := serialFile(t, cfg, batches)
-			require.Equal(t, len(want), got.Len(), "file sizes differ")
-			require.True(t, bytes.Equal(want, got.Bytes()), "the stitched file differs from the serial one")
-
-			pf, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
-			require.NoError(t, err)
-			defer pf.Close()
-			assert.Equal(t, int64(tc.rows), pf.NumRows())
-			if tc.rows > 0 {
-				assert.Equal(t, (tc.rows+tc.rowGroup-1)/tc.rowGroup, pf.NumRowGroups())
-			}
-			if tc.pageIndex && tc.rows > 0 {
-				idx, err := pf.GetPageIndexReader().RowGroup(pf.NumRowGroups() - 1)
-				require.NoError(t, err)
-				oi, err := idx.GetOffsetIndex(0)
-				require.NoError(t, err)
-				require.NotNil(t, oi)
-				cc, err := pf.MetaData().RowGroup(pf.NumRowGroups() - 1).ColumnChunk(0)
-				require.NoError(t, err)
-				assert.Equal(t, cc.DataPageOffset(), oi.GetPageLocations()[0].Offset)
-			}
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 20}, mem)
-			require.NoError(t, err)
-			tbl, err := fr.ReadTable(context.Background())
-			require.NoError(t, err)
-			defer tbl.Release()
-			assert.Equal(t, int64(tc.rows), tbl.NumRows())
-		})
+	for _, codec := range []string{"snappy", CodecSnappyFast} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/rows=%d/group=%d/par=%d/pageindex=%v", codec, tc.rows, tc.rowGroup, tc.parallelism, tc.pageIndex), func(t *testing.T) {
+				stitchedMatchesSerial(t, codec, tc)
+			})
+		}
 	}
+}
+
+type stitchCase struct {
+	rows, rowGroup, parallelism int
+	pageIndex                   bool
+}
+
+func stitchedMatchesSerial(t *testing.T, codec string, tc stitchCase) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(uint64(tc.rows), uint64(tc.rowGroup)))
+	batches := stitchBatches(t, mem, rng, tc.rows)
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	cfg, err := newWriteConfig(stitchSchema, &WriteOptions{RowGroupSize: int64(tc.rowGroup), Parallelism: tc.parallelism, Allocator: mem, Codec: codec})
+	require.NoError(t, err)
+	if tc.pageIndex {
+		cfg.props = withPageIndex(cfg)
+	}
+
+	var got bytes.Buffer
+	fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))
+	for _, b := range batches {
+		require.NoError(t, fw.write(b))
+	}
+	st, size, err := fw.close()
+	require.NoError(t, err)
+	assert.Equal(t, int64(got.Len()), size)
+	assert.Equal(t, int64(tc.rows), st.NumRecords)
+
+	want := serialFile(t, cfg, batches)
+	pf, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
+	require.NoError(t, err)
+	defer pf.Close()
+	if cfg.snappyPages {
+		serial, err := file.NewParquetReader(bytes.NewReader(want))
+		require.NoError(t, err)
+		defer serial.Close()
+		require.Equal(t, serial.NumRowGroups(), pf.NumRowGroups())
+		for g := range pf.NumRowGroups() {
+			comparePages(t, serial, pf, g, tc.pageIndex)
+		}
+	} else {
+		require.Equal(t, len(want), got.Len(), "file sizes differ")
+		require.True(t, bytes.Equal(want, got.Bytes()), "the stitched file differs from the serial one")
+	}
+	assert.Equal(t, int64(tc.rows), pf.NumRows())
+	if tc.rows > 0 {
+		assert.Equal(t, (tc.rows+tc.rowGroup-1)/tc.rowGroup, pf.NumRowGroups())
+	}
+	if tc.pageIndex && tc.rows > 0 {
+		idx, err := pf.GetPageIndexReader().RowGroup(pf.NumRowGroups() - 1)
+		require.NoError(t, err)
+		oi, err := idx.GetOffsetIndex(0)
+		require.NoError(t, err)
+		require.NotNil(t, oi)
+		cc, err := pf.MetaData().RowGroup(pf.NumRowGroups() - 1).ColumnChunk(0)
+		require.NoError(t, err)
+		assert.Equal(t, cc.DataPageOffset(), oi.GetPageLocations()[0].Offset)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 20}, mem)
+	require.NoError(t, err)
+	tbl, err := fr.ReadTable(context.Background())
+	require.NoError(t, err)
+	defer tbl.Release()
+	assert.Equal(t, int64(tc.rows), tbl.NumRows())
 }
 
 func withPageIndex(cfg *writeConfig) *parquet.WriterProperties {

@@ -8,13 +8,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/google/uuid"
 
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
+	"github.com/lakehouse-go/lakehouse/internal/rowruns"
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
@@ -143,7 +143,7 @@ func (w *dataWriter) write(ctx context.Context, rec arrow.RecordBatch) error {
 			// Rows arrive clustered by partition (the usual case): slices
 			// share the batch's buffers, no copy.
 			for _, r := range rs {
-				part := rec.NewSlice(int64(r.start), int64(r.end))
+				part := rec.NewSlice(int64(r.Start), int64(r.End))
 				err := w.writeTo(ctx, k, vals, part)
 				part.Release()
 				if err != nil {
@@ -165,27 +165,13 @@ func (w *dataWriter) write(ctx context.Context, rec arrow.RecordBatch) error {
 	return nil
 }
 
-// rowRun is a range of consecutive rows of one partition.
-type rowRun struct{ start, end int }
-
-func takeRows(ctx context.Context, rec arrow.RecordBatch, runs []rowRun, mem memory.Allocator) (arrow.RecordBatch, error) {
-	bld := array.NewInt64Builder(mem)
-	defer bld.Release()
-	for _, r := range runs {
-		for i := r.start; i < r.end; i++ {
-			bld.Append(int64(i))
-		}
-	}
-	idx := bld.NewArray()
-	defer idx.Release()
-	whole := array.RecordToStructArray(rec)
-	defer whole.Release()
-	out, err := compute.TakeArray(compute.WithAllocator(ctx, mem), whole, idx)
+// takeRows gathers the rows of one partition, runs of consecutive rows.
+func takeRows(ctx context.Context, rec arrow.RecordBatch, runs []rowruns.Run, mem memory.Allocator) (arrow.RecordBatch, error) {
+	out, err := rowruns.Batch(ctx, mem, rec, runs, rowruns.Rows(runs))
 	if err != nil {
 		return nil, fmt.Errorf("delta: split partitions: %w", err)
 	}
-	defer out.Release()
-	return array.RecordFromStructArray(out.(*array.Struct), rec.Schema()), nil
+	return out, nil
 }
 
 // writeTo appends rows of one partition to its rolling file writer, which
@@ -395,13 +381,13 @@ func escapePartitionName(s string) string {
 // each partition's partitionValues map. Rows are compared in their Arrow
 // form; values are formatted once per run, so clustered input (the usual
 // case) costs one comparison per row.
-func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowRun, []string, map[string]map[string]*string, error) {
+func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowruns.Run, []string, map[string]map[string]*string, error) {
 	n := int(rec.NumRows())
 	cols := make([]arrow.Array, len(w.parts))
 	for p, pc := range w.parts {
 		cols[p] = rec.Column(pc.idx)
 	}
-	runs := map[string][]rowRun{}
+	runs := map[string][]rowruns.Run{}
 	values := map[string]map[string]*string{}
 	var order []string
 	var b strings.Builder
@@ -428,7 +414,7 @@ func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowRun, 
 			order = append(order, k)
 			values[k] = m
 		}
-		runs[k] = append(runs[k], rowRun{start, end})
+		runs[k] = append(runs[k], rowruns.Run{Start: start, End: end})
 		start = end
 	}
 	return runs, order, values, nil

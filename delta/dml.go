@@ -16,6 +16,7 @@ import (
 	"github.com/lakehouse-go/lakehouse/internal/conflict"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
+	"github.com/lakehouse-go/lakehouse/internal/rowruns"
 )
 
 // The row-level operations (DELETE, UPDATE) share one shape, Spark's:
@@ -459,15 +460,13 @@ func selectRows(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	if runs := keptRuns(keep); len(runs) <= len(keep)/8 {
+	if runs := rowruns.Kept(keep); len(runs) <= len(keep)/8 {
 		// Long runs (what copy-on-write keeps): copied run by run.
-		n := 0
-		for _, r := range runs {
-			n += r.end - r.start
+		out, err := rowruns.Batch(ctx, mem, rec, runs, rowruns.Rows(runs))
+		if err != nil {
+			return nil, fmt.Errorf("delta: select rows: %w", err)
 		}
-		if out, ok := selectRuns(mem, rec, runs, n); ok {
-			return out, nil
-		}
+		return out, nil
 	}
 	b := array.NewBooleanBuilder(mem)
 	defer b.Release()

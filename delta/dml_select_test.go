@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/internal/rowruns"
 )
 
 // selectRows gives exactly arrow's filter, whether it copies runs or
@@ -69,10 +71,11 @@ func TestSelectRowsMatchesFilter(t *testing.T) {
 					require.True(t, array.Equal(w, g), "column %s\nwant %v\ngot  %v", want.Schema().Field(c).Name, w, g)
 					require.Equal(t, w.NullN(), g.NullN(), "column %s", want.Schema().Field(c).Name)
 				}
-				if schema == flat && drop >= 20 {
-					runs := keptRuns(keep)
+				if schema == flat && drop >= 20 { // no filtered column
+
+					runs := rowruns.Kept(keep)
 					for _, col := range rec.Columns() {
-						out, ok := copyRuns(mem, col, runs, int(got.NumRows()))
+						out, ok := rowruns.Copy(mem, col, runs, int(got.NumRows()))
 						require.True(t, ok, "column %s is copied run by run", col.DataType())
 						out.Release()
 					}

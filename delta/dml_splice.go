@@ -134,3 +134,11 @@ func spliceFixedWidth(mem memory.Allocator, base arrow.Array, hit []bool, vals a
 	defer data.Release()
 	return array.MakeFromData(data), true
 }
+
+func releaseBuffers(bufs ...*memory.Buffer) {
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+}

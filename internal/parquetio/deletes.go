@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/lakehouse-go/lakehouse/internal/rowruns"
 )
 
 // dropDeleted returns rec without the rows whose file index (start + row)
@@ -22,23 +24,44 @@ func dropDeleted(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatc
 		rec.Retain()
 		return rec, nil
 	}
-	keep := array.NewBooleanBuilder(mem)
-	defer keep.Release()
-	keep.Reserve(int(n))
-	next := uint64(start)
+	// The kept rows, as runs between deleted ones.
+	var runs []rowruns.Run
+	next := 0
 	for it.HasNext() {
 		d := it.Next()
 		if d >= end {
 			break
 		}
-		for ; next < d; next++ {
+		if at := int(d - uint64(start)); at > next {
+			runs = append(runs, rowruns.Run{Start: next, End: at})
+		}
+		next = int(d-uint64(start)) + 1
+	}
+	if next < int(n) {
+		runs = append(runs, rowruns.Run{Start: next, End: int(n)})
+	}
+	if len(runs) <= int(n)/8 {
+		// Deletes are usually few: long runs, copied run by run.
+		out, err := rowruns.Batch(ctx, mem, rec, runs, rowruns.Rows(runs))
+		if err != nil {
+			return nil, fmt.Errorf("parquetio: drop deleted rows: %w", err)
+		}
+		return out, nil
+	}
+	keep := array.NewBooleanBuilder(mem)
+	defer keep.Release()
+	keep.Reserve(int(n))
+	at := 0
+	for _, r := range runs {
+		for ; at < r.Start; at++ {
+			keep.UnsafeAppend(false)
+		}
+		for ; at < r.End; at++ {
 			keep.UnsafeAppend(true)
 		}
-		keep.UnsafeAppend(false)
-		next = d + 1
 	}
-	for ; next < end; next++ {
-		keep.UnsafeAppend(true)
+	for ; at < int(n); at++ {
+		keep.UnsafeAppend(false)
 	}
 	mask := keep.NewBooleanArray()
 	defer mask.Release()

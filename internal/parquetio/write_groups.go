@@ -162,21 +162,8 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), l
 	if n := lastSize.Load(); n > 0 {
 		buf.Grow(int(n + n/8))
 	}
-	fw, err := pqarrow.NewFileWriter(cfg.physical, &buf, cfg.props, cfg.arrProps)
-	if err != nil {
-		return nil, fmt.Errorf("parquetio: start row group: %w", err)
-	}
-	for b := range in {
-		err = fw.WriteBuffered(b.rec)
-		b.rec.Release()
-		encoded(b.bytes)
-		if err != nil {
-			_ = fw.Close()
-			return nil, fmt.Errorf("parquetio: write batch: %w", err)
-		}
-	}
-	if err := fw.Close(); err != nil {
-		return nil, fmt.Errorf("parquetio: finish row group: %w", err)
+	if err := encodeRows(cfg, &buf, in, encoded); err != nil {
+		return nil, err
 	}
 	lastSize.Store(int64(buf.Len()))
 	g, err = splitEncodedFile(buf.Bytes())
@@ -187,6 +174,44 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), l
 		return nil, fmt.Errorf("parquetio: compress row group: %w", err)
 	}
 	return g, nil
+}
+
+// encodeRows writes the batches in as one row group, each released once
+// encoded.
+func encodeRows(cfg *writeConfig, w io.Writer, in <-chan queuedBatch, encoded func(int64)) error {
+	if cfg.flat != nil {
+		g, err := newFlatGroup(cfg, w)
+		if err != nil {
+			return err
+		}
+		for b := range in {
+			err = g.write(b.rec)
+			b.rec.Release()
+			encoded(b.bytes)
+			if err != nil {
+				g.abort()
+				return fmt.Errorf("parquetio: write batch: %w", err)
+			}
+		}
+		return g.close()
+	}
+	fw, err := pqarrow.NewFileWriter(cfg.physical, w, cfg.props, cfg.arrProps)
+	if err != nil {
+		return fmt.Errorf("parquetio: start row group: %w", err)
+	}
+	for b := range in {
+		err = fw.WriteBuffered(b.rec)
+		b.rec.Release()
+		encoded(b.bytes)
+		if err != nil {
+			_ = fw.Close()
+			return fmt.Errorf("parquetio: write batch: %w", err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("parquetio: finish row group: %w", err)
+	}
+	return nil
 }
 
 // encodeEmptyFile writes a Parquet file with no row groups to w.

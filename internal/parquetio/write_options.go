@@ -83,6 +83,9 @@ type writeConfig struct {
 	// snappyPages: pages are encoded uncompressed and compressed with
 	// snappy afterwards (page_compress.go).
 	snappyPages bool
+	// flat: the schema has no nested columns, and row groups are written
+	// column by column (write_flat.go); nil otherwise.
+	flat *flatPlan
 }
 
 func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error) {
@@ -159,7 +162,7 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 			cols[strings.ToLower(strings.TrimSpace(c))] = true
 		}
 	}
-	return &writeConfig{
+	cfg := &writeConfig{
 		opts:      opts,
 		logical:   schema,
 		physical:  physical,
@@ -169,7 +172,11 @@ func newWriteConfig(schema *arrow.Schema, o *WriteOptions) (*writeConfig, error)
 		prefixLen: opts.StringPrefixLength,
 
 		snappyPages: snappyPages,
-	}, nil
+	}
+	if cfg.flat, err = newFlatPlan(physical, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // CodecSnappyFast names snappy in its standard mode (WriteOptions.Codec).

@@ -1,0 +1,229 @@
+package parquetio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+)
+
+// A schema whose columns are all flat (no structs, lists or maps) is
+// written through the Parquet library's column writers directly rather
+// than through its Arrow file writer, so that string and binary columns
+// can be dictionary-encoded here (write_dictionary.go). Every other
+// column is handed to the same function the Arrow file writer calls per
+// leaf, with the definition levels it would compute for a flat column, so
+// its pages are the bytes the Arrow file writer produces.
+
+// flatPlan is what a flat schema's row groups share.
+type flatPlan struct {
+	schema   *schema.Schema
+	meta     metadata.KeyValueMetadata
+	nullable []bool // per column
+	dict     []bool // per column: dictionary-encoded here
+}
+
+// newFlatPlan returns the plan of a flat physical schema, or nil when a
+// column is nested or of a type the direct path leaves to the Arrow file
+// writer.
+func newFlatPlan(physical *arrow.Schema, cfg *writeConfig) (*flatPlan, error) {
+	p := &flatPlan{}
+	for _, f := range physical.Fields() {
+		switch f.Type.ID() {
+		case arrow.STRUCT, arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.MAP,
+			arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW, arrow.DICTIONARY, arrow.EXTENSION,
+			arrow.RUN_END_ENCODED, arrow.SPARSE_UNION, arrow.DENSE_UNION:
+			return nil, nil
+		}
+		p.nullable = append(p.nullable, f.Nullable)
+		id := f.Type.ID()
+		p.dict = append(p.dict, id == arrow.STRING || id == arrow.BINARY)
+	}
+	sc, err := pqarrow.ToParquet(physical, cfg.props, cfg.arrProps)
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: schema: %w", err)
+	}
+	if sc.NumColumns() != len(p.nullable) {
+		return nil, nil
+	}
+	p.schema = sc
+	md := physical.Metadata()
+	for i, k := range md.Keys() {
+		p.meta.Append(k, md.Values()[i])
+	}
+	return p, nil
+}
+
+// flatGroup writes one row group of a flat schema as a Parquet file.
+type flatGroup struct {
+	cfg   *writeConfig
+	plan  *flatPlan
+	ctx   context.Context
+	pw    *file.Writer
+	rgw   file.BufferedRowGroupWriter
+	dicts []*dictColumn // per column; nil where written directly
+	def   []int16       // scratch definition levels
+}
+
+func newFlatGroup(cfg *writeConfig, w io.Writer) (*flatGroup, error) {
+	plan := cfg.flat
+	pw, err := file.NewParquetWriterWithError(w, plan.schema.Root(), file.WithWriterProps(cfg.props), file.WithWriteMetadata(plan.meta))
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: start row group: %w", err)
+	}
+	rgw, err := pw.AppendBufferedRowGroupChecked()
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: start row group: %w", err)
+	}
+	g := &flatGroup{cfg: cfg, plan: plan, pw: pw, rgw: rgw, dicts: make([]*dictColumn, len(plan.dict))}
+	g.ctx = pqarrow.NewArrowWriteContext(context.Background(), &cfg.arrProps)
+	for i, d := range plan.dict {
+		if d {
+			g.dicts[i] = newDictColumn(cfg.props.DictionaryPageSizeLimit())
+		}
+	}
+	return g, nil
+}
+
+// write adds a batch's rows to the row group.
+func (g *flatGroup) write(rec arrow.RecordBatch) error {
+	for i, col := range rec.Columns() {
+		if d := g.dicts[i]; d != nil && !d.dense {
+			if d.add(col) {
+				continue
+			}
+			// The dictionary outgrew its page: the rows so far are written
+			// out in full and the column goes on without one, as the
+			// library's own writer falls back to plain encoding.
+			if err := g.writeDense(i, d); err != nil {
+				return err
+			}
+		}
+		if err := g.writeColumn(i, col); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeColumn hands a column's values to its column writer.
+func (g *flatGroup) writeColumn(i int, arr arrow.Array) error {
+	cw, err := g.rgw.Column(i)
+	if err != nil {
+		return fmt.Errorf("parquetio: column %d: %w", i, err)
+	}
+	if err := pqarrow.WriteArrowToColumn(g.ctx, cw, arr, g.levels(cw, arr, 0, arr.Len()), nil, g.plan.nullable[i]); err != nil {
+		return fmt.Errorf("parquetio: column %s: %w", cw.Descr().Name(), err)
+	}
+	return nil
+}
+
+// levels are the definition levels of rows [from, to) of a flat column:
+// nil for a required one, else 1 where a value is present and 0 where
+// null.
+func (g *flatGroup) levels(cw file.ColumnChunkWriter, arr arrow.Array, from, to int) []int16 {
+	if cw.Descr().MaxDefinitionLevel() == 0 {
+		return nil
+	}
+	n := to - from
+	if cap(g.def) < n {
+		g.def = make([]int16, n)
+	}
+	def := g.def[:n]
+	if arr.NullN() == 0 || arr.NullN() == arr.Len() {
+		// No bitmap to read: all present, or all null (a null-typed
+		// column has no bitmap at all).
+		level := int16(0)
+		if arr.NullN() == 0 {
+			level = 1
+		}
+		for j := range def {
+			def[j] = level
+		}
+		return def
+	}
+	bits, off := arr.NullBitmapBytes(), arr.Data().Offset()
+	for j := range def {
+		def[j] = 0
+		if bitutil.BitIsSet(bits, off+from+j) {
+			def[j] = 1
+		}
+	}
+	return def
+}
+
+// writeDense writes the rows a dictionary column holds as plain values and
+// leaves it without a dictionary for the rest of the row group.
+func (g *flatGroup) writeDense(i int, d *dictColumn) error {
+	d.dense = true
+	if d.rows() == 0 {
+		return nil
+	}
+	arr := d.values(g.cfg.physical.Field(i).Type)
+	defer arr.Release()
+	return g.writeColumn(i, arr)
+}
+
+// close writes the dictionary columns and ends the file.
+func (g *flatGroup) close() error {
+	for i, d := range g.dicts {
+		if d == nil || d.dense {
+			continue
+		}
+		cw, err := g.rgw.Column(i)
+		if err != nil {
+			return fmt.Errorf("parquetio: column %d: %w", i, err)
+		}
+		if g.plainIsSmaller(cw, d) {
+			if err := g.writeDense(i, d); err != nil {
+				return err
+			}
+			continue
+		}
+		switch err := d.writePages(g, cw, g.cfg.physical.Field(i).Type); {
+		case errors.Is(err, errNotDictionary):
+			if err := g.writeDense(i, d); err != nil {
+				return err
+			}
+		case err != nil:
+			return fmt.Errorf("parquetio: column %s: %w", cw.Descr().Name(), err)
+		}
+	}
+	if err := g.rgw.Close(); err != nil {
+		return fmt.Errorf("parquetio: finish row group: %w", err)
+	}
+	if err := g.pw.Close(); err != nil {
+		return fmt.Errorf("parquetio: finish row group: %w", err)
+	}
+	return nil
+}
+
+// plainIsSmaller applies the library's check of whether a dictionary
+// saves space, which it makes only for pages stored uncompressed (with a
+// codec, dictionary indices routinely lose to plain pages before
+// compression and win after): the dictionary goes when it and the indices
+// take as many bytes as the values themselves. The library weighs the
+// first page; the whole row group is weighed here. snappy-fast pages are
+// compressed after the library is done, so they are not stored
+// uncompressed.
+func (g *flatGroup) plainIsSmaller(cw file.ColumnChunkWriter, d *dictColumn) bool {
+	path := cw.Descr().Path()
+	if g.cfg.snappyPages || cw.Properties().CompressionFor(path) != compress.Codecs.Uncompressed || !cw.Properties().DictionaryCostFallbackEnabledFor(path) {
+		return false
+	}
+	return d.size+d.indexBytes() >= d.rawBytes()
+}
+
+// abort ends the file after a failure; its bytes are discarded.
+func (g *flatGroup) abort() {
+	_ = g.rgw.Close()
+	_ = g.pw.Close()
+}

@@ -317,8 +317,10 @@ func (d *dml) eachLiveBatch(ctx context.Context, f *protocol.Add, fn func(rec ar
 }
 
 // matchedRows marks which of the file row indexes idx (ascending, as a
-// file is read) are in rows; nil rows matches all. One pass of an
-// iterator over the bitmap: a lookup per row would cost a search each.
+// file is read) are in rows; nil rows matches all. The bitmap's members
+// in idx's range are walked beside idx: a step of the bitmap's iterator
+// per member and an integer comparison per row, where a lookup per row
+// would cost a search each.
 func matchedRows(idx []int64, rows *roaring64.Bitmap) []bool {
 	matched := make([]bool, len(idx))
 	if rows == nil {
@@ -330,15 +332,20 @@ func matchedRows(idx []int64, rows *roaring64.Bitmap) []bool {
 	if len(idx) == 0 {
 		return matched
 	}
+	last := uint64(idx[len(idx)-1])
 	it := rows.Iterator()
 	it.AdvanceIfNeeded(uint64(idx[0]))
-	for i, r := range idx {
-		for it.HasNext() && it.PeekNext() < uint64(r) {
-			it.AdvanceIfNeeded(uint64(r))
+	i := 0
+	for it.HasNext() {
+		v := it.Next()
+		if v > last {
+			break
 		}
-		if it.HasNext() && it.PeekNext() == uint64(r) {
+		for uint64(idx[i]) < v {
+			i++
+		}
+		if uint64(idx[i]) == v {
 			matched[i] = true
-			it.Next()
 		}
 	}
 	return matched

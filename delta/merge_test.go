@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -430,6 +431,26 @@ func TestMatchedRows(t *testing.T) {
 		assert.Equal(t, tc.want, matchedRows(tc.idx, rows), "%v", tc.idx)
 	}
 	assert.Equal(t, []bool{true, true}, matchedRows([]int64{7, 9}, nil), "nil bitmap matches all")
+
+	// Against a lookup per row: ascending indexes with gaps (rows a
+	// deletion vector removed), bitmaps dense and sparse, in and around
+	// the indexes' range.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		var idx []int64
+		for r := int64(rng.IntN(50)); len(idx) < rng.IntN(300); r += 1 + int64(rng.IntN(3)) {
+			idx = append(idx, r)
+		}
+		bm := roaring64.New()
+		for range rng.IntN(400) {
+			bm.Add(uint64(rng.IntN(1000)))
+		}
+		want := make([]bool, len(idx))
+		for i, r := range idx {
+			want[i] = bm.Contains(uint64(r))
+		}
+		require.Equal(t, want, matchedRows(idx, bm), "%v in %v", idx, bm)
+	}
 }
 
 // TestMaintenanceProgress: a deep clone reports each copied file and

@@ -48,6 +48,8 @@ type encodedGroup struct {
 	offsetIndex [][]byte // per column, the OffsetIndex struct; nil when absent
 	footer      []byte   // the whole FileMetaData, a template for the stitched footer
 	numRows     int64
+	// file is the buffer chunks lie in, to recycle once they are written.
+	file []byte
 }
 
 // splitEncodedFile cuts the single row group out of an encoded file.

@@ -136,6 +136,8 @@ func (f *fileWriter) writeJob(j *groupJob) error {
 	if err := f.put(g.chunks); err != nil {
 		return err
 	}
+	f.enc.buffers.put(g.file)
+	g.file = nil
 	if f.template == nil {
 		f.template = g.footer
 	}

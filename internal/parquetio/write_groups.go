@@ -55,10 +55,42 @@ type groupEncoder struct {
 	drained *sync.Cond
 	queued  int64 // bytes handed to jobs and not yet encoded
 
+	buffers encodeBuffers
+}
+
+// encodeBuffers recycles the in-memory files row groups are encoded into
+// once their chunks are written: a fresh buffer grown to a row group's
+// size is zeroed, and copied as it doubles, several times over.
+type encodeBuffers struct {
 	// lastSize is the size of the last encoded row group's file, to size
-	// the next one's buffer (growing it by doubling copied and zeroed
-	// several times the group).
+	// a fresh buffer.
 	lastSize atomic.Int64
+	free     chan []byte
+}
+
+// get returns an empty buffer, a recycled one when there is one.
+func (b *encodeBuffers) get() *bytes.Buffer {
+	select {
+	case p := <-b.free:
+		return bytes.NewBuffer(p[:0])
+	default:
+	}
+	var buf bytes.Buffer
+	if n := b.lastSize.Load(); n > 0 {
+		buf.Grow(int(n + n/8))
+	}
+	return &buf
+}
+
+// put takes back a buffer whose bytes are no longer used.
+func (b *encodeBuffers) put(p []byte) {
+	if p == nil {
+		return
+	}
+	select {
+	case b.free <- p:
+	default:
+	}
 }
 
 // queueBudget bounds the bytes of rows an encoder holds queued.
@@ -71,6 +103,7 @@ const queueDepth = 1024
 func newGroupEncoder(cfg *writeConfig) *groupEncoder {
 	e := &groupEncoder{cfg: cfg, slots: make(chan struct{}, cfg.opts.Parallelism)}
 	e.drained = sync.NewCond(&e.mu)
+	e.buffers.free = make(chan []byte, cfg.opts.Parallelism+1)
 	return e
 }
 
@@ -109,7 +142,7 @@ func (e *groupEncoder) endGroup() {
 func (e *groupEncoder) run(j *groupJob) {
 	defer close(j.done)
 	defer func() { <-e.slots }()
-	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded, &e.lastSize)
+	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded, &e.buffers)
 	for b := range j.in { // after a failure: release what is still coming
 		b.rec.Release()
 		e.encoded(b.bytes)
@@ -149,7 +182,7 @@ func (e *groupEncoder) next(wait bool) *groupJob {
 
 // encodeGroup encodes the batches in as a one-row-group Parquet file in
 // memory, releasing each once encoded, and cuts the row group out of it.
-func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), lastSize *atomic.Int64) (g *encodedGroup, err error) {
+func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), buffers *encodeBuffers) (g *encodedGroup, err error) {
 	defer func() {
 		// pqarrow panics on some malformed arrays rather than failing;
 		// this runs on its own goroutine, where a panic would end the
@@ -158,21 +191,25 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), l
 			g, err = nil, fmt.Errorf("parquetio: encoding a row group failed: %v", r)
 		}
 	}()
-	var buf bytes.Buffer
-	if n := lastSize.Load(); n > 0 {
-		buf.Grow(int(n + n/8))
-	}
-	if err := encodeRows(cfg, &buf, in, encoded); err != nil {
+	buf := buffers.get()
+	if err := encodeRows(cfg, buf, in, encoded); err != nil {
 		return nil, err
 	}
-	lastSize.Store(int64(buf.Len()))
+	buffers.lastSize.Store(int64(buf.Len()))
 	g, err = splitEncodedFile(buf.Bytes())
-	if err != nil || !cfg.snappyPages {
-		return g, err
+	if err != nil {
+		return nil, err
 	}
-	if err := snappyGroup(g, make([]byte, 0, len(g.chunks)/2)); err != nil {
+	g.file = buf.Bytes()
+	if !cfg.snappyPages {
+		return g, nil
+	}
+	out := buffers.get()
+	if err := snappyGroup(g, out.Bytes()); err != nil {
 		return nil, fmt.Errorf("parquetio: compress row group: %w", err)
 	}
+	buffers.put(g.file)
+	g.file = g.chunks
 	return g, nil
 }
 

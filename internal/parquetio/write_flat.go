@@ -55,6 +55,8 @@ func newFlatPlan(physical *arrow.Schema, cfg *writeConfig) (*flatPlan, error) {
 		return nil, nil
 	}
 	p.schema = sc
+	// An empty list rather than none, as pqarrow's file writer writes it.
+	p.meta = make(metadata.KeyValueMetadata, 0)
 	md := physical.Metadata()
 	for i, k := range md.Keys() {
 		p.meta.Append(k, md.Values()[i])

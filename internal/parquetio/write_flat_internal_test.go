@@ -141,6 +141,9 @@ func TestFlatWriterMatchesArrowWriter(t *testing.T) {
 			defer theirs.Close()
 			require.Equal(t, theirs.NumRowGroups(), ours.NumRowGroups())
 			assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got.Bytes()))
+			assert.True(t, theirs.MetaData().Schema.Equals(ours.MetaData().Schema), "the footers' schemas are the same")
+			assert.Equal(t, theirs.MetaData().KeyValueMetadata(), ours.MetaData().KeyValueMetadata())
+			assert.Equal(t, theirs.MetaData().GetCreatedBy(), ours.MetaData().GetCreatedBy())
 
 			for g := range ours.NumRowGroups() {
 				for c, f := range flatSchema.Fields() {

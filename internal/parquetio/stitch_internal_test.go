@@ -35,40 +35,63 @@ var stitchSchema = arrow.NewSchema([]arrow.Field{
 // stitchBatches returns random batches of stitchSchema holding rows rows
 // in all, of random sizes.
 func stitchBatches(t testing.TB, mem memory.Allocator, rng *rand.Rand, rows int) []arrow.RecordBatch {
+	return jsonBatches(t, mem, rng, stitchSchema, rows, 300, func(id int, null func(string) string) string {
+		return fmt.Sprintf(`{"id":%d,"value":%s,"label":%s,"flag":%s,"ts":%s,"amount":%s,"s":%s,"l":%s,"m":%s}`,
+			id,
+			null(fmt.Sprint(rng.Float64()*1000)),
+			null(fmt.Sprintf(`"label-%03d"`, rng.IntN(50))),
+			null(fmt.Sprint(rng.IntN(2) == 0)),
+			null(fmt.Sprintf(`"2026-01-%02dT10:00:00.%06dZ"`, 1+rng.IntN(28), rng.IntN(1e6))),
+			null(fmt.Sprintf(`"%d.%02d"`, rng.IntN(1e6), rng.IntN(100))),
+			null(fmt.Sprintf(`{"a":%s,"b":%s}`, null(fmt.Sprint(rng.Int32N(100))), null(fmt.Sprintf(`"x%d"`, rng.IntN(1e9))))),
+			null(fmt.Sprintf(`[%d,%d]`, rng.Int64(), rng.IntN(10))),
+			null(fmt.Sprintf(`[{"key":"k%d","value":%d}]`, rng.IntN(5), rng.IntN(100))),
+		)
+	})
+}
+
+// jsonBatches returns batches of schema holding rows rows in all, of
+// random sizes up to most, row(id, null) giving each row's JSON; null
+// turns a value into a null one time in 7.
+func jsonBatches(t testing.TB, mem memory.Allocator, rng *rand.Rand, schema *arrow.Schema, rows, most int, row func(id int, null func(string) string) string) []arrow.RecordBatch {
+	null := func(s string) string {
+		if rng.IntN(7) == 0 {
+			return "null"
+		}
+		return s
+	}
 	var out []arrow.RecordBatch
 	for done := 0; done < rows; {
-		n := min(rows-done, 1+rng.IntN(300))
+		n := min(rows-done, 1+rng.IntN(most))
 		var sb strings.Builder
 		sb.WriteByte('[')
 		for i := 0; i < n; i++ {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			null := func(s string) string {
-				if rng.IntN(7) == 0 {
-					return "null"
-				}
-				return s
-			}
-			fmt.Fprintf(&sb, `{"id":%d,"value":%s,"label":%s,"flag":%s,"ts":%s,"amount":%s,"s":%s,"l":%s,"m":%s}`,
-				done+i,
-				null(fmt.Sprint(rng.Float64()*1000)),
-				null(fmt.Sprintf(`"label-%03d"`, rng.IntN(50))),
-				null(fmt.Sprint(rng.IntN(2) == 0)),
-				null(fmt.Sprintf(`"2026-01-%02dT10:00:00.%06dZ"`, 1+rng.IntN(28), rng.IntN(1e6))),
-				null(fmt.Sprintf(`"%d.%02d"`, rng.IntN(1e6), rng.IntN(100))),
-				null(fmt.Sprintf(`{"a":%s,"b":%s}`, null(fmt.Sprint(rng.Int32N(100))), null(fmt.Sprintf(`"x%d"`, rng.IntN(1e9))))),
-				null(fmt.Sprintf(`[%d,%d]`, rng.Int64(), rng.IntN(10))),
-				null(fmt.Sprintf(`[{"key":"k%d","value":%d}]`, rng.IntN(5), rng.IntN(100))),
-			)
+			sb.WriteString(row(done+i, null))
 		}
 		sb.WriteByte(']')
-		rec, _, err := array.RecordFromJSON(mem, stitchSchema, strings.NewReader(sb.String()))
+		rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(sb.String()))
 		require.NoError(t, err)
 		out = append(out, rec)
 		done += n
 	}
 	return out
+}
+
+// writtenFile is batches written by the parallel writer with cfg, and
+// the file's statistics.
+func writtenFile(t testing.TB, cfg *writeConfig, batches []arrow.RecordBatch) ([]byte, FileStats) {
+	var got bytes.Buffer
+	fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))
+	for _, b := range batches {
+		require.NoError(t, fw.write(b))
+	}
+	st, size, err := fw.close()
+	require.NoError(t, err)
+	require.Equal(t, int64(got.Len()), size)
+	return got.Bytes(), st
 }
 
 // serialFile writes batches with pqarrow alone, one row group at a time,
@@ -129,14 +152,8 @@ func stitchedMatchesSerial(t *testing.T, codec string, tc stitchCase) {
 		cfg.props = withPageIndex(cfg)
 	}
 
-	var got bytes.Buffer
-	fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))
-	for _, b := range batches {
-		require.NoError(t, fw.write(b))
-	}
-	st, size, err := fw.close()
-	require.NoError(t, err)
-	assert.Equal(t, int64(got.Len()), size)
+	gotBytes, st := writtenFile(t, cfg, batches)
+	got := bytes.NewBuffer(gotBytes)
 	assert.Equal(t, int64(tc.rows), st.NumRecords)
 
 	want := serialFile(t, cfg, batches)

@@ -37,43 +37,22 @@ var flatSchema = arrow.NewSchema([]arrow.Field{
 }, nil)
 
 func flatBatches(t testing.TB, mem memory.Allocator, rng *rand.Rand, rows int) []arrow.RecordBatch {
-	var out []arrow.RecordBatch
-	for done := 0; done < rows; {
-		n := min(rows-done, 1+rng.IntN(700))
-		var sb strings.Builder
-		sb.WriteByte('[')
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			null := func(s string) string {
-				if rng.IntN(7) == 0 {
-					return "null"
-				}
-				return s
-			}
-			label := fmt.Sprintf(`"label-%03d"`, rng.IntN(40))
-			if rng.IntN(50) == 0 {
-				label = `""` // the least value, which a page's minimum must not skip
-			}
-			fmt.Fprintf(&sb, `{"id":%d,"value":%s,"label":%s,"blob":%s,"nothing":null,"sorted":"k%05d","flag":%s,"ts":%s,"amount":%s}`,
-				done+i,
-				null(fmt.Sprint(rng.Float64()*1000)),
-				null(label),
-				null(fmt.Sprintf(`"%016x"`, rng.Uint64())), // base64 in JSON: 12 random bytes
-				(done+i)/50,
-				null(fmt.Sprint(rng.IntN(2) == 0)),
-				null(fmt.Sprintf(`"2026-01-%02dT10:00:00.%06dZ"`, 1+rng.IntN(28), rng.IntN(1e6))),
-				null(fmt.Sprintf(`"%d.%02d"`, rng.IntN(1e6), rng.IntN(100))),
-			)
+	return jsonBatches(t, mem, rng, flatSchema, rows, 700, func(id int, null func(string) string) string {
+		label := fmt.Sprintf(`"label-%03d"`, rng.IntN(40))
+		if rng.IntN(50) == 0 {
+			label = `""` // the least value, which a page's minimum must not skip
 		}
-		sb.WriteByte(']')
-		rec, _, err := array.RecordFromJSON(mem, flatSchema, strings.NewReader(sb.String()))
-		require.NoError(t, err)
-		out = append(out, rec)
-		done += n
-	}
-	return out
+		return fmt.Sprintf(`{"id":%d,"value":%s,"label":%s,"blob":%s,"nothing":null,"sorted":"k%05d","flag":%s,"ts":%s,"amount":%s}`,
+			id,
+			null(fmt.Sprint(rng.Float64()*1000)),
+			null(label),
+			null(fmt.Sprintf(`"%016x"`, rng.Uint64())), // base64 in JSON: 12 random bytes
+			id/50,
+			null(fmt.Sprint(rng.IntN(2) == 0)),
+			null(fmt.Sprintf(`"2026-01-%02dT10:00:00.%06dZ"`, 1+rng.IntN(28), rng.IntN(1e6))),
+			null(fmt.Sprintf(`"%d.%02d"`, rng.IntN(1e6), rng.IntN(100))),
+		)
+	})
 }
 
 // flatProps are the writer's properties with small pages and a small
@@ -124,23 +103,17 @@ func TestFlatWriterMatchesArrowWriter(t *testing.T) {
 			require.NotNil(t, cfg.flat, "a flat schema takes the column-by-column path")
 			cfg.props = flatProps(cfg, parquet.WithCompression(compress.Codecs.Snappy))
 
-			var got bytes.Buffer
-			fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))
-			for _, b := range batches {
-				require.NoError(t, fw.write(b))
-			}
-			_, _, err = fw.close()
-			require.NoError(t, err)
+			got, _ := writtenFile(t, cfg, batches)
 			want := serialFile(t, cfg, batches)
 
-			ours, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
+			ours, err := file.NewParquetReader(bytes.NewReader(got))
 			require.NoError(t, err)
 			defer ours.Close()
 			theirs, err := file.NewParquetReader(bytes.NewReader(want))
 			require.NoError(t, err)
 			defer theirs.Close()
 			require.Equal(t, theirs.NumRowGroups(), ours.NumRowGroups())
-			assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got.Bytes()))
+			assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got))
 			assert.True(t, theirs.MetaData().Schema.Equals(ours.MetaData().Schema), "the footers' schemas are the same")
 			assert.Equal(t, theirs.MetaData().KeyValueMetadata(), ours.MetaData().KeyValueMetadata())
 			assert.Equal(t, theirs.MetaData().GetCreatedBy(), ours.MetaData().GetCreatedBy())
@@ -152,7 +125,7 @@ func TestFlatWriterMatchesArrowWriter(t *testing.T) {
 					w, err := theirs.MetaData().RowGroup(g).ColumnChunk(c)
 					require.NoError(t, err)
 					if !cfg.flat.dict[c] {
-						assert.Equal(t, chunkBytes(t, want, w), chunkBytes(t, got.Bytes(), o), "column %s is written as the Arrow writer writes it", f.Name)
+						assert.Equal(t, chunkBytes(t, want, w), chunkBytes(t, got, o), "column %s is written as the Arrow writer writes it", f.Name)
 						continue
 					}
 					assert.Equal(t, w.HasDictionaryPage(), o.HasDictionaryPage(), "column %s keeps or drops its dictionary as the Arrow writer does", f.Name)
@@ -376,15 +349,9 @@ func TestFlatWriterUncompressedDropsCostlyDictionaries(t *testing.T) {
 			}()
 			cfg, err := newWriteConfig(flatSchema, &WriteOptions{RowGroupSize: 100_000, Allocator: mem, Codec: "uncompressed"})
 			require.NoError(t, err)
-			var got bytes.Buffer
-			fw := newFileWriter(&got, cfg, newGroupEncoder(cfg))
-			for _, b := range batches {
-				require.NoError(t, fw.write(b))
-			}
-			_, _, err = fw.close()
-			require.NoError(t, err)
-			assert.Equal(t, readFlat(t, mem, serialFile(t, cfg, batches)), readFlat(t, mem, got.Bytes()))
-			pf, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
+			got, _ := writtenFile(t, cfg, batches)
+			assert.Equal(t, readFlat(t, mem, serialFile(t, cfg, batches)), readFlat(t, mem, got))
+			pf, err := file.NewParquetReader(bytes.NewReader(got))
 			require.NoError(t, err)
 			defer pf.Close()
 			label, err := pf.MetaData().RowGroup(0).ColumnChunk(2)

@@ -189,26 +189,6 @@ func (d *dictColumn) indexArray() arrow.Array {
 	return array.MakeFromData(data)
 }
 
-// values is the rows as a plain array of the column's type.
-func (d *dictColumn) values(typ arrow.DataType) arrow.Array {
-	offsets := make([]int32, 1, d.rows()+1)
-	var data []byte
-	for r, e := range d.indices {
-		if d.nulls == 0 || bitutil.BitIsSet(d.valid, r) {
-			data = append(data, d.entry(e)...)
-		}
-		offsets = append(offsets, int32(len(data)))
-	}
-	var validity *memory.Buffer
-	if d.nulls > 0 {
-		validity = memory.NewBufferBytes(d.valid)
-	}
-	arr := array.NewData(typ, d.rows(),
-		[]*memory.Buffer{validity, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)}, nil, d.nulls, 0)
-	defer arr.Release()
-	return array.MakeFromData(arr)
-}
-
 // rawBytes is the plain size of the rows' values: each one's length plus
 // 4, the measure the library sizes dictionary pages by.
 func (d *dictColumn) rawBytes() int64 {

@@ -64,13 +64,18 @@ func newFlatPlan(physical *arrow.Schema, cfg *writeConfig) (*flatPlan, error) {
 	return p, nil
 }
 
-// flatGroup writes one row group of a flat schema as a Parquet file.
+// flatGroup writes one row group of a flat schema as a Parquet file. The
+// batches are held until the row group ends and then written a column at
+// a time, each column's pages going straight to the file: with a writer
+// per column open at once, the library keeps every column's pages in a
+// buffer of its own, grown as they come, and copies them all into the
+// file at the end.
 type flatGroup struct {
 	cfg   *writeConfig
 	plan  *flatPlan
 	ctx   context.Context
 	pw    *file.Writer
-	rgw   file.BufferedRowGroupWriter
+	held  []arrow.RecordBatch
 	dicts []*dictColumn // per column; nil where written directly
 	def   []int16       // scratch definition levels
 }
@@ -81,11 +86,7 @@ func newFlatGroup(cfg *writeConfig, w io.Writer) (*flatGroup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: start row group: %w", err)
 	}
-	rgw, err := pw.AppendBufferedRowGroupChecked()
-	if err != nil {
-		return nil, fmt.Errorf("parquetio: start row group: %w", err)
-	}
-	g := &flatGroup{cfg: cfg, plan: plan, pw: pw, rgw: rgw, dicts: make([]*dictColumn, len(plan.dict))}
+	g := &flatGroup{cfg: cfg, plan: plan, pw: pw, dicts: make([]*dictColumn, len(plan.dict))}
 	g.ctx = pqarrow.NewArrowWriteContext(context.Background(), &cfg.arrProps)
 	for i, d := range plan.dict {
 		if d {
@@ -95,35 +96,28 @@ func newFlatGroup(cfg *writeConfig, w io.Writer) (*flatGroup, error) {
 	return g, nil
 }
 
-// write adds a batch's rows to the row group.
+// write adds a batch's rows to the row group; it keeps a reference to the
+// batch until the row group is written.
 func (g *flatGroup) write(rec arrow.RecordBatch) error {
-	for i, col := range rec.Columns() {
-		if d := g.dicts[i]; d != nil && !d.dense {
-			if d.add(col) {
-				continue
-			}
-			// The dictionary outgrew its page: the rows so far are written
-			// out in full and the column goes on without one, as the
-			// library's own writer falls back to plain encoding.
-			if err := g.writeDense(i, d); err != nil {
-				return err
-			}
-		}
-		if err := g.writeColumn(i, col); err != nil {
-			return err
+	rec.Retain()
+	g.held = append(g.held, rec)
+	for i, d := range g.dicts {
+		// A dictionary that outgrows its page leaves the column to plain
+		// pages for the whole row group.
+		if d != nil && !d.dense && !d.add(rec.Column(i)) {
+			d.dense = true
 		}
 	}
 	return nil
 }
 
-// writeColumn hands a column's values to its column writer.
-func (g *flatGroup) writeColumn(i int, arr arrow.Array) error {
-	cw, err := g.rgw.Column(i)
-	if err != nil {
-		return fmt.Errorf("parquetio: column %d: %w", i, err)
-	}
-	if err := pqarrow.WriteArrowToColumn(g.ctx, cw, arr, g.levels(cw, arr, 0, arr.Len()), nil, g.plan.nullable[i]); err != nil {
-		return fmt.Errorf("parquetio: column %s: %w", cw.Descr().Name(), err)
+// writeHeld hands column i of every held batch to its column writer.
+func (g *flatGroup) writeHeld(cw file.ColumnChunkWriter, i int) error {
+	for _, rec := range g.held {
+		arr := rec.Column(i)
+		if err := pqarrow.WriteArrowToColumn(g.ctx, cw, arr, g.levels(cw, arr, 0, arr.Len()), nil, g.plan.nullable[i]); err != nil {
+			return fmt.Errorf("parquetio: column %s: %w", cw.Descr().Name(), err)
+		}
 	}
 	return nil
 }
@@ -162,50 +156,46 @@ func (g *flatGroup) levels(cw file.ColumnChunkWriter, arr arrow.Array, from, to 
 	return def
 }
 
-// writeDense writes the rows a dictionary column holds as plain values and
-// leaves it without a dictionary for the rest of the row group.
-func (g *flatGroup) writeDense(i int, d *dictColumn) error {
-	d.dense = true
-	if d.rows() == 0 {
-		return nil
-	}
-	arr := d.values(g.cfg.physical.Field(i).Type)
-	defer arr.Release()
-	return g.writeColumn(i, arr)
-}
-
-// close writes the dictionary columns and ends the file.
+// close writes the row group, a column at a time, and ends the file.
 func (g *flatGroup) close() error {
+	defer g.release()
+	rgw, err := g.pw.AppendRowGroupChecked()
+	if err != nil {
+		return fmt.Errorf("parquetio: start row group: %w", err)
+	}
 	for i, d := range g.dicts {
-		if d == nil || d.dense {
-			continue
-		}
-		cw, err := g.rgw.Column(i)
+		cw, err := rgw.NextColumn()
 		if err != nil {
 			return fmt.Errorf("parquetio: column %d: %w", i, err)
 		}
-		if g.plainIsSmaller(cw, d) {
-			if err := g.writeDense(i, d); err != nil {
-				return err
+		if d != nil && !d.dense && !g.plainIsSmaller(cw, d) {
+			err := d.writePages(g, cw, g.cfg.physical.Field(i).Type)
+			if err == nil {
+				continue
 			}
-			continue
+			if !errors.Is(err, errNotDictionary) {
+				return fmt.Errorf("parquetio: column %s: %w", cw.Descr().Name(), err)
+			}
 		}
-		switch err := d.writePages(g, cw, g.cfg.physical.Field(i).Type); {
-		case errors.Is(err, errNotDictionary):
-			if err := g.writeDense(i, d); err != nil {
-				return err
-			}
-		case err != nil:
-			return fmt.Errorf("parquetio: column %s: %w", cw.Descr().Name(), err)
+		if err := g.writeHeld(cw, i); err != nil {
+			return err
 		}
 	}
-	if err := g.rgw.Close(); err != nil {
+	if err := rgw.Close(); err != nil {
 		return fmt.Errorf("parquetio: finish row group: %w", err)
 	}
 	if err := g.pw.Close(); err != nil {
 		return fmt.Errorf("parquetio: finish row group: %w", err)
 	}
 	return nil
+}
+
+// release lets go of the held batches.
+func (g *flatGroup) release() {
+	for _, rec := range g.held {
+		rec.Release()
+	}
+	g.held = nil
 }
 
 // plainIsSmaller applies the library's check of whether a dictionary
@@ -226,6 +216,6 @@ func (g *flatGroup) plainIsSmaller(cw file.ColumnChunkWriter, d *dictColumn) boo
 
 // abort ends the file after a failure; its bytes are discarded.
 func (g *flatGroup) abort() {
-	_ = g.rgw.Close()
+	g.release()
 	_ = g.pw.Close()
 }

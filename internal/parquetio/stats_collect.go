@@ -20,18 +20,17 @@ type statsCollector struct {
 
 // accumulator holds the running null count and bounds of one column.
 type accumulator struct {
-	nulls    int64
-	has      bool // a non-null (and, for floats, non-NaN) value was seen
-	nan      bool // a NaN was seen
-	minI     int64
-	maxI     int64
-	minF     float64
-	maxF     float64
-	minD     decimal128.Num
-	maxD     decimal128.Num
-	minS     string
-	maxS     string
-	haveStrs bool
+	nulls int64
+	has   bool // a non-null (and, for floats, non-NaN) value was seen
+	nan   bool // a NaN was seen
+	minI  int64
+	maxI  int64
+	minF  float64
+	maxF  float64
+	minD  decimal128.Num
+	maxD  decimal128.Num
+	minS  string
+	maxS  string
 }
 
 func newStatsCollector(schema *arrow.Schema, mode ColumnMappingMode, sel *statsSelection) *statsCollector {
@@ -59,6 +58,55 @@ func newStatsCollector(schema *arrow.Schema, mode ColumnMappingMode, sel *statsS
 	}
 	reg(c.roots)
 	return c
+}
+
+// merge adds the rows o observed; o was built for the same schema and
+// selection, so its tree has the same shape.
+func (c *statsCollector) merge(o *statsCollector) {
+	if o == nil {
+		return
+	}
+	c.records += o.records
+	var walk func(a, b []*statsNode)
+	walk = func(a, b []*statsNode) {
+		for i, n := range a {
+			if n.isStruct {
+				walk(n.children, b[i].children)
+				continue
+			}
+			c.acc[n].merge(o.acc[b[i]])
+		}
+	}
+	walk(c.roots, o.roots)
+}
+
+// merge adds what b accumulated.
+func (a *accumulator) merge(b *accumulator) {
+	a.nulls += b.nulls
+	a.nan = a.nan || b.nan
+	if !b.has {
+		return
+	}
+	if !a.has {
+		a.has = true
+		a.minI, a.maxI, a.minF, a.maxF, a.minD, a.maxD, a.minS, a.maxS = b.minI, b.maxI, b.minF, b.maxF, b.minD, b.maxD, b.minS, b.maxS
+		return
+	}
+	a.minI, a.maxI = min(a.minI, b.minI), max(a.maxI, b.maxI)
+	// As scanFloats compares: the first of -0 and 0 seen stays.
+	if b.minF < a.minF {
+		a.minF = b.minF
+	}
+	if b.maxF > a.maxF {
+		a.maxF = b.maxF
+	}
+	if b.minD.Less(a.minD) {
+		a.minD = b.minD
+	}
+	if b.maxD.Greater(a.maxD) {
+		a.maxD = b.maxD
+	}
+	a.minS, a.maxS = min(a.minS, b.minS), max(a.maxS, b.maxS)
 }
 
 // observe adds one batch.

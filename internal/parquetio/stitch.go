@@ -50,6 +50,8 @@ type encodedGroup struct {
 	numRows     int64
 	// file is the buffer chunks lie in, to recycle once they are written.
 	file []byte
+	// stats are the Delta statistics of the row group's rows.
+	stats *statsCollector
 }
 
 // splitEncodedFile cuts the single row group out of an encoded file.

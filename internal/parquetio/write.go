@@ -56,29 +56,33 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 			cols[i] = relabel(part.Column(i), f.cfg.physical.Field(i).Type)
 		}
 		b := recordBytes(part)
+		if part == rec {
+			rec.Retain() // the caller keeps its own reference
+		}
+		logical := part // its statistics are gathered by the encoder
 		if retained := arrowmem.RecordCapacity(part); retained > 2*b+(64<<10) {
 			// A small slice of a large batch (one partition's rows), or a
 			// batch whose buffers were sized for many more rows, would
 			// keep all that memory alive until its row group is encoded;
-			// with many partitions open that is every batch. Copy it.
-			if err := compactColumns(cols, f.cfg.opts.Allocator); err != nil {
+			// with many partitions open that is every batch. Copy it, and
+			// gather its statistics here rather than keep it for them.
+			err := compactColumns(cols, f.cfg.opts.Allocator)
+			if err != nil {
 				for _, c := range cols {
 					c.Release()
 				}
-				if part != rec {
-					part.Release()
-				}
+				part.Release()
 				return err
 			}
+			f.stats.observe(part, f.cfg.opts.ColumnMapping)
+			part.Release()
+			logical = nil
 		}
 		phys := array.NewRecordBatch(f.cfg.physical, cols, n)
 		for _, c := range cols {
 			c.Release()
 		}
-		if part != rec {
-			part.Release()
-		}
-		f.enc.add(phys, b)
+		f.enc.add(phys, logical, b)
 		f.groupRows += n
 		off += n
 		if f.groupRows >= maxRows {
@@ -87,7 +91,6 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 			}
 		}
 	}
-	f.stats.observe(rec, f.cfg.opts.ColumnMapping)
 	f.rows += rec.NumRows()
 	return f.writeFinished(false)
 }
@@ -138,6 +141,8 @@ func (f *fileWriter) writeJob(j *groupJob) error {
 	}
 	f.enc.buffers.put(g.file)
 	g.file = nil
+	f.stats.merge(g.stats)
+	g.stats = nil
 	if f.template == nil {
 		f.template = g.footer
 	}

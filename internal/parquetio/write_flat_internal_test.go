@@ -362,3 +362,45 @@ func TestFlatWriterUncompressedDropsCostlyDictionaries(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupStatisticsMergeToTheFileStatistics: statistics gathered per row
+// group on the encoders' goroutines and merged are those of observing
+// every batch in order, nested columns and nulls included.
+func TestGroupStatisticsMergeToTheFileStatistics(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		schema  *arrow.Schema
+		batches func(testing.TB, memory.Allocator, *rand.Rand, int) []arrow.RecordBatch
+	}{
+		{"flat", flatSchema, flatBatches},
+		{"nested", stitchSchema, stitchBatches},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			batches := tc.batches(t, mem, rand.New(rand.NewPCG(5, 6)), 3000)
+			defer func() {
+				for _, b := range batches {
+					b.Release()
+				}
+			}()
+			opts := &WriteOptions{RowGroupSize: 250, Parallelism: 3, Allocator: mem}
+			cfg, err := newWriteConfig(tc.schema, opts)
+			require.NoError(t, err)
+			_, got := writtenFile(t, cfg, batches)
+
+			seq, err := NewStatsCollector(tc.schema, opts)
+			require.NoError(t, err)
+			for _, b := range batches {
+				require.NoError(t, seq.Observe(b))
+			}
+			want := seq.Finish()
+			wantJSON, err := want.JSON()
+			require.NoError(t, err)
+			gotJSON, err := got.JSON()
+			require.NoError(t, err)
+			assert.JSONEq(t, string(wantJSON), string(gotJSON))
+			assert.Equal(t, int64(3000), got.NumRecords)
+		})
+	}
+}

@@ -32,8 +32,20 @@ type groupJob struct {
 
 // queuedBatch is a batch handed to an encoder, with its in-memory size.
 type queuedBatch struct {
-	rec   arrow.RecordBatch
+	rec   arrow.RecordBatch // physical
 	bytes int64
+	// logical is the same rows as the caller gave them, for the
+	// statistics, which the encoder's goroutine gathers; nil when the
+	// caller gathered them.
+	logical arrow.RecordBatch
+}
+
+// release lets go of both forms of the batch.
+func (b queuedBatch) release() {
+	b.rec.Release()
+	if b.logical != nil {
+		b.logical.Release()
+	}
 }
 
 // groupEncoder runs row-group encodings, at most parallelism at a time;
@@ -111,7 +123,7 @@ func newGroupEncoder(cfg *writeConfig) *groupEncoder {
 // one if none is open; it takes over the caller's reference. It blocks
 // while the queue is over budget, or while parallelism jobs run and a new
 // one must start.
-func (e *groupEncoder) add(rec arrow.RecordBatch, bytes int64) {
+func (e *groupEncoder) add(rec, logical arrow.RecordBatch, bytes int64) {
 	if e.open == nil {
 		e.slots <- struct{}{}
 		j := &groupJob{in: make(chan queuedBatch, queueDepth), done: make(chan struct{})}
@@ -124,7 +136,7 @@ func (e *groupEncoder) add(rec arrow.RecordBatch, bytes int64) {
 	}
 	e.queued += bytes
 	e.mu.Unlock()
-	e.open.in <- queuedBatch{rec: rec, bytes: bytes}
+	e.open.in <- queuedBatch{rec: rec, bytes: bytes, logical: logical}
 	e.open.raw += bytes
 	e.open.numRows += rec.NumRows()
 	e.inFlightRaw += bytes
@@ -144,7 +156,7 @@ func (e *groupEncoder) run(j *groupJob) {
 	defer func() { <-e.slots }()
 	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded, &e.buffers)
 	for b := range j.in { // after a failure: release what is still coming
-		b.rec.Release()
+		b.release()
 		e.encoded(b.bytes)
 	}
 }
@@ -192,7 +204,14 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), b
 		}
 	}()
 	buf := buffers.get()
-	if err := encodeRows(cfg, buf, in, encoded); err != nil {
+	stats := newStatsCollector(cfg.logical, cfg.opts.ColumnMapping, cfg.selection())
+	if err := encodeRows(cfg, buf, in, func(b queuedBatch) {
+		if b.logical != nil {
+			stats.observe(b.logical, cfg.opts.ColumnMapping)
+		}
+		b.release()
+		encoded(b.bytes)
+	}); err != nil {
 		return nil, err
 	}
 	buffers.lastSize.Store(int64(buf.Len()))
@@ -200,7 +219,7 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), b
 	if err != nil {
 		return nil, err
 	}
-	g.file = buf.Bytes()
+	g.file, g.stats = buf.Bytes(), stats
 	if !cfg.snappyPages {
 		return g, nil
 	}
@@ -213,9 +232,9 @@ func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), b
 	return g, nil
 }
 
-// encodeRows writes the batches in as one row group, each released once
-// encoded.
-func encodeRows(cfg *writeConfig, w io.Writer, in <-chan queuedBatch, encoded func(int64)) error {
+// encodeRows writes the batches in as one row group, handing each to done
+// once the writer has what it needs of it.
+func encodeRows(cfg *writeConfig, w io.Writer, in <-chan queuedBatch, done func(queuedBatch)) error {
 	if cfg.flat != nil {
 		g, err := newFlatGroup(cfg, w)
 		if err != nil {
@@ -223,8 +242,7 @@ func encodeRows(cfg *writeConfig, w io.Writer, in <-chan queuedBatch, encoded fu
 		}
 		for b := range in {
 			err = g.write(b.rec)
-			b.rec.Release()
-			encoded(b.bytes)
+			done(b)
 			if err != nil {
 				g.abort()
 				return fmt.Errorf("parquetio: write batch: %w", err)
@@ -238,8 +256,7 @@ func encodeRows(cfg *writeConfig, w io.Writer, in <-chan queuedBatch, encoded fu
 	}
 	for b := range in {
 		err = fw.WriteBuffered(b.rec)
-		b.rec.Release()
-		encoded(b.bytes)
+		done(b)
 		if err != nil {
 			_ = fw.Close()
 			return fmt.Errorf("parquetio: write batch: %w", err)

@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -485,7 +486,15 @@ func valueRunEnd[T comparable](vs []T, start, end int) int {
 	return end
 }
 
+// stringRunEnd compares row by row, after a check that settles the usual
+// case at once: a partition column a scan filled with one value (a DML
+// rewriting one file) has offsets a fixed step apart and bytes that repeat
+// with that period, which one comparison of the bytes with themselves
+// shifted by a value proves.
 func stringRunEnd(a *array.String, start, end int) int {
+	if sameStrings(a, start, end) {
+		return end
+	}
 	v := a.Value(start)
 	for j := start + 1; j < end; j++ {
 		if a.Value(j) != v {
@@ -493,6 +502,25 @@ func stringRunEnd(a *array.String, start, end int) int {
 		}
 	}
 	return end
+}
+
+// sameStrings reports whether rows [start, end) of a hold one value,
+// checked by the shape of the buffers only: false means "compare them".
+func sameStrings(a *array.String, start, end int) bool {
+	if end-start < 64 {
+		return false
+	}
+	offs := a.ValueOffsets()
+	step := offs[start+1] - offs[start]
+	for j := start + 1; j <= end; j++ {
+		if offs[j]-offs[j-1] != step {
+			return false
+		}
+	}
+	data := a.ValueBytes()
+	base := offs[0]
+	run := data[offs[start]-base : offs[end]-base]
+	return step == 0 || bytes.Equal(run[step:], run[:len(run)-int(step)])
 }
 
 // formatPartitionValue renders row i as the log stores it (nil for null;

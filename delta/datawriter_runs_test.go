@@ -20,7 +20,7 @@ func TestRunEndMatchesRowComparison(t *testing.T) {
 	}
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		n := 1 + rng.IntN(60)
+		n := 1 + rng.IntN(300)
 		ncols := 1 + rng.IntN(3)
 		cols := make([]arrow.Array, ncols)
 		for c := range cols {
@@ -55,20 +55,24 @@ func sameByComparison(cols []arrow.Array, i, j int) bool {
 	return true
 }
 
-// randomRunColumn builds n values drawn from three, so runs form, with
-// some nulls when nulls is set.
+// randomRunColumn builds n values drawn from four, in runs long enough
+// for the whole-run checks (strings of one length among them, which only
+// their bytes tell apart), with some nulls when nulls is set.
 func randomRunColumn(t *testing.T, rng *rand.Rand, dt arrow.DataType, n int, nulls bool) arrow.Array {
 	b := array.NewBuilder(newCheckedAllocator(t), dt)
 	defer b.Release()
+	v := rng.IntN(4)
 	for range n {
-		v := rng.IntN(3)
-		if nulls && rng.IntN(4) == 0 {
+		if rng.IntN(40) == 0 {
+			v = rng.IntN(4)
+		}
+		if nulls && rng.IntN(40) == 0 {
 			b.AppendNull()
 			continue
 		}
 		switch b := b.(type) {
 		case *array.StringBuilder:
-			b.Append([]string{"a", "bb", ""}[v])
+			b.Append([]string{"a", "bb", "", "ab"}[v])
 		case *array.Int64Builder:
 			b.Append(int64(v))
 		case *array.Int32Builder:

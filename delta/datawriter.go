@@ -490,9 +490,11 @@ func valueRunEnd[T comparable](vs []T, start, end int) int {
 // case at once: a partition column a scan filled with one value (a DML
 // rewriting one file) has offsets a fixed step apart and bytes that repeat
 // with that period, which one comparison of the bytes with themselves
-// shifted by a value proves.
+// shifted by a value proves. The check is made for a batch's first run
+// only, where the last row's value is the first's: made for every run of
+// a batch of many runs it would cost the rest of the batch each time.
 func stringRunEnd(a *array.String, start, end int) int {
-	if sameStrings(a, start, end) {
+	if start == 0 && end > 0 && a.Value(end-1) == a.Value(0) && sameStrings(a, start, end) {
 		return end
 	}
 	v := a.Value(start)

@@ -83,28 +83,38 @@ func (d *dictColumn) add(arr arrow.Array) bool {
 	start, n := d.rows(), arr.Len()
 	d.growRows(start + n)
 	d.indices = d.indices[:start+n]
-	var bits []byte
 	off := arr.Data().Offset()
-	if arr.NullN() > 0 {
-		bits = arr.NullBitmapBytes()
-	}
-	nulls := 0
-	for j := 0; j < n; j++ {
-		if bits != nil && !bitutil.BitIsSet(bits, off+j) {
-			d.indices[start+j] = 0
-			bitutil.ClearBit(d.valid, start+j)
-			nulls++
-			continue
+	switch nulls := arr.NullN(); {
+	case nulls == 0:
+		bitutil.SetBitsTo(d.valid, int64(start), int64(n), true)
+		for j := 0; j < n; j++ {
+			e, ok := d.lookup(data[offsets[j]:offsets[j+1]])
+			if !ok {
+				d.indices = d.indices[:start]
+				return false
+			}
+			d.indices[start+j] = e
 		}
-		bitutil.SetBit(d.valid, start+j)
-		e, ok := d.lookup(data[offsets[j]:offsets[j+1]])
-		if !ok {
-			d.indices = d.indices[:start]
-			return false
+	case nulls == n:
+		bitutil.SetBitsTo(d.valid, int64(start), int64(n), false)
+		clear(d.indices[start:])
+	default:
+		bits := arr.NullBitmapBytes()
+		bitutil.CopyBitmap(bits, off, n, d.valid, start)
+		for j := 0; j < n; j++ {
+			if !bitutil.BitIsSet(bits, off+j) {
+				d.indices[start+j] = 0
+				continue
+			}
+			e, ok := d.lookup(data[offsets[j]:offsets[j+1]])
+			if !ok {
+				d.indices = d.indices[:start]
+				return false
+			}
+			d.indices[start+j] = e
 		}
-		d.indices[start+j] = e
 	}
-	d.nulls += nulls
+	d.nulls += arr.NullN()
 	return true
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
@@ -146,12 +145,22 @@ func (g *flatGroup) levels(cw file.ColumnChunkWriter, arr arrow.Array, from, to 
 		}
 		return def
 	}
-	bits, off := arr.NullBitmapBytes(), arr.Data().Offset()
-	for j := range def {
-		def[j] = 0
-		if bitutil.BitIsSet(bits, off+from+j) {
-			def[j] = 1
+	bits, off := arr.NullBitmapBytes(), arr.Data().Offset()+from
+	for j := 0; j < n; {
+		pos := off + j
+		if pos%8 == 0 && j+8 <= n {
+			// A whole byte of the bitmap at once when it is all one way.
+			if b := bits[pos/8]; b == 0xFF || b == 0 {
+				level := int16(b & 1)
+				for k := j; k < j+8; k++ {
+					def[k] = level
+				}
+				j += 8
+				continue
+			}
 		}
+		def[j] = int16(bits[pos/8] >> (pos % 8) & 1)
+		j++
 	}
 	return def
 }

@@ -97,7 +97,7 @@ func newFlatGroup(cfg *writeConfig, w io.Writer) (*flatGroup, error) {
 
 // write adds a batch's rows to the row group; it keeps a reference to the
 // batch until the row group is written.
-func (g *flatGroup) write(rec arrow.RecordBatch) error {
+func (g *flatGroup) write(rec arrow.RecordBatch) {
 	rec.Retain()
 	g.held = append(g.held, rec)
 	for i, d := range g.dicts {
@@ -107,7 +107,6 @@ func (g *flatGroup) write(rec arrow.RecordBatch) error {
 			d.dense = true
 		}
 	}
-	return nil
 }
 
 // writeHeld hands column i of every held batch to its column writer.
@@ -221,10 +220,4 @@ func (g *flatGroup) plainIsSmaller(cw file.ColumnChunkWriter, d *dictColumn) boo
 		return false
 	}
 	return d.size+d.indexBytes() >= d.rawBytes()
-}
-
-// abort ends the file after a failure; its bytes are discarded.
-func (g *flatGroup) abort() {
-	g.release()
-	_ = g.pw.Close()
 }

@@ -241,12 +241,8 @@ func encodeRows(cfg *writeConfig, w io.Writer, in <-chan queuedBatch, done func(
 			return err
 		}
 		for b := range in {
-			err = g.write(b.rec)
+			g.write(b.rec)
 			done(b)
-			if err != nil {
-				g.abort()
-				return fmt.Errorf("parquetio: write batch: %w", err)
-			}
 		}
 		return g.close()
 	}

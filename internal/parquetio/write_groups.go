@@ -17,8 +17,11 @@ import (
 // goroutine into a Parquet file of its own in memory; the caller's
 // goroutine then copies the column chunks into the real file in order and
 // writes one footer whose offsets point at their new places (stitch.go).
-// The encoder is the same pqarrow writer with the same properties, so the
-// bytes of each column chunk are exactly what a serial writer produces.
+// A row group is encoded the same way however many run at once (pqarrow's
+// file writer, or for a flat schema the column-by-column writer of
+// write_flat.go), so the bytes of each column chunk do not depend on the
+// parallelism: TestStitchedFileEqualsSerialFile compares them with one
+// pqarrow writer's file.
 
 // groupJob is one row group being encoded.
 type groupJob struct {

@@ -53,10 +53,13 @@ func (b queuedBatch) release() {
 
 // groupEncoder runs row-group encodings, at most parallelism at a time;
 // jobs are consumed in the order they were started. Each job's goroutine
-// encodes batches as they arrive, so a job holds its encoded pages plus
-// the batches queued for it; while every encoder is busy the caller runs
-// ahead, queueing up to queueBudget bytes of rows, which is what lets the
-// next row group start before the last one is done.
+// takes batches as they arrive: pqarrow's writer encodes them at once, so
+// its job holds its encoded pages plus the batches queued for it; the flat
+// writer keeps them until the row group is complete (at most a row
+// group's rows, which inFlightRaw counts until the group is written).
+// While every encoder is busy the caller runs ahead, queueing up to
+// queueBudget bytes of rows, which is what lets the next row group start
+// before the last one is done.
 type groupEncoder struct {
 	cfg   *writeConfig
 	slots chan struct{}
@@ -196,7 +199,8 @@ func (e *groupEncoder) next(wait bool) *groupJob {
 }
 
 // encodeGroup encodes the batches in as a one-row-group Parquet file in
-// memory, releasing each once encoded, and cuts the row group out of it.
+// memory, gathering their statistics and releasing each once the writer
+// has what it needs of it, and cuts the row group out of it.
 func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), buffers *encodeBuffers) (g *encodedGroup, err error) {
 	defer func() {
 		// pqarrow panics on some malformed arrays rather than failing;

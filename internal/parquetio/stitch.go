@@ -52,6 +52,10 @@ type encodedGroup struct {
 	file []byte
 	// stats are the Delta statistics of the row group's rows.
 	stats *statsCollector
+	// base is where chunks start in the file the offsets in rowGroup and
+	// offsetIndex were written for: after the magic for an encoded row
+	// group, anywhere for one copied from another file.
+	base int64
 }
 
 // splitEncodedFile cuts the single row group out of an encoded file.
@@ -64,7 +68,7 @@ func splitEncodedFile(file []byte) (*encodedGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &encodedGroup{footer: footer}
+	g := &encodedGroup{footer: footer, base: int64(len(parquetMagic))}
 	for _, f := range fields {
 		switch f.id {
 		case fmNumRows:

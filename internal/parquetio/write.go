@@ -53,6 +53,7 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 		}
 		cols := make([]arrow.Array, part.NumCols())
 		for i := range cols {
+			settleNullCounts(part.Column(i))
 			cols[i] = relabel(part.Column(i), f.cfg.physical.Field(i).Type)
 		}
 		b := recordBytes(part)
@@ -95,6 +96,26 @@ func (f *fileWriter) write(rec arrow.RecordBatch) error {
 	return f.writeFinished(false)
 }
 
+// settleNullCounts computes the null counts of arr and the arrays inside
+// it on the caller's goroutine. Arrow computes a count when first asked
+// and stores it in the array's data, which the caller may share: were
+// the encoder's goroutine the first to ask while the caller's goroutine
+// reads the same data (an UPDATE filtering the rows it just wrote, for
+// the change feed), the two would race.
+func settleNullCounts(arr arrow.Array) {
+	arr.NullN()
+	switch a := arr.(type) {
+	case *array.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			settleNullCounts(a.Field(i))
+		}
+	case array.ListLike:
+		settleNullCounts(a.ListValues())
+	case *array.Dictionary:
+		settleNullCounts(a.Dictionary())
+	}
+}
+
 // endGroup ends the open row group.
 func (f *fileWriter) endGroup() error {
 	if f.groupRows == 0 {
@@ -135,7 +156,7 @@ func (f *fileWriter) writeJob(j *groupJob) error {
 			return err
 		}
 	}
-	shift := f.n - int64(len(parquetMagic))
+	shift := f.n - g.base
 	if err := f.put(g.chunks); err != nil {
 		return err
 	}
@@ -347,6 +368,8 @@ type RollingWriter struct {
 	cur   *fileWriter
 	files []WrittenFile
 	err   error
+	// target is what CopyRowGroup's sources must match, once asked.
+	target *copyTarget
 }
 
 // NewRollingWriter returns a writer for batches of schema; open is called
@@ -379,13 +402,8 @@ func (w *RollingWriter) write(ctx context.Context, rec arrow.RecordBatch) error 
 		return err
 	}
 	for off := int64(0); off < rec.NumRows(); {
-		if w.cur == nil {
-			sink, err := w.open(ctx)
-			if err != nil {
-				return fmt.Errorf("parquetio: open file: %w", err)
-			}
-			w.sink = sink
-			w.cur = newFileWriter(sink, w.cfg, w.enc)
+		if err := w.openFile(ctx); err != nil {
+			return err
 		}
 		n := rec.NumRows() - off
 		if max := w.cfg.opts.MaxRecordsPerFile; max > 0 && w.cur.rows+n > max {
@@ -410,6 +428,20 @@ func (w *RollingWriter) write(ctx context.Context, rec arrow.RecordBatch) error 
 			}
 		}
 	}
+	return nil
+}
+
+// openFile starts the next file unless one is open.
+func (w *RollingWriter) openFile(ctx context.Context) error {
+	if w.cur != nil {
+		return nil
+	}
+	sink, err := w.open(ctx)
+	if err != nil {
+		return fmt.Errorf("parquetio: open file: %w", err)
+	}
+	w.sink = sink
+	w.cur = newFileWriter(sink, w.cfg, w.enc)
 	return nil
 }
 

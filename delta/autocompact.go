@@ -130,7 +130,7 @@ func (t *Table) autoCompact(ctx context.Context, touched map[string]bool, o Auto
 	for _, f := range files {
 		err := d.eachLiveBatch(ctx, f, func(rec arrow.RecordBatch, _ []bool) error {
 			return x.writeBatch(ctx, rec, true)
-		}, nil)
+		}, nil, nil)
 		if err != nil {
 			return nil, err
 		}

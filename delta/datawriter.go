@@ -178,33 +178,9 @@ func takeRows(ctx context.Context, rec arrow.RecordBatch, runs []rowruns.Run, me
 // writeTo appends rows of one partition to its rolling file writer, which
 // starts a new file at the target size.
 func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]*string, rec arrow.RecordBatch) error {
-	pf := w.open[key]
-	if pf == nil {
-		pf = &partitionFile{values: values, dir: w.partitionDir(values)}
-		w.open[key] = pf
-		w.order = append(w.order, key)
-	}
-	if pf.rw == nil {
-		rw, err := parquetio.NewRollingWriter(w.fileSchema, func(ctx context.Context) (parquetio.Sink, error) {
-			prefix, dir := "part", pf.dir
-			if w.changeData {
-				prefix, dir = "cdc", changeDataDir+pf.dir
-			}
-			name := fmt.Sprintf("%s-%05d-%s-c000%s.parquet", prefix, w.seq, w.taskID, codecExtension(w.codec))
-			w.seq++
-			p := dir + name
-			out, err := w.store.Create(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			pf.paths = append(pf.paths, p)
-			w.staged = append(w.staged, p)
-			return out, nil // a storage.Writer: parquetio aborts it when writing fails
-		}, w.writeOptions())
-		if err != nil {
-			return fmt.Errorf("delta: data files: %w", err)
-		}
-		pf.rw = rw
+	pf, err := w.partition(key, values)
+	if err != nil {
+		return err
 	}
 	cols := make([]arrow.Array, len(w.dataIdx))
 	for i, j := range w.dataIdx {
@@ -214,6 +190,50 @@ func (w *dataWriter) writeTo(ctx context.Context, key string, values map[string]
 	defer data.Release()
 	if err := pf.rw.Write(ctx, data); err != nil {
 		return fmt.Errorf("delta: write data files under %q: %w", pf.dir, err)
+	}
+	return w.boundMemory()
+}
+
+// partition returns the open files of the partition with key and values,
+// starting its rolling writer if it has none.
+func (w *dataWriter) partition(key string, values map[string]*string) (*partitionFile, error) {
+	pf := w.open[key]
+	if pf == nil {
+		pf = &partitionFile{values: values, dir: w.partitionDir(values)}
+		w.open[key] = pf
+		w.order = append(w.order, key)
+	}
+	if pf.rw != nil {
+		return pf, nil
+	}
+	rw, err := parquetio.NewRollingWriter(w.fileSchema, func(ctx context.Context) (parquetio.Sink, error) {
+		prefix, dir := "part", pf.dir
+		if w.changeData {
+			prefix, dir = "cdc", changeDataDir+pf.dir
+		}
+		name := fmt.Sprintf("%s-%05d-%s-c000%s.parquet", prefix, w.seq, w.taskID, codecExtension(w.codec))
+		w.seq++
+		p := dir + name
+		out, err := w.store.Create(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		pf.paths = append(pf.paths, p)
+		w.staged = append(w.staged, p)
+		return out, nil // a storage.Writer: parquetio aborts it when writing fails
+	}, w.writeOptions())
+	if err != nil {
+		return nil, fmt.Errorf("delta: data files: %w", err)
+	}
+	pf.rw = rw
+	return pf, nil
+}
+
+// copyRowGroup copies row group g of src into the partition's file as it
+// is (see dml_copy.go).
+func (w *dataWriter) copyRowGroup(ctx context.Context, pf *partitionFile, src *parquetio.CopySource, g int) error {
+	if err := pf.rw.CopyRowGroup(ctx, src, g); err != nil {
+		return fmt.Errorf("delta: copy a row group into %q: %w", pf.dir, err)
 	}
 	return w.boundMemory()
 }
@@ -391,10 +411,8 @@ func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowruns.
 	runs := map[string][]rowruns.Run{}
 	values := map[string]map[string]*string{}
 	var order []string
-	var b strings.Builder
 	for start := 0; start < n; {
 		end := runEnd(cols, start, n)
-		b.Reset()
 		m := make(map[string]*string, len(w.parts))
 		for p, pc := range w.parts {
 			v, err := formatPartitionValue(cols[p], start)
@@ -402,15 +420,8 @@ func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowruns.
 				return nil, nil, nil, fmt.Errorf("delta: partition column %q: %w", pc.name, err)
 			}
 			m[pc.physical] = v
-			if v == nil {
-				b.WriteByte(1)
-			} else {
-				b.WriteByte(0)
-				b.WriteString(*v)
-			}
-			b.WriteByte(0xff)
 		}
-		k := b.String()
+		k := writerPartitionKey(w.parts, m)
 		if _, ok := runs[k]; !ok {
 			order = append(order, k)
 			values[k] = m
@@ -419,6 +430,22 @@ func (w *dataWriter) partitionRuns(rec arrow.RecordBatch) (map[string][]rowruns.
 		start = end
 	}
 	return runs, order, values, nil
+}
+
+// writerPartitionKey identifies the partition with these values (by physical
+// name) among a writer's open partitions.
+func writerPartitionKey(parts []partColumn, values map[string]*string) string {
+	var b strings.Builder
+	for _, pc := range parts {
+		if v := values[pc.physical]; v == nil {
+			b.WriteByte(1)
+		} else {
+			b.WriteByte(0)
+			b.WriteString(*v)
+		}
+		b.WriteByte(0xff)
+	}
+	return b.String()
 }
 
 // runEnd returns the end of the run of rows from start (below n) whose

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
@@ -95,7 +96,18 @@ func (d *dml) deleteFromFile(ctx context.Context, m fileMatch) error {
 		if m.whole {
 			rows = nil
 		}
-		err := d.eachLiveBatch(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
+		each := func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) error {
+			return d.eachLiveBatch(ctx, f, fn, rows, nil)
+		}
+		if partial && !d.useDV {
+			// The rows kept are written back as they were: row groups
+			// without a deleted row are copied (dml_copy.go).
+			each = func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) error {
+				_, err := d.eachRewrittenBatch(ctx, f, fn, rows)
+				return err
+			}
+		}
+		err := each(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
 			if writeChanges {
 				gone, err := selectRows(ctx, x.table.opts.Allocator, rec, hit)
 				if err != nil {

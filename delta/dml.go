@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -11,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/internal/conflict"
@@ -189,22 +192,59 @@ func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: condition %s: %w", ErrInvalidArgument, d.where, err)
 	}
-	scanned := int64(0)
-	for f, err := range d.snap.filesMatching(ctx, d.where) {
+	return d.matchFiles(ctx, plan, narrow)
+}
+
+// matchFiles reads the predicate's columns of every file the statistics
+// leave and returns, in the snapshot's order, the files with matching
+// rows. Files are read side by side: one per core on local disk, where
+// decoding is the cost, and as many as IOConcurrency allows on an object
+// store, where each file's requests wait on the network.
+func (d *dml) matchFiles(ctx context.Context, plan *scanPlan, narrow *expr.Program) ([]fileMatch, error) {
+	workers := runtime.GOMAXPROCS(0)
+	if d.snap.table.useReadAhead() {
+		workers = max(workers, d.snap.table.opts.ioConcurrency())
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	var mu sync.Mutex
+	found := map[int]*roaring64.Bitmap{}
+	var files []*protocol.Add
+	for f, err := range d.snap.filesMatching(gctx, d.where) {
 		if err != nil {
+			_ = g.Wait()
 			return nil, err
 		}
-		scanned++
-		d.report("scan", scanned, -1)
-		x.markRead(f.Path)
-		rows := roaring64.New()
-		err := d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
-			return d.collectMatches(ctx, narrow, rec, rows)
+		i := len(files)
+		files = append(files, f)
+		d.report("scan", int64(len(files)), -1)
+		d.x.markRead(f.Path)
+		g.Go(func() error {
+			rows := roaring64.New()
+			err := d.snap.eachFileBatch(gctx, plan, f, func(rec arrow.RecordBatch) error {
+				return d.collectMatches(gctx, narrow, rec, rows)
+			})
+			if err != nil || rows.IsEmpty() {
+				return err
+			}
+			mu.Lock()
+			found[i] = rows
+			mu.Unlock()
+			return nil
 		})
-		if err != nil {
-			return nil, err
+		if gctx.Err() != nil {
+			break
 		}
-		if !rows.IsEmpty() {
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []fileMatch
+	for i, f := range files {
+		if rows := found[i]; rows != nil {
 			out = append(out, fileMatch{file: f, rows: rows})
 		}
 	}
@@ -301,13 +341,28 @@ func (d *dml) deleteRows(ctx context.Context, m fileMatch, matched, live int64) 
 }
 
 // eachLiveBatch streams every live row of f with all table columns and
-// the row index last.
-func (d *dml) eachLiveBatch(ctx context.Context, f *protocol.Add, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap) error {
+// the row index last; with lr, only the row groups lr names, calling
+// lr.before ahead of each batch (see eachRewrittenBatch).
+func (d *dml) eachLiveBatch(ctx context.Context, f *protocol.Add, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap, lr *liveRead) error {
 	plan, err := d.snap.planRowScan(nil)
 	if err != nil {
 		return err
 	}
+	if lr != nil {
+		if len(lr.groups) == 0 {
+			return nil
+		}
+		plan.rowGroups = lr.groups
+	}
 	return d.snap.eachFileBatchAhead(ctx, plan, f, func(rec arrow.RecordBatch) error {
+		if rec.NumRows() == 0 {
+			return nil
+		}
+		if lr != nil {
+			if err := lr.before(ctx, firstRowIndex(rec)); err != nil {
+				return err
+			}
+		}
 		idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64).Int64Values()
 		matched := matchedRows(idx, rows)
 		data := withoutRowIndex(rec)

@@ -517,7 +517,7 @@ func (m *mergeRun) retireConsumed(ctx context.Context) error {
 				}
 				defer kept.Release()
 				return m.x.writeBatch(ctx, kept, true)
-			}, rows)
+			}, rows, nil)
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 	for _, f := range files {
 		err := d.eachLiveBatch(ctx, f, func(rec arrow.RecordBatch, _ []bool) error {
 			return x.writeBatch(ctx, rec, true)
-		}, nil)
+		}, nil, nil)
 		if err != nil {
 			return nil, err
 		}

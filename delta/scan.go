@@ -129,6 +129,9 @@ type scanPlan struct {
 	// vectors apply) as a last output column, rowIndexColumn: what DML
 	// needs to build deletion vectors. Plans with it have no filter.
 	rowIndex bool
+	// rowGroups, when not nil, restricts a DML read to these row groups
+	// of the file (the others are copied as they are: dml_copy.go).
+	rowGroups []int
 
 	// noPageIndex turns page pruning off (ScanOptions.NoPageIndex).
 	noPageIndex bool
@@ -549,6 +552,7 @@ func (s *Snapshot) openFileRows(ctx context.Context, p *scanPlan, path string, p
 		Schema:        p.dataRead,
 		ColumnMapping: s.mapping,
 		Deleted:       deleted,
+		RowGroups:     p.rowGroups,
 		BatchSize:     p.batchSize,
 		RowIndexColumn: func() string {
 			if p.rowIndex {

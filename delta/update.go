@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -112,7 +113,15 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 	if m.whole {
 		rows = nil
 	}
-	err := d.eachLiveBatch(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
+	each := func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) (int64, error) {
+		return 0, d.eachLiveBatch(ctx, f, fn, rows, nil)
+	}
+	if !d.useDV {
+		// Rows the update leaves alone are written back as they were:
+		// row groups without a matching row are copied (dml_copy.go).
+		each = d.eachRewrittenBatch
+	}
+	copied, err := each(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
 		live += rec.NumRows()
 		n := countTrue(hit)
 		matched += n
@@ -167,6 +176,7 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 	if err != nil {
 		return err
 	}
+	live += copied
 	d.matchedRows += matched
 	if matched == 0 {
 		return nil

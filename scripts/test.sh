@@ -12,9 +12,11 @@ if [ -f scripts/services.sh ]; then
 fi
 # -race where affordable: the internal packages whole, and the delta
 # tests that exercise concurrency (the full delta suite reads a million-row
-# corpus table, too slow under the race detector on 2 cores).
+# corpus table, too slow under the race detector on 2 cores). The DML
+# model runs every row-level operation through the parallel writer with
+# the change feed on; it found a race no narrower test did.
 go test -race -count=1 ./internal/...
-go test -race -count=1 -run 'Concurrent|Parallel|Race' ./delta/
+go test -race -count=1 -run 'Concurrent|Parallel|Race|DMLAgainstModel' ./delta/
 go test -race -count=1 ./delta/expr/
 # Listed first, so a failing `go list` stops the script (inside the go test
 # line its status would be lost).

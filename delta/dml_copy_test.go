@@ -1,0 +1,233 @@
+package delta
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakehouse-go/lakehouse/delta/expr"
+	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+)
+
+var copySchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "v", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "p", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+// copyTable writes 1,000 rows, 500 per partition, in row groups of 100:
+// nulls in v and label, a NaN in v, id NOT NULL.
+func copyTable(t *testing.T, mem memory.Allocator, props map[string]string) *Table {
+	t.Helper()
+	old := dataRowGroupRows
+	dataRowGroupRows = 100
+	t.Cleanup(func() { dataRowGroupRows = old })
+	ctx := context.Background()
+	tbl, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Properties: props, Table: &Options{Allocator: mem}})
+	require.NoError(t, err)
+	t.Cleanup(func() { tbl.Close() })
+	b := array.NewRecordBuilder(mem, copySchema)
+	defer b.Release()
+	for i := 0; i < 1000; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		switch vb := b.Field(1).(*array.Float64Builder); {
+		case i%17 == 0:
+			vb.AppendNull()
+		case i == 777:
+			vb.Append(math.NaN())
+		default:
+			vb.Append(float64(i) / 4)
+		}
+		if lb := b.Field(2).(*array.StringBuilder); i%13 == 0 {
+			lb.AppendNull()
+		} else {
+			lb.Append(fmt.Sprintf("l%03d", (i*7)%1000))
+		}
+		b.Field(3).(*array.StringBuilder).Append([]string{"x", "y"}[i/500])
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	rr := recordReader(t, rec)
+	defer rr.Release()
+	_, err = tbl.Append(ctx, rr, nil)
+	require.NoError(t, err)
+	return tbl
+}
+
+func recordReader(t *testing.T, recs ...arrow.RecordBatch) array.RecordReader {
+	rr, err := array.NewRecordReader(recs[0].Schema(), recs)
+	require.NoError(t, err)
+	return rr
+}
+
+// fileShape is each live file's partition, row-group sizes and stats.
+type fileShape struct {
+	groups []int64
+	stats  string
+}
+
+func fileShapes(t *testing.T, tbl *Table) map[string]fileShape {
+	ctx := context.Background()
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	out := map[string]fileShape{}
+	for f, err := range snap.addFiles(ctx) {
+		require.NoError(t, err)
+		r, err := tbl.openDataFile(ctx, f.Path)
+		require.NoError(t, err)
+		pf, err := parquetio.OpenFile(r, nil)
+		require.NoError(t, err)
+		var groups []int64
+		for _, g := range pf.Info().RowGroups {
+			groups = append(groups, g.NumRows)
+		}
+		require.NoError(t, r.Close())
+		out[*f.PartitionValues["p"]] = fileShape{groups: groups, stats: f.Stats}
+	}
+	return out
+}
+
+// TestCopyOnWriteCopiesUntouchedRowGroups: a copy-on-write DELETE or
+// UPDATE of a range keeps the row groups the range misses as they were
+// (their sizes show it) and rewrites the others; rows, row order and
+// file statistics are those of writing the surviving rows afresh. With
+// a CHECK constraint, whose rows a copy would not check, every row is
+// rewritten.
+func TestCopyOnWriteCopiesUntouchedRowGroups(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		op     func(*Table) (*CommitResult, error)
+		check  bool
+		groups []int64 // row groups of partition x's new file
+	}{
+		{"delete", func(tbl *Table) (*CommitResult, error) {
+			return tbl.Delete(ctx, mustParse(t, "id >= 250 AND id < 262"), nil)
+		}, false, []int64{100, 100, 88, 100, 100}},
+		{"update", func(tbl *Table) (*CommitResult, error) {
+			return tbl.Update(ctx, map[string]expr.Expr{"v": mustParse(t, "-v"), "label": mustParse(t, "'new'")}, mustParse(t, "id >= 250 AND id < 262"), nil)
+		}, false, []int64{100, 100, 100, 100, 100}},
+		{"delete with a CHECK constraint", func(tbl *Table) (*CommitResult, error) {
+			return tbl.Delete(ctx, mustParse(t, "id >= 250 AND id < 262"), nil)
+		}, true, []int64{100, 100, 100, 100, 88}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			tbl := copyTable(t, mem, nil)
+			if tc.check {
+				_, err := tbl.AddConstraint(ctx, "positive", "id >= 0", nil)
+				require.NoError(t, err)
+			}
+			before := fileShapes(t, tbl)
+			res, err := tc.op(tbl)
+			require.NoError(t, err)
+			after := fileShapes(t, tbl)
+			assert.Equal(t, before["y"], after["y"], "the other partition is untouched")
+			assert.Equal(t, tc.groups, after["x"].groups)
+
+			// The same rows, written afresh, have the same statistics.
+			snap, err := tbl.Snapshot(ctx)
+			require.NoError(t, err)
+			rows := scanBatches(t, snap, mustParse(t, "p = 'x'"))
+			fresh, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Table: &Options{Allocator: mem}})
+			require.NoError(t, err)
+			defer fresh.Close()
+			rr := recordReader(t, rows...)
+			_, err = fresh.Append(ctx, rr, nil)
+			rr.Release()
+			require.NoError(t, err)
+			for _, r := range rows {
+				r.Release()
+			}
+			assert.JSONEq(t, fileShapes(t, fresh)["x"].stats, after["x"].stats)
+
+			ids := scanIDs(t, snap)
+			want := []int64{}
+			for i := int64(0); i < 1000; i++ {
+				if tc.name == "update" || i < 250 || i >= 262 {
+					want = append(want, i)
+				}
+			}
+			assert.Equal(t, want, ids, "rows keep the file's order")
+			assert.Equal(t, "488", res.Metrics["numCopiedRows"], "copied as they are or rewritten, 488 rows stay as they were")
+		})
+	}
+}
+
+// scanBatches returns the table's rows matching filter, in file order.
+func scanBatches(t *testing.T, snap *Snapshot, filter expr.Expr) []arrow.RecordBatch {
+	rr, err := snap.Scan(context.Background(), &ScanOptions{Filter: filter})
+	require.NoError(t, err)
+	defer rr.Release()
+	var out []arrow.RecordBatch
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		rec.Retain()
+		out = append(out, rec)
+	}
+	require.NoError(t, rr.Err())
+	return out
+}
+
+// scanIDs returns the ids of partition x in file order, then y's sorted
+// after them.
+func scanIDs(t *testing.T, snap *Snapshot) []int64 {
+	var x, y []int64
+	for _, p := range []string{"x", "y"} {
+		for _, rec := range scanBatches(t, snap, mustParse(t, fmt.Sprintf("p = '%s'", p))) {
+			ids := rec.Column(0).(*array.Int64).Int64Values()
+			if p == "x" {
+				x = append(x, ids...)
+			} else {
+				y = append(y, ids...)
+			}
+			rec.Release()
+		}
+	}
+	sort.Slice(y, func(i, j int) bool { return y[i] < y[j] })
+	return append(x, y...)
+}
+
+// TestParallelMatchAndCopyWithChangeFeed runs under the race detector in
+// CI: the first pass reads both partitions' files side by side, the
+// rewrite copies row groups beside rows it encodes, and an UPDATE with
+// the change feed reads the rows it has just handed to the writer. The
+// change feed then holds exactly the rows each statement changed.
+func TestParallelMatchAndCopyWithChangeFeed(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	tbl := copyTable(t, mem, map[string]string{"delta.enableChangeDataFeed": "true"})
+	_, err := tbl.Update(ctx, map[string]expr.Expr{"label": mustParse(t, "'u'")}, mustParse(t, "id >= 120 AND id < 130 OR id >= 720 AND id < 725"), nil)
+	require.NoError(t, err)
+	res, err := tbl.Delete(ctx, mustParse(t, "id % 250 = 3"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "4", res.Metrics["numDeletedRows"])
+
+	counts := map[string]int{}
+	rr, err := tbl.Changes(ctx, 2, nil)
+	require.NoError(t, err)
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		kinds := rec.Column(rec.Schema().FieldIndices(ChangeTypeColumn)[0]).(*array.String)
+		for i := 0; i < kinds.Len(); i++ {
+			counts[kinds.Value(i)]++
+		}
+	}
+	require.NoError(t, rr.Err())
+	assert.Equal(t, map[string]int{"update_preimage": 15, "update_postimage": 15, "delete": 4}, counts)
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Len(t, scanIDs(t, snap), 996)
+}

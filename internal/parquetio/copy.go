@@ -257,6 +257,12 @@ func (s *CopySource) readGroup(g int) (*encodedGroup, error) {
 // exact, by decoding the column where they are not (floats, whose Parquet
 // bounds leave NaN out; strings too long for the writer to keep bounds).
 func (s *CopySource) groupStats(ctx context.Context, cfg *writeConfig, g int) (*statsCollector, error) {
+	return s.groupStatsExcept(ctx, cfg, g, nil)
+}
+
+// groupStatsExcept is groupStats leaving out the columns in skip (by
+// index in cfg's schema), whose values the caller observes.
+func (s *CopySource) groupStatsExcept(ctx context.Context, cfg *writeConfig, g int, skip map[int][]arrow.Array) (*statsCollector, error) {
 	c := newStatsCollector(cfg.logical, cfg.opts.ColumnMapping, cfg.selection())
 	c.records = s.groups[g].numRows
 	rg := s.file.pf.MetaData().RowGroup(g)
@@ -264,6 +270,9 @@ func (s *CopySource) groupStats(ctx context.Context, cfg *writeConfig, g int) (*
 	var decode []int // roots to decode
 	for r, root := range c.roots {
 		col := c.index[r] // a flat schema: field i is leaf column i
+		if _, skipped := skip[col]; skipped {
+			continue
+		}
 		if root.isStruct || !accumulateParquetStats(c.acc[root], root, rg, sc, col) {
 			decode = append(decode, r)
 		}

@@ -3,6 +3,7 @@ package parquetio
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -135,23 +136,7 @@ func TestCopiedRowGroupsReadAsWritten(t *testing.T) {
 	assert.JSONEq(t, string(wantStats), string(gotStats))
 	assert.Contains(t, string(gotStats), `"value":"NaN"`, "the NaN of a copied row group reaches the maximum")
 
-	pf, err := file.NewParquetReader(bytes.NewReader(got))
-	require.NoError(t, err)
-	defer pf.Close()
-	md := pf.MetaData()
-	for g := 0; g < md.NumRowGroups(); g++ {
-		idx, err := pf.GetPageIndexReader().RowGroup(g)
-		require.NoError(t, err)
-		for c := 0; c < md.Schema.NumColumns(); c++ {
-			cc, err := md.RowGroup(g).ColumnChunk(c)
-			require.NoError(t, err)
-			oi, err := idx.GetOffsetIndex(c)
-			require.NoError(t, err)
-			locs := oi.GetPageLocations()
-			require.NotEmpty(t, locs)
-			assert.Equal(t, cc.DataPageOffset(), locs[0].Offset, "row group %d column %d: the offset index points at the first data page", g, c)
-		}
-	}
+	checkOffsetIndexes(t, got)
 }
 
 // TestCopyRefusesOtherFiles: a row group is copied only into a writer of
@@ -205,5 +190,138 @@ func TestCopyRefusesOtherFiles(t *testing.T) {
 			assert.ErrorIs(t, cw.CopyRowGroup(ctx, cs, 0), ErrInvalidOptions)
 			assert.Empty(t, out.files, "a refused copy writes nothing")
 		})
+	}
+}
+
+// TestReplacedColumnsReadAsWritten: row groups copied with some columns
+// replaced (as an UPDATE does) beside row groups copied whole read back
+// as the same rows written afresh, with the same Delta statistics, and
+// every column chunk's offset index points at its own first data page.
+func TestReplacedColumnsReadAsWritten(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	batches := flatBatches(t, mem, rand.New(rand.NewPCG(5, 9)), 3000)
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	for _, codec := range []string{"snappy", "snappy-fast", "uncompressed"} {
+		t.Run(codec, func(t *testing.T) {
+			opts := &WriteOptions{RowGroupSize: 500, Allocator: mem, Codec: codec, Parallelism: 2}
+			var src memSinks
+			w, err := NewRollingWriter(flatSchema, src.open, opts)
+			require.NoError(t, err)
+			for _, b := range batches {
+				require.NoError(t, w.Write(ctx, b))
+			}
+			_, err = w.Close()
+			require.NoError(t, err)
+			f, err := OpenFile(memFile{bytes.NewReader(src.files[0].Bytes())}, mem)
+			require.NoError(t, err)
+			cs, err := f.CopySource()
+			require.NoError(t, err)
+
+			var copied, plain memSinks
+			cw, err := NewRollingWriter(flatSchema, copied.open, opts)
+			require.NoError(t, err)
+			pw, err := NewRollingWriter(flatSchema, plain.open, opts)
+			require.NoError(t, err)
+			for g := range cs.groups {
+				cols := map[int][]arrow.Array{}
+				rr, err := f.Read(ctx, &ReadOptions{Schema: flatSchema, RowGroups: []int{g}})
+				require.NoError(t, err)
+				for rr.Next() {
+					rec := rr.RecordBatch()
+					if g%2 == 0 {
+						require.NoError(t, pw.Write(ctx, rec))
+						continue
+					}
+					v, l := replacedValues(mem, rec, g)
+					cols[1] = append(cols[1], v)
+					cols[2] = append(cols[2], l)
+					all := append([]arrow.Array(nil), rec.Columns()...)
+					all[1], all[2] = v, l
+					updated := array.NewRecordBatch(flatSchema, all, rec.NumRows())
+					require.NoError(t, pw.Write(ctx, updated))
+					updated.Release()
+				}
+				require.NoError(t, rr.Err())
+				rr.Release()
+				if g%2 == 1 {
+					require.NoError(t, cw.CopyRowGroupReplacing(ctx, cs, g, cols))
+				} else {
+					require.NoError(t, cw.CopyRowGroup(ctx, cs, g))
+				}
+				for _, arrs := range cols {
+					for _, a := range arrs {
+						a.Release()
+					}
+				}
+			}
+			gotFiles, err := cw.Close()
+			require.NoError(t, err)
+			wantFiles, err := pw.Close()
+			require.NoError(t, err)
+			got, want := copied.files[0].Bytes(), plain.files[0].Bytes()
+			assert.Equal(t, int64(len(got)), gotFiles[0].Size)
+			assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got))
+			gotStats, err := gotFiles[0].Stats.JSON()
+			require.NoError(t, err)
+			wantStats, err := wantFiles[0].Stats.JSON()
+			require.NoError(t, err)
+			assert.JSONEq(t, string(wantStats), string(gotStats))
+			assert.Contains(t, string(gotStats), `"value":"NaN"`)
+			checkOffsetIndexes(t, got)
+		})
+	}
+}
+
+// replacedValues are an UPDATE's new value and label columns for rec:
+// value negated (one NaN in row group 3), labels replaced, some null.
+func replacedValues(mem memory.Allocator, rec arrow.RecordBatch, g int) (arrow.Array, arrow.Array) {
+	vb := array.NewFloat64Builder(mem)
+	defer vb.Release()
+	lb := array.NewStringBuilder(mem)
+	defer lb.Release()
+	vals := rec.Column(1).(*array.Float64)
+	for r := 0; r < vals.Len(); r++ {
+		switch {
+		case g == 3 && r == 7:
+			vb.Append(math.NaN())
+		case vals.IsNull(r):
+			vb.AppendNull()
+		default:
+			vb.Append(-vals.Value(r))
+		}
+		if r%5 == 0 {
+			lb.AppendNull()
+		} else {
+			lb.Append(fmt.Sprintf("new-%d", (g*7+r)%13))
+		}
+	}
+	return vb.NewArray(), lb.NewArray()
+}
+
+// checkOffsetIndexes: every column chunk's offset index starts at the
+// chunk's first data page.
+func checkOffsetIndexes(t *testing.T, data []byte) {
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	require.NoError(t, err)
+	defer pf.Close()
+	md := pf.MetaData()
+	for g := 0; g < md.NumRowGroups(); g++ {
+		idx, err := pf.GetPageIndexReader().RowGroup(g)
+		require.NoError(t, err)
+		for c := 0; c < md.Schema.NumColumns(); c++ {
+			cc, err := md.RowGroup(g).ColumnChunk(c)
+			require.NoError(t, err)
+			oi, err := idx.GetOffsetIndex(c)
+			require.NoError(t, err)
+			locs := oi.GetPageLocations()
+			require.NotEmpty(t, locs)
+			assert.Equal(t, cc.DataPageOffset(), locs[0].Offset, "row group %d column %d", g, c)
+		}
 	}
 }

@@ -370,6 +370,9 @@ type RollingWriter struct {
 	err   error
 	// target is what CopyRowGroup's sources must match, once asked.
 	target *copyTarget
+	// subConfigs encode the columns CopyRowGroupReplacing replaces, by
+	// the set of columns.
+	subConfigs map[string]*writeConfig
 }
 
 // NewRollingWriter returns a writer for batches of schema; open is called

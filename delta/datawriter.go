@@ -238,6 +238,15 @@ func (w *dataWriter) copyRowGroup(ctx context.Context, pf *partitionFile, src *p
 	return w.boundMemory()
 }
 
+// copyRowGroupReplacing copies row group g of src with the columns in
+// cols (by file column index) replaced (see dml_update_columns.go).
+func (w *dataWriter) copyRowGroupReplacing(ctx context.Context, pf *partitionFile, src *parquetio.CopySource, g int, cols map[int][]arrow.Array) error {
+	if err := pf.rw.CopyRowGroupReplacing(ctx, src, g, cols); err != nil {
+		return fmt.Errorf("delta: copy a row group into %q: %w", pf.dir, err)
+	}
+	return w.boundMemory()
+}
+
 // boundMemory flushes the largest buffered row groups while the open
 // partition files together buffer more than memBudget: with many
 // partitions open at once, memory stays bounded and each partition still

@@ -103,7 +103,7 @@ func (d *dml) deleteFromFile(ctx context.Context, m fileMatch) error {
 			// The rows kept are written back as they were: row groups
 			// without a deleted row are copied (dml_copy.go).
 			each = func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) error {
-				_, err := d.eachRewrittenBatch(ctx, f, fn, rows)
+				_, err := d.eachRewrittenBatch(ctx, f, fn, rows, nil)
 				return err
 			}
 		}

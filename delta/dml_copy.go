@@ -37,15 +37,34 @@ type groupCopier struct {
 	r     storage.ReaderAt
 	src   *parquetio.CopySource
 	first []int64 // first file row of each row group
-	copy  []bool  // row group is copied
-	next  int     // row groups before next are done
-	// copied counts the rows copied.
-	copied int64
+	mode  []groupMode
+	next  int // row groups before next are done
+	rows  *roaring64.Bitmap
+	// upd reads and updates the SET columns of the row groups replaced
+	// (groupReplace); nil when none is.
+	upd    *fileColumnUpdate
+	counts copyCounts
+}
+
+// groupMode is how a rewrite treats one row group of a file.
+type groupMode uint8
+
+const (
+	groupRead    groupMode = iota // decoded and written by the caller
+	groupCopy                     // copied as it is
+	groupReplace                  // copied with an UPDATE's SET columns encoded anew
+)
+
+// copyCounts are the rows a groupCopier handled itself.
+type copyCounts struct {
+	rows    int64 // in row groups copied or replaced
+	matched int64 // of those, the rows an UPDATE changed
+	copied  int64 // of those, the rows written back unchanged
 }
 
 // planGroupCopy returns the copier of f's unmatched row groups, and the
 // row groups left to read (nil when none is copied: read them all).
-func (d *dml) planGroupCopy(ctx context.Context, f *protocol.Add, rows *roaring64.Bitmap) (*groupCopier, []int, error) {
+func (d *dml) planGroupCopy(ctx context.Context, f *protocol.Add, rows *roaring64.Bitmap, cu *columnUpdate) (*groupCopier, []int, error) {
 	x := d.x
 	if d.useDV || rows == nil || f.DeletionVector != nil || x.opts.MergeSchema || x.opts.OverwriteSchema {
 		return nil, nil, nil
@@ -69,7 +88,10 @@ func (d *dml) planGroupCopy(ctx context.Context, f *protocol.Add, rows *roaring6
 	if err != nil {
 		return nil, nil, err
 	}
-	c, read, err := w.planCopy(key, values, r, rows)
+	c, read, err := w.planCopy(key, values, r, rows, cu != nil)
+	if err == nil && c != nil && cu != nil {
+		c.upd, err = cu.open(ctx, d, f, c)
+	}
 	if c == nil || err != nil {
 		_ = r.Close()
 		if errors.Is(err, parquetio.ErrCorruptFile) {
@@ -82,8 +104,9 @@ func (d *dml) planGroupCopy(ctx context.Context, f *protocol.Add, rows *roaring6
 }
 
 // planCopy marks the row groups of the file r holds that have no row in
-// rows and that the partition's writer can copy.
-func (w *dataWriter) planCopy(key string, values map[string]*string, r storage.ReaderAt, rows *roaring64.Bitmap) (*groupCopier, []int, error) {
+// rows and that the partition's writer can copy; with replace, the row
+// groups with a row in rows that it can copy are to be replaced.
+func (w *dataWriter) planCopy(key string, values map[string]*string, r storage.ReaderAt, rows *roaring64.Bitmap, replace bool) (*groupCopier, []int, error) {
 	file, err := parquetio.OpenFile(r, w.mem)
 	if err != nil {
 		return nil, nil, err
@@ -97,14 +120,20 @@ func (w *dataWriter) planCopy(key string, values map[string]*string, r storage.R
 		return nil, nil, err
 	}
 	info := file.Info()
-	c := &groupCopier{w: w, pf: pf, r: r, src: src, first: make([]int64, len(info.RowGroups)), copy: make([]bool, len(info.RowGroups))}
+	c := &groupCopier{w: w, pf: pf, r: r, src: src, rows: rows, first: make([]int64, len(info.RowGroups)), mode: make([]groupMode, len(info.RowGroups))}
 	var read []int
 	any := false
 	for g, rg := range info.RowGroups {
 		c.first[g] = rg.FirstRow
-		if rg.NumRows > 0 && !hasRowIn(rows, rg.FirstRow, rg.NumRows) && w.notNullHolds(values, rg.Stats) && pf.rw.CanCopy(src, g) {
-			c.copy[g], any = true, true
-			continue
+		if rg.NumRows > 0 && w.notNullHolds(values, rg.Stats) && pf.rw.CanCopy(src, g) {
+			switch {
+			case !hasRowIn(rows, rg.FirstRow, rg.NumRows):
+				c.mode[g], any = groupCopy, true
+				continue
+			case replace:
+				c.mode[g], any = groupReplace, true
+				continue
+			}
 		}
 		read = append(read, g)
 	}
@@ -196,43 +225,60 @@ func (w *dataWriter) partitionOf(s *Snapshot, f *protocol.Add) (string, map[stri
 	return writerPartitionKey(w.parts, values), values, nil
 }
 
-// copyBefore copies the marked row groups that start before file row
-// row, in order.
+// copyBefore copies (or replaces) the marked row groups that start
+// before file row row, in order.
 func (c *groupCopier) copyBefore(ctx context.Context, row int64) error {
-	for ; c.next < len(c.copy) && c.first[c.next] < row; c.next++ {
-		if !c.copy[c.next] {
-			continue
+	for ; c.next < len(c.mode) && c.first[c.next] < row; c.next++ {
+		g, n := c.next, c.src.NumRows(c.next)
+		switch c.mode[g] {
+		case groupCopy:
+			if err := c.w.copyRowGroup(ctx, c.pf, c.src, g); err != nil {
+				return err
+			}
+			c.counts.rows += n
+			c.counts.copied += n
+		case groupReplace:
+			matched, err := c.upd.replace(ctx, c, g)
+			if err != nil {
+				return err
+			}
+			c.counts.rows += n
+			c.counts.matched += matched
+			c.counts.copied += n - matched
 		}
-		if err := c.w.copyRowGroup(ctx, c.pf, c.src, c.next); err != nil {
-			return err
-		}
-		c.copied += c.src.NumRows(c.next)
 	}
 	return nil
 }
 
-func (c *groupCopier) close() { _ = c.r.Close() }
+func (c *groupCopier) close() {
+	if c.upd != nil {
+		c.upd.close()
+	}
+	_ = c.r.Close()
+}
 
 // eachRewrittenBatch is eachLiveBatch for a copy-on-write rewrite whose
 // fn writes the rows that do not match back unchanged: row groups without
 // a matching row are copied into the partition's new file instead of
-// being read, in their place in the file's row order. It returns how
-// many rows were copied that way.
-func (d *dml) eachRewrittenBatch(ctx context.Context, f *protocol.Add, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap) (int64, error) {
-	c, read, err := d.planGroupCopy(ctx, f, rows)
+// being read, in their place in the file's row order. With cu (an UPDATE
+// whose SET columns can be replaced alone), row groups with matching rows
+// are copied too, with those columns encoded anew. It returns the rows
+// handled that way.
+func (d *dml) eachRewrittenBatch(ctx context.Context, f *protocol.Add, fn func(rec arrow.RecordBatch, matched []bool) error, rows *roaring64.Bitmap, cu *columnUpdate) (copyCounts, error) {
+	c, read, err := d.planGroupCopy(ctx, f, rows, cu)
 	if err != nil {
-		return 0, err
+		return copyCounts{}, err
 	}
 	if c == nil {
-		return 0, d.eachLiveBatch(ctx, f, fn, rows, nil)
+		return copyCounts{}, d.eachLiveBatch(ctx, f, fn, rows, nil)
 	}
 	defer c.close()
 	err = d.eachLiveBatch(ctx, f, fn, rows, &liveRead{groups: read, before: c.copyBefore})
 	if err == nil {
 		err = c.copyBefore(ctx, math.MaxInt64)
 	}
-	d.x.metrics.numCopiedRows += c.copied
-	return c.copied, err
+	d.x.metrics.numCopiedRows += c.counts.copied
+	return c.counts, err
 }
 
 // liveRead narrows eachLiveBatch to some row groups, calling before with

@@ -231,3 +231,23 @@ func TestParallelMatchAndCopyWithChangeFeed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, scanIDs(t, snap), 996)
 }
+
+// TestColumnUpdateChecksNotNull: an UPDATE that replaces columns alone
+// still refuses a NULL in a NOT NULL column, and leaves the table as it
+// was.
+func TestColumnUpdateChecksNotNull(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	tbl := copyTable(t, mem, nil)
+	before, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	shapes := fileShapes(t, tbl)
+	_, err = tbl.Update(ctx, map[string]expr.Expr{"id": mustParse(t, "CASE WHEN id = 305 THEN NULL ELSE id END")}, mustParse(t, "id > 300 AND id < 310"), nil)
+	require.ErrorIs(t, err, ErrConstraintViolation)
+	assert.Contains(t, err.Error(), `"id"`)
+	after, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, before.Version(), after.Version())
+	assert.Equal(t, shapes, fileShapes(t, tbl))
+}

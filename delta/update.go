@@ -42,7 +42,8 @@ func (t *Table) Update(ctx context.Context, set map[string]expr.Expr, where expr
 
 // assignment is one compiled SET clause.
 type assignment struct {
-	idx  int // column index in the table schema
+	idx  int       // column index in the table schema
+	e    expr.Expr // the value, cast to the column's type where needed
 	prog *expr.Program
 }
 
@@ -79,12 +80,13 @@ func (x *Transaction) compileAssignments(set map[string]expr.Expr) ([]assignment
 		want := schema.Field(i).Type
 		prog, err := expr.Compile(e, schema, &expr.CompileOptions{Allocator: x.table.opts.Allocator})
 		if err == nil && !arrow.TypeEqual(prog.ResultType(), want) {
-			prog, err = expr.Compile(expr.Cast(e, want), schema, &expr.CompileOptions{Allocator: x.table.opts.Allocator})
+			e = expr.Cast(e, want)
+			prog, err = expr.Compile(e, schema, &expr.CompileOptions{Allocator: x.table.opts.Allocator})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: UPDATE SET %s = %s: %w", ErrInvalidArgument, schema.Field(i).Name, e, err)
 		}
-		out = append(out, assignment{idx: i, prog: prog})
+		out = append(out, assignment{idx: i, e: e, prog: prog})
 	}
 	return out, nil
 }
@@ -100,12 +102,16 @@ func (x *Transaction) update(ctx context.Context, set map[string]expr.Expr, wher
 	if err != nil {
 		return err
 	}
-	return d.rewriteMatches(ctx, func(ctx context.Context, m fileMatch) error { return d.updateFile(ctx, m, sets) })
+	cu, err := d.newColumnUpdate(sets)
+	if err != nil {
+		return err
+	}
+	return d.rewriteMatches(ctx, func(ctx context.Context, m fileMatch) error { return d.updateFile(ctx, m, sets, cu) })
 }
 
 // updateFile writes the updated rows of one file (and, copy-on-write,
 // the rest of its rows), then retires the old rows.
-func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) error {
+func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment, cu *columnUpdate) error {
 	x := d.x
 	mem := x.table.opts.Allocator
 	var matched, live int64
@@ -113,15 +119,21 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 	if m.whole {
 		rows = nil
 	}
-	each := func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) (int64, error) {
-		return 0, d.eachLiveBatch(ctx, f, fn, rows, nil)
+	var copied copyCounts
+	each := func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) error {
+		return d.eachLiveBatch(ctx, f, fn, rows, nil)
 	}
 	if !d.useDV {
 		// Rows the update leaves alone are written back as they were:
-		// row groups without a matching row are copied (dml_copy.go).
-		each = d.eachRewrittenBatch
+		// row groups without a matching row are copied, and those with
+		// one get only their SET columns encoded anew (dml_copy.go).
+		each = func(ctx context.Context, f *protocol.Add, fn func(arrow.RecordBatch, []bool) error, rows *roaring64.Bitmap) error {
+			var err error
+			copied, err = d.eachRewrittenBatch(ctx, f, fn, rows, cu)
+			return err
+		}
 	}
-	copied, err := each(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
+	err := each(ctx, m.file, func(rec arrow.RecordBatch, hit []bool) error {
 		live += rec.NumRows()
 		n := countTrue(hit)
 		matched += n
@@ -176,7 +188,8 @@ func (d *dml) updateFile(ctx context.Context, m fileMatch, sets []assignment) er
 	if err != nil {
 		return err
 	}
-	live += copied
+	live += copied.rows
+	matched += copied.matched
 	d.matchedRows += matched
 	if matched == 0 {
 		return nil

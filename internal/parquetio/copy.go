@@ -460,6 +460,36 @@ func (w *RollingWriter) copyRowGroup(ctx context.Context, src *CopySource, g int
 	return nil
 }
 
+// encodeGroupAsync queues a row group that build makes on a goroutine of
+// its own, as one of the encoder's jobs (waiting for a free slot).
+func (f *fileWriter) encodeGroupAsync(raw, numRows int64, build func(*encodeBuffers) (*encodedGroup, error)) error {
+	if err := f.endGroup(); err != nil {
+		return err
+	}
+	e := f.enc
+	e.slots <- struct{}{}
+	j := &groupJob{done: make(chan struct{}), raw: raw, numRows: numRows}
+	go func() {
+		defer close(j.done)
+		defer func() { <-e.slots }()
+		defer func() {
+			if r := recover(); r != nil {
+				j.group, j.err = nil, fmt.Errorf("parquetio: encoding a row group failed: %v", r)
+			}
+		}()
+		j.group, j.err = build(&e.buffers)
+	}()
+	e.queue = append(e.queue, j)
+	e.inFlightRaw += raw
+	f.rows += numRows
+	for len(e.queue) > cap(e.slots) {
+		if err := f.writeJob(e.next(true)); err != nil {
+			return err
+		}
+	}
+	return f.writeFinished(false)
+}
+
 // copyGroup queues a row group read from another file behind the row
 // groups being encoded, as a job already done.
 func (f *fileWriter) copyGroup(g *encodedGroup, raw int64) error {

@@ -68,24 +68,39 @@ func (w *RollingWriter) copyRowGroupReplacing(ctx context.Context, src *CopySour
 	if err := w.openFile(ctx); err != nil {
 		return err
 	}
-	fresh, err := w.encodeColumns(idx, cols)
-	if err != nil {
-		return err
-	}
 	old, err := src.readGroup(g)
 	if err != nil {
 		return err
 	}
-	group, err := mergeColumnChunks(old, fresh, idx)
+	stats, err := src.groupStatsReplacing(ctx, w.cfg, g, cols)
 	if err != nil {
-		return fmt.Errorf("parquetio: replace columns of row group %d: %w", g, err)
-	}
-	if group.stats, err = src.groupStatsReplacing(ctx, w.cfg, g, cols); err != nil {
 		return err
 	}
-	group.footer = w.target.footer
+	batches, cfg, err := w.replacementBatches(idx, cols)
+	if err != nil {
+		return err
+	}
+	footer := w.target.footer
 	raw := src.file.pf.MetaData().RowGroup(g).TotalByteSize()
-	if err := w.cur.copyGroup(group, raw); err != nil {
+	// Encoding the new columns is the bulk of the work: it runs as one of
+	// the writer's row-group encodings, beside the caller reading on.
+	err = w.cur.encodeGroupAsync(raw, rows, func(buffers *encodeBuffers) (*encodedGroup, error) {
+		fresh, err := encodeGroup(cfg, batches, func(int64) {}, buffers)
+		for b := range batches { // after a failure: release what is left
+			b.release()
+		}
+		if err != nil {
+			return nil, err
+		}
+		group, err := mergeColumnChunks(old, fresh, idx)
+		buffers.put(fresh.file)
+		if err != nil {
+			return nil, fmt.Errorf("parquetio: replace columns of row group %d: %w", g, err)
+		}
+		group.stats, group.footer = stats, footer
+		return group, nil
+	})
+	if err != nil {
 		return err
 	}
 	full := w.cfg.opts.MaxRecordsPerFile > 0 && w.cur.rows >= w.cfg.opts.MaxRecordsPerFile
@@ -95,10 +110,11 @@ func (w *RollingWriter) copyRowGroupReplacing(ctx context.Context, src *CopySour
 	return nil
 }
 
-// encodeColumns encodes columns idx of the writer's schema, with the
-// values in cols, as one row group of a file of their own, the way the
-// writer would encode them within a whole row.
-func (w *RollingWriter) encodeColumns(idx []int, cols map[int][]arrow.Array) (*encodedGroup, error) {
+// replacementBatches are the physical batches of columns idx of the
+// writer's schema with the values in cols, on a closed channel, and the
+// config that encodes them the way the writer would within a whole row.
+// The batches hold their own references to the arrays.
+func (w *RollingWriter) replacementBatches(idx []int, cols map[int][]arrow.Array) (chan queuedBatch, *writeConfig, error) {
 	key := fmt.Sprint(idx)
 	cfg := w.subConfigs[key]
 	if cfg == nil {
@@ -109,7 +125,7 @@ func (w *RollingWriter) encodeColumns(idx []int, cols map[int][]arrow.Array) (*e
 		md := w.cfg.logical.Metadata()
 		var err error
 		if cfg, err = newWriteConfig(arrow.NewSchema(fields, &md), &w.cfg.opts); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if w.subConfigs == nil {
 			w.subConfigs = map[string]*writeConfig{}
@@ -124,11 +140,14 @@ func (w *RollingWriter) encodeColumns(idx []int, cols map[int][]arrow.Array) (*e
 		n := int64(-1)
 		for k, i := range idx {
 			if len(cols[i]) != chunks || (n >= 0 && int64(cols[i][c].Len()) != n) {
+				for _, p := range phys[:k] {
+					p.Release()
+				}
 				close(in)
 				for b := range in {
 					b.release()
 				}
-				return nil, fmt.Errorf("%w: replaced columns are chunked differently", ErrInvalidOptions)
+				return nil, nil, fmt.Errorf("%w: replaced columns are chunked differently", ErrInvalidOptions)
 			}
 			n = int64(cols[i][c].Len())
 			settleNullCounts(cols[i][c])
@@ -141,8 +160,7 @@ func (w *RollingWriter) encodeColumns(idx []int, cols map[int][]arrow.Array) (*e
 		in <- queuedBatch{rec: rec}
 	}
 	close(in)
-	var buffers encodeBuffers
-	return encodeGroup(cfg, in, func(int64) {}, &buffers)
+	return in, cfg, nil
 }
 
 // mergeColumnChunks lays out the row group old (from its own file) with
@@ -171,7 +189,7 @@ func mergeColumnChunks(old, fresh *encodedGroup, idx []int) (*encodedGroup, erro
 	}
 	base := int64(len(parquetMagic))
 	out := &encodedGroup{numRows: old.numRows, base: base}
-	var chunks []byte
+	chunks := make([]byte, 0, len(old.chunks)+len(fresh.chunks))
 	ccs := make([][]byte, len(oldCCs))
 	var uncompressed, compressed int64
 	next := 0 // position in idx

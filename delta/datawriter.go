@@ -52,6 +52,8 @@ type dataWriter struct {
 	memBudget int64
 	codec     string
 	cfg       protocol.Config
+	// rowGroupRows caps the rows of a row group (TxnOptions.RowGroupRows).
+	rowGroupRows int64
 
 	open   map[string]*partitionFile
 	order  []string // partition keys in first-seen order, for stable output
@@ -94,6 +96,10 @@ func (x *Transaction) newDataWriter() (*dataWriter, error) {
 		taskID:      uuid.NewString(),
 	}
 	w.memBudget = writeMemory
+	w.rowGroupRows = x.opts.RowGroupRows
+	if w.rowGroupRows <= 0 {
+		w.rowGroupRows = dataRowGroupRows
+	}
 	w.targetSize = x.opts.TargetFileSize
 	if w.targetSize <= 0 {
 		def := int64(defaultTargetFileSize)
@@ -283,7 +289,7 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 	o := &parquetio.WriteOptions{
 		Codec:          w.codec,
 		TargetFileSize: w.targetSize,
-		RowGroupSize:   dataRowGroupRows,
+		RowGroupSize:   w.rowGroupRows,
 		DataPageSize:   dataPageBytes,
 		Allocator:      w.mem,
 	}

@@ -91,7 +91,11 @@ func fileShapes(t *testing.T, tbl *Table) map[string]fileShape {
 			groups = append(groups, g.NumRows)
 		}
 		require.NoError(t, r.Close())
-		out[*f.PartitionValues["p"]] = fileShape{groups: groups, stats: f.Stats}
+		key := "" // unpartitioned
+		if v := f.PartitionValues["p"]; v != nil {
+			key = *v
+		}
+		out[key] = fileShape{groups: groups, stats: f.Stats}
 	}
 	return out
 }
@@ -250,4 +254,38 @@ func TestColumnUpdateChecksNotNull(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before.Version(), after.Version())
 	assert.Equal(t, shapes, fileShapes(t, tbl))
+}
+
+// TestRowGroupRowsOption: TxnOptions.RowGroupRows sets the row groups of
+// the files a write makes; zero keeps the default.
+func TestRowGroupRowsOption(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	for _, tc := range []struct {
+		rows int64
+		want []int64
+	}{
+		{30, []int64{30, 30, 30, 10}},
+		{0, []int64{100}},
+	} {
+		tbl, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{Table: &Options{Allocator: mem}})
+		require.NoError(t, err)
+		b := array.NewRecordBuilder(mem, copySchema)
+		for i := 0; i < 100; i++ {
+			b.Field(0).(*array.Int64Builder).Append(int64(i))
+			b.Field(1).(*array.Float64Builder).Append(float64(i))
+			b.Field(2).(*array.StringBuilder).Append("l")
+			b.Field(3).(*array.StringBuilder).Append("x")
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		rr := recordReader(t, rec)
+		_, err = tbl.Append(ctx, rr, &TxnOptions{RowGroupRows: tc.rows})
+		rr.Release()
+		rec.Release()
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, fileShapes(t, tbl)[""].groups, "RowGroupRows %d", tc.rows)
+		require.NoError(t, tbl.Close())
+	}
 }

@@ -103,6 +103,11 @@ type TxnOptions struct {
 	// TargetFileSize is the data-file size (bytes) at which a new file is
 	// started; default delta.targetFileSize, else 128 MiB.
 	TargetFileSize int64
+	// RowGroupRows caps the rows of one Parquet row group in the data
+	// files written; default 131,072. Smaller groups let filtered scans
+	// skip more and copy-on-write DML copy more of a file unchanged;
+	// larger ones compress a little better.
+	RowGroupRows int64
 	// Compression is the parquet codec: "snappy" (default), "zstd",
 	// "gzip" or "uncompressed"; or "snappy-fast", snappy in the standard
 	// mode Spark and delta-rs write, which spends about a tenth less CPU

@@ -141,6 +141,8 @@ type WriteOptions struct {
 	PartitionBy []string
 	Format      string // jsonl, csv or parquet
 	Compression string // the parquet codec; empty: the CLI's default
+	// RowGroupRows caps a Parquet row group's rows; 0: the CLI's default.
+	RowGroupRows int
 }
 
 // Write runs `lakehouse write` with data on stdin.
@@ -157,6 +159,9 @@ func (c *CLI) Write(ctx context.Context, table string, data []byte, o WriteOptio
 	}
 	if o.Compression != "" {
 		args = append(args, "--compression", o.Compression)
+	}
+	if o.RowGroupRows > 0 {
+		args = append(args, "--row-group-rows", fmt.Sprint(o.RowGroupRows))
 	}
 	_, err := c.Run(ctx, bytes.NewReader(data), append(args, table)...)
 	return err

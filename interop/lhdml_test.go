@@ -127,6 +127,10 @@ func lhDMLScenarios() []lhScenario {
 			create: []string{dv, cdf}, steps: simpleDMLSteps(true)},
 		{name: "lh_dml_cdf_cow", covers: "change data feed through DELETE, UPDATE, MERGE, copy-on-write", cdf: true,
 			create: []string{noDV, cdf}, steps: simpleDMLSteps(false)},
+		{name: "lh_dml_cow_row_groups", covers: "copy-on-write DELETE and UPDATE on files of many row groups: row groups without a matching row copied as they are, UPDATE's SET columns encoded alone",
+			create: []string{noDV}, steps: rowGroupDMLSteps()},
+		{name: "lh_dml_cdf_cow_row_groups", covers: "copy-on-write DELETE and UPDATE on files of many row groups with the change data feed: untouched row groups copied, updated rows rewritten whole", cdf: true,
+			create: []string{noDV, cdf}, steps: rowGroupDMLSteps()},
 		{name: "lh_dml_partitioned_dv_cdf", covers: "partitioned by int and date: DELETE of whole partitions and of rows, UPDATE, MERGE with deletion vectors and change data feed", cdf: true,
 			create: []string{dv, cdf}, schema: partitionedSchemaJSON, partitionBy: []string{"p_int", "p_date"}, steps: partitionedDMLSteps(true)},
 		{name: "lh_dml_partitioned_cow_cdf", covers: "partitioned by int and bool: DELETE of whole partitions, UPDATE and MERGE moving rows between partitions, copy-on-write, change data feed", cdf: true,
@@ -204,6 +208,40 @@ func simpleDMLSteps(dv bool) []lhStep {
 				BySource:   []BySourceClause{{Cond: func(t Row) bool { return intIs(t, "id", func(id int64) bool { return id < 10 }) }, Delete: true}},
 			}.Apply}},
 		{mode: "append", dataset: "simple", start: 1000, n: 5},
+	}
+}
+
+// rowGroupDMLSteps write 64 rows in row groups of 8, then change a few
+// row groups of them (see delta/dml_copy.go), then most.
+func rowGroupDMLSteps() []lhStep {
+	return []lhStep{
+		{mode: "append", dataset: "simple", start: 0, n: 64, groupRows: 8},
+		{dml: &lhDML{cmd: "delete", args: []string{"--where", "id >= 20 AND id < 23"}, dv: "none",
+			apply: func(rows, _ []Row) ([]Row, []Change, error) {
+				out, ch := ExpectDelete(rows, func(r Row) bool { return intIs(r, "id", func(id int64) bool { return id >= 20 && id < 23 }) })
+				return out, ch, nil
+			}}},
+		{dml: &lhDML{cmd: "update", args: []string{"--set", "amount = amount * 2", "--where", "id >= 40 AND id < 42"}, dv: "none",
+			apply: func(rows, _ []Row) ([]Row, []Change, error) {
+				out, ch := ExpectUpdate(rows, func(r Row) bool { return intIs(r, "id", func(id int64) bool { return id >= 40 && id < 42 }) }, func(r Row) Row {
+					amount, _ := r.Float("amount")
+					return r.With("amount", amount*2)
+				})
+				return out, ch, nil
+			}}},
+		{dml: &lhDML{cmd: "update", args: []string{"--set", "name = concat(name, '-u')", "--where", "id % 9 = 0"}, dv: "none",
+			apply: func(rows, _ []Row) ([]Row, []Change, error) {
+				out, ch := ExpectUpdate(rows, func(r Row) bool { return intIs(r, "id", func(id int64) bool { return id%9 == 0 }) }, func(r Row) Row {
+					name, _ := r.Str("name")
+					return r.With("name", name+"-u")
+				})
+				return out, ch, nil
+			}}},
+		{dml: &lhDML{cmd: "delete", args: []string{"--where", "id % 10 = 5"}, dv: "none",
+			apply: func(rows, _ []Row) ([]Row, []Change, error) {
+				out, ch := ExpectDelete(rows, func(r Row) bool { return intIs(r, "id", func(id int64) bool { return id%10 == 5 }) })
+				return out, ch, nil
+			}}},
 	}
 }
 

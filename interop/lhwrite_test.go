@@ -85,6 +85,7 @@ type lhStep struct {
 	tag       string // simple dataset: name prefix of the rows ("r" when empty)
 	partition []string
 	codec     string   // the write's parquet codec; empty: the default
+	groupRows int      // rows per Parquet row group; 0: the default
 	after     []string // CLI commands run after the write, e.g. {"checkpoint"}
 	dml       *lhDML
 	maint     *lhMaint // restore or vacuum (lhmaint_test.go); no write
@@ -193,7 +194,7 @@ func (s *suite) runWrite(ctx context.Context, dp *Peer, path string, st lhStep, 
 	if err != nil {
 		return nil, fmt.Errorf("exporting %s: %w", st.dataset, err)
 	}
-	if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet", Compression: st.codec}); err != nil {
+	if err := s.cli.Write(ctx, path, ex.data, WriteOptions{Mode: st.mode, PartitionBy: st.partition, Format: "parquet", Compression: st.codec, RowGroupRows: st.groupRows}); err != nil {
 		return nil, err
 	}
 	if st.mode == "overwrite" {

@@ -62,6 +62,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	appID := fs.String("app-id", "", "idempotent writes: application id")
 	appVersion := fs.Int64("app-version", 0, "idempotent writes: version (skipped if already written)")
 	compression := fs.String("compression", "snappy", "parquet codec: snappy, snappy-fast (standard-mode snappy: less CPU, larger files), zstd, gzip or uncompressed")
+	rowGroupRows := fs.Int64("row-group-rows", 0, "rows per Parquet row group of the files written (0: 131072)")
 	input := fs.String("input", "-", "read rows from this file instead of stdin (-)")
 	schemaText := fs.String("schema", "", "pin the input's schema instead of inferring it: a column list such as \"id bigint NOT NULL, day date, amount decimal(10,2), tags array<string>, addr struct<city:string,zip:int>, m map<string,double>\", or Delta schema JSON (jsonl and csv)")
 	props := propertyFlags{}
@@ -116,6 +117,7 @@ func runWrite(ctx context.Context, e *env, args []string) error {
 	opts := &delta.TxnOptions{
 		ReplaceWhere: *replaceWhere, MergeSchema: *mergeSchema, OverwriteSchema: *overwriteSchema,
 		PartitionBy: splitList(*partitionBy), AppID: *appID, AppVersion: *appVersion, Compression: *compression,
+		RowGroupRows: *rowGroupRows,
 	}
 
 	tbl, err := delta.Open(ctx, url, fs.tableOptions())

@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -92,8 +93,10 @@ func fileShapes(t *testing.T, tbl *Table) map[string]fileShape {
 		}
 		require.NoError(t, r.Close())
 		key := "" // unpartitioned
-		if v := f.PartitionValues["p"]; v != nil {
-			key = *v
+		for _, v := range f.PartitionValues { // p, by its physical name
+			if v != nil {
+				key = *v
+			}
 		}
 		out[key] = fileShape{groups: groups, stats: f.Stats}
 	}
@@ -124,48 +127,74 @@ func TestCopyOnWriteCopiesUntouchedRowGroups(t *testing.T) {
 			return tbl.Delete(ctx, mustParse(t, "id >= 250 AND id < 262"), nil)
 		}, true, []int64{100, 100, 100, 100, 88}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-			defer mem.AssertSize(t, 0)
-			tbl := copyTable(t, mem, nil)
-			if tc.check {
-				_, err := tbl.AddConstraint(ctx, "positive", "id >= 0", nil)
-				require.NoError(t, err)
-			}
-			before := fileShapes(t, tbl)
-			res, err := tc.op(tbl)
-			require.NoError(t, err)
-			after := fileShapes(t, tbl)
-			assert.Equal(t, before["y"], after["y"], "the other partition is untouched")
-			assert.Equal(t, tc.groups, after["x"].groups)
-
-			// The same rows, written afresh, have the same statistics.
-			snap, err := tbl.Snapshot(ctx)
-			require.NoError(t, err)
-			rows := scanBatches(t, snap, mustParse(t, "p = 'x'"))
-			fresh, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Table: &Options{Allocator: mem}})
-			require.NoError(t, err)
-			defer fresh.Close()
-			rr := recordReader(t, rows...)
-			_, err = fresh.Append(ctx, rr, nil)
-			rr.Release()
-			require.NoError(t, err)
-			for _, r := range rows {
-				r.Release()
-			}
-			assert.JSONEq(t, fileShapes(t, fresh)["x"].stats, after["x"].stats)
-
-			ids := scanIDs(t, snap)
-			want := []int64{}
-			for i := int64(0); i < 1000; i++ {
-				if tc.name == "update" || i < 250 || i >= 262 {
-					want = append(want, i)
+		for _, mapping := range []string{"none", "name"} {
+			t.Run(tc.name+"/mapping="+mapping, func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+				defer mem.AssertSize(t, 0)
+				tbl := copyTable(t, mem, map[string]string{"delta.columnMapping.mode": mapping})
+				if tc.check {
+					_, err := tbl.AddConstraint(ctx, "positive", "id >= 0", nil)
+					require.NoError(t, err)
 				}
-			}
-			assert.Equal(t, want, ids, "rows keep the file's order")
-			assert.Equal(t, "488", res.Metrics["numCopiedRows"], "copied as they are or rewritten, 488 rows stay as they were")
-		})
+				before := fileShapes(t, tbl)
+				res, err := tc.op(tbl)
+				require.NoError(t, err)
+				after := fileShapes(t, tbl)
+				assert.Equal(t, before["y"], after["y"], "the other partition is untouched")
+				assert.Equal(t, tc.groups, after["x"].groups)
+
+				// The same rows, written afresh, have the same statistics.
+				snap, err := tbl.Snapshot(ctx)
+				require.NoError(t, err)
+				rows := scanBatches(t, snap, mustParse(t, "p = 'x'"))
+				fresh, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Properties: map[string]string{"delta.columnMapping.mode": mapping}, Table: &Options{Allocator: mem}})
+				require.NoError(t, err)
+				defer fresh.Close()
+				rr := recordReader(t, rows...)
+				_, err = fresh.Append(ctx, rr, nil)
+				rr.Release()
+				require.NoError(t, err)
+				for _, r := range rows {
+					r.Release()
+				}
+				assert.Equal(t, logicalStats(t, fresh, fileShapes(t, fresh)["x"].stats), logicalStats(t, tbl, after["x"].stats))
+
+				ids := scanIDs(t, snap)
+				want := []int64{}
+				for i := int64(0); i < 1000; i++ {
+					if tc.name == "update" || i < 250 || i >= 262 {
+						want = append(want, i)
+					}
+				}
+				assert.Equal(t, want, ids, "rows keep the file's order")
+				assert.Equal(t, "488", res.Metrics["numCopiedRows"], "copied as they are or rewritten, 488 rows stay as they were")
+			})
+		}
 	}
+}
+
+// logicalStats is a file's stats JSON with column keys by logical name.
+func logicalStats(t *testing.T, tbl *Table, stats string) map[string]any {
+	snap, err := tbl.Snapshot(context.Background())
+	require.NoError(t, err)
+	names := map[string]string{}
+	for _, f := range snap.schema.Fields {
+		names[f.PhysicalName(snap.mapping)] = f.Name
+	}
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stats), &m))
+	for k, v := range m {
+		cols, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		renamed := map[string]any{}
+		for c, x := range cols {
+			renamed[names[c]] = x
+		}
+		m[k] = renamed
+	}
+	return m
 }
 
 // scanBatches returns the table's rows matching filter, in file order.

@@ -318,3 +318,48 @@ func TestRowGroupRowsOption(t *testing.T) {
 		require.NoError(t, tbl.Close())
 	}
 }
+
+// TestMergeCopiesUntouchedRowGroups: a copy-on-write MERGE rewrites the
+// target row group its matches fall in and copies the others; the file
+// holds the same rows, with the same statistics, as writing them afresh.
+func TestMergeCopiesUntouchedRowGroups(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	tbl := copyTable(t, mem, nil)
+	before := fileShapes(t, tbl)
+	b := array.NewRecordBuilder(mem, copySchema)
+	for i := 250; i < 262; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.Float64Builder).Append(-1)
+		b.Field(2).(*array.StringBuilder).Append("merged")
+		b.Field(3).(*array.StringBuilder).Append("x")
+	}
+	src := b.NewRecordBatch()
+	b.Release()
+	rr := recordReader(t, src)
+	res, err := tbl.Merge(ctx, rr, mustParse(t, "t.id = s.id"), &MergeOptions{TargetAlias: "t", SourceAlias: "s",
+		WhenMatched: []WhenMatched{{UpdateAll: true}}})
+	rr.Release()
+	src.Release()
+	require.NoError(t, err)
+	assert.Equal(t, "488", res.Metrics["numTargetRowsCopied"])
+	after := fileShapes(t, tbl)
+	assert.Equal(t, before["y"], after["y"])
+	assert.Equal(t, []int64{12, 100, 100, 88, 100, 100}, after["x"].groups, "the updated rows, then the file's row groups: four copied, one rewritten")
+
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	rows := scanBatches(t, snap, mustParse(t, "p = 'x'"))
+	fresh, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Table: &Options{Allocator: mem}})
+	require.NoError(t, err)
+	defer fresh.Close()
+	frr := recordReader(t, rows...)
+	_, err = fresh.Append(ctx, frr, nil)
+	frr.Release()
+	for _, r := range rows {
+		r.Release()
+	}
+	require.NoError(t, err)
+	assert.Equal(t, logicalStats(t, fresh, fileShapes(t, fresh)["x"].stats), logicalStats(t, tbl, after["x"].stats))
+}

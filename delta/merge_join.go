@@ -510,7 +510,9 @@ func (m *mergeRun) retireConsumed(ctx context.Context) error {
 		}
 		matched := int64(rows.GetCardinality())
 		if !m.d.useDV && matched < live {
-			err := m.d.eachLiveBatch(ctx, f, func(rec arrow.RecordBatch, hit []bool) error {
+			// The rows no clause consumed are written back as they were:
+			// row groups holding none of the consumed rows are copied.
+			_, err := m.d.eachRewrittenBatch(ctx, f, func(rec arrow.RecordBatch, hit []bool) error {
 				kept, err := selectRows(ctx, m.mem, rec, invert(hit))
 				if err != nil {
 					return err

@@ -320,6 +320,17 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 
 // close finishes every open file and returns the add actions.
 func (w *dataWriter) close(ctx context.Context) ([]*protocol.Add, error) {
+	// Each partition's last row group is still gathering rows. Ended one
+	// file at a time, they would encode one after another, each while
+	// the caller waits for it; ended all first, they encode side by side.
+	for _, k := range w.order {
+		if pf := w.open[k]; pf.rw != nil {
+			if err := pf.rw.EndRowGroup(); err != nil {
+				w.abort()
+				return nil, fmt.Errorf("delta: finish data files under %q: %w", pf.dir, err)
+			}
+		}
+	}
 	for _, k := range w.order {
 		pf := w.open[k]
 		if pf.rw == nil {

@@ -40,7 +40,8 @@ func (o *DMLOptions) txnOptions() *TxnOptions {
 // statistics, then only the predicate's columns of the remaining files are
 // read to find the matching rows. With delta.enableDeletionVectors the
 // rows are marked in deletion vectors and data files are kept; otherwise
-// each touched file is rewritten without them. On a table with
+// each touched file is rewritten without them, its row groups that hold
+// no deleted row copied into the new file as they are. On a table with
 // delta.enableChangeDataFeed the deleted rows appear in the change feed.
 //
 // The commit records operation "DELETE" with Spark's metrics

@@ -22,9 +22,12 @@ import (
 // rows (NOT NULL, CHECK constraints) and generated columns are computed
 // again. Files are found as Delete finds them; with
 // delta.enableDeletionVectors the old rows are marked deleted and only
-// the updated rows are written, otherwise each touched file is rewritten.
-// On a change-feed table the commit carries update_preimage and
-// update_postimage rows.
+// the updated rows are written, otherwise each touched file is rewritten:
+// its row groups without a matching row are copied as they are, and,
+// unless the change feed is on or a SET column is a partition column, the
+// others keep every column but the SET columns as they were and get only
+// those encoded anew. On a change-feed table the commit carries
+// update_preimage and update_postimage rows.
 //
 // The commit records operation "UPDATE" with Spark's metrics
 // (numUpdatedRows, numCopiedRows, …). On any error the table is unchanged.

@@ -529,6 +529,24 @@ func (w *RollingWriter) Buffered() int64 {
 	return w.cur.buffered()
 }
 
+// EndRowGroup ends the row group being gathered, so that it starts
+// encoding, without waiting for it: a caller about to close many files
+// ends every file's last row group first, and they encode side by side.
+func (w *RollingWriter) EndRowGroup() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.cur == nil {
+		return nil
+	}
+	if err := w.cur.endGroup(); err != nil {
+		err = fmt.Errorf("parquetio: end row group: %w", err)
+		w.fail(err)
+		return err
+	}
+	return nil
+}
+
 // FlushRowGroup ends the row group being gathered and writes every
 // buffered row group to the sink now, so that a caller holding many open
 // files can bound their memory without starting more files.

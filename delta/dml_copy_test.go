@@ -92,8 +92,9 @@ func fileShapes(t *testing.T, tbl *Table) map[string]fileShape {
 			groups = append(groups, g.NumRows)
 		}
 		require.NoError(t, r.Close())
-		key := "" // unpartitioned
-		for _, v := range f.PartitionValues { // p, by its physical name
+		// p, by its physical name; "" when unpartitioned
+		key := ""
+		for _, v := range f.PartitionValues {
 			if v != nil {
 				key = *v
 			}

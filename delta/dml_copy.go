@@ -16,8 +16,8 @@ import (
 	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
-// A copy-on-write DELETE or UPDATE writes every row of a touched file
-// that it does not change back out as it was. Row groups holding none of
+// A copy-on-write DELETE, UPDATE or MERGE writes every row of a touched
+// file that it does not change back out as it was. Row groups holding none of
 // the matched rows come out byte for byte the same, so they are copied
 // into the new file as they are (parquetio's CopyRowGroup) instead of
 // decoded, checked and encoded again: a DELETE of a narrow range
@@ -69,14 +69,10 @@ func (d *dml) planGroupCopy(ctx context.Context, f *protocol.Add, rows *roaring6
 	if d.useDV || rows == nil || f.DeletionVector != nil || x.opts.MergeSchema || x.opts.OverwriteSchema {
 		return nil, nil, nil
 	}
-	if x.writer == nil {
-		w, err := x.newDataWriter()
-		if err != nil {
-			return nil, nil, err
-		}
-		x.writer = w
+	w, err := x.dataWriter()
+	if err != nil {
+		return nil, nil, err
 	}
-	w := x.writer
 	if len(w.checks.checks) > 0 || len(w.checks.generated) > 0 {
 		return nil, nil, nil
 	}

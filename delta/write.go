@@ -102,12 +102,8 @@ func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, c
 			}
 		}
 	}
-	if x.writer == nil {
-		w, err := x.newDataWriter()
-		if err != nil {
-			return nil, err
-		}
-		x.writer = w
+	if _, err := x.dataWriter(); err != nil {
+		return nil, err
 	}
 	if !keepIdentity && len(x.identity) > 0 {
 		filled, err := x.fillIdentity(rec, x.table.opts.Allocator)
@@ -123,6 +119,18 @@ func (x *Transaction) prepareBatch(ctx context.Context, rec arrow.RecordBatch, c
 	}
 	defer conformed.Release()
 	return x.writer.checks.apply(ctx, conformed, copied)
+}
+
+// dataWriter returns the transaction's data file writer, starting it.
+func (x *Transaction) dataWriter() (*dataWriter, error) {
+	if x.writer == nil {
+		w, err := x.newDataWriter()
+		if err != nil {
+			return nil, err
+		}
+		x.writer = w
+	}
+	return x.writer, nil
 }
 
 // finishWrites closes the open data files and records their add actions.

@@ -34,6 +34,25 @@ func (s *memSinks) open(context.Context) (Sink, error) {
 	return memSink{b}, nil
 }
 
+// sourceFile writes batches as one file with opts and opens it to copy
+// from.
+func sourceFile(t *testing.T, mem memory.Allocator, batches []arrow.RecordBatch, opts *WriteOptions) (*File, *CopySource) {
+	var src memSinks
+	w, err := NewRollingWriter(flatSchema, src.open, opts)
+	require.NoError(t, err)
+	for _, b := range batches {
+		require.NoError(t, w.Write(context.Background(), b))
+	}
+	_, err = w.Close()
+	require.NoError(t, err)
+	require.Len(t, src.files, 1)
+	f, err := OpenFile(memFile{bytes.NewReader(src.files[0].Bytes())}, mem)
+	require.NoError(t, err)
+	cs, err := f.CopySource()
+	require.NoError(t, err)
+	return f, cs
+}
+
 // withNaN returns rec with the value column's row i NaN.
 func withNaN(t *testing.T, mem memory.Allocator, rec arrow.RecordBatch, i int) arrow.RecordBatch {
 	b := array.NewFloat64Builder(mem)
@@ -77,19 +96,7 @@ func TestCopiedRowGroupsReadAsWritten(t *testing.T) {
 	}()
 	opts := &WriteOptions{RowGroupSize: 500, Allocator: mem, Codec: "snappy", Parallelism: 2}
 
-	var src memSinks
-	w, err := NewRollingWriter(flatSchema, src.open, opts)
-	require.NoError(t, err)
-	for _, b := range batches {
-		require.NoError(t, w.Write(ctx, b))
-	}
-	_, err = w.Close()
-	require.NoError(t, err)
-	require.Len(t, src.files, 1)
-	f, err := OpenFile(memFile{bytes.NewReader(src.files[0].Bytes())}, mem)
-	require.NoError(t, err)
-	cs, err := f.CopySource()
-	require.NoError(t, err)
+	f, cs := sourceFile(t, mem, batches, opts)
 	require.Len(t, cs.groups, 6)
 
 	// Copy the even row groups; decode the odd ones and write every
@@ -151,18 +158,7 @@ func TestCopyRefusesOtherFiles(t *testing.T) {
 			b.Release()
 		}
 	}()
-	var src memSinks
-	w, err := NewRollingWriter(flatSchema, src.open, &WriteOptions{Allocator: mem})
-	require.NoError(t, err)
-	for _, b := range batches {
-		require.NoError(t, w.Write(ctx, b))
-	}
-	_, err = w.Close()
-	require.NoError(t, err)
-	f, err := OpenFile(memFile{bytes.NewReader(src.files[0].Bytes())}, mem)
-	require.NoError(t, err)
-	cs, err := f.CopySource()
-	require.NoError(t, err)
+	_, cs := sourceFile(t, mem, batches, &WriteOptions{Allocator: mem})
 
 	narrower := arrow.NewSchema(flatSchema.Fields()[:3], nil)
 	nullable := append([]arrow.Field(nil), flatSchema.Fields()...)
@@ -210,18 +206,7 @@ func TestReplacedColumnsReadAsWritten(t *testing.T) {
 	for _, codec := range []string{"snappy", "snappy-fast", "uncompressed"} {
 		t.Run(codec, func(t *testing.T) {
 			opts := &WriteOptions{RowGroupSize: 500, Allocator: mem, Codec: codec, Parallelism: 2}
-			var src memSinks
-			w, err := NewRollingWriter(flatSchema, src.open, opts)
-			require.NoError(t, err)
-			for _, b := range batches {
-				require.NoError(t, w.Write(ctx, b))
-			}
-			_, err = w.Close()
-			require.NoError(t, err)
-			f, err := OpenFile(memFile{bytes.NewReader(src.files[0].Bytes())}, mem)
-			require.NoError(t, err)
-			cs, err := f.CopySource()
-			require.NoError(t, err)
+			f, cs := sourceFile(t, mem, batches, opts)
 
 			var copied, plain memSinks
 			cw, err := NewRollingWriter(flatSchema, copied.open, opts)

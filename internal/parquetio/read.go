@@ -226,6 +226,22 @@ func (f *File) Read(ctx context.Context, opts *ReadOptions) (_ array.RecordReade
 	return rr, nil
 }
 
+// rowIndexes is the column of file row indexes start, start+1, … of n
+// rows: its values written straight into one buffer, with no validity
+// bitmap (a builder would set a validity bit per row).
+func rowIndexes(mem memory.Allocator, start, n int64) arrow.Array {
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(int(n) * arrow.Int64SizeBytes)
+	vals := arrow.Int64Traits.CastFromBytes(buf.Bytes())
+	for i := range vals {
+		vals[i] = start + int64(i)
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int64, int(n), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer data.Release()
+	return array.NewInt64Data(data)
+}
+
 // pagedReadMinFile is the smallest file read page by page. A small
 // file's chunks are small allocations that the Go heap recycles without
 // new page faults, so there is nothing to win, and one read per chunk
@@ -565,13 +581,7 @@ func (r *recordReader) finish(raw arrow.RecordBatch, start int64) (arrow.RecordB
 		cols = append(cols, c)
 	}
 	if r.rowIndex {
-		b := array.NewInt64Builder(r.mem)
-		b.Reserve(int(raw.NumRows()))
-		for i := int64(0); i < raw.NumRows(); i++ {
-			b.UnsafeAppend(start + i)
-		}
-		cols = append(cols, b.NewArray())
-		b.Release()
+		cols = append(cols, rowIndexes(r.mem, start, raw.NumRows()))
 	}
 	rec := array.NewRecordBatch(r.schema, cols, raw.NumRows())
 	if r.deleted == nil {

@@ -197,16 +197,10 @@ func (d *dml) findMatches(ctx context.Context) ([]fileMatch, error) {
 
 // matchFiles reads the predicate's columns of every file the statistics
 // leave and returns, in the snapshot's order, the files with matching
-// rows. Files are read side by side: one per core on local disk, where
-// decoding is the cost, and as many as IOConcurrency allows on an object
-// store, where each file's requests wait on the network.
+// rows. Files are read side by side (fileWorkers).
 func (d *dml) matchFiles(ctx context.Context, plan *scanPlan, narrow *expr.Program) ([]fileMatch, error) {
-	workers := runtime.GOMAXPROCS(0)
-	if d.snap.table.useReadAhead() {
-		workers = max(workers, d.snap.table.opts.ioConcurrency())
-	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
+	g.SetLimit(d.fileWorkers())
 	var mu sync.Mutex
 	found := map[int]*roaring64.Bitmap{}
 	var files []*protocol.Add
@@ -249,6 +243,18 @@ func (d *dml) matchFiles(ctx context.Context, plan *scanPlan, narrow *expr.Progr
 		}
 	}
 	return out, nil
+}
+
+// fileWorkers is how many files a DML reads side by side: one per core on
+// local disk, where decoding is the cost, and as many as IOConcurrency
+// allows on an object store, where each file's requests wait on the
+// network.
+func (d *dml) fileWorkers() int {
+	n := runtime.GOMAXPROCS(0)
+	if d.snap.table.useReadAhead() {
+		n = max(n, d.snap.table.opts.ioConcurrency())
+	}
+	return n
 }
 
 // collectMatches adds the row indexes of the rows of rec (predicate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"math"
 	"time"
 
@@ -147,23 +148,24 @@ func (m *mergeRun) scanTarget(ctx context.Context, fn func(targetRows) error) er
 	if err != nil {
 		return err
 	}
-	for i, f := range m.files {
-		m.d.report("join", int64(i), int64(len(m.files)))
-		err := m.d.snap.eachFileBatch(ctx, plan, f, func(rec arrow.RecordBatch) error {
-			idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
-			data := withoutRowIndex(rec)
-			defer data.Release()
-			tr := targetRows{rec: data, file: make([]int32, rec.NumRows()), row: idx.Int64Values()}
-			for k := range tr.file {
-				tr.file[k] = int32(i)
-			}
-			return fn(tr)
-		})
-		if err != nil {
-			return err
+	// The join sees target rows one batch at a time, in file order;
+	// the files are decoded ahead of it on every core. Whole rows are
+	// queued, so no more files than cores, even on an object store.
+	last := -1
+	return m.d.snap.eachFilesBatch(ctx, plan, m.files, runtime.GOMAXPROCS(0), func(i int, rec arrow.RecordBatch) error {
+		if i != last {
+			m.d.report("join", int64(i), int64(len(m.files)))
+			last = i
 		}
-	}
-	return nil
+		idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64)
+		data := withoutRowIndex(rec)
+		defer data.Release()
+		tr := targetRows{rec: data, file: make([]int32, rec.NumRows()), row: idx.Int64Values()}
+		for k := range tr.file {
+			tr.file[k] = int32(i)
+		}
+		return fn(tr)
+	})
 }
 
 // joinTarget joins one batch of target rows with a partition's source rows

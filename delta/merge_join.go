@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"runtime"
 	"math"
+	"runtime"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -54,6 +55,10 @@ type dataWriter struct {
 	cfg       protocol.Config
 	// rowGroupRows caps the rows of a row group (TxnOptions.RowGroupRows).
 	rowGroupRows int64
+	// buffers are the encoding buffers every partition's writer shares:
+	// a write of many partitions grows a row group's buffer once, not
+	// once per partition.
+	buffers *parquetio.EncodeBuffers
 
 	open   map[string]*partitionFile
 	order  []string // partition keys in first-seen order, for stable output
@@ -96,6 +101,7 @@ func (x *Transaction) newDataWriter() (*dataWriter, error) {
 		taskID:      uuid.NewString(),
 	}
 	w.memBudget = writeMemory
+	w.buffers = parquetio.NewEncodeBuffers(2*runtime.GOMAXPROCS(0) + 1)
 	w.rowGroupRows = x.opts.RowGroupRows
 	if w.rowGroupRows <= 0 {
 		w.rowGroupRows = dataRowGroupRows
@@ -290,6 +296,7 @@ func (w *dataWriter) writeOptions() *parquetio.WriteOptions {
 		Codec:          w.codec,
 		TargetFileSize: w.targetSize,
 		RowGroupSize:   w.rowGroupRows,
+		Buffers:        w.buffers,
 		DataPageSize:   dataPageBytes,
 		Allocator:      w.mem,
 	}

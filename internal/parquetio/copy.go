@@ -462,7 +462,7 @@ func (w *RollingWriter) copyRowGroup(ctx context.Context, src *CopySource, g int
 
 // encodeGroupAsync queues a row group that build makes on a goroutine of
 // its own, as one of the encoder's jobs (waiting for a free slot).
-func (f *fileWriter) encodeGroupAsync(raw, numRows int64, build func(*encodeBuffers) (*encodedGroup, error)) error {
+func (f *fileWriter) encodeGroupAsync(raw, numRows int64, build func(*EncodeBuffers) (*encodedGroup, error)) error {
 	if err := f.endGroup(); err != nil {
 		return err
 	}
@@ -477,7 +477,7 @@ func (f *fileWriter) encodeGroupAsync(raw, numRows int64, build func(*encodeBuff
 				j.group, j.err = nil, fmt.Errorf("parquetio: encoding a row group failed: %v", r)
 			}
 		}()
-		j.group, j.err = build(&e.buffers)
+		j.group, j.err = build(e.buffers)
 	}()
 	e.queue = append(e.queue, j)
 	e.inFlightRaw += raw

@@ -84,7 +84,7 @@ func (w *RollingWriter) copyRowGroupReplacing(ctx context.Context, src *CopySour
 	raw := src.file.pf.MetaData().RowGroup(g).TotalByteSize()
 	// Encoding the new columns is the bulk of the work: it runs as one of
 	// the writer's row-group encodings, beside the caller reading on.
-	err = w.cur.encodeGroupAsync(raw, rows, func(buffers *encodeBuffers) (*encodedGroup, error) {
+	err = w.cur.encodeGroupAsync(raw, rows, func(buffers *EncodeBuffers) (*encodedGroup, error) {
 		fresh, err := encodeGroup(cfg, batches, func(int64) {}, buffers)
 		for b := range batches { // after a failure: release what is left
 			b.release()

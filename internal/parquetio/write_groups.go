@@ -73,21 +73,29 @@ type groupEncoder struct {
 	drained *sync.Cond
 	queued  int64 // bytes handed to jobs and not yet encoded
 
-	buffers encodeBuffers
+	buffers *EncodeBuffers
 }
 
-// encodeBuffers recycles the in-memory files row groups are encoded into
+// EncodeBuffers recycles the in-memory files row groups are encoded into
 // once their chunks are written: a fresh buffer grown to a row group's
-// size is zeroed, and copied as it doubles, several times over.
-type encodeBuffers struct {
+// size is zeroed, and copied as it doubles, several times over. A writer
+// has its own unless WriteOptions.Buffers shares one among writers (a
+// table write's partition files, each of which would otherwise grow its
+// first buffers anew). It is safe for concurrent use.
+type EncodeBuffers struct {
 	// lastSize is the size of the last encoded row group's file, to size
 	// a fresh buffer.
 	lastSize atomic.Int64
 	free     chan []byte
 }
 
+// NewEncodeBuffers keeps up to keep buffers for reuse.
+func NewEncodeBuffers(keep int) *EncodeBuffers {
+	return &EncodeBuffers{free: make(chan []byte, max(keep, 1))}
+}
+
 // get returns an empty buffer, a recycled one when there is one.
-func (b *encodeBuffers) get() *bytes.Buffer {
+func (b *EncodeBuffers) get() *bytes.Buffer {
 	select {
 	case p := <-b.free:
 		return bytes.NewBuffer(p[:0])
@@ -101,7 +109,7 @@ func (b *encodeBuffers) get() *bytes.Buffer {
 }
 
 // put takes back a buffer whose bytes are no longer used.
-func (b *encodeBuffers) put(p []byte) {
+func (b *EncodeBuffers) put(p []byte) {
 	if p == nil {
 		return
 	}
@@ -121,7 +129,10 @@ const queueDepth = 1024
 func newGroupEncoder(cfg *writeConfig) *groupEncoder {
 	e := &groupEncoder{cfg: cfg, slots: make(chan struct{}, cfg.opts.Parallelism)}
 	e.drained = sync.NewCond(&e.mu)
-	e.buffers.free = make(chan []byte, cfg.opts.Parallelism+1)
+	e.buffers = cfg.opts.Buffers
+	if e.buffers == nil {
+		e.buffers = NewEncodeBuffers(cfg.opts.Parallelism + 1)
+	}
 	return e
 }
 
@@ -160,7 +171,7 @@ func (e *groupEncoder) endGroup() {
 func (e *groupEncoder) run(j *groupJob) {
 	defer close(j.done)
 	defer func() { <-e.slots }()
-	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded, &e.buffers)
+	j.group, j.err = encodeGroup(e.cfg, j.in, e.encoded, e.buffers)
 	for b := range j.in { // after a failure: release what is still coming
 		b.release()
 		e.encoded(b.bytes)
@@ -201,7 +212,7 @@ func (e *groupEncoder) next(wait bool) *groupJob {
 // encodeGroup encodes the batches in as a one-row-group Parquet file in
 // memory, gathering their statistics and releasing each once the writer
 // has what it needs of it, and cuts the row group out of it.
-func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), buffers *encodeBuffers) (g *encodedGroup, err error) {
+func encodeGroup(cfg *writeConfig, in <-chan queuedBatch, encoded func(int64), buffers *EncodeBuffers) (g *encodedGroup, err error) {
 	defer func() {
 		// pqarrow panics on some malformed arrays rather than failing;
 		// this runs on its own goroutine, where a panic would end the

@@ -69,6 +69,9 @@ type WriteOptions struct {
 	// once; 0 means GOMAXPROCS. Memory grows with it: each holds its rows
 	// and their encoding until written.
 	Parallelism int
+	// Buffers, when set, recycles encoding buffers among every writer
+	// given it; nil gives each writer its own.
+	Buffers *EncodeBuffers
 }
 
 // writeConfig is WriteOptions resolved against one schema.

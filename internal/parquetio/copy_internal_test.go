@@ -190,7 +190,8 @@ func TestCopyRefusesOtherFiles(t *testing.T) {
 }
 
 // TestReplacedColumnsReadAsWritten: row groups copied with some columns
-// replaced (as an UPDATE does) beside row groups copied whole read back
+// replaced (as an UPDATE does; middle columns, and the first and last)
+// beside row groups copied whole read back
 // as the same rows written afresh, with the same Delta statistics, and
 // every column chunk's offset index points at its own first data page.
 func TestReplacedColumnsReadAsWritten(t *testing.T) {
@@ -226,6 +227,13 @@ func TestReplacedColumnsReadAsWritten(t *testing.T) {
 					v, l := replacedValues(mem, rec, g)
 					cols[1] = append(cols[1], v)
 					cols[2] = append(cols[2], l)
+					// The first and the last column too, re-encoded with the
+					// same values: chunks moved at both ends of the row group.
+					for _, c := range map[int][]int{1: {0}, 3: {8}, 5: {0, 8}}[g] {
+						same, err := array.Concatenate([]arrow.Array{rec.Column(c)}, mem)
+						require.NoError(t, err)
+						cols[c] = append(cols[c], same)
+					}
 					all := append([]arrow.Array(nil), rec.Columns()...)
 					all[1], all[2] = v, l
 					updated := array.NewRecordBatch(flatSchema, all, rec.NumRows())

@@ -18,6 +18,8 @@ import (
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
+	"github.com/lakehouse-go/lakehouse/internal/storage"
+	"github.com/lakehouse-go/lakehouse/internal/storage/faultstore"
 )
 
 var copySchema = arrow.NewSchema([]arrow.Field{
@@ -382,5 +384,87 @@ func TestHasRowIn(t *testing.T) {
 			want = want || rows.Contains(uint64(r))
 		}
 		assert.Equal(t, want, hasRowIn(rows, first, n), "rows %v, range [%d, %d)", rows.ToArray(), first, first+n)
+	}
+}
+
+// TestCopyOnWriteCopiesUnderStoreFaults: a copy-on-write DELETE, UPDATE
+// and MERGE whose row groups are copied fail cleanly when the n-th store
+// call fails, for every n until they run clean: the table then holds the
+// rows before or the rows of the fault-free run, nothing between.
+func TestCopyOnWriteCopiesUnderStoreFaults(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	old := dataRowGroupRows
+	dataRowGroupRows = 100
+	t.Cleanup(func() { dataRowGroupRows = old })
+	base := func(store storage.Store) *Table {
+		tbl := &Table{url: "mem://copies", store: store, opts: (&Options{Allocator: mem}).withDefaults()}
+		_, err := tbl.create(ctx, copySchema, nil, false, &CreateOptions{PartitionBy: []string{"p"}})
+		require.NoError(t, err)
+		src := copyTable(t, mem, nil) // the same rows, read back to append
+		snap, err := src.Snapshot(ctx)
+		require.NoError(t, err)
+		rows := scanBatches(t, snap, nil)
+		rr := recordReader(t, rows...)
+		_, err = tbl.Append(ctx, rr, nil)
+		rr.Release()
+		for _, r := range rows {
+			r.Release()
+		}
+		require.NoError(t, err)
+		return tbl
+	}
+	ops := map[string]func(*Table) error{
+		"delete": func(tbl *Table) error {
+			_, err := tbl.Delete(ctx, mustParse(t, "id >= 250 AND id < 262"), nil)
+			return err
+		},
+		"update": func(tbl *Table) error {
+			_, err := tbl.Update(ctx, map[string]expr.Expr{"v": mustParse(t, "-v")}, mustParse(t, "id >= 250 AND id < 262 OR id = 777"), nil)
+			return err
+		},
+		"merge": func(tbl *Table) error {
+			src := sourceOf(t, mem, []int64{255, 2000}, []float64{7, 8})
+			defer src.Release()
+			_, err := tbl.Merge(ctx, src, mustParse(t, "target.id = source.id"), &MergeOptions{
+				WhenMatched: []WhenMatched{{Update: map[string]expr.Expr{"v": mustParse(t, "source.score")}}}})
+			return err
+		},
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			oracle, err := storage.Open(ctx, "mem://", nil)
+			require.NoError(t, err)
+			ot := base(oracle)
+			before := readRows(t, ot)
+			require.NoError(t, op(ot))
+			after := readRows(t, ot)
+			require.NotEqual(t, before, after)
+			require.NoError(t, oracle.Close())
+			for n := 1; ; n++ {
+				inner, err := storage.Open(ctx, "mem://", nil)
+				require.NoError(t, err)
+				fs := faultstore.New(inner, faultstore.Plan{})
+				base(fs)
+				tbl := &Table{url: "mem://copies", store: fs, opts: (&Options{Allocator: mem}).withDefaults()}
+				fs.SetPlan(faultstore.Plan{FailOn: faultstore.OpAll, N: n})
+				opErr := op(tbl)
+				injected := fs.Injected() > 0
+				fs.SetPlan(faultstore.Plan{})
+				clean := &Table{url: "mem://copies", store: inner, opts: (&Options{Allocator: mem}).withDefaults()}
+				rows := readRows(t, clean)
+				if opErr != nil {
+					assert.Equal(t, before, rows, "n=%d: failed with %v but the rows changed", n, opErr)
+				} else {
+					assert.Equal(t, after, rows, "n=%d", n)
+				}
+				require.NoError(t, inner.Close())
+				if !injected {
+					break
+				}
+				require.Less(t, n, 500, "never ran clean")
+			}
+		})
 	}
 }

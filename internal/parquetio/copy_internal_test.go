@@ -318,3 +318,81 @@ func checkOffsetIndexes(t *testing.T, data []byte) {
 		}
 	}
 }
+
+// FuzzCopyRowGroups: however a file's row groups are split between
+// copied whole, copied with their value column replaced, and read and
+// written again, the file made reads back as the same rows written
+// afresh, with the same statistics.
+func FuzzCopyRowGroups(f *testing.F) {
+	f.Add(uint64(1), uint16(300), uint8(49), uint16(0b1010))
+	f.Add(uint64(2), uint16(17), uint8(0), uint16(0xffff))
+	f.Add(uint64(3), uint16(400), uint8(127), uint16(0b0110_0101))
+	f.Fuzz(func(t *testing.T, seed uint64, rows uint16, groupRows uint8, plan uint16) {
+		ctx := context.Background()
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		defer mem.AssertSize(t, 0)
+		n := 1 + int(rows)%400
+		batches := flatBatches(t, mem, rand.New(rand.NewPCG(seed, 1)), n)
+		defer func() {
+			for _, b := range batches {
+				b.Release()
+			}
+		}()
+		opts := &WriteOptions{RowGroupSize: 1 + int64(groupRows), Allocator: mem, Codec: "snappy"}
+		src, cs := sourceFile(t, mem, batches, opts)
+		var copied, plain memSinks
+		cw, err := NewRollingWriter(flatSchema, copied.open, opts)
+		require.NoError(t, err)
+		pw, err := NewRollingWriter(flatSchema, plain.open, opts)
+		require.NoError(t, err)
+		for g := range cs.groups {
+			mode := ((plan >> (2 * (g % 8))) & 3) % 3 // 0 read, 1 copy, 2 replace
+			cols := map[int][]arrow.Array{}
+			rr, err := src.Read(ctx, &ReadOptions{Schema: flatSchema, RowGroups: []int{g}})
+			require.NoError(t, err)
+			for rr.Next() {
+				rec := rr.RecordBatch()
+				out := rec
+				if mode == 2 {
+					v, l := replacedValues(mem, rec, g)
+					l.Release()
+					cols[1] = append(cols[1], v)
+					all := append([]arrow.Array(nil), rec.Columns()...)
+					all[1] = v
+					out = array.NewRecordBatch(flatSchema, all, rec.NumRows())
+				}
+				require.NoError(t, pw.Write(ctx, out))
+				if mode == 0 {
+					require.NoError(t, cw.Write(ctx, out))
+				}
+				if out != rec {
+					out.Release()
+				}
+			}
+			require.NoError(t, rr.Err())
+			rr.Release()
+			switch mode {
+			case 1:
+				require.NoError(t, cw.CopyRowGroup(ctx, cs, g))
+			case 2:
+				require.NoError(t, cw.CopyRowGroupReplacing(ctx, cs, g, cols))
+			}
+			for _, arrs := range cols {
+				for _, a := range arrs {
+					a.Release()
+				}
+			}
+		}
+		gotFiles, err := cw.Close()
+		require.NoError(t, err)
+		wantFiles, err := pw.Close()
+		require.NoError(t, err)
+		assert.Equal(t, readFlat(t, mem, plain.files[0].Bytes()), readFlat(t, mem, copied.files[0].Bytes()))
+		gotStats, err := gotFiles[0].Stats.JSON()
+		require.NoError(t, err)
+		wantStats, err := wantFiles[0].Stats.JSON()
+		require.NoError(t, err)
+		assert.JSONEq(t, string(wantStats), string(gotStats))
+		checkOffsetIndexes(t, copied.files[0].Bytes())
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 	"github.com/lakehouse-go/lakehouse/internal/protocol"
@@ -338,17 +339,33 @@ func (w *dataWriter) close(ctx context.Context) ([]*protocol.Add, error) {
 			}
 		}
 	}
-	for _, k := range w.order {
+	// Closing a file waits for its last row groups and, on local disk,
+	// syncs it: the partitions' files close side by side.
+	written := make([][]parquetio.WrittenFile, len(w.order))
+	var g errgroup.Group
+	g.SetLimit(closeConcurrency)
+	for i, k := range w.order {
 		pf := w.open[k]
 		if pf.rw == nil {
 			continue
 		}
-		files, err := pf.rw.Close()
+		rw := pf.rw
 		pf.rw = nil
-		if err != nil {
-			w.abort()
-			return nil, fmt.Errorf("delta: finish data files under %q: %w", pf.dir, err)
-		}
+		g.Go(func() error {
+			files, err := rw.Close()
+			written[i] = files
+			if err != nil {
+				return fmt.Errorf("delta: finish data files under %q: %w", pf.dir, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		w.abort()
+		return nil, err
+	}
+	for i, k := range w.order {
+		pf, files := w.open[k], written[i]
 		if len(files) > len(pf.paths) {
 			return nil, fmt.Errorf("delta: finish data files under %q: %d files for %d paths", pf.dir, len(files), len(pf.paths))
 		}
@@ -373,6 +390,9 @@ func (w *dataWriter) close(ctx context.Context) ([]*protocol.Add, error) {
 	}
 	return w.adds, nil
 }
+
+// closeConcurrency bounds the partition files a write closes at once.
+const closeConcurrency = 16
 
 // abort discards the files in progress (finished ones are staged and
 // deleted by the transaction's cleanup).

@@ -118,22 +118,22 @@ func (w *dataWriter) planCopy(key string, values map[string]*string, r storage.R
 	info := file.Info()
 	c := &groupCopier{w: w, pf: pf, r: r, src: src, rows: rows, first: make([]int64, len(info.RowGroups)), mode: make([]groupMode, len(info.RowGroups))}
 	var read []int
-	any := false
+	some := false
 	for g, rg := range info.RowGroups {
 		c.first[g] = rg.FirstRow
 		if rg.NumRows > 0 && w.notNullHolds(values, rg.Stats) && pf.rw.CanCopy(src, g) {
 			switch {
 			case !hasRowIn(rows, rg.FirstRow, rg.NumRows):
-				c.mode[g], any = groupCopy, true
+				c.mode[g], some = groupCopy, true
 				continue
 			case replace:
-				c.mode[g], any = groupReplace, true
+				c.mode[g], some = groupReplace, true
 				continue
 			}
 		}
 		read = append(read, g)
 	}
-	if !any {
+	if !some {
 		return nil, nil, nil
 	}
 	if read == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -100,6 +101,7 @@ type fileColumnUpdate struct {
 	d       *dml
 	fb      *fileBatches
 	pending arrow.RecordBatch // read past the last row group replaced
+	fileCol map[int]int       // table column index → data file column index
 }
 
 // open starts reading the row groups c replaces; nil when it replaces
@@ -120,7 +122,11 @@ func (cu *columnUpdate) open(ctx context.Context, d *dml, f *protocol.Add, c *gr
 	if err != nil {
 		return nil, err
 	}
-	return &fileColumnUpdate{cu: cu, d: d, fb: fb}, nil
+	fileCol := map[int]int{}
+	for k, ti := range c.w.dataIdx {
+		fileCol[ti] = k
+	}
+	return &fileColumnUpdate{cu: cu, d: d, fb: fb, fileCol: fileCol}, nil
 }
 
 func (u *fileColumnUpdate) close() {
@@ -144,10 +150,6 @@ func (u *fileColumnUpdate) replace(ctx context.Context, c *groupCopier, g int) (
 			}
 		}
 	}()
-	fileCol := map[int]int{} // table index → file index
-	for k, ti := range w.dataIdx {
-		fileCol[ti] = k
-	}
 	var matched, seen int64
 	for seen < n {
 		rec := u.pending
@@ -169,7 +171,7 @@ func (u *fileColumnUpdate) replace(ctx context.Context, c *groupCopier, g int) (
 			u.pending = rec
 			break
 		}
-		m, err := u.updateBatch(ctx, rec, c, cols, fileCol)
+		m, err := u.updateBatch(ctx, rec, c.rows, cols)
 		seen += rec.NumRows()
 		rec.Release()
 		if err != nil {
@@ -181,7 +183,7 @@ func (u *fileColumnUpdate) replace(ctx context.Context, c *groupCopier, g int) (
 		return 0, fmt.Errorf("delta: UPDATE read %d rows of a %d-row group of %s", seen, n, u.fb.file.Path)
 	}
 	for ti, name := range u.cu.notNull {
-		for _, a := range cols[fileCol[ti]] {
+		for _, a := range cols[u.fileCol[ti]] {
 			if a.NullN() > 0 {
 				return 0, fmt.Errorf("%w: NOT NULL column %q has %d null value(s)", ErrConstraintViolation, name, a.NullN())
 			}
@@ -192,10 +194,10 @@ func (u *fileColumnUpdate) replace(ctx context.Context, c *groupCopier, g int) (
 
 // updateBatch appends to cols the SET columns of one batch of the narrow
 // read, with the new values spliced into the matching rows.
-func (u *fileColumnUpdate) updateBatch(ctx context.Context, rec arrow.RecordBatch, c *groupCopier, cols map[int][]arrow.Array, fileCol map[int]int) (int64, error) {
+func (u *fileColumnUpdate) updateBatch(ctx context.Context, rec arrow.RecordBatch, rows *roaring64.Bitmap, cols map[int][]arrow.Array) (int64, error) {
 	mem := u.d.x.table.opts.Allocator
 	idx := rec.Column(int(rec.NumCols()) - 1).(*array.Int64).Int64Values()
-	hit := matchedRows(idx, c.rows)
+	hit := matchedRows(idx, rows)
 	data := withoutRowIndex(rec)
 	defer data.Release()
 	n := countTrue(hit)
@@ -224,7 +226,7 @@ func (u *fileColumnUpdate) updateBatch(ctx context.Context, rec arrow.RecordBatc
 				return 0, err
 			}
 		}
-		k := fileCol[a.table]
+		k := u.fileCol[a.table]
 		cols[k] = append(cols[k], col)
 	}
 	return n, nil

@@ -151,17 +151,10 @@ func TestCopyOnWriteCopiesUntouchedRowGroups(t *testing.T) {
 				// The same rows, written afresh, have the same statistics.
 				snap, err := tbl.Snapshot(ctx)
 				require.NoError(t, err)
-				rows := scanBatches(t, snap, mustParse(t, "p = 'x'"))
 				fresh, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Properties: map[string]string{"delta.columnMapping.mode": mapping}, Table: &Options{Allocator: mem}})
 				require.NoError(t, err)
 				defer fresh.Close()
-				rr := recordReader(t, rows...)
-				_, err = fresh.Append(ctx, rr, nil)
-				rr.Release()
-				require.NoError(t, err)
-				for _, r := range rows {
-					r.Release()
-				}
+				appendScan(t, fresh, snap, mustParse(t, "p = 'x'"))
 				assert.Equal(t, logicalStats(t, fresh, fileShapes(t, fresh)["x"].stats), logicalStats(t, tbl, after["x"].stats))
 
 				ids := scanIDs(t, snap)
@@ -200,6 +193,21 @@ func logicalStats(t *testing.T, tbl *Table, stats string) map[string]any {
 		m[k] = renamed
 	}
 	return m
+}
+
+// appendScan appends to dst the rows of snap matching filter, in file
+// order.
+func appendScan(t *testing.T, dst *Table, snap *Snapshot, filter expr.Expr) {
+	rows := scanBatches(t, snap, filter)
+	defer func() {
+		for _, r := range rows {
+			r.Release()
+		}
+	}()
+	rr := recordReader(t, rows...)
+	defer rr.Release()
+	_, err := dst.Append(context.Background(), rr, nil)
+	require.NoError(t, err)
 }
 
 // scanBatches returns the table's rows matching filter, in file order.
@@ -355,17 +363,10 @@ func TestMergeCopiesUntouchedRowGroups(t *testing.T) {
 
 	snap, err := tbl.Snapshot(ctx)
 	require.NoError(t, err)
-	rows := scanBatches(t, snap, mustParse(t, "p = 'x'"))
 	fresh, err := Create(ctx, t.TempDir(), copySchema, &CreateOptions{PartitionBy: []string{"p"}, Table: &Options{Allocator: mem}})
 	require.NoError(t, err)
 	defer fresh.Close()
-	frr := recordReader(t, rows...)
-	_, err = fresh.Append(ctx, frr, nil)
-	frr.Release()
-	for _, r := range rows {
-		r.Release()
-	}
-	require.NoError(t, err)
+	appendScan(t, fresh, snap, mustParse(t, "p = 'x'"))
 	assert.Equal(t, logicalStats(t, fresh, fileShapes(t, fresh)["x"].stats), logicalStats(t, tbl, after["x"].stats))
 }
 
@@ -405,14 +406,7 @@ func TestCopyOnWriteCopiesUnderStoreFaults(t *testing.T) {
 		src := copyTable(t, mem, nil) // the same rows, read back to append
 		snap, err := src.Snapshot(ctx)
 		require.NoError(t, err)
-		rows := scanBatches(t, snap, nil)
-		rr := recordReader(t, rows...)
-		_, err = tbl.Append(ctx, rr, nil)
-		rr.Release()
-		for _, r := range rows {
-			r.Release()
-		}
-		require.NoError(t, err)
+		appendScan(t, tbl, snap, nil)
 		return tbl
 	}
 	ops := map[string]func(*Table) error{

@@ -25,14 +25,7 @@ func TestParallelFilesBatchKeepsFileOrder(t *testing.T) {
 	for range 4 { // more files: append the table's rows again
 		snap, err := tbl.Snapshot(ctx)
 		require.NoError(t, err)
-		rows := scanBatches(t, snap, nil)
-		rr := recordReader(t, rows...)
-		_, err = tbl.Append(ctx, rr, nil)
-		rr.Release()
-		for _, r := range rows {
-			r.Release()
-		}
-		require.NoError(t, err)
+		appendScan(t, tbl, snap, nil)
 	}
 	snap, err := tbl.Snapshot(ctx)
 	require.NoError(t, err)

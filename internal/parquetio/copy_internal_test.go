@@ -127,23 +127,8 @@ func TestCopiedRowGroupsReadAsWritten(t *testing.T) {
 			require.NoError(t, cw.CopyRowGroup(ctx, cs, g))
 		}
 	}
-	gotFiles, err := cw.Close()
-	require.NoError(t, err)
-	wantFiles, err := pw.Close()
-	require.NoError(t, err)
-
-	require.Len(t, gotFiles, 1)
-	got, want := copied.files[0].Bytes(), plain.files[0].Bytes()
-	assert.Equal(t, int64(len(got)), gotFiles[0].Size)
-	assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got))
-	gotStats, err := gotFiles[0].Stats.JSON()
-	require.NoError(t, err)
-	wantStats, err := wantFiles[0].Stats.JSON()
-	require.NoError(t, err)
-	assert.JSONEq(t, string(wantStats), string(gotStats))
-	assert.Contains(t, string(gotStats), `"value":"NaN"`, "the NaN of a copied row group reaches the maximum")
-
-	checkOffsetIndexes(t, got)
+	gotStats := sameFiles(t, mem, cw, pw, &copied, &plain)
+	assert.Contains(t, gotStats, `"value":"NaN"`, "the NaN of a copied row group reaches the maximum")
 }
 
 // TestCopyRefusesOtherFiles: a row group is copied only into a writer of
@@ -253,22 +238,33 @@ func TestReplacedColumnsReadAsWritten(t *testing.T) {
 					}
 				}
 			}
-			gotFiles, err := cw.Close()
-			require.NoError(t, err)
-			wantFiles, err := pw.Close()
-			require.NoError(t, err)
-			got, want := copied.files[0].Bytes(), plain.files[0].Bytes()
-			assert.Equal(t, int64(len(got)), gotFiles[0].Size)
-			assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got))
-			gotStats, err := gotFiles[0].Stats.JSON()
-			require.NoError(t, err)
-			wantStats, err := wantFiles[0].Stats.JSON()
-			require.NoError(t, err)
-			assert.JSONEq(t, string(wantStats), string(gotStats))
-			assert.Contains(t, string(gotStats), `"value":"NaN"`)
-			checkOffsetIndexes(t, got)
+			gotStats := sameFiles(t, mem, cw, pw, &copied, &plain)
+			assert.Contains(t, gotStats, `"value":"NaN"`)
 		})
 	}
+}
+
+// sameFiles closes the writer that copied (cw, into copied) and the one
+// that wrote the same rows afresh (pw, into plain) and checks that their
+// one file each holds the same rows with the same statistics, and that
+// the copied file's offset indexes point at its pages. It returns the
+// copied file's statistics.
+func sameFiles(t *testing.T, mem memory.Allocator, cw, pw *RollingWriter, copied, plain *memSinks) string {
+	gotFiles, err := cw.Close()
+	require.NoError(t, err)
+	wantFiles, err := pw.Close()
+	require.NoError(t, err)
+	require.Len(t, gotFiles, 1)
+	got, want := copied.files[0].Bytes(), plain.files[0].Bytes()
+	assert.Equal(t, int64(len(got)), gotFiles[0].Size)
+	assert.Equal(t, readFlat(t, mem, want), readFlat(t, mem, got))
+	gotStats, err := gotFiles[0].Stats.JSON()
+	require.NoError(t, err)
+	wantStats, err := wantFiles[0].Stats.JSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, string(wantStats), string(gotStats))
+	checkOffsetIndexes(t, got)
+	return string(gotStats)
 }
 
 // replacedValues are an UPDATE's new value and label columns for rec:
@@ -383,16 +379,6 @@ func FuzzCopyRowGroups(f *testing.F) {
 				}
 			}
 		}
-		gotFiles, err := cw.Close()
-		require.NoError(t, err)
-		wantFiles, err := pw.Close()
-		require.NoError(t, err)
-		assert.Equal(t, readFlat(t, mem, plain.files[0].Bytes()), readFlat(t, mem, copied.files[0].Bytes()))
-		gotStats, err := gotFiles[0].Stats.JSON()
-		require.NoError(t, err)
-		wantStats, err := wantFiles[0].Stats.JSON()
-		require.NoError(t, err)
-		assert.JSONEq(t, string(wantStats), string(gotStats))
-		checkOffsetIndexes(t, copied.files[0].Bytes())
+		sameFiles(t, mem, cw, pw, &copied, &plain)
 	})
 }

@@ -168,72 +168,50 @@ func (w *RollingWriter) replacementBatches(idx []int, cols map[int][]arrow.Array
 // chunks, as if written after a file's magic, each chunk's offsets and
 // offset index moved to its new place.
 func mergeColumnChunks(old, fresh *encodedGroup, idx []int) (*encodedGroup, error) {
-	oldCCs, err := columnChunkStructs(old.rowGroup)
+	oldCols, err := groupColumns(old)
 	if err != nil {
 		return nil, err
 	}
-	freshCCs, err := columnChunkStructs(fresh.rowGroup)
+	freshCols, err := groupColumns(fresh)
 	if err != nil {
 		return nil, err
 	}
-	oldLay, err := rowGroupChunks(old.rowGroup)
-	if err != nil {
-		return nil, err
-	}
-	freshLay, err := rowGroupChunks(fresh.rowGroup)
-	if err != nil {
-		return nil, err
-	}
-	if len(freshCCs) != len(idx) || len(freshLay) != len(idx) || len(oldCCs) != len(oldLay) {
-		return nil, fmt.Errorf("%w: column counts differ", errThrift)
+	if len(freshCols) != len(idx) {
+		return nil, fmt.Errorf("%w: %d columns encoded for %d replaced", errThrift, len(freshCols), len(idx))
 	}
 	base := int64(len(parquetMagic))
 	out := &encodedGroup{numRows: old.numRows, base: base}
 	chunks := make([]byte, 0, len(old.chunks)+len(fresh.chunks))
-	ccs := make([][]byte, len(oldCCs))
+	ccs := make([][]byte, len(oldCols))
 	var uncompressed, compressed int64
 	next := 0 // position in idx
-	for c := range oldCCs {
-		var cc, data, colIdx, offIdx []byte
-		var start int64 // where the chunk's offsets say it starts
+	for c := range oldCols {
+		col := oldCols[c]
 		if next < len(idx) && idx[next] == c {
-			l := freshLay[next]
-			lo := l.start - fresh.base
-			if lo < 0 || lo+l.size > int64(len(fresh.chunks)) {
-				return nil, fmt.Errorf("%w: encoded column chunk outside its row group", errThrift)
-			}
-			cc, data, start = freshCCs[next], fresh.chunks[lo:lo+l.size], l.start
-			colIdx, offIdx = fresh.columnIndex[next], fresh.offsetIndex[next]
+			col = freshCols[next]
 			next++
-		} else {
-			l := oldLay[c]
-			lo := l.start - old.base
-			if lo < 0 || lo+l.size > int64(len(old.chunks)) {
-				return nil, fmt.Errorf("%w: column chunk outside its row group", errThrift)
-			}
-			cc, data, start = oldCCs[c], old.chunks[lo:lo+l.size], l.start
-			colIdx, offIdx = old.columnIndex[c], old.offsetIndex[c]
 		}
-		shift := base + int64(len(chunks)) - start
-		moved, err := shiftColumnChunk(cc, shift)
+		shift := base + int64(len(chunks)) - col.start
+		moved, err := shiftColumnChunk(col.cc, shift)
 		if err != nil {
 			return nil, err
 		}
 		ccs[c] = moved
+		offIdx := col.offIdx
 		if offIdx != nil {
 			if offIdx, err = relocateOffsetIndex(offIdx, shift); err != nil {
 				return nil, err
 			}
 		}
-		out.columnIndex = append(out.columnIndex, colIdx)
+		out.columnIndex = append(out.columnIndex, col.colIdx)
 		out.offsetIndex = append(out.offsetIndex, offIdx)
-		u, err := chunkUncompressedSize(cc)
+		u, err := chunkUncompressedSize(col.cc)
 		if err != nil {
 			return nil, err
 		}
 		uncompressed += u
-		compressed += int64(len(data))
-		chunks = append(chunks, data...)
+		compressed += int64(len(col.data))
+		chunks = append(chunks, col.data...)
 	}
 	out.chunks = chunks
 	out.rowGroup, err = editStruct(old.rowGroup, func(f thriftField) ([]byte, error) {
@@ -254,6 +232,38 @@ func mergeColumnChunks(old, fresh *encodedGroup, idx []int) (*encodedGroup, erro
 		return nil, nil
 	})
 	return out, err
+}
+
+// groupColumn is one column chunk of an encodedGroup: its ColumnChunk
+// struct, its bytes, where its offsets say it starts, its page index.
+type groupColumn struct {
+	cc, data       []byte
+	start          int64
+	colIdx, offIdx []byte
+}
+
+// groupColumns cuts g into its column chunks.
+func groupColumns(g *encodedGroup) ([]groupColumn, error) {
+	ccs, err := columnChunkStructs(g.rowGroup)
+	if err != nil {
+		return nil, err
+	}
+	lays, err := rowGroupChunks(g.rowGroup)
+	if err != nil {
+		return nil, err
+	}
+	if len(ccs) != len(lays) || len(g.columnIndex) != len(ccs) || len(g.offsetIndex) != len(ccs) {
+		return nil, fmt.Errorf("%w: column counts differ", errThrift)
+	}
+	out := make([]groupColumn, len(ccs))
+	for i, l := range lays {
+		lo := l.start - g.base
+		if lo < 0 || lo+l.size > int64(len(g.chunks)) {
+			return nil, fmt.Errorf("%w: column chunk outside its row group", errThrift)
+		}
+		out[i] = groupColumn{cc: ccs[i], data: g.chunks[lo : lo+l.size], start: l.start, colIdx: g.columnIndex[i], offIdx: g.offsetIndex[i]}
+	}
+	return out, nil
 }
 
 // columnChunkStructs returns the ColumnChunk structs of a RowGroup.

@@ -107,3 +107,37 @@ func ExampleTable_Merge() {
 	// 1 Oslo 10
 	// 3 Oslo 30
 }
+
+// Without deletion vectors a DELETE rewrites the files it touches. The
+// row groups of a file that hold no deleted row go into the new file as
+// they are, not decoded and encoded again, so smaller row groups
+// (TxnOptions.RowGroupRows) leave a narrow DELETE less to rewrite.
+func ExampleTable_Delete_copyOnWrite() {
+	ctx := context.Background()
+	tbl, err := delta.Create(ctx, "mem://", ordersSchema(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tbl.Close()
+	rr := orders([]int64{1, 2, 3, 4, 5, 6}, []string{"Oslo", "Lima", "Oslo", "Rome", "Lima", "Rome"}, []float64{10, 20, 30, 40, 50, 60})
+	defer rr.Release()
+	if _, err := tbl.Append(ctx, rr, &delta.TxnOptions{RowGroupRows: 2}); err != nil {
+		log.Fatal(err)
+	}
+	res, err := tbl.Delete(ctx, expr.Col("id").Eq(expr.Lit(int64(3))), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Rows 1, 2, 5 and 6 are copied with their row groups; row 4 is
+	// rewritten beside the deleted row 3.
+	fmt.Println(res.Operation, "deleted", res.Metrics["numDeletedRows"], "copied", res.Metrics["numCopiedRows"], "files", res.Metrics["numRemovedFiles"], "->", res.Metrics["numAddedFiles"])
+	snap, _ := tbl.Snapshot(ctx)
+	printRows(snap, nil)
+	// Output:
+	// DELETE deleted 1 copied 5 files 1 -> 1
+	// 1 Oslo 10
+	// 2 Lima 20
+	// 4 Rome 40
+	// 5 Lima 50
+	// 6 Rome 60
+}

@@ -407,11 +407,7 @@ func (g *groupRows) filterRest(h arrow.RecordBatch, rows []int32) ([]int32, erro
 		return nil, nil
 	}
 	kept := rows[:0]
-	for i, r := range rows {
-		if b.IsValid(i) && b.Value(i) {
-			kept = append(kept, r)
-		}
-	}
+	eachTrue(b, func(i int) { kept = append(kept, rows[i]) })
 	return kept, nil
 }
 

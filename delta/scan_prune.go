@@ -286,11 +286,8 @@ func (g *groupRows) readGroup(rg int) ([]arrow.RecordBatch, error) {
 	var pos int64
 	for i, h := range heads {
 		if b, ok := masks[i].(*array.Boolean); ok {
-			for j := 0; j < b.Len(); j++ {
-				if b.IsValid(j) && b.Value(j) {
-					chosen = append(chosen, gp.row(pos+int64(j)))
-				}
-			}
+			at := pos
+			eachTrue(b, func(j int) { chosen = append(chosen, gp.row(at+int64(j))) })
 		}
 		pos += h.NumRows()
 	}
@@ -420,12 +417,7 @@ func (g *groupRows) evalFilter(h arrow.RecordBatch) (arrow.Array, int, error) {
 		m.Release()
 		return nil, 0, nil
 	}
-	count := 0
-	for i := 0; i < b.Len(); i++ {
-		if b.IsValid(i) && b.Value(i) {
-			count++
-		}
-	}
+	count := maskTrueRows(b)
 	if count == 0 {
 		m.Release()
 		return nil, 0, nil

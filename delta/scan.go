@@ -102,6 +102,7 @@ func (s *Snapshot) newScanReader(ctx context.Context, plan *scanPlan, files iter
 		// allocating (and collecting) new ones per file.
 		plan.pool = newRecycler(plan.mem)
 	}
+	plan.pageBufs = &pageBufferPool{}
 	r := &scanReader{ctx: ctx, snap: s, plan: plan, next: next, stop: stop, refs: 1}
 	if n > 1 {
 		r.pf = s.startPrefetch(ctx, plan, next, stop)
@@ -142,6 +143,9 @@ type scanPlan struct {
 	// scan and is closed when the scan reader is released; without it
 	// each file gets a recycler of its own (filePool).
 	pool *recycler
+	// pageBufs passes selected reads' page buffers from file to file;
+	// nil gives each file its own (scans outside a scan reader).
+	pageBufs *pageBufferPool
 	// ahead reads files ahead of decoding on object stores; nil on local
 	// disk or with IOConcurrency 1 (see scan_readahead.go).
 	ahead *readAhead
@@ -330,6 +334,7 @@ func (r *scanReader) Release() {
 		if r.plan.pool != nil {
 			r.plan.pool.close() // after every decoder stopped
 		}
+		r.plan.pageBufs.release()
 	}
 }
 

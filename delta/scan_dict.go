@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 
 	"github.com/lakehouse-go/lakehouse/delta/expr"
-	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 )
 
 // dictFilter evaluates the conjuncts of a filter that test one string or
@@ -521,7 +520,7 @@ func (g *groupRows) readDictGroupRows(rg int) (out []arrow.RecordBatch, ok bool,
 	if int64(len(chosen))*selectDensity > g.groupRows[rg] {
 		return nil, false, nil
 	}
-	rest, ok, err := g.file.ReadRows(g.ctx, rg, chosen, &parquetio.ReadOptions{Schema: arrow.NewSchema(others, nil), ColumnMapping: g.mapping, Allocator: g.plan.mem})
+	rest, ok, err := g.readRows(rg, chosen, arrow.NewSchema(others, nil))
 	if err != nil || !ok {
 		return nil, false, g.wrapMaybe(err)
 	}

@@ -121,6 +121,9 @@ type groupRows struct {
 	groupRows []int64
 	firstRow  []int64
 	noSelect  bool // read whole groups only (ScanOptions.noSelect)
+	// pageBufs are the page buffers of the file's selected reads, kept
+	// from one row group to the next; nil until the first.
+	pageBufs *parquetio.PageBuffers
 }
 
 // groupCounts counts what filtered scans of a plan did with row groups,
@@ -176,6 +179,10 @@ func (g *groupRows) close() {
 	}
 	g.pending = nil
 	g.groups = nil
+	if g.pageBufs != nil {
+		g.plan.pageBufs.put(g.pageBufs)
+		g.pageBufs = nil
+	}
 	if g.pool != nil {
 		g.pool.close()
 	}

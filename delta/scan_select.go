@@ -1,8 +1,11 @@
 package delta
 
 import (
+	"sync"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakehouse-go/lakehouse/internal/parquetio"
 )
@@ -29,7 +32,7 @@ func (g *groupRows) readRestRows(rg int, rows []int32) (rec arrow.RecordBatch, o
 	if int64(len(rows))*selectDensity > g.groupRows[rg] {
 		return nil, false, nil
 	}
-	rec, ok, err = g.file.ReadRows(g.ctx, rg, rows, &parquetio.ReadOptions{Schema: lf.rest, ColumnMapping: g.mapping, Allocator: g.plan.mem})
+	rec, ok, err = g.readRows(rg, rows, lf.rest)
 	if err != nil {
 		return nil, false, g.wrap(err)
 	}
@@ -37,6 +40,15 @@ func (g *groupRows) readRestRows(rg int, rows []int32) (rec arrow.RecordBatch, o
 		g.plan.groups.selected.Add(1)
 	}
 	return rec, ok, nil
+}
+
+// readRows reads the given rows of row group rg, the columns of schema,
+// into page buffers kept from one row group of the file to the next.
+func (g *groupRows) readRows(rg int, rows []int32, schema *arrow.Schema) (arrow.RecordBatch, bool, error) {
+	if g.pageBufs == nil {
+		g.pageBufs = g.plan.pageBufs.get(g.plan.mem)
+	}
+	return g.file.ReadRows(g.ctx, rg, rows, &parquetio.ReadOptions{Schema: schema, ColumnMapping: g.mapping, Allocator: g.plan.mem, PageBuffers: g.pageBufs})
 }
 
 // sliceColumn returns rows [from, from+n) of column c of rec.
@@ -67,4 +79,50 @@ func (gp *groupPositions) row(p int64) int32 {
 		gp.base += rg.End - rg.Start
 		gp.r++
 	}
+}
+
+// pageBufferPool hands the page buffers of files a scan is done with to
+// the files it opens next, so a scan grows them to its largest chunk once
+// instead of allocating and zeroing them again for every file. A nil pool
+// gives every file buffers of its own.
+type pageBufferPool struct {
+	mu   sync.Mutex
+	free []*parquetio.PageBuffers
+}
+
+func (p *pageBufferPool) get(mem memory.Allocator) *parquetio.PageBuffers {
+	if p != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if n := len(p.free); n > 0 {
+			b := p.free[n-1]
+			p.free = p.free[:n-1]
+			return b
+		}
+	}
+	return parquetio.NewPageBuffers(mem)
+}
+
+// put takes back b, which a file read has finished with.
+func (p *pageBufferPool) put(b *parquetio.PageBuffers) {
+	if p == nil {
+		b.Release()
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, b)
+}
+
+// release frees the pooled buffers, once every file read has stopped.
+func (p *pageBufferPool) release() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.free {
+		b.Release()
+	}
+	p.free = nil
 }

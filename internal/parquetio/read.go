@@ -59,6 +59,10 @@ type ReadOptions struct {
 	// Allocator allocates every returned array; nil means
 	// memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// PageBuffers, when not nil, are the buffers ReadRows reads pages
+	// into, kept by the caller from one call to the next; nil: each call
+	// allocates its own. Other reads ignore it.
+	PageBuffers *PageBuffers
 }
 
 // NewRecordReader streams the rows of the Parquet file r as batches of

@@ -26,7 +26,8 @@ import (
 // the general reader (nested, decimal, INT96, dictionary-typed output),
 // and the caller then reads the group with Read and filters it. opts may
 // set Schema, ColumnMapping and Allocator only: deleted rows, row ranges
-// and row indexes are the caller's to apply to rows.
+// and row indexes are the caller's to apply to rows. PageBuffers may be
+// set too.
 func (f *File) ReadRows(ctx context.Context, rg int, rows []int32, opts *ReadOptions) (rec arrow.RecordBatch, ok bool, err error) {
 	defer recoverCorrupt(&err)
 	if err := checkReadOptions(opts); err != nil {
@@ -72,6 +73,11 @@ func (f *File) ReadRows(ctx context.Context, rg int, rows []int32, opts *ReadOpt
 	cols := make([]arrow.Array, 0, len(plans))
 	defer func() { releaseAll(cols) }()
 	rgr := f.pf.RowGroup(rg)
+	bufs := opts.PageBuffers
+	if bufs == nil {
+		bufs = NewPageBuffers(mem)
+		defer bufs.Release()
+	}
 	for _, pl := range plans {
 		if err := ctx.Err(); err != nil {
 			return nil, false, err
@@ -80,16 +86,9 @@ func (f *File) ReadRows(ctx context.Context, rg int, rows []int32, opts *ReadOpt
 			cols = append(cols, array.MakeArrayOfNull(mem, pl.logical.Type, len(rows)))
 			continue
 		}
-		cr, err := rgr.Column(pl.file.ColIndex)
+		raw, err := f.readColumnRows(rgr, rg, pl, runs, len(rows), mem, bufs)
 		if err != nil {
-			return nil, false, fmt.Errorf("parquetio: open row group %d column %q: %w", rg, pl.file.Field.Name, err)
-		}
-		raw, err := readSelected(cr, pl.file.Field.Type, runs, len(rows), mem)
-		if c, ok := cr.(interface{ Close() error }); ok {
-			_ = c.Close() // releases the page reader's buffers
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("parquetio: read row group %d column %q: %w", rg, pl.file.Field.Name, err)
+			return nil, false, err
 		}
 		col, err := a.adapt(pl, raw)
 		raw.Release()
@@ -99,6 +98,32 @@ func (f *File) ReadRows(ctx context.Context, rg int, rows []int32, opts *ReadOpt
 		cols = append(cols, col)
 	}
 	return array.NewRecordBatch(opts.Schema, cols, int64(len(rows))), true, nil
+}
+
+// readColumnRows reads the rows of runs of one column: from its pages
+// where their shape allows (read_select_pages.go), else through parquet's
+// column reader, skipping between the runs.
+func (f *File) readColumnRows(rgr *file.RowGroupReader, rg int, pl *fieldPlan, runs []rowRun, n int, mem memory.Allocator, bufs *PageBuffers) (arrow.Array, error) {
+	name := pl.file.Field.Name
+	arr, ok, err := f.readPagesSelected(rg, pl.file.ColIndex, runs, n, pl.file.Field.Type, bufs)
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: read row group %d column %q: %w", rg, name, err)
+	}
+	if ok {
+		return arr, nil
+	}
+	cr, err := rgr.Column(pl.file.ColIndex)
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: open row group %d column %q: %w", rg, name, err)
+	}
+	arr, err = readSelected(cr, pl.file.Field.Type, runs, n, mem)
+	if c, ok := cr.(interface{ Close() error }); ok {
+		_ = c.Close() // releases the page reader's buffers
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: read row group %d column %q: %w", rg, name, err)
+	}
+	return arr, nil
 }
 
 func releaseAll(as []arrow.Array) {

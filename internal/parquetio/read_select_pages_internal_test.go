@@ -1,0 +1,247 @@
+package parquetio
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/stretchr/testify/require"
+)
+
+var pagesSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "n", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "f", Type: arrow.PrimitiveTypes.Float32},
+	{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "text", Type: arrow.BinaryTypes.String},
+	{Name: "bin", Type: arrow.BinaryTypes.Binary, Nullable: true},
+	{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+	{Name: "sparse", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, // mostly null
+	{Name: "empty", Type: arrow.BinaryTypes.String, Nullable: true},    // all null
+}, nil)
+
+// writePagesFile writes rows random rows in row groups of 700 and pages
+// of a few dozen rows.
+func writePagesFile(t *testing.T, seed uint64, rows int, props ...parquet.WriterProperty) []byte {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(seed, 3))
+	b := array.NewRecordBuilder(memory.DefaultAllocator, pagesSchema)
+	defer b.Release()
+	null := func(p int) bool { return rnd.IntN(p) == 0 }
+	for i := range rows {
+		b.Field(0).(*array.Int64Builder).Append(int64(i) * 1000)
+		if nb := b.Field(1).(*array.Int32Builder); null(6) {
+			nb.AppendNull()
+		} else {
+			nb.Append(int32(rnd.IntN(50)))
+		}
+		if xb := b.Field(2).(*array.Float64Builder); null(9) {
+			xb.AppendNull()
+		} else {
+			xb.Append(rnd.NormFloat64())
+		}
+		b.Field(3).(*array.Float32Builder).Append(rnd.Float32())
+		if sb := b.Field(4).(*array.StringBuilder); null(5) {
+			sb.AppendNull()
+		} else {
+			sb.Append(fmt.Sprintf("label-%d", rnd.IntN(40)))
+		}
+		b.Field(5).(*array.StringBuilder).Append(fmt.Sprintf("text %d %x", i, rnd.Uint64()>>rnd.IntN(64)))
+		if bb := b.Field(6).(*array.BinaryBuilder); null(4) {
+			bb.AppendNull()
+		} else {
+			bb.Append(bytes.Repeat([]byte{byte(i)}, rnd.IntN(5)))
+		}
+		if db := b.Field(7).(*array.Date32Builder); null(3) {
+			db.AppendNull()
+		} else {
+			db.Append(arrow.Date32(19000 + rnd.IntN(3)))
+		}
+		if sb := b.Field(8).(*array.Int64Builder); rnd.IntN(100) != 0 {
+			sb.AppendNull()
+		} else {
+			sb.Append(rnd.Int64())
+		}
+		b.Field(9).(*array.StringBuilder).AppendNull()
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	var buf bytes.Buffer
+	props = append([]parquet.WriterProperty{
+		parquet.WithMaxRowGroupLength(700),
+		parquet.WithDataPageSize(300),
+		parquet.WithBatchSize(32),
+	}, props...)
+	w, err := pqarrow.NewFileWriter(pagesSchema, &buf, parquet.NewWriterProperties(props...), pqarrow.DefaultWriterProps())
+	require.NoError(t, err)
+	require.NoError(t, w.Write(rec))
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+// Reading chosen rows from the pages gives what parquet's column reader
+// gives skipping between them, for every column and shape the page path
+// takes: data pages v1 and v2, five codecs, plain and dictionary pages,
+// with and without an offset index, columns without nulls, with some,
+// with nearly all and with only nulls, and selections from none to all.
+func TestPagesSelectedMatchColumnReader(t *testing.T) {
+	codecs := []compress.Compression{compress.Codecs.Snappy, compress.Codecs.Zstd, compress.Codecs.Gzip, compress.Codecs.Uncompressed, compress.Codecs.Lz4Raw}
+	for seed := range uint64(10) {
+		v2 := seed%2 == 1
+		codec := codecs[seed%uint64(len(codecs))]
+		pageIndex := seed%3 != 0
+		dict := seed%4 < 2
+		name := fmt.Sprintf("seed=%d/v2=%v/%s/index=%v/dict=%v", seed, v2, codec, pageIndex, dict)
+		t.Run(name, func(t *testing.T) {
+			version := parquet.DataPageV1
+			if v2 {
+				version = parquet.DataPageV2
+			}
+			data := writePagesFile(t, seed, 2000,
+				parquet.WithDataPageVersion(version), parquet.WithCompression(codec),
+				parquet.WithPageIndexEnabled(pageIndex), parquet.WithDictionaryDefault(dict))
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			f, err := OpenFile(bytesReaderOf(data), mem)
+			require.NoError(t, err)
+			rnd := rand.New(rand.NewPCG(seed, 9))
+			bufs := NewPageBuffers(mem)
+			defer bufs.Release()
+			md := f.pf.MetaData()
+			for rg := range md.NumRowGroups() {
+				nrows := int(md.RowGroup(rg).NumRows())
+				for col, fld := range pagesSchema.Fields() {
+					for trial := range 10 {
+						rows := pagesSelection(rnd, nrows, trial)
+						runs := rowRuns(rows)
+						got, ok, err := f.readPagesSelected(rg, col, runs, len(rows), fld.Type, bufs)
+						require.NoError(t, err)
+						require.True(t, ok, "column %s declined", fld.Name)
+						cr, err := f.pf.RowGroup(rg).Column(col)
+						require.NoError(t, err)
+						want, err := readSelected(cr, fld.Type, runs, len(rows), mem)
+						require.NoError(t, err)
+						require.NoError(t, cr.(interface{ Close() error }).Close())
+						require.Truef(t, array.Equal(want, got), "group %d column %s rows %v\nwant %v\ngot  %v", rg, fld.Name, rows, want, got)
+						require.Equal(t, want.NullN(), got.NullN())
+						want.Release()
+						got.Release()
+					}
+				}
+			}
+		})
+	}
+}
+
+// pagesSelection returns ascending distinct rows below n: none, all, the
+// last, one in a thousand, or runs at several densities.
+func pagesSelection(rnd *rand.Rand, n, trial int) []int32 {
+	var rows []int32
+	switch trial {
+	case 0:
+		return nil
+	case 1:
+		for i := range n {
+			rows = append(rows, int32(i))
+		}
+		return rows
+	case 2:
+		return []int32{int32(n - 1)}
+	case 3:
+		for i := range n {
+			if rnd.IntN(1000) == 0 {
+				rows = append(rows, int32(i))
+			}
+		}
+		return rows
+	}
+	density := []int{2, 10, 50, 300}[trial%4]
+	for i := 0; i < n; i++ {
+		if rnd.IntN(density) == 0 {
+			for k := rnd.IntN(30); k >= 0 && i < n; k-- {
+				rows = append(rows, int32(i))
+				i++
+			}
+		}
+	}
+	return rows
+}
+
+func bytesReaderOf(b []byte) memReader { return memReader{bytes.NewReader(b)} }
+
+// FuzzPagesSelected reads fuzzed selections of files of fuzzed shape
+// (page version, codec, dictionary, offset index), some with one byte
+// changed. Intact files read exactly as parquet's column reader reads
+// them; a changed file gives an error or exactly the rows asked for,
+// never a panic.
+func FuzzPagesSelected(f *testing.F) {
+	f.Add(uint64(0), []byte{1, 5, 9}, uint32(0), byte(0))
+	f.Add(uint64(5), []byte{0, 0, 200, 3}, uint32(200), byte(0x80))
+	f.Add(uint64(11), []byte{255}, uint32(4000), byte(1))
+	codecs := []compress.Compression{compress.Codecs.Snappy, compress.Codecs.Zstd, compress.Codecs.Uncompressed, compress.Codecs.Gzip}
+	f.Fuzz(func(t *testing.T, shape uint64, gaps []byte, at uint32, flip byte) {
+		version := parquet.DataPageV1
+		if shape&1 == 1 {
+			version = parquet.DataPageV2
+		}
+		data := writePagesFile(t, shape, 400,
+			parquet.WithDataPageVersion(version), parquet.WithCompression(codecs[(shape>>1)%4]),
+			parquet.WithPageIndexEnabled(shape&8 == 0), parquet.WithDictionaryDefault(shape&16 == 0))
+		corrupt := flip != 0 && int(at) < len(data)-8 && at >= 4
+		if corrupt {
+			data = bytes.Clone(data)
+			data[at] ^= flip
+		}
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		fl, err := OpenFile(bytesReaderOf(data), mem)
+		if err != nil {
+			require.True(t, corrupt, "intact file: %v", err)
+			return
+		}
+		bufs := NewPageBuffers(mem)
+		defer bufs.Release()
+		md := fl.pf.MetaData()
+		for rg := range md.NumRowGroups() {
+			nrows := md.RowGroup(rg).NumRows()
+			var rows []int32
+			r := int64(0)
+			for _, g := range gaps {
+				if r += int64(g); r >= nrows {
+					break
+				}
+				rows = append(rows, int32(r))
+				r++
+			}
+			runs := rowRuns(rows)
+			for col, fld := range pagesSchema.Fields() {
+				got, ok, err := fl.readPagesSelected(rg, col, runs, len(rows), fld.Type, bufs)
+				if corrupt {
+					if err == nil && ok {
+						require.Equal(t, len(rows), got.Len())
+						got.Release()
+					}
+					continue
+				}
+				require.NoError(t, err)
+				require.True(t, ok)
+				cr, err := fl.pf.RowGroup(rg).Column(col)
+				require.NoError(t, err)
+				want, err := readSelected(cr, fld.Type, runs, len(rows), mem)
+				require.NoError(t, err)
+				require.NoError(t, cr.(interface{ Close() error }).Close())
+				require.Truef(t, array.Equal(want, got), "group %d column %s rows %v", rg, fld.Name, rows)
+				want.Release()
+				got.Release()
+			}
+		}
+	})
+}

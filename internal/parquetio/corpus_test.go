@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -168,4 +169,79 @@ func expectedFiles(t *testing.T, exp string) []string {
 		out = append(out, m...)
 	}
 	return out
+}
+
+// TestReadRowsOnCorpusFiles reads chosen rows of every corpus data file
+// (Spark's, Databricks', delta-rs' and our own writers) one top-level
+// field at a time and compares them with the same rows of a full read:
+// every third row, a sparse selection and the last row of each row group.
+// Fields ReadRows declines are the general reader's; the test also shows
+// that many columns took the page path (read_select_pages.go).
+func TestReadRowsOnCorpusFiles(t *testing.T) {
+	base := corpusDir(t)
+	roots, err := filepath.Glob(filepath.Join(base, "*", "*", "delta"))
+	require.NoError(t, err)
+	var pageReads, reads int
+	for _, root := range roots {
+		name := strings.TrimPrefix(filepath.Dir(root), base+"/")
+		tb, ok := loadTable(t, root)
+		if !ok {
+			continue
+		}
+		if _, leaky := upstreamLeaks[name]; leaky {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			mem := checkedMem(t)
+			for _, f := range tb.Files {
+				p := tb.localPath(f.Path)
+				if p == "" {
+					continue
+				}
+				if _, err := os.Stat(p); err != nil || isLarge(t, p) {
+					continue
+				}
+				pf, err := parquetio.OpenFile(openFile(t, p), mem)
+				require.NoError(t, err)
+				info := pf.Info()
+				for _, fld := range tb.DataSchema.Fields() {
+					schema := arrow.NewSchema([]arrow.Field{fld}, nil)
+					for rg, g := range info.RowGroups {
+						if g.NumRows == 0 {
+							continue
+						}
+						full := readAll(t, p, &parquetio.ReadOptions{Schema: schema, ColumnMapping: tb.Mode, RowGroups: []int{rg}, Allocator: mem})
+						for _, rows := range corpusSelections(int(g.NumRows)) {
+							rec, ok, err := pf.ReadRows(context.Background(), rg, rows, &parquetio.ReadOptions{Schema: schema, ColumnMapping: tb.Mode, Allocator: mem})
+							require.NoError(t, err, "%s field %s", f.Path, fld.Name)
+							if !ok {
+								continue
+							}
+							want := make([]string, len(rows))
+							for i, r := range rows {
+								want[i] = full[r]
+							}
+							require.Equal(t, want, rowStrings(rec), "%s group %d field %s", f.Path, rg, fld.Name)
+							rec.Release()
+							reads++
+						}
+					}
+				}
+				pageReads += pf.PageReads()
+			}
+		})
+	}
+	t.Logf("%d selected reads, %d columns read from their pages", reads, pageReads)
+	require.Greater(t, pageReads, reads/4, "the page path read too few corpus columns")
+}
+
+func corpusSelections(n int) [][]int32 {
+	var third, sparse []int32
+	for i := 0; i < n; i += 3 {
+		third = append(third, int32(i))
+	}
+	for i := 1; i < n; i += 97 {
+		sparse = append(sparse, int32(i))
+	}
+	return [][]int32{third, sparse, {int32(n - 1)}}
 }

@@ -99,6 +99,9 @@ type File struct {
 	pf  *file.Reader
 	r   storage.ReaderAt // for reads outside pqarrow (dictionary pages)
 	mem memory.Allocator
+	// pageReads counts the columns ReadRows read from their pages (not
+	// through the column reader), so tests can see which path ran.
+	pageReads int
 }
 
 // OpenFile reads and checks the footer of r. mem allocates what the reads

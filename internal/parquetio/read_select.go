@@ -110,6 +110,7 @@ func (f *File) readColumnRows(rgr *file.RowGroupReader, rg int, pl *fieldPlan, r
 		return nil, fmt.Errorf("parquetio: read row group %d column %q: %w", rg, name, err)
 	}
 	if ok {
+		f.pageReads++
 		return arr, nil
 	}
 	cr, err := rgr.Column(pl.file.ColIndex)

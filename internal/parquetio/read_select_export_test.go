@@ -15,3 +15,6 @@ func SetPagedReadMinFile(n int64) (restore func()) {
 	pagedReadMinFile = n
 	return func() { pagedReadMinFile = old }
 }
+
+// PageReads is the number of columns ReadRows has read from their pages.
+func (f *File) PageReads() int { return f.pageReads }

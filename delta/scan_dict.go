@@ -37,6 +37,7 @@ type dictFilter struct {
 
 	pruned atomic.Int64 // row groups skipped on their dictionaries
 	used   atomic.Int64 // row groups filtered by dictionary index
+	paged  atomic.Int64 // of used, those whose indexes were read from the pages
 }
 
 // dictColumn is one column with value-wise conjuncts.
@@ -470,6 +471,9 @@ func (g *groupRows) readDictGroupRows(rg int) (out []arrow.RecordBatch, ok bool,
 	d := lf.dict
 	if g.noSelect || (g.deleted != nil && !g.deleted.IsEmpty()) {
 		return nil, false, nil
+	}
+	if out, ok, err := g.readDictPageRows(rg); ok || err != nil {
+		return out, ok, err
 	}
 	// Where each output column comes from: dictionary column k, or
 	// column i of the rows read for the candidates.

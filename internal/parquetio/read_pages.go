@@ -236,7 +236,7 @@ func newValueCursor(enc int64, width int, values []byte, nvals int64) (*valueCur
 // plainAt returns plain value i: its bytes (a byte array's without its
 // length prefix).
 func (c *valueCursor) plainAt(i int64) ([]byte, error) {
-	if i >= c.limit {
+	if i < 0 || i >= c.limit {
 		return nil, fmt.Errorf("%w: value %d of a page of %d", ErrCorruptFile, i, c.limit)
 	}
 	if c.width > 0 {
@@ -264,7 +264,7 @@ func (c *valueCursor) plainAt(i int64) ([]byte, error) {
 
 // dictIndex returns the dictionary index of value i.
 func (c *valueCursor) dictIndex(i int64) (int64, error) {
-	if i >= c.limit || i < c.next || c.dict == nil {
+	if i < 0 || i >= c.limit || i < c.next || c.dict == nil {
 		return 0, fmt.Errorf("%w: dictionary value %d of a page of %d", ErrCorruptFile, i, c.limit)
 	}
 	if _, err := c.dict.skip(i-c.next, false); err != nil {

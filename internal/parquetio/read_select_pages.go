@@ -62,50 +62,12 @@ func (f *File) readPagesSelected(rg, col int, runs []rowRun, n int, dt arrow.Dat
 }
 
 func (f *File) selectPages(rg, col int, runs []rowRun, n int, dt arrow.DataType, bufs *PageBuffers) (arrow.Array, bool, error) {
-	md := f.pf.MetaData()
-	if md.WriterVersion().LessThan(metadata.Parquet816FixedVersion) {
-		return nil, false, nil
+	cs, err := f.chunkShape(rg, col)
+	if err != nil || cs == nil {
+		return nil, false, err
 	}
-	cc, err := md.RowGroup(rg).ColumnChunk(col)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: row group %d column %d: %w", ErrCorruptFile, rg, col, err)
-	}
-	if cc.CryptoMetadata() != nil {
-		return nil, false, nil
-	}
-	descr := md.Schema.Column(col)
-	maxDef := descr.MaxDefinitionLevel()
-	if descr.MaxRepetitionLevel() != 0 || maxDef > 1 {
-		return nil, false, nil
-	}
-	var width int
-	switch descr.PhysicalType() {
-	case parquet.Types.Int32, parquet.Types.Float:
-		width = 4
-	case parquet.Types.Int64, parquet.Types.Double:
-		width = 8
-	case parquet.Types.ByteArray:
-	default:
-		return nil, false, nil
-	}
-	for _, e := range cc.Encodings() {
-		switch e {
-		case parquet.Encodings.Plain, parquet.Encodings.PlainDict, parquet.Encodings.RLEDict, parquet.Encodings.RLE, parquet.Encodings.BitPacked:
-		default:
-			return nil, false, nil
-		}
-	}
-	var codec compress.Codec
-	if cc.Compression() != compress.Codecs.Uncompressed {
-		if codec, err = compress.GetCodec(cc.Compression()); err != nil {
-			return nil, false, nil
-		}
-	}
-	start := cc.DataPageOffset()
-	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
-		start = cc.DictionaryPageOffset()
-	}
-	spans := f.pageSpans(rg, col, start, cc.TotalCompressedSize(), runs)
+	width, maxDef, codec := cs.width, cs.maxDef, cs.codec
+	spans := f.pageSpans(rg, col, cs.start, cs.size, runs)
 	out := newSelectedValues(width, n)
 	sel := &runCursor{runs: runs}
 	var dict *dictionary
@@ -141,7 +103,13 @@ func (f *File) selectPages(rg, col int, runs []rowRun, n int, dt arrow.DataType,
 			}
 			first, end := row, row+h.numValues
 			row = end
-			if r, ok := sel.peek(); !ok || r >= end {
+			r, ok := sel.peek()
+			if ok && r < first {
+				// The offset index put a page past a chosen row
+				// that no page held.
+				return nil, false, fmt.Errorf("%w: row group %d column %d has no page for row %d", ErrCorruptFile, rg, col, r)
+			}
+			if !ok || r >= end {
 				continue // no chosen row: never decompressed
 			}
 			if err := selectFromPage(h, body, codec, maxDef, width, dict, first, end, sel, out, bufs); err != nil {
@@ -154,6 +122,63 @@ func (f *File) selectPages(rg, col int, runs []rowRun, n int, dt arrow.DataType,
 	}
 	arr, err := out.array(dt)
 	return arr, err == nil, err
+}
+
+// chunkShape is what the page path needs to know of a column chunk.
+type chunkShape struct {
+	start, size int64 // where its pages are in the file
+	codec       compress.Codec
+	maxDef      int16 // 0 or 1
+	width       int   // fixed value width; 0 for byte arrays
+}
+
+// chunkShape describes column col of row group rg; nil when the page path
+// leaves the chunk to parquet's column reader: another physical type or
+// encoding, encryption, nesting, a writer whose chunk sizes are not to be
+// trusted (PARQUET-816).
+func (f *File) chunkShape(rg, col int) (*chunkShape, error) {
+	md := f.pf.MetaData()
+	if md.WriterVersion().LessThan(metadata.Parquet816FixedVersion) {
+		return nil, nil
+	}
+	cc, err := md.RowGroup(rg).ColumnChunk(col)
+	if err != nil {
+		return nil, fmt.Errorf("%w: row group %d column %d: %w", ErrCorruptFile, rg, col, err)
+	}
+	if cc.CryptoMetadata() != nil {
+		return nil, nil
+	}
+	descr := md.Schema.Column(col)
+	cs := &chunkShape{maxDef: descr.MaxDefinitionLevel(), size: cc.TotalCompressedSize()}
+	if descr.MaxRepetitionLevel() != 0 || cs.maxDef > 1 {
+		return nil, nil
+	}
+	switch descr.PhysicalType() {
+	case parquet.Types.Int32, parquet.Types.Float:
+		cs.width = 4
+	case parquet.Types.Int64, parquet.Types.Double:
+		cs.width = 8
+	case parquet.Types.ByteArray:
+	default:
+		return nil, nil
+	}
+	for _, e := range cc.Encodings() {
+		switch e {
+		case parquet.Encodings.Plain, parquet.Encodings.PlainDict, parquet.Encodings.RLEDict, parquet.Encodings.RLE, parquet.Encodings.BitPacked:
+		default:
+			return nil, nil
+		}
+	}
+	if cc.Compression() != compress.Codecs.Uncompressed {
+		if cs.codec, err = compress.GetCodec(cc.Compression()); err != nil {
+			return nil, nil
+		}
+	}
+	cs.start = cc.DataPageOffset()
+	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < cs.start {
+		cs.start = cc.DictionaryPageOffset()
+	}
+	return cs, nil
 }
 
 // pageSpans lists what to fetch of the chunk at start of n bytes: through

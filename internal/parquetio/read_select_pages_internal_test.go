@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -243,5 +244,154 @@ func FuzzPagesSelected(f *testing.F) {
 				got.Release()
 			}
 		}
+		// DictionaryRows on the string and binary columns, passing values
+		// whose hash the fuzzer's first gap divides.
+		modulus := uint32(1)
+		if len(gaps) > 0 {
+			modulus = uint32(gaps[0]%7) + 1
+		}
+		passes := func(v []byte) bool { return fnv32(v)%modulus == 0 }
+		match := func(d arrow.Array) ([]bool, error) {
+			out := make([]bool, d.Len())
+			for i := range out {
+				out[i] = passes(binaryAt(d, i))
+			}
+			return out, nil
+		}
+		for _, col := range []int{4, 5, 6, 9} {
+			fld := pagesSchema.Field(col)
+			var full [][]byte
+			if !corrupt {
+				full = readRowsOf(t, data, fld, mem)
+			}
+			first := 0
+			for rg := range md.NumRowGroups() {
+				n := int(md.RowGroup(rg).NumRows())
+				rows, ok, err := fl.DictionaryRows(context.Background(), rg, fld, ColumnMappingNone, match, shape&32 != 0, bufs)
+				if !corrupt {
+					require.NoError(t, err)
+				}
+				if ok && !corrupt {
+					var want []int32
+					for r := range n {
+						if v := full[first+r]; (v == nil && shape&32 != 0) || (v != nil && passes(v)) {
+							want = append(want, int32(r))
+						}
+					}
+					require.Equal(t, want, rows, "group %d column %s", rg, fld.Name)
+				}
+				if ok && corrupt {
+					for i, r := range rows {
+						require.True(t, r >= 0 && int(r) < n && (i == 0 || r > rows[i-1]), "rows out of order or range: %v", rows)
+					}
+				}
+				first += n
+			}
+		}
 	})
+}
+
+// DictionaryRows finds exactly the rows whose value passes a test made on
+// the dictionary (and the null rows, when nulls pass), for string and
+// binary columns with and without nulls, all-null columns, page versions
+// 1 and 2 and several codecs; it declines chunks without a dictionary
+// (arrow-go writes some row groups plain even when asked for dictionaries)
+// and chunks whose writer fell back to plain pages.
+func TestDictionaryRowsMatchValues(t *testing.T) {
+	ctx := context.Background()
+	codecs := []compress.Compression{compress.Codecs.Snappy, compress.Codecs.Zstd, compress.Codecs.Uncompressed}
+	strCols := []int{4, 5, 6, 9} // label, text, bin, empty
+	accepted := 0
+	for seed := range uint64(8) {
+		version := parquet.DataPageV1
+		if seed%2 == 1 {
+			version = parquet.DataPageV2
+		}
+		dict := seed%4 != 3
+		props := []parquet.WriterProperty{parquet.WithDataPageVersion(version), parquet.WithCompression(codecs[seed%3]), parquet.WithDictionaryDefault(dict)}
+		fallback := seed == 4
+		if fallback { // text's dictionary outgrows this, and its writer falls back to plain pages
+			props = append(props, parquet.WithDictionaryPageSizeLimit(2000))
+		}
+		data := writePagesFile(t, seed, 2000, props...)
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		f, err := OpenFile(bytesReaderOf(data), mem)
+		require.NoError(t, err)
+		for _, col := range strCols {
+			fld := pagesSchema.Field(col)
+			full := readRowsOf(t, data, fld, mem)
+			for _, modulus := range []uint32{1, 3, 1000} {
+				for _, nulls := range []bool{false, true} {
+					passes := func(v []byte) bool { return fnv32(v)%modulus == 0 }
+					match := func(d arrow.Array) ([]bool, error) {
+						out := make([]bool, d.Len())
+						for i := range out {
+							out[i] = passes(binaryAt(d, i))
+						}
+						return out, nil
+					}
+					for rg, first := 0, 0; rg < f.pf.MetaData().NumRowGroups(); rg++ {
+						n := int(f.pf.MetaData().RowGroup(rg).NumRows())
+						rows, ok, err := f.DictionaryRows(ctx, rg, fld, ColumnMappingNone, match, nulls, nil)
+						require.NoError(t, err)
+						if !dict {
+							require.False(t, ok, "column %s has no dictionary", fld.Name)
+						}
+						if ok {
+							accepted++
+							var want []int32
+							for r := range n {
+								v := full[first+r]
+								if (v == nil && nulls) || (v != nil && passes(v)) {
+									want = append(want, int32(r))
+								}
+							}
+							require.Equal(t, want, rows, "seed %d group %d column %s modulus %d nulls %v", seed, rg, fld.Name, modulus, nulls)
+						} else if cc, err := f.pf.MetaData().RowGroup(rg).ColumnChunk(col); err == nil && cc.HasDictionaryPage() && !fallback {
+							t.Fatalf("seed %d group %d: column %s declined", seed, rg, fld.Name)
+						}
+						first += n
+					}
+				}
+			}
+		}
+		mem.AssertSize(t, 0)
+	}
+	require.Greater(t, accepted, 100)
+}
+
+// readRowsOf reads column fld of a file whole: each row's bytes, nil for
+// a null.
+func readRowsOf(t *testing.T, data []byte, fld arrow.Field, mem memory.Allocator) [][]byte {
+	rr, err := NewRecordReader(context.Background(), bytesReaderOf(data), &ReadOptions{Schema: arrow.NewSchema([]arrow.Field{fld}, nil), Allocator: mem})
+	require.NoError(t, err)
+	defer rr.Release()
+	var out [][]byte
+	for rr.Next() {
+		col := rr.RecordBatch().Column(0)
+		for i := 0; i < col.Len(); i++ {
+			if col.IsNull(i) {
+				out = append(out, nil)
+				continue
+			}
+			out = append(out, bytes.Clone(binaryAt(col, i)))
+		}
+	}
+	require.NoError(t, rr.Err())
+	return out
+}
+
+func fnv32(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
+func binaryAt(a arrow.Array, i int) []byte {
+	if s, ok := a.(*array.String); ok {
+		return []byte(s.Value(i))
+	}
+	return a.(*array.Binary).Value(i)
 }

@@ -72,7 +72,7 @@ func TestDictionaryPageRowsMatchBruteForce(t *testing.T) {
 		{"label IN ('L001', 'L150') AND v > 0.5", true},
 		{"label = 'L042' AND tag IS NOT NULL AND id % 3 <> 0", true},
 		{"label = 'L199' OR label IS NULL", false}, // nulls pass: not sparse
-		{"label = 'nothing'", false},              // every dictionary rules it out
+		{"label = 'nothing'", false},               // every dictionary rules it out
 	} {
 		e, err := expr.Parse(tc.filter)
 		require.NoError(t, err)

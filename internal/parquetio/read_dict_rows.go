@@ -88,15 +88,11 @@ func (f *File) dictionaryRows(rg, col int, dt arrow.DataType, match func(arrow.A
 	}
 	var pages []page
 	for pos := 0; pos < len(raw); {
-		h, err := parsePageHeader(raw[pos:])
+		h, body, next, err := nextPage(raw, pos)
 		if err != nil {
 			return nil, err
 		}
-		body := raw[pos+h.size:]
-		if h.compressed > int64(len(body)) {
-			return nil, fmt.Errorf("%w: page of %d bytes past its column chunk", ErrCorruptFile, h.compressed)
-		}
-		pos += h.size + int(h.compressed)
+		pos = next
 		switch h.typ {
 		case pageDictionary:
 			if len(pages) > 0 {

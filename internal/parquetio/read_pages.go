@@ -118,6 +118,20 @@ func parsePageHeader(b []byte) (pageHeader, error) {
 	return h, nil
 }
 
+// nextPage reads the page at pos of raw (whole pages of a column chunk):
+// its header, its bytes after the header, and where the next page starts.
+func nextPage(raw []byte, pos int) (h pageHeader, body []byte, next int, err error) {
+	if h, err = parsePageHeader(raw[pos:]); err != nil {
+		return h, nil, 0, err
+	}
+	start := pos + h.size
+	if h.compressed > int64(len(raw)-start) {
+		return h, nil, 0, fmt.Errorf("%w: page of %d bytes past its column chunk", ErrCorruptFile, h.compressed)
+	}
+	next = start + int(h.compressed)
+	return h, raw[start:next], next, nil
+}
+
 // pageBody is a data page's parts once decompressed: its definition
 // levels (nil for a required column) and its encoded values.
 type pageBody struct {

@@ -79,15 +79,11 @@ func (f *File) selectPages(rg, col int, runs []rowRun, n int, dt arrow.DataType,
 		}
 		row := sp.firstRow
 		for pos := 0; pos < len(raw); {
-			h, err := parsePageHeader(raw[pos:])
+			h, body, next, err := nextPage(raw, pos)
 			if err != nil {
 				return nil, false, err
 			}
-			body := raw[pos+h.size:]
-			if h.compressed > int64(len(body)) {
-				return nil, false, fmt.Errorf("%w: page of %d bytes past its column chunk", ErrCorruptFile, h.compressed)
-			}
-			pos += h.size + int(h.compressed)
+			pos = next
 			switch h.typ {
 			case pageDictionary:
 				if dict, err = readDictionary(h, body, codec, width, bufs); err != nil {
@@ -237,7 +233,7 @@ func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) []pageSpan 
 }
 
 func readDictionary(h pageHeader, body []byte, codec compress.Codec, width int, bufs *PageBuffers) (*dictionary, error) {
-	values := body[:h.compressed]
+	values := body
 	if codec != nil {
 		// The dictionary outlives the page buffer, which data pages reuse.
 		plain := make([]byte, h.uncompressed)

@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
+
+	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
 // PageBuffers are the buffers ReadRows reads pages into: the bytes
@@ -179,7 +181,8 @@ func (f *File) chunkShape(rg, col int) (*chunkShape, error) {
 
 // pageSpans lists what to fetch of the chunk at start of n bytes: through
 // its offset index, the dictionary page and the pages that hold a chosen
-// row, neighbours together; without one, the whole chunk.
+// row, neighbours together (on an object store, one span from the first
+// to the last); without an index, the whole chunk.
 func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) []pageSpan {
 	whole := []pageSpan{{off: start, n: n}}
 	pir := f.pf.GetPageIndexReader()
@@ -228,6 +231,15 @@ func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) []pageSpan 
 			continue
 		}
 		spans = append(spans, pageSpan{off: l.Offset, n: size, firstRow: l.FirstRowIndex})
+	}
+	if len(spans) > 1 && !storage.ReadsCheaply(f.r) {
+		// On an object store a request costs a round trip: one read from
+		// the first span to the end of the last, the pages between too.
+		first, last := spans[0], spans[len(spans)-1]
+		if first.firstRow < 0 { // from the chunk's start: rows count from 0
+			first.firstRow = 0
+		}
+		spans = []pageSpan{{off: first.off, n: last.off + last.n - first.off, firstRow: first.firstRow}}
 	}
 	return spans
 }

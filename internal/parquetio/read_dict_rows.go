@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/lakehouse-go/lakehouse/internal/storage"
 )
 
 // DictionaryRows returns the rows of row group rg (ascending, counted
@@ -74,6 +76,9 @@ func (f *File) dictionaryRows(rg, col int, dt arrow.DataType, match func(arrow.A
 			err = errUnsupportedPage
 		}
 		return nil, err
+	}
+	if cs.size > pageSpanMax && storage.ReadsCheaply(f.r) {
+		return nil, errUnsupportedPage // parquet's reader streams it page by page
 	}
 	bufs.raw.ResizeNoShrink(int(cs.size))
 	raw := bufs.raw.Bytes()[:cs.size]

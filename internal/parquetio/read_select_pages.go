@@ -69,7 +69,10 @@ func (f *File) selectPages(rg, col int, runs []rowRun, n int, dt arrow.DataType,
 		return nil, false, err
 	}
 	width, maxDef, codec := cs.width, cs.maxDef, cs.codec
-	spans := f.pageSpans(rg, col, cs.start, cs.size, runs)
+	spans, ok := f.pageSpans(rg, col, cs.start, cs.size, runs)
+	if !ok {
+		return nil, false, nil
+	}
 	out := newSelectedValues(width, n)
 	sel := &runCursor{runs: runs}
 	var dict *dictionary
@@ -121,6 +124,14 @@ func (f *File) selectPages(rg, col int, runs []rowRun, n int, dt arrow.DataType,
 	arr, err := out.array(dt)
 	return arr, err == nil, err
 }
+
+// pageSpanMax bounds what a selected read of a local file fetches at once
+// (and so its buffers): neighbouring pages are read together up to it,
+// and a larger chunk without an offset index is left to parquet's column
+// reader, which streams it page by page. On object stores a chunk is one
+// request, as parquet's reader makes it too. (A variable so tests can cut
+// small files into spans.)
+var pageSpanMax int64 = 8 << 20
 
 // chunkShape is what the page path needs to know of a column chunk.
 type chunkShape struct {
@@ -181,30 +192,35 @@ func (f *File) chunkShape(rg, col int) (*chunkShape, error) {
 
 // pageSpans lists what to fetch of the chunk at start of n bytes: through
 // its offset index, the dictionary page and the pages that hold a chosen
-// row, neighbours together (on an object store, one span from the first
-// to the last); without an index, the whole chunk.
-func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) []pageSpan {
-	whole := []pageSpan{{off: start, n: n}}
+// row, neighbours together up to pageSpanMax (on an object store, one
+// span from the first to the last); without an index, the whole chunk. ok
+// is false when that is a local file's chunk of more than pageSpanMax.
+func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) ([]pageSpan, bool) {
+	cheap := storage.ReadsCheaply(f.r)
+	// Without a usable index: the whole chunk, unless that is a local
+	// file's large chunk, which parquet's column reader streams page by
+	// page.
+	whole, wholeOK := []pageSpan{{off: start, n: n}}, !cheap || n <= pageSpanMax
 	pir := f.pf.GetPageIndexReader()
 	if pir == nil {
-		return whole
+		return whole, wholeOK
 	}
 	rgi, err := pir.RowGroup(rg)
 	if err != nil || rgi == nil {
-		return whole
+		return whole, wholeOK
 	}
 	oi, err := rgi.GetOffsetIndex(col)
 	if err != nil || oi == nil {
-		return whole
+		return whole, wholeOK
 	}
 	locs := oi.GetPageLocations()
 	if len(locs) == 0 || locs[0].FirstRowIndex != 0 || locs[0].Offset < start {
-		return whole
+		return whole, wholeOK
 	}
 	for i, l := range locs {
 		if l.Offset+int64(l.CompressedPageSize) > start+n || l.CompressedPageSize <= 0 ||
 			(i > 0 && (l.FirstRowIndex <= locs[i-1].FirstRowIndex || l.Offset < locs[i-1].Offset+int64(locs[i-1].CompressedPageSize))) {
-			return whole // an index that disagrees with the chunk: trust the pages
+			return whole, wholeOK // an index that disagrees with the chunk: trust the pages
 		}
 	}
 	var spans []pageSpan
@@ -226,13 +242,13 @@ func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) []pageSpan 
 		}
 		sel.skipTo(end)
 		size := int64(l.CompressedPageSize)
-		if k := len(spans) - 1; k >= 0 && spans[k].firstRow >= 0 && spans[k].off+spans[k].n == l.Offset {
+		if k := len(spans) - 1; k >= 0 && spans[k].firstRow >= 0 && spans[k].off+spans[k].n == l.Offset && (!cheap || spans[k].n+size <= pageSpanMax) {
 			spans[k].n += size
 			continue
 		}
 		spans = append(spans, pageSpan{off: l.Offset, n: size, firstRow: l.FirstRowIndex})
 	}
-	if len(spans) > 1 && !storage.ReadsCheaply(f.r) {
+	if len(spans) > 1 && !cheap {
 		// On an object store a request costs a round trip: one read from
 		// the first span to the end of the last, the pages between too.
 		first, last := spans[0], spans[len(spans)-1]
@@ -241,7 +257,7 @@ func (f *File) pageSpans(rg, col int, start, n int64, runs []rowRun) []pageSpan 
 		}
 		spans = []pageSpan{{off: first.off, n: last.off + last.n - first.off, firstRow: first.firstRow}}
 	}
-	return spans
+	return spans, true
 }
 
 func readDictionary(h pageHeader, body []byte, codec compress.Codec, width int, bufs *PageBuffers) (*dictionary, error) {

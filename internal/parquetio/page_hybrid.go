@@ -54,8 +54,13 @@ func (h *hybridReader) nextRun() error {
 		return nil
 	}
 	groups := int64(hdr >> 1)
+	// Zero-width values take no bytes (a one-entry dictionary), so the
+	// count is bounded apart from the bytes left.
+	if groups > 1<<40 || (h.bw > 0 && groups > int64(len(h.b))) {
+		return fmt.Errorf("%w: hybrid packed run of %d groups", ErrCorruptFile, groups)
+	}
 	size := groups * int64(h.bw)
-	if groups > int64(len(h.b)) || int64(h.pos)+size > int64(len(h.b)) {
+	if int64(h.pos)+size > int64(len(h.b)) {
 		return fmt.Errorf("%w: hybrid packed run past the end", ErrCorruptFile)
 	}
 	h.rle, h.packed, h.at, h.left = false, h.b[h.pos:h.pos+int(size)], 0, groups*8

@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -309,6 +310,66 @@ func TestPurge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, res, "nothing left to purge: no commit")
 	assert.Equal(t, before, readRows(t, tbl))
+}
+
+// TestPurgeKeepsClusteredFiles: a purge rewrites a file a clustering
+// run laid out into files of its own that keep its clusteringProvider and
+// tags (its live rows are a subset in the same order), and a file no run
+// clustered into files without them; the rows stay the same.
+func TestPurgeKeepsClusteredFiles(t *testing.T) {
+	ctx := context.Background()
+	mem := newCheckedAllocator(t)
+	tbl, err := Create(ctx, t.TempDir(), eventsSchema, &CreateOptions{Table: &Options{Allocator: mem}, ClusterBy: []string{"id"},
+		Properties: map[string]string{"delta.enableDeletionVectors": "true"}})
+	require.NoError(t, err)
+	defer tbl.Close()
+	// One file as a clustering run writes it, one plain append.
+	x, err := tbl.Begin(ctx, &TxnOptions{NoDataChange: true})
+	require.NoError(t, err)
+	fw, err := x.NewFileWriter(&FileWriterOptions{ClusteringProvider: ClusteringProviderLiquid, Tags: map[string]string{"ZCUBE_ID": "cube-1"}})
+	require.NoError(t, err)
+	rr := eventsReader(t, mem, 0, 30, 1)
+	require.NoError(t, fw.Write(ctx, rr))
+	rr.Release()
+	_, err = fw.Close(ctx)
+	require.NoError(t, err)
+	_, err = x.Commit(ctx)
+	require.NoError(t, err)
+	rr = eventsReader(t, mem, 100, 30, 1)
+	_, err = tbl.Append(ctx, rr, nil)
+	rr.Release()
+	require.NoError(t, err)
+	_, err = tbl.Delete(ctx, mustParse(t, "id % 4 = 1"), nil)
+	require.NoError(t, err)
+	before := readRows(t, tbl)
+
+	res, err := tbl.Purge(ctx, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "2", res.Metrics["numRemovedFiles"])
+	assert.Equal(t, "2", res.Metrics["numAddedFiles"])
+	assert.Equal(t, before, readRows(t, tbl))
+	snap, err := tbl.Snapshot(ctx)
+	require.NoError(t, err)
+	var clustered, plain int
+	for f, err := range snap.Files(ctx) {
+		require.NoError(t, err)
+		assert.Nil(t, f.DeletionVector)
+		var st struct {
+			MinValues map[string]any `json:"minValues"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(f.Stats), &st))
+		if st.MinValues["id"].(float64) < 100 {
+			clustered++
+			assert.Equal(t, ClusteringProviderLiquid, f.ClusteringProvider)
+			assert.Equal(t, "cube-1", f.Tags["ZCUBE_ID"])
+		} else {
+			plain++
+			assert.Empty(t, f.ClusteringProvider)
+			assert.Empty(t, f.Tags["ZCUBE_ID"])
+		}
+	}
+	assert.Equal(t, 1, clustered)
+	assert.Equal(t, 1, plain)
 }
 
 // TestExpiredTxnIdentifiers: with delta.setTransactionRetentionDuration,

@@ -38,6 +38,12 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 		return nil, nil
 	}
 	for _, f := range files {
+		if f.ClusteringProvider != "" {
+			if err := x.purgeClustered(ctx, d, f); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		err := d.eachLiveBatch(ctx, f, func(rec arrow.RecordBatch, _ []bool) error {
 			return x.writeBatch(ctx, rec, true)
 		}, nil, nil)
@@ -55,6 +61,30 @@ func (t *Table) Purge(ctx context.Context, where expr.Expr, opts *DMLOptions) (*
 	x.operation = "REORG"
 	x.opParams = map[string]any{"predicate": jsonString(pred), "applyPurge": true}
 	return x.Commit(ctx)
+}
+
+// purgeClustered rewrites f, a file a clustering run laid out, into files
+// of its own: its live rows are a subset of a clustered file's, in the
+// same order, so they are as clustered as it was, and the new files keep
+// its clusteringProvider and tags (its Z-cube). Written among other
+// files' rows, they would lose the marker, and the next clustering run
+// would rewrite them for nothing. (Spark re-clusters the purged rows of a
+// clustered table and marks the output; keeping the file's own layout
+// gives the same marker without the sort.)
+func (x *Transaction) purgeClustered(ctx context.Context, d *dml, f *protocol.Add) error {
+	fw, err := x.NewFileWriter(&FileWriterOptions{ClusteringProvider: f.ClusteringProvider, Tags: f.Tags})
+	if err != nil {
+		return err
+	}
+	err = d.eachLiveBatch(ctx, f, func(rec arrow.RecordBatch, _ []bool) error {
+		return fw.WriteBatch(ctx, rec)
+	}, nil, nil)
+	if err != nil {
+		fw.Abort()
+		return err
+	}
+	_, err = fw.Close(ctx)
+	return err
 }
 
 // liveFilesWhere returns the live files of the transaction's snapshot in

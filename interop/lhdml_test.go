@@ -17,7 +17,7 @@ import (
 // written in Go over the expected rows (dmlmodel.go), so what the peers
 // must read never comes from lakehouse's own reader.
 type lhDML struct {
-	cmd  string   // delete, update or merge
+	cmd  string   // delete, update, merge or purge
 	args []string // flags; a merge gets --source <exported step slice> appended
 	// apply is the operation on the rows before it (and, for a merge, the
 	// source rows): the rows after it and the changes it made.
@@ -137,6 +137,31 @@ func lhDMLScenarios() []lhScenario {
 			create: []string{noDV, cdf}, schema: partitionedSchemaJSON, partitionBy: []string{"p_int", "p_bool"}, steps: partitionedDMLSteps(false)},
 		{name: "lh_dml_partitioned_special_cdf", covers: "partitioned by strings with special characters (escaped in paths): DELETE, UPDATE, MERGE with deletion vectors and change data feed", cdf: true,
 			create: []string{dv, cdf}, schema: partitionedSchemaJSON, partitionBy: []string{"p_str"}, steps: partitionedDMLSteps(true)},
+		{name: "lh_purge_cdf", covers: "REORG … APPLY (PURGE) after DELETEs with file and inline deletion vectors: files rewritten without their deleted rows and vectors, invisible to the change feed; then a DELETE on a purged file and a second purge", cdf: true,
+			create: []string{dv, cdf}, steps: purgeSteps()},
+	}
+}
+
+// purgeSteps deletes rows of two files (a file and an inline vector),
+// purges them, deletes a row of a purged file and purges again. A purge
+// changes no row: the model keeps the rows and records no change.
+func purgeSteps() []lhStep {
+	purge := &lhDML{cmd: "purge", dv: "none", apply: func(rows, _ []Row) ([]Row, []Change, error) { return rows, nil, nil }}
+	deleteIDs := func(where string, dv string, pred func(int64) bool) *lhDML {
+		return &lhDML{cmd: "delete", args: []string{"--where", where}, dv: dv, apply: func(rows, _ []Row) ([]Row, []Change, error) {
+			out, ch := ExpectDelete(rows, func(r Row) bool { return intIs(r, "id", pred) })
+			return out, ch, nil
+		}}
+	}
+	return []lhStep{
+		{mode: "append", dataset: "simple", start: 0, n: 40},
+		{mode: "append", dataset: "simple", start: 40, n: 20},
+		{dml: deleteIDs("id % 2 = 0 AND id < 40", "file", func(id int64) bool { return id%2 == 0 && id < 40 })},
+		{dml: deleteIDs("id = 45", "inline", func(id int64) bool { return id == 45 })},
+		{dml: purge},
+		{dml: deleteIDs("id = 7", "inline", func(id int64) bool { return id == 7 })},
+		{dml: purge},
+		{mode: "append", dataset: "simple", start: 60, n: 5},
 	}
 }
 

@@ -210,19 +210,18 @@ var errUnsupportedPage = fmt.Errorf("parquetio: page needs the general reader")
 // valueCursor finds the values of one page by their index among the
 // page's non-null values, moving only forward.
 type valueCursor struct {
-	enc   int64
 	width int // fixed value width; 0 for byte arrays
 	b     []byte
-	pos   int   // plain byte arrays: byte offset of value idx
-	idx   int64 // plain byte arrays: the value at pos
-	dict  *hybridReader
-	next  int64 // dictionary: index of the next value dict yields
-	limit int64 // values in the page
+	pos   int           // plain byte arrays: byte offset of value idx
+	idx   int64         // plain byte arrays: the value at pos
+	dict  *hybridReader // dictionary-encoded pages' indexes; nil for plain
+	next  int64         // dictionary: index of the next value dict yields
+	limit int64         // values in the page
 }
 
 // newValueCursor reads the values of a page of at most nvals values.
 func newValueCursor(enc int64, width int, values []byte, nvals int64) (*valueCursor, error) {
-	c := &valueCursor{enc: enc, width: width, b: values, limit: nvals}
+	c := &valueCursor{width: width, b: values, limit: nvals}
 	switch enc {
 	case encPlain:
 		if width > 0 {
